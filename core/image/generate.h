@@ -1,0 +1,54 @@
+/* generate.h — synthetic FFT images (Kaji's random_image.py, REFERENCE.md §1).
+ *
+ * Each image is a pure function of (params, stream, index): the generator
+ * draws from the random stream (seed, stream * 2^40 + index), so a dataset
+ * is identical whatever the thread count. One TsGenerator per thread: it
+ * owns the FFTW plans and scratch buffers for one image size. */
+#ifndef TS_IMAGE_GENERATE_H
+#define TS_IMAGE_GENERATE_H
+
+#include <stdint.h>
+
+#include "base/error.h"
+#include "image/image.h"
+
+typedef enum TsSpectrum {
+  TS_SPECTRUM_KAJI = 0, /* the published weight, indexed from DC linearly */
+  TS_SPECTRUM_RADIAL    /* a correct radially symmetric 1/f^beta spectrum */
+} TsSpectrum;
+
+const char *ts_spectrum_name(TsSpectrum s);
+int ts_spectrum_parse(const char *name); /* -1 if unknown */
+
+typedef struct TsGenerateParams {
+  int size;                     /* N: images are N x N (default 256) */
+  double alpha_min, alpha_max;  /* default 1, 1 */
+  double beta_min, beta_max;    /* default 1, 2 */
+  double prob_binary;           /* pb, default 0.5 */
+  double prob_colour;           /* pc, default 0.5 */
+  TsSpectrum spectrum;          /* default kaji */
+  uint64_t seed;                /* default 0 */
+} TsGenerateParams;
+
+void ts_generate_params_default(TsGenerateParams *p);
+/* Checks ranges (size 2..16384, 0 <= pb, pc <= 1, min <= max, finite). */
+TsStatus ts_generate_params_check(const TsGenerateParams *p, TsError *err);
+
+/* What was drawn for one image (for statistics, manifests and tests). */
+typedef struct TsGenerateInfo {
+  double alpha[3], beta[3];
+  int binarised[3]; /* 0 normalised, 1 ch >= otsu, 2 ch < otsu */
+  int colour;       /* 1 RGB, 0 converted to grey */
+} TsGenerateInfo;
+
+typedef struct TsGenerator TsGenerator;
+
+TsStatus ts_generator_new(const TsGenerateParams *p, TsGenerator **out, TsError *err);
+void ts_generator_free(TsGenerator *g);
+/* Makes image `index` of `stream` (0 = train, 1 = val). img is allocated
+ * (or reused if already N x N x 3). Always 3 channels; grey images have
+ * R = G = B. info may be NULL. */
+TsStatus ts_generator_make(TsGenerator *g, uint64_t stream, uint64_t index, TsImage *img, TsGenerateInfo *info,
+                           TsError *err);
+
+#endif

@@ -1,0 +1,123 @@
+/* store.h — the run store: the contract between workers and the GUI.
+ *
+ * One SQLite database in WAL mode records every long job (generation,
+ * labelling, training): a row in `runs` per job, its metrics, series and
+ * blobs (diagrams, curves, images) keyed by (run, step, name), and its
+ * artifacts (checkpoints, output folders). A writer batches inserts in
+ * transactions (ts_store_flush commits; writes also commit by themselves
+ * every ~0.25 s or 1000 rows), so a reader — the GUI, `toposcope runs` —
+ * never blocks it and sees every committed row. A run whose process died
+ * (pid gone on this host, status still 'running') reads as 'interrupted'.
+ *
+ * The schema is versioned (PRAGMA user_version); a store written by a newer
+ * Toposcope, a truncated file or a non-SQLite file is refused with a clear
+ * error and never modified. The schema is documented in the README.
+ *
+ * Thread-safety: one TsStore per thread (SQLite connections are not shared). */
+#ifndef TS_RUN_STORE_H
+#define TS_RUN_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+
+#define TS_STORE_SCHEMA_VERSION 1
+
+typedef struct TsStore TsStore;
+
+typedef enum TsRunStatus {
+  TS_RUN_RUNNING = 0,
+  TS_RUN_FINISHED,
+  TS_RUN_FAILED,
+  TS_RUN_STOPPED,     /* asked to stop (SIGINT/SIGTERM, GUI cancel); resumable */
+  TS_RUN_INTERRUPTED  /* the process died without saying so (derived on read) */
+} TsRunStatus;
+
+const char *ts_run_status_name(TsRunStatus s);
+/* Parses a status name; returns -1 if unknown. */
+int ts_run_status_parse(const char *name);
+
+typedef enum TsStoreMode {
+  TS_STORE_READ = 0,   /* never creates or migrates; fails if absent */
+  TS_STORE_WRITE = 1   /* creates the file (and its folder) if absent */
+} TsStoreMode;
+
+/* Writes "$XDG_DATA_HOME/toposcope/runs.sqlite" (or ~/.local/share/…) into buf. */
+TsStatus ts_store_default_path(char *buf, size_t n, TsError *err);
+
+TsStatus ts_store_open(const char *path, TsStoreMode mode, TsStore **out, TsError *err);
+/* Flushes pending rows and closes. NULL is fine. */
+void ts_store_close(TsStore *store);
+const char *ts_store_path(const TsStore *store);
+
+/* --- writing a run ---------------------------------------------------- */
+
+/* Creates a run (status running, pid and host of this process). kind is
+ * "generate", "label", "train", …; params_json is a JSON object or NULL. */
+TsStatus ts_store_run_begin(TsStore *s, const char *kind, const char *name, const char *params_json,
+                            int64_t *run_id, TsError *err);
+/* Reopens an existing run for writing (resume): status back to running,
+ * pid/host updated. */
+TsStatus ts_store_run_reopen(TsStore *s, int64_t run_id, TsError *err);
+/* Final status, optional message (error text for failed runs). Flushes. */
+TsStatus ts_store_run_end(TsStore *s, int64_t run_id, TsRunStatus status, const char *message, TsError *err);
+/* Progress of the whole job (items done of total), for progress bars in the GUI. */
+TsStatus ts_store_progress(TsStore *s, int64_t run_id, int64_t done, int64_t total, TsError *err);
+TsStatus ts_store_metric(TsStore *s, int64_t run_id, int64_t step, int64_t epoch, const char *name, double value,
+                         TsError *err);
+/* A float64 series (a curve, a diagram as n x 3, latent points as n x k):
+ * stored as little-endian float64 with its shape. */
+TsStatus ts_store_series(TsStore *s, int64_t run_id, int64_t step, const char *name, const double *values,
+                         int64_t rows, int64_t cols, TsError *err);
+/* Any bytes with a MIME-ish type ("image/png", "application/json"). */
+TsStatus ts_store_blob(TsStore *s, int64_t run_id, int64_t step, const char *name, const char *type,
+                       const void *data, size_t size, TsError *err);
+/* kind: "checkpoint", "dataset", "labels", "output", …; path as given. */
+TsStatus ts_store_artifact(TsStore *s, int64_t run_id, const char *kind, const char *path, TsError *err);
+/* Commits the pending batch now. */
+TsStatus ts_store_flush(TsStore *s, TsError *err);
+
+/* --- reading ---------------------------------------------------------- */
+
+typedef struct TsRunInfo {
+  int64_t id;
+  char kind[32];
+  char name[128];
+  TsRunStatus status; /* running ones whose process is gone read as interrupted */
+  double started, ended; /* Unix seconds; ended 0 while running */
+  int64_t pid;
+  char host[64];
+  int64_t progress_done, progress_total;
+  char *params_json; /* malloc'd, may be NULL */
+  char *message;     /* malloc'd, may be NULL */
+} TsRunInfo;
+
+void ts_run_info_clear(TsRunInfo *info);
+
+/* All runs, newest first. *runs is a malloc'd array; free each with
+ * ts_run_info_clear and the array with free. */
+TsStatus ts_store_list_runs(TsStore *s, TsRunInfo **runs, size_t *count, TsError *err);
+TsStatus ts_store_get_run(TsStore *s, int64_t run_id, TsRunInfo *info, TsError *err);
+/* Deletes a run and all its rows (not its artifacts' files). */
+TsStatus ts_store_delete_run(TsStore *s, int64_t run_id, TsError *err);
+
+typedef struct TsMetricRow {
+  int64_t step, epoch;
+  double value, wall_time;
+} TsMetricRow;
+
+/* Distinct metric names of a run (malloc'd array of malloc'd strings). */
+TsStatus ts_store_metric_names(TsStore *s, int64_t run_id, char ***names, size_t *count, TsError *err);
+/* Rows of one metric with rowid > *cursor, ordered; *cursor advances so the
+ * GUI can poll for new rows cheaply. Pass a cursor of 0 to read from the start. */
+TsStatus ts_store_read_metric(TsStore *s, int64_t run_id, const char *name, int64_t *cursor, TsMetricRow **rows,
+                              size_t *count, TsError *err);
+/* The newest series row of `name` (step -1: newest step). values malloc'd. */
+TsStatus ts_store_read_series(TsStore *s, int64_t run_id, const char *name, int64_t step, double **values,
+                              int64_t *rows, int64_t *cols, int64_t *step_out, TsError *err);
+/* Artifacts as (kind, path) pairs; malloc'd arrays of malloc'd strings. */
+TsStatus ts_store_artifacts(TsStore *s, int64_t run_id, char ***kinds, char ***paths, size_t *count, TsError *err);
+void ts_store_free_strings(char **v, size_t n);
+
+#endif
