@@ -1,0 +1,130 @@
+/* cubical-h0.c — H0 by union-find with the elder rule.
+ *
+ * Pixels are swept in increasing rank; at each pixel the vertices and edges
+ * whose rank it is are added in the shared cell order. The root of every
+ * component is its oldest vertex, so its birth is the root's own rank and no
+ * per-root data is kept. An edge that joins two components kills the younger
+ * one (a pair) and is negative: it is marked so that the cohomology of
+ * dimension 1 skips it (clearing).
+ * 2D grids take specialised loops (4 neighbours for V, 8 for T: the closed
+ * squares of two pixels meet iff they touch at a corner). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ph/cubical-internal.h"
+
+static inline uint32_t uf_find(uint32_t *par, uint32_t x) {
+  while (par[x] != x) {
+    par[x] = par[par[x]];
+    x = par[x];
+  }
+  return x;
+}
+
+/* Joins the components of a and b (node ranks nrank); returns the younger
+ * root that died, or UINT32_MAX if they were one component. */
+static inline uint32_t uf_join_elder(uint32_t *par, const uint32_t *nrank, uint32_t a, uint32_t b) {
+  a = uf_find(par, a);
+  b = uf_find(par, b);
+  if (a == b) return UINT32_MAX;
+  if (nrank[a] < nrank[b]) {
+    par[b] = a;
+    return b;
+  }
+  par[a] = b;
+  return a;
+}
+
+static TsStatus h0_2d(CubGrid *g) {
+  size_t H = g->n[0], W = g->n[1];
+  const uint32_t *rank = g->rank, *order = g->order;
+  uint32_t *par = ts_alloc_array(g->npix, sizeof *par, "cubical union-find", g->err);
+  if (!par) return TS_ERR_NOMEM;
+  uint32_t cut = g->cutoff;
+  for (uint32_t r = 0; r < cut; r++) {
+    uint32_t p = order[r];
+    size_t y = p / W, x = p - y * W;
+    par[p] = p;
+    uint32_t q[8];
+    int nq = 0;
+    if (!g->T) {
+      if (y > 0) q[nq++] = p - (uint32_t)W;
+      if (x > 0) q[nq++] = p - 1;
+      if (x + 1 < W) q[nq++] = p + 1;
+      if (y + 1 < H) q[nq++] = p + (uint32_t)W;
+    } else {
+      int up = y > 0, dn = y + 1 < H, lf = x > 0, rt = x + 1 < W;
+      if (up) {
+        if (lf) q[nq++] = p - (uint32_t)W - 1;
+        q[nq++] = p - (uint32_t)W;
+        if (rt) q[nq++] = p - (uint32_t)W + 1;
+      }
+      if (lf) q[nq++] = p - 1;
+      if (rt) q[nq++] = p + 1;
+      if (dn) {
+        if (lf) q[nq++] = p + (uint32_t)W - 1;
+        q[nq++] = p + (uint32_t)W;
+        if (rt) q[nq++] = p + (uint32_t)W + 1;
+      }
+    }
+    for (int j = 0; j < nq; j++) {
+      if (rank[q[j]] > r) continue;
+      uint32_t dead = uf_join_elder(par, rank, p, q[j]);
+      if (dead != UINT32_MAX) cub_emit(g, 0, rank[dead], r);
+    }
+  }
+  for (uint32_t r = 0; r < cut; r++)
+    if (par[order[r]] == order[r]) cub_emit(g, 0, r, CUB_INF_RANK);
+  free(par);
+  return TS_OK;
+}
+
+TsStatus cub_h0(CubGrid *g, uint8_t *negative_edges) {
+  if (g->d == 2 && !negative_edges) return h0_2d(g);
+  /* Vertex nodes live in the lattice of cell bases: pixels for V, corners for T. */
+  size_t nn = g->nlat;
+  uint32_t *par = ts_alloc_array(nn, sizeof *par, "cubical union-find", g->err);
+  uint32_t *nrank = g->T ? ts_alloc_array(nn, sizeof *nrank, "cubical union-find", g->err) : g->rank;
+  if (!par || !nrank) {
+    free(par);
+    if (g->T) free(nrank);
+    return TS_ERR_NOMEM;
+  }
+  if (g->T)
+    for (size_t i = 0; i < nn; i++) nrank[i] = CUB_INF_RANK;
+  const CubPattern *pv = g->pat[0], *pe = g->pat[1];
+  int nv = g->npat[0], ne = g->npat[1], d = g->d;
+  for (uint32_t r = 0; r < g->cutoff; r++) {
+    size_t p = g->order[r], x[CUB_MAXD], cc[CUB_MAXD];
+    uint32_t b = cub_bmask(g, p, x);
+    for (int j = 0; j < nv; j++) {
+      if (!cub_pattern_hit(g, &pv[j], p, r, b)) continue;
+      for (int i = 0; i < d; i++) cc[i] = 2 * x[i] + (size_t)g->T + (size_t)(int64_t)pv[j].o[i];
+      uint32_t s = (uint32_t)cub_cell_slot(g, cc);
+      par[s] = s;
+      nrank[s] = r; /* for V this is rank[p] already */
+    }
+    for (int j = 0; j < ne; j++) {
+      if (!cub_pattern_hit(g, &pe[j], p, r, b)) continue;
+      int axis = 0;
+      for (int i = 0; i < d; i++) {
+        cc[i] = 2 * x[i] + (size_t)g->T + (size_t)(int64_t)pe[j].o[i];
+        if (cc[i] & 1) axis = i;
+      }
+      uint64_t es = cub_cell_slot(g, cc);
+      uint32_t a = (uint32_t)(es / (uint64_t)g->orient_count[1]);
+      /* The two endpoints: bases of cc with the odd axis rounded down and up. */
+      uint32_t ea = a, eb = a + (uint32_t)g->latstride[axis];
+      uint32_t dead = uf_join_elder(par, nrank, ea, eb);
+      if (dead != UINT32_MAX) {
+        cub_emit(g, 0, nrank[dead], r);
+        if (negative_edges) negative_edges[es >> 3] |= (uint8_t)(1u << (es & 7));
+      }
+    }
+  }
+  for (size_t s = 0; s < nn; s++)
+    if (nrank[s] < g->cutoff && par[s] == s) cub_emit(g, 0, nrank[s], CUB_INF_RANK);
+  free(par);
+  if (g->T) free(nrank);
+  return TS_OK;
+}
