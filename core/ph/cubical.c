@@ -3,6 +3,7 @@
  * the top one, all over one shared total order of cells
  * (see cubical-internal.h). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
