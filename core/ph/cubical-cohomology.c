@@ -10,6 +10,7 @@
  * and only then is the reduced coboundary kept, for later columns that meet
  * its pivot. The pivot table is dense over (k+1)-cell slots (4 bytes a slot)
  * and becomes the clearing set of dimension k+1. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -177,6 +178,7 @@ static void key_coords(const CubGrid *g, uint64_t key, size_t *cc) {
   cub_cell_coords(g, key & ((1ull << g->cbits) - 1), cc);
 }
 
+static size_t stat_reduced, stat_adds;
 TsStatus cub_cohomology(CubGrid *g, int k, const uint8_t *cleared, uint8_t **pivots_out) {
   *pivots_out = NULL;
   int d = g->d;
@@ -215,6 +217,7 @@ TsStatus cub_cohomology(CubGrid *g, int k, const uint8_t *cleared, uint8_t **piv
         cub_emit(g, k, r, (uint32_t)(piv >> g->cbits));
         continue;
       }
+      if (getenv("CUB_STATS")) stat_reduced++;
       /* Reduce: add the columns whose pivot we meet until a free pivot or zero. */
       h.n = 0;
       for (int i = 0; i < nk; i++)
@@ -227,6 +230,7 @@ TsStatus cub_cohomology(CubGrid *g, int k, const uint8_t *cleared, uint8_t **piv
         ps = cub_cell_slot(g, pc2);
         if (!pivot[ps]) break;
         uint64_t other = pivot[ps] - 1;
+        stat_adds++;
         size_t start;
         uint32_t len;
         if (stored_find(&st, other, &start, &len)) {
@@ -257,6 +261,7 @@ TsStatus cub_cohomology(CubGrid *g, int k, const uint8_t *cleared, uint8_t **piv
       cub_emit(g, k, r, (uint32_t)(piv >> g->cbits));
     }
   }
+  if (getenv("CUB_STATS")) fprintf(stderr, "dim %d: reduced %zu adds %zu stored %zu\n", k, stat_reduced, stat_adds, st.pool_n);
   goto out;
 nomem:
   status = ts_error_set(g->err, TS_ERR_NOMEM, "cubical homology: out of memory reducing dimension %d", k);

@@ -43,6 +43,15 @@ static inline void join(CubGrid *g, uint32_t *par, const uint32_t *nrank, uint32
   cub_emit(g, dim, r, yr >= g->cutoff ? CUB_INF_RANK : yr);
 }
 
+/* The sweeps visit pixels in value order, i.e. at random: fetch the rows
+ * around the pixel PREFETCH steps ahead so that the loads overlap. */
+#define PREFETCH 12
+static inline void prefetch_rows(const uint32_t *a, uint32_t q, size_t W, size_t n) {
+  __builtin_prefetch(&a[q]);
+  if (q >= W) __builtin_prefetch(&a[q - W]);
+  if (q + W < n) __builtin_prefetch(&a[q + W]);
+}
+
 /* V, 2D: squares are the nodes (indexed by their top-left pixel). */
 static TsStatus dual_v2d(CubGrid *g) {
   size_t H = g->n[0], W = g->n[1], n = g->npix;
@@ -59,6 +68,12 @@ static TsStatus dual_v2d(CubGrid *g) {
   nrank[ext] = CUB_INF_RANK;
   for (size_t rr = n; rr-- > 0;) {
     uint32_t r = (uint32_t)rr, p = g->order[rr];
+    if (rr >= PREFETCH) {
+      uint32_t q = g->order[rr - PREFETCH];
+      prefetch_rows(rank, q, W, n);
+      prefetch_rows(par, q, W, n);
+      prefetch_rows(nrank, q, W, n);
+    }
     size_t y = p / W, x = p - y * W;
     int up = y > 0, dn = y + 1 < H, lf = x > 0, rt = x + 1 < W;
     /* Squares whose highest vertex is p are born. */
@@ -106,6 +121,11 @@ static TsStatus dual_t2d(CubGrid *g) {
   nrank[ext] = CUB_INF_RANK;
   for (size_t rr = n; rr-- > 0;) {
     uint32_t r = (uint32_t)rr, p = g->order[rr];
+    if (rr >= PREFETCH) {
+      uint32_t q = g->order[rr - PREFETCH];
+      prefetch_rows(rank, q, W, n);
+      prefetch_rows(par, q, W, n);
+    }
     size_t y = p / W, x = p - y * W;
     par[p] = p;
     /* bottom, right, left, top edge of pixel p */

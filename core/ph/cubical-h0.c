@@ -35,42 +35,76 @@ static inline uint32_t uf_join_elder(uint32_t *par, const uint32_t *nrank, uint3
   return a;
 }
 
+/* The sweep visits pixels in value order, i.e. at random: fetch the rows
+ * around the pixel PREFETCH steps ahead so the loads overlap. */
+#define PREFETCH 12
+static inline void prefetch_around(const uint32_t *rank, const uint32_t *par, uint32_t q, size_t W, size_t n) {
+  __builtin_prefetch(&rank[q]);
+  __builtin_prefetch(&par[q]);
+  if (q >= W) {
+    __builtin_prefetch(&rank[q - W]);
+    __builtin_prefetch(&par[q - W]);
+  }
+  if (q + W < n) {
+    __builtin_prefetch(&rank[q + W]);
+    __builtin_prefetch(&par[q + W]);
+  }
+}
+
 static TsStatus h0_2d(CubGrid *g) {
   size_t H = g->n[0], W = g->n[1];
   const uint32_t *rank = g->rank, *order = g->order;
   uint32_t *par = ts_alloc_array(g->npix, sizeof *par, "cubical union-find", g->err);
   if (!par) return TS_ERR_NOMEM;
-  uint32_t cut = g->cutoff;
+  uint32_t cut = g->cutoff, w = (uint32_t)W;
   for (uint32_t r = 0; r < cut; r++) {
     uint32_t p = order[r];
+    if (r + PREFETCH < cut) prefetch_around(rank, par, order[r + PREFETCH], W, g->npix);
     size_t y = p / W, x = p - y * W;
-    par[p] = p;
+    /* Earlier neighbours, gathered without branching on the (random) ranks. */
     uint32_t q[8];
     int nq = 0;
+#define CAND(c)                                                                                                        \
+  do {                                                                                                                 \
+    uint32_t c_ = (c);                                                                                                 \
+    q[nq] = c_;                                                                                                        \
+    nq += rank[c_] < r;                                                                                                \
+  } while (0)
+    int up = y > 0, dn = y + 1 < H, lf = x > 0, rt = x + 1 < W;
     if (!g->T) {
-      if (y > 0) q[nq++] = p - (uint32_t)W;
-      if (x > 0) q[nq++] = p - 1;
-      if (x + 1 < W) q[nq++] = p + 1;
-      if (y + 1 < H) q[nq++] = p + (uint32_t)W;
+      if (up) CAND(p - w);
+      if (lf) CAND(p - 1);
+      if (rt) CAND(p + 1);
+      if (dn) CAND(p + w);
     } else {
-      int up = y > 0, dn = y + 1 < H, lf = x > 0, rt = x + 1 < W;
       if (up) {
-        if (lf) q[nq++] = p - (uint32_t)W - 1;
-        q[nq++] = p - (uint32_t)W;
-        if (rt) q[nq++] = p - (uint32_t)W + 1;
+        if (lf) CAND(p - w - 1);
+        CAND(p - w);
+        if (rt) CAND(p - w + 1);
       }
-      if (lf) q[nq++] = p - 1;
-      if (rt) q[nq++] = p + 1;
+      if (lf) CAND(p - 1);
+      if (rt) CAND(p + 1);
       if (dn) {
-        if (lf) q[nq++] = p + (uint32_t)W - 1;
-        q[nq++] = p + (uint32_t)W;
-        if (rt) q[nq++] = p + (uint32_t)W + 1;
+        if (lf) CAND(p + w - 1);
+        CAND(p + w);
+        if (rt) CAND(p + w + 1);
       }
     }
-    for (int j = 0; j < nq; j++) {
-      if (rank[q[j]] > r) continue;
-      uint32_t dead = uf_join_elder(par, rank, p, q[j]);
-      if (dead != UINT32_MAX) cub_emit(g, 0, rank[dead], r);
+#undef CAND
+    if (nq == 0) { /* a local minimum: a new component */
+      par[p] = p;
+      continue;
+    }
+    /* p is the youngest vertex: joining its first neighbour kills nothing. */
+    uint32_t a = uf_find(par, q[0]);
+    par[p] = a;
+    for (int j = 1; j < nq; j++) {
+      uint32_t b = uf_find(par, q[j]);
+      if (a == b) continue;
+      uint32_t young = rank[a] < rank[b] ? b : a, old = a ^ b ^ young;
+      par[young] = old;
+      cub_emit(g, 0, rank[young], r);
+      a = old;
     }
   }
   for (uint32_t r = 0; r < cut; r++)
