@@ -6,67 +6,62 @@
  * skipped (clearing: they are deaths, their columns reduce to zero). A
  * column's pivot is its earliest coface. When that coface is no one's pivot
  * yet the pair is emergent and nothing is reduced or stored — the common
- * case by far. Otherwise the column is reduced with a binary heap over Z/2,
- * and only then is the reduced coboundary kept, for later columns that meet
+ * case by far. Otherwise the column is reduced over Z/2 (sorted vectors,
+ * merged), and only then is the reduced coboundary kept, for later columns that meet
  * its pivot. The pivot table is dense over (k+1)-cell slots (4 bytes a slot)
  * and becomes the clearing set of dimension k+1. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ph/cubical-internal.h"
 
-typedef struct Heap {
-  uint64_t *a;
+/* The working column: a sorted vector of keys (rank << 32 | slot), added to
+ * by symmetric difference (Z/2). Columns stay short in cubical complexes, so
+ * a merge beats a heap. */
+typedef struct Col {
+  uint64_t *a, *tmp;
   size_t n, cap;
-} Heap;
+} Col;
 
-static int heap_push(Heap *h, uint64_t v) {
-  if (h->n == h->cap) {
-    size_t cap = h->cap ? 2 * h->cap : 64;
-    uint64_t *a = realloc(h->a, cap * sizeof *a);
-    if (!a) return -1;
-    h->a = a;
-    h->cap = cap;
-  }
-  size_t i = h->n++;
-  while (i > 0) {
-    size_t up = (i - 1) / 2;
-    if (h->a[up] <= v) break;
-    h->a[i] = h->a[up];
-    i = up;
-  }
-  h->a[i] = v;
+static int col_reserve(Col *c, size_t n) {
+  if (n <= c->cap) return 0;
+  size_t cap = c->cap ? c->cap : 64;
+  while (cap < n) cap *= 2;
+  uint64_t *a = realloc(c->a, cap * sizeof *a), *t;
+  if (!a) return -1;
+  c->a = a;
+  t = realloc(c->tmp, cap * sizeof *t);
+  if (!t) return -1;
+  c->tmp = t;
+  c->cap = cap;
   return 0;
 }
 
-static uint64_t heap_pop(Heap *h) {
-  uint64_t top = h->a[0], v = h->a[--h->n];
-  size_t i = 0, n = h->n;
-  for (;;) {
-    size_t c = 2 * i + 1;
-    if (c >= n) break;
-    if (c + 1 < n && h->a[c + 1] < h->a[c]) c++;
-    if (h->a[c] >= v) break;
-    h->a[i] = h->a[c];
-    i = c;
+/* c ^= x (x sorted, len m). */
+static int col_add(Col *c, const uint64_t *x, size_t m) {
+  if (col_reserve(c, c->n + m)) return -1;
+  size_t i = 0, j = 0, o = 0;
+  uint64_t *a = c->a, *t = c->tmp;
+  while (i < c->n && j < m) {
+    if (a[i] < x[j]) t[o++] = a[i++];
+    else if (x[j] < a[i]) t[o++] = x[j++];
+    else i++, j++;
   }
-  if (n) h->a[i] = v;
-  return top;
+  while (i < c->n) t[o++] = a[i++];
+  while (j < m) t[o++] = x[j++];
+  c->tmp = a;
+  c->a = t;
+  c->n = o;
+  return 0;
 }
 
-/* Pops the smallest entry that survives Z/2 cancellation; 0 if none. */
-static int heap_pivot(Heap *h, uint64_t *out) {
-  while (h->n) {
-    uint64_t x = heap_pop(h);
-    if (h->n && h->a[0] == x) {
-      heap_pop(h);
-      continue;
+static void sort_small(uint64_t *k, int n) {
+  for (int a = 1; a < n; a++)
+    for (int b = a; b > 0 && k[b - 1] > k[b]; b--) {
+      uint64_t t = k[b];
+      k[b] = k[b - 1];
+      k[b - 1] = t;
     }
-    *out = x;
-    return 1;
-  }
-  return 0;
 }
 
 /* Reduced columns that had to be stored: an open-addressing map from the
@@ -151,11 +146,9 @@ static int pool_push(Stored *s, uint64_t v) {
   return 0;
 }
 
-/* The present cofaces of the k-cell cc as keys (rank << cbits | flat index). */
+/* The present cofaces of the k-cell cc as sorted keys (rank << 32 | slot). */
 static int coboundary(const CubGrid *g, const size_t *cc, uint64_t *keys) {
   int nk = 0;
-  uint64_t flat = 0;
-  for (int i = 0; i < g->d; i++) flat += (uint64_t)cc[i] * g->cstride[i];
   size_t c2[CUB_MAXD];
   memcpy(c2, cc, sizeof c2);
   for (int i = 0; i < g->d; i++) {
@@ -164,21 +157,14 @@ static int coboundary(const CubGrid *g, const size_t *cc, uint64_t *keys) {
       if ((s < 0 && cc[i] == 0) || (s > 0 && cc[i] + 1 >= g->m[i])) continue;
       c2[i] = s < 0 ? cc[i] - 1 : cc[i] + 1;
       uint32_t r = cub_cell_rank(g, c2);
-      if (r < g->cutoff) {
-        uint64_t f = s < 0 ? flat - g->cstride[i] : flat + g->cstride[i];
-        keys[nk++] = ((uint64_t)r << g->cbits) | f;
-      }
+      if (r < g->cutoff) keys[nk++] = ((uint64_t)r << 32) | cub_cell_slot(g, c2);
     }
     c2[i] = cc[i];
   }
+  sort_small(keys, nk);
   return nk;
 }
 
-static void key_coords(const CubGrid *g, uint64_t key, size_t *cc) {
-  cub_cell_coords(g, key & ((1ull << g->cbits) - 1), cc);
-}
-
-static size_t stat_reduced, stat_adds;
 TsStatus cub_cohomology(CubGrid *g, int k, const uint8_t *cleared, uint8_t **pivots_out) {
   *pivots_out = NULL;
   int d = g->d;
@@ -186,12 +172,12 @@ TsStatus cub_cohomology(CubGrid *g, int k, const uint8_t *cleared, uint8_t **piv
   /* pivot[slot of a (k+1)-cell] = slot of the k-cell whose pivot it is, + 1 */
   uint32_t *pivot = ts_calloc_array(nslot, sizeof *pivot, "cubical pivot table", g->err);
   if (!pivot) return TS_ERR_NOMEM;
-  Heap h = {0};
+  Col w = {0};
   Stored st = {0};
   TsStatus status = TS_OK;
   const CubPattern *pc = g->pat[k];
   int npc = g->npat[k];
-  uint64_t keys[2 * CUB_MAXD];
+  uint64_t keys[2 * CUB_MAXD], ok[2 * CUB_MAXD];
   for (size_t rr = g->cutoff; rr-- > 0 && status == TS_OK;) {
     uint32_t r = (uint32_t)rr;
     size_t p = g->order[rr], x[CUB_MAXD], cc[CUB_MAXD];
@@ -206,67 +192,49 @@ TsStatus cub_cohomology(CubGrid *g, int k, const uint8_t *cleared, uint8_t **piv
         cub_emit(g, k, r, CUB_INF_RANK);
         continue;
       }
-      uint64_t piv = keys[0];
-      for (int i = 1; i < nk; i++)
-        if (keys[i] < piv) piv = keys[i];
-      size_t pc2[CUB_MAXD];
-      key_coords(g, piv, pc2);
-      uint64_t ps = cub_cell_slot(g, pc2);
-      if (!pivot[ps]) { /* emergent pair */
+      uint32_t ps = (uint32_t)keys[0];
+      if (!pivot[ps]) { /* emergent pair: the earliest coface is free */
         pivot[ps] = (uint32_t)(sigma + 1);
-        cub_emit(g, k, r, (uint32_t)(piv >> g->cbits));
+        cub_emit(g, k, r, (uint32_t)(keys[0] >> 32));
         continue;
       }
-      if (getenv("CUB_STATS")) stat_reduced++;
       /* Reduce: add the columns whose pivot we meet until a free pivot or zero. */
-      h.n = 0;
-      for (int i = 0; i < nk; i++)
-        if (heap_push(&h, keys[i])) goto nomem;
-      int found;
-      for (;;) {
-        found = heap_pivot(&h, &piv);
-        if (!found) break;
-        key_coords(g, piv, pc2);
-        ps = cub_cell_slot(g, pc2);
+      w.n = 0;
+      if (col_add(&w, keys, (size_t)nk)) goto nomem;
+      while (w.n) {
+        ps = (uint32_t)w.a[0];
         if (!pivot[ps]) break;
         uint64_t other = pivot[ps] - 1;
-        stat_adds++;
         size_t start;
         uint32_t len;
         if (stored_find(&st, other, &start, &len)) {
-          for (uint32_t i = 0; i < len; i++)
-            if (st.pool[start + i] != piv && heap_push(&h, st.pool[start + i])) goto nomem;
+          if (col_add(&w, st.pool + start, len)) goto nomem;
         } else {
           size_t oc[CUB_MAXD];
           cub_slot_coords(g, k, other, oc);
-          uint64_t ok[2 * CUB_MAXD];
           int no = coboundary(g, oc, ok);
-          for (int i = 0; i < no; i++)
-            if (ok[i] != piv && heap_push(&h, ok[i])) goto nomem;
+          if (col_add(&w, ok, (size_t)no)) goto nomem;
         }
-        /* piv was popped already: leaving out the added column's copy cancels it. */
       }
-      if (!found) {
+      if (!w.n) {
         cub_emit(g, k, r, CUB_INF_RANK);
         continue;
       }
-      /* Keep the reduced column: its pivot, then the rest (cancelled). */
+      /* Keep the reduced column for later columns that meet its pivot. */
       size_t start = st.pool_n;
-      if (pool_push(&st, piv)) goto nomem;
-      uint64_t rest;
-      while (heap_pivot(&h, &rest))
-        if (pool_push(&st, rest)) goto nomem;
-      if (stored_put(&st, sigma, start, (uint32_t)(st.pool_n - start))) goto nomem;
+      for (size_t i = 0; i < w.n; i++)
+        if (pool_push(&st, w.a[i])) goto nomem;
+      if (stored_put(&st, sigma, start, (uint32_t)w.n)) goto nomem;
       pivot[ps] = (uint32_t)(sigma + 1);
-      cub_emit(g, k, r, (uint32_t)(piv >> g->cbits));
+      cub_emit(g, k, r, (uint32_t)(w.a[0] >> 32));
     }
   }
-  if (getenv("CUB_STATS")) fprintf(stderr, "dim %d: reduced %zu adds %zu stored %zu\n", k, stat_reduced, stat_adds, st.pool_n);
   goto out;
 nomem:
   status = ts_error_set(g->err, TS_ERR_NOMEM, "cubical homology: out of memory reducing dimension %d", k);
 out:
-  free(h.a);
+  free(w.a);
+  free(w.tmp);
   free(st.slot);
   free(st.start);
   free(st.len);

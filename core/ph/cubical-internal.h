@@ -10,7 +10,7 @@
  *     value is the min over the top cells (pixels) that contain it.
  * Pixels are sorted once into ranks (distinct, ties broken by flat index);
  * a cell's rank is the rank of the pixel that gives it its value. The total
- * order of cells is (rank, dimension, doubled flat index): a valid
+ * order of cells is (rank, dimension, slot) (slot: cub_cell_slot): a valid
  * filtration order, shared by every algorithm (union-find for H0, duality
  * for the top dimension, cohomology in between), so each one's pairs are
  * exactly those of the same reduced boundary matrix. Cells are visited by
@@ -31,6 +31,7 @@
  * doubled position (V: 2x, T: 2x+1) and the other pixels that share it. */
 typedef struct CubPattern {
   int64_t coff;         /* doubled flat offset */
+  int64_t soff;         /* slot offset (cub_cell_slot), the order of cells at a pixel */
   int8_t o[CUB_MAXD];
   uint32_t need;        /* V: boundary bits that must be clear for the cell to exist */
   int nother;
@@ -46,7 +47,6 @@ typedef struct CubGrid {
   uint64_t ncells;
   size_t lat[CUB_MAXD];        /* lattice of cell bases (c >> 1): V n, T n+1 */
   size_t latstride[CUB_MAXD], nlat;
-  int cbits;                   /* bits of a doubled flat index */
   const double *values;
   uint32_t *rank, *order;
   uint32_t cutoff;             /* ranks >= cutoff are absent (threshold) */

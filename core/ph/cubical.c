@@ -118,15 +118,22 @@ void cub_emit(CubGrid *g, int dim, uint32_t rb, uint32_t rd) {
   g->st = ts_diagram_push(d, &pr, g->err);
 }
 
-/* Cells at a pixel, by dimension, in ascending doubled flat index. */
+/* Cells at a pixel, by dimension, in ascending slot order. */
 static int cmp_pattern(const void *a, const void *b) {
-  int64_t x = ((const CubPattern *)a)->coff, y = ((const CubPattern *)b)->coff;
+  int64_t x = ((const CubPattern *)a)->soff, y = ((const CubPattern *)b)->soff;
   return (x > y) - (x < y);
 }
 
 static TsStatus build_patterns(CubGrid *g, TsError *err) {
   int d = g->d, total = 1;
   for (int i = 0; i < d; i++) total *= 3;
+  /* Orientation tables: masks of k odd axes, numbered in increasing order. */
+  memset(g->orient_count, 0, sizeof g->orient_count);
+  for (unsigned mask = 0; mask < (1u << d); mask++) {
+    int k = __builtin_popcount(mask);
+    g->orient_mask[k][g->orient_count[k]] = (uint8_t)mask;
+    g->orient_index[mask] = (int8_t)g->orient_count[k]++;
+  }
   for (int k = 0; k <= d; k++) {
     g->pat[k] = ts_calloc_array((size_t)total, sizeof(CubPattern), "cubical patterns", err);
     if (!g->pat[k]) return TS_ERR_NOMEM;
@@ -164,16 +171,18 @@ static TsStatus build_patterns(CubGrid *g, TsError *err) {
       pt.nother++;
     }
     int k = g->T ? d - nz : nz;
+    /* Slot offset: the cell's lattice base moves by floor((T + o) / 2) per axis. */
+    int64_t dbase = 0;
+    unsigned mask = 0;
+    for (int i = 0; i < d; i++) {
+      int h = g->T + pt.o[i];
+      dbase += (h < 0 ? -1 : h / 2) * (int64_t)g->latstride[i];
+      if (h & 1) mask |= 1u << i;
+    }
+    pt.soff = dbase * g->orient_count[k] + g->orient_index[mask];
     g->pat[k][g->npat[k]++] = pt;
   }
   for (int k = 0; k <= d; k++) qsort(g->pat[k], (size_t)g->npat[k], sizeof(CubPattern), cmp_pattern);
-  /* Orientation tables: masks of k odd axes, numbered in increasing order. */
-  memset(g->orient_count, 0, sizeof g->orient_count);
-  for (unsigned mask = 0; mask < (1u << d); mask++) {
-    int k = __builtin_popcount(mask);
-    g->orient_mask[k][g->orient_count[k]] = (uint8_t)mask;
-    g->orient_index[mask] = (int8_t)g->orient_count[k]++;
-  }
   return TS_OK;
 }
 
@@ -264,10 +273,8 @@ TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, cons
     g.ncells *= g.m[i]; /* cannot overflow: npix < 2^32 and d <= 4 */
     g.nlat *= g.lat[i];
   }
-  g.cbits = 1;
-  while (g.cbits < 64 && (g.ncells >> g.cbits) != 0) g.cbits++;
   int middle = ndim >= 3 && maxdim >= 1;
-  if (middle && (g.cbits > 32 || g.nlat > (UINT32_MAX - 1) / 6))
+  if (middle && g.nlat > (UINT32_MAX - 1) / 6) /* slots must fit 32 bits */
     return ts_error_set(err, TS_ERR_UNSUPPORTED,
                         "cubical homology: grid too large for dimensions 1..%d (at most 2^32 cells)", ndim - 2);
 
