@@ -146,30 +146,90 @@ static int pool_push(Stored *s, uint64_t v) {
   return 0;
 }
 
-/* The present cofaces of the k-cell cc as sorted keys (rank << 32 | slot). */
-static int coboundary(const CubGrid *g, const size_t *cc, uint64_t *keys) {
-  int nk = 0;
-  size_t c2[CUB_MAXD];
-  memcpy(c2, cc, sizeof c2);
-  for (int i = 0; i < g->d; i++) {
+/* The present cofaces of the k-cell cc as sorted keys (rank << 32 | slot).
+ * A coface extends cc by one step along an axis where cc is flat, so its
+ * rank comes from cc's own pixels: V, the max of cc's vertices and of those
+ * vertices shifted one step; T, the min over the pixels containing cc that
+ * lie on the step's side. */
+static int coboundary(const CubGrid *g, int k, const size_t *cc, uint64_t *keys) {
+  int d = g->d, np = 1, nk = 0;
+  size_t pix[1 << CUB_MAXD];
+  unsigned side[1 << CUB_MAXD];
+  uint64_t base = 0;
+  unsigned mask = 0;
+  pix[0] = 0;
+  side[0] = 0;
+  for (int i = 0; i < d; i++) {
+    size_t c = cc[i], st = g->pstride[i];
+    base += (uint64_t)(c >> 1) * g->latstride[i];
+    if (c & 1) mask |= 1u << i;
+    size_t lo, hi;
+    int two;
+    if (!g->T) {
+      lo = c >> 1;
+      hi = (c + 1) >> 1;
+      two = c & 1;
+    } else if (c & 1) {
+      lo = hi = c >> 1;
+      two = 0;
+    } else {
+      lo = c ? (c >> 1) - 1 : (c >> 1);
+      hi = (c >> 1) < g->n[i] ? (c >> 1) : lo;
+      two = lo != hi;
+      if (!two && c == 0) /* at the grid's low face the one pixel lies on the + side */
+        for (int j = 0; j < np; j++) side[j] |= 1u << i;
+    }
+    for (int j = 0; j < np; j++) pix[j] += lo * st;
+    if (two) {
+      for (int j = 0; j < np; j++) {
+        pix[np + j] = pix[j] + st;
+        side[np + j] = side[j] | (g->T ? 1u << i : 0);
+      }
+      np *= 2;
+    }
+  }
+  const uint32_t *rank = g->rank;
+  uint32_t rs = 0;
+  if (!g->T)
+    for (int j = 0; j < np; j++)
+      if (rank[pix[j]] > rs) rs = rank[pix[j]];
+  uint64_t C = (uint64_t)g->orient_count[k + 1];
+  for (int i = 0; i < d; i++) {
     if (cc[i] & 1) continue;
+    int64_t st = (int64_t)g->pstride[i];
     for (int s = -1; s <= 1; s += 2) {
       if ((s < 0 && cc[i] == 0) || (s > 0 && cc[i] + 1 >= g->m[i])) continue;
-      c2[i] = s < 0 ? cc[i] - 1 : cc[i] + 1;
-      uint32_t r = cub_cell_rank(g, c2);
-      if (r < g->cutoff) keys[nk++] = ((uint64_t)r << 32) | cub_cell_slot(g, c2);
+      uint32_t r;
+      if (!g->T) {
+        r = rs;
+        for (int j = 0; j < np; j++) {
+          uint32_t q = rank[(int64_t)pix[j] + s * st];
+          if (q > r) r = q;
+        }
+      } else {
+        r = UINT32_MAX;
+        unsigned want = s > 0 ? 1u << i : 0;
+        for (int j = 0; j < np; j++)
+          if ((side[j] & (1u << i)) == want && rank[pix[j]] < r) r = rank[pix[j]];
+      }
+      if (r >= g->cutoff) continue;
+      uint64_t b2 = s < 0 ? base - g->latstride[i] : base;
+      keys[nk++] = ((uint64_t)r << 32) | (b2 * C + (uint64_t)g->orient_index[mask | 1u << i]);
     }
-    c2[i] = cc[i];
   }
   sort_small(keys, nk);
   return nk;
 }
 
+/* Pivot table entries: the column's slot + 1, and this bit when its reduced
+ * column was stored (so the common emergent case never probes the map). */
+#define STORED 0x80000000u
+
 TsStatus cub_cohomology(CubGrid *g, int k, const uint8_t *cleared, uint8_t **pivots_out) {
   *pivots_out = NULL;
   int d = g->d;
   size_t nslot = g->nlat * (size_t)g->orient_count[k + 1];
-  /* pivot[slot of a (k+1)-cell] = slot of the k-cell whose pivot it is, + 1 */
+  /* pivot[slot of a (k+1)-cell] = slot of the k-cell whose pivot it is, + 1 (| STORED) */
   uint32_t *pivot = ts_calloc_array(nslot, sizeof *pivot, "cubical pivot table", g->err);
   if (!pivot) return TS_ERR_NOMEM;
   Col w = {0};
@@ -187,7 +247,7 @@ TsStatus cub_cohomology(CubGrid *g, int k, const uint8_t *cleared, uint8_t **piv
       for (int i = 0; i < d; i++) cc[i] = 2 * x[i] + (size_t)g->T + (size_t)(int64_t)pc[j].o[i];
       uint64_t sigma = cub_cell_slot(g, cc);
       if (cleared[sigma >> 3] & (1u << (sigma & 7))) continue;
-      int nk = coboundary(g, cc, keys);
+      int nk = coboundary(g, k, cc, keys);
       if (nk == 0) {
         cub_emit(g, k, r, CUB_INF_RANK);
         continue;
@@ -204,15 +264,16 @@ TsStatus cub_cohomology(CubGrid *g, int k, const uint8_t *cleared, uint8_t **piv
       while (w.n) {
         ps = (uint32_t)w.a[0];
         if (!pivot[ps]) break;
-        uint64_t other = pivot[ps] - 1;
+        uint32_t pv = pivot[ps];
+        uint64_t other = (pv & ~STORED) - 1;
         size_t start;
         uint32_t len;
-        if (stored_find(&st, other, &start, &len)) {
+        if ((pv & STORED) && stored_find(&st, other, &start, &len)) {
           if (col_add(&w, st.pool + start, len)) goto nomem;
         } else {
           size_t oc[CUB_MAXD];
           cub_slot_coords(g, k, other, oc);
-          int no = coboundary(g, oc, ok);
+          int no = coboundary(g, k, oc, ok);
           if (col_add(&w, ok, (size_t)no)) goto nomem;
         }
       }
@@ -225,7 +286,7 @@ TsStatus cub_cohomology(CubGrid *g, int k, const uint8_t *cleared, uint8_t **piv
       for (size_t i = 0; i < w.n; i++)
         if (pool_push(&st, w.a[i])) goto nomem;
       if (stored_put(&st, sigma, start, (uint32_t)w.n)) goto nomem;
-      pivot[ps] = (uint32_t)(sigma + 1);
+      pivot[ps] = (uint32_t)(sigma + 1) | STORED;
       cub_emit(g, k, r, (uint32_t)(w.a[0] >> 32));
     }
   }

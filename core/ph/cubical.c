@@ -7,15 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/clock.h"
 #include "ph/cubical-internal.h"
-
-#include <time.h>
-static double cub_cpu_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void ts_cubical_options_default(TsCubicalOptions *o) {
   memset(o, 0, sizeof *o);
@@ -274,7 +266,7 @@ TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, cons
     g.nlat *= g.lat[i];
   }
   int middle = ndim >= 3 && maxdim >= 1;
-  if (middle && g.nlat > (UINT32_MAX - 1) / 6) /* slots must fit 32 bits */
+  if (middle && g.nlat > (UINT32_MAX / 2 - 1) / 6) /* slots must fit 31 bits */
     return ts_error_set(err, TS_ERR_UNSUPPORTED,
                         "cubical homology: grid too large for dimensions 1..%d (at most 2^32 cells)", ndim - 2);
 
@@ -285,9 +277,7 @@ TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, cons
     goto done;
   }
   if ((st = build_patterns(&g, err))) goto done;
-  double t0 = cub_cpu_now();
   if ((st = cub_rank_pixels(values, npix, g.super, g.order, g.rank, err))) goto done;
-  double t1 = cub_cpu_now();
 
   /* Threshold: cells whose value lies beyond it are absent, i.e. ranks >= cutoff. */
   g.cutoff = (uint32_t)npix;
@@ -313,7 +303,6 @@ TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, cons
     }
   }
   st = cub_h0(&g, cleared);
-  double t2 = cub_cpu_now();
   for (int k = 1; st == TS_OK && k <= maxdim && k <= ndim - 2; k++) {
     uint8_t *next = NULL;
     st = cub_cohomology(&g, k, cleared, &next);
@@ -321,10 +310,7 @@ TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, cons
     cleared = next;
   }
   free(cleared);
-  double t3 = cub_cpu_now();
   if (st == TS_OK && ndim >= 2 && maxdim == ndim - 1) st = cub_top_dual(&g);
-  double t4 = cub_cpu_now();
-  if (getenv("CUB_STATS")) fprintf(stderr, "sort %.1f h0 %.1f mid %.1f top %.1f ms\n", 1e3*(t1-t0), 1e3*(t2-t1), 1e3*(t3-t2), 1e3*(t4-t3));
   if (st == TS_OK) st = g.st;
   if (st == TS_OK) filter_pairs(out, g.super, o->min_persistence);
 
