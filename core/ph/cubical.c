@@ -76,12 +76,15 @@ void cub_slot_coords(const CubGrid *g, int k, uint64_t slot, size_t *cc) {
   }
 }
 
-static void unravel(const CubGrid *g, size_t p, int32_t *at) {
+static inline void unravel(const CubGrid *g, size_t p, int32_t *at) {
+  uint32_t q = (uint32_t)p; /* pixel indices fit 32 bits: 32-bit divisions are cheaper */
   for (int i = 3; i >= g->d; i--) at[i] = -1;
-  for (int i = g->d - 1; i >= 0; i--) {
-    at[i] = (int32_t)(p % g->n[i]);
-    p /= g->n[i];
+  for (int i = g->d - 1; i > 0; i--) {
+    uint32_t n = (uint32_t)g->n[i], r = q / n;
+    at[i] = (int32_t)(q - r * n);
+    q = r;
   }
+  at[0] = (int32_t)q;
 }
 
 void cub_emit(CubGrid *g, int dim, uint32_t rb, uint32_t rd) {
