@@ -76,6 +76,23 @@ static TsStatus dual_v2d(CubGrid *g) {
     }
     size_t y = p / W, x = p - y * W;
     int up = y > 0, dn = y + 1 < H, lf = x > 0, rt = x + 1 < W;
+    if (up && dn && lf && rt) {
+      /* Interior: which of the 8 neighbours are lower, without branching on
+       * (random) ranks; bits UL U UR L R DL D DR. */
+      unsigned m = (unsigned)(rank[p - w - 1] < r) | (unsigned)(rank[p - w] < r) << 1 |
+                   (unsigned)(rank[p - w + 1] < r) << 2 | (unsigned)(rank[p - 1] < r) << 3 |
+                   (unsigned)(rank[p + 1] < r) << 4 | (unsigned)(rank[p + w - 1] < r) << 5 |
+                   (unsigned)(rank[p + w] < r) << 6 | (unsigned)(rank[p + w + 1] < r) << 7;
+      if ((m & 0x0b) == 0x0b) par[p - w - 1] = p - w - 1, nrank[p - w - 1] = r;
+      if ((m & 0x16) == 0x16) par[p - w] = p - w, nrank[p - w] = r;
+      if ((m & 0x68) == 0x68) par[p - 1] = p - 1, nrank[p - 1] = r;
+      if ((m & 0xd0) == 0xd0) par[p] = p, nrank[p] = r;
+      if (m & 0x40) join(g, par, nrank, p - 1, p, r, 1);
+      if (m & 0x10) join(g, par, nrank, p - w, p, r, 1);
+      if (m & 0x08) join(g, par, nrank, p - w - 1, p - 1, r, 1);
+      if (m & 0x02) join(g, par, nrank, p - w - 1, p - w, r, 1);
+      continue;
+    }
     /* Squares whose highest vertex is p are born. */
     if (up && lf && rank[p - 1] < r && rank[p - w] < r && rank[p - w - 1] < r) {
       par[p - w - 1] = p - w - 1;
@@ -127,16 +144,30 @@ static TsStatus dual_t2d(CubGrid *g) {
       prefetch_rows(par, q, W, n);
     }
     size_t y = p / W, x = p - y * W;
-    par[p] = p;
-    /* bottom, right, left, top edge of pixel p */
-    if (y + 1 == H) join(g, par, nrank, p, ext, r, 1);
-    else if (rank[p + w] > r) join(g, par, nrank, p, p + w, r, 1);
-    if (x + 1 == W) join(g, par, nrank, p, ext, r, 1);
-    else if (rank[p + 1] > r) join(g, par, nrank, p, p + 1, r, 1);
-    if (x == 0) join(g, par, nrank, p, ext, r, 1);
-    else if (rank[p - 1] > r) join(g, par, nrank, p, p - 1, r, 1);
-    if (y == 0) join(g, par, nrank, p, ext, r, 1);
-    else if (rank[p - w] > r) join(g, par, nrank, p, p - w, r, 1);
+    /* The edges of pixel p that are its own (the other side is higher or
+     * outside), bottom, right, left, top; gathered without branching on ranks. */
+    uint32_t q[4];
+    int nq = 0;
+#define SIDE(inside, c)                                                                                                \
+  do {                                                                                                                 \
+    if (inside) {                                                                                                      \
+      q[nq] = (c);                                                                                                     \
+      nq += rank[q[nq]] > r;                                                                                           \
+    } else                                                                                                             \
+      q[nq++] = ext;                                                                                                   \
+  } while (0)
+    SIDE(y + 1 < H, p + w);
+    SIDE(x + 1 < W, p + 1);
+    SIDE(x > 0, p - 1);
+    SIDE(y > 0, p - w);
+#undef SIDE
+    if (nq == 0) { /* a local maximum: a new component of the complement */
+      par[p] = p;
+      continue;
+    }
+    /* p is the youngest: its first edge joins it to a neighbour, no pair. */
+    par[p] = uf_find(par, q[0]);
+    for (int j = 1; j < nq; j++) join(g, par, nrank, p, q[j], r, 1);
   }
   free(par);
   free(nrank);
