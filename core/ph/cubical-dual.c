@@ -52,6 +52,11 @@ static inline void prefetch_rows(const uint32_t *a, uint32_t q, size_t W, size_t
   if (q + W < n) __builtin_prefetch(&a[q + W]);
 }
 
+static inline void born(uint32_t *par, uint32_t *nrank, uint32_t s, uint32_t r) {
+  par[s] = s;
+  nrank[s] = r;
+}
+
 /* V, 2D: squares are the nodes (indexed by their top-left pixel). */
 static TsStatus dual_v2d(CubGrid *g) {
   size_t H = g->n[0], W = g->n[1], n = g->npix;
@@ -83,10 +88,10 @@ static TsStatus dual_v2d(CubGrid *g) {
                    (unsigned)(rank[p - w + 1] < r) << 2 | (unsigned)(rank[p - 1] < r) << 3 |
                    (unsigned)(rank[p + 1] < r) << 4 | (unsigned)(rank[p + w - 1] < r) << 5 |
                    (unsigned)(rank[p + w] < r) << 6 | (unsigned)(rank[p + w + 1] < r) << 7;
-      if ((m & 0x0b) == 0x0b) par[p - w - 1] = p - w - 1, nrank[p - w - 1] = r;
-      if ((m & 0x16) == 0x16) par[p - w] = p - w, nrank[p - w] = r;
-      if ((m & 0x68) == 0x68) par[p - 1] = p - 1, nrank[p - 1] = r;
-      if ((m & 0xd0) == 0xd0) par[p] = p, nrank[p] = r;
+      if ((m & 0x0b) == 0x0b) born(par, nrank, p - w - 1, r);
+      if ((m & 0x16) == 0x16) born(par, nrank, p - w, r);
+      if ((m & 0x68) == 0x68) born(par, nrank, p - 1, r);
+      if ((m & 0xd0) == 0xd0) born(par, nrank, p, r);
       if (m & 0x40) join(g, par, nrank, p - 1, p, r, 1);
       if (m & 0x10) join(g, par, nrank, p - w, p, r, 1);
       if (m & 0x08) join(g, par, nrank, p - w - 1, p - 1, r, 1);
