@@ -130,17 +130,11 @@ static TsStatus dual_v2d(CubGrid *g) {
 static TsStatus dual_t2d(CubGrid *g) {
   size_t H = g->n[0], W = g->n[1], n = g->npix;
   uint32_t *par = ts_alloc_array(n + 1, sizeof *par, "cubical union-find", g->err);
-  uint32_t *nrank = ts_alloc_array(n + 1, sizeof *nrank, "cubical union-find", g->err);
-  if (!par || !nrank) {
-    free(par);
-    free(nrank);
-    return TS_ERR_NOMEM;
-  }
-  memcpy(nrank, g->rank, n * sizeof *nrank);
-  const uint32_t *rank = nrank;
+  if (!par) return TS_ERR_NOMEM;
+  /* Node ranks are the pixel ranks; rank[n] (the outside) is CUB_INF_RANK. */
+  const uint32_t *rank = g->rank, *nrank = g->rank;
   uint32_t ext = (uint32_t)n, w = (uint32_t)W;
   par[ext] = ext;
-  nrank[ext] = CUB_INF_RANK;
   for (size_t rr = n; rr-- > 0;) {
     uint32_t r = (uint32_t)rr, p = g->order[rr];
     if (rr >= PREFETCH) {
@@ -175,7 +169,6 @@ static TsStatus dual_t2d(CubGrid *g) {
     for (int j = 1; j < nq; j++) join(g, par, nrank, p, q[j], r, 1);
   }
   free(par);
-  free(nrank);
   return TS_OK;
 }
 

@@ -48,7 +48,7 @@ typedef struct CubGrid {
   size_t lat[CUB_MAXD];        /* lattice of cell bases (c >> 1): V n, T n+1 */
   size_t latstride[CUB_MAXD], nlat;
   const double *values;
-  uint32_t *rank, *order;
+  uint32_t *rank, *order;      /* rank has npix + 1 entries: rank[npix] = CUB_INF_RANK */
   uint32_t cutoff;             /* ranks >= cutoff are absent (threshold) */
   CubPattern *pat[CUB_MAXD + 1];
   int npat[CUB_MAXD + 1];

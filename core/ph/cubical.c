@@ -274,13 +274,14 @@ TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, cons
                         "cubical homology: grid too large for dimensions 1..%d (at most 2^32 cells)", ndim - 2);
 
   g.order = ts_alloc_array(npix, sizeof(uint32_t), "cubical order", err);
-  g.rank = ts_alloc_array(npix, sizeof(uint32_t), "cubical ranks", err);
+  g.rank = ts_alloc_array(npix + 1, sizeof(uint32_t), "cubical ranks", err); /* + the outside */
   if (!g.order || !g.rank) {
     st = TS_ERR_NOMEM;
     goto done;
   }
   if ((st = build_patterns(&g, err))) goto done;
   if ((st = cub_rank_pixels(values, npix, g.super, g.order, g.rank, err))) goto done;
+  g.rank[npix] = CUB_INF_RANK;
 
   /* Threshold: cells whose value lies beyond it are absent, i.e. ranks >= cutoff. */
   g.cutoff = (uint32_t)npix;
