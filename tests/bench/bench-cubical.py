@@ -3,8 +3,9 @@ in the same run, on the issue's five cases. Toposcope is timed as a whole
 command (process start, .npy read, homology with coordinates, .npy write);
 GUDHI inside a Python process (persistence() plus
 cofaces_of_persistence_pairs() for the locations), array already loaded.
-Peak memory is the peak RSS of each process (GUDHI's includes the Python
-interpreter and numpy, about 40 MB)."""
+Peak memory is the peak RSS of each process, taken with GNU time (GUDHI's
+includes the Python interpreter and numpy, about 40 MB; toposcope's
+includes its input and output arrays)."""
 import json
 import os
 import subprocess
@@ -43,14 +44,39 @@ def smooth(shape, beta=2.0):
     return np.real(np.fft.ifftn(spec))
 
 
+TIME = "/usr/bin/time"  # GNU time: the peak RSS of its own child, which
+# a fork of this (large) Python process would inherit as its high-water mark
+
+
+def peak_of(args):
+    """Runs args under GNU time; returns (stdout, peak RSS in bytes or None)."""
+    if not os.path.exists(TIME):
+        p = subprocess.run(args, capture_output=True, text=True, check=True)
+        return p.stdout, None
+    rss_file = os.path.join(tmp, "rss")
+    p = subprocess.run([TIME, "-f", "%M", "-o", rss_file] + args, capture_output=True, text=True, check=True)
+    with open(rss_file) as f:
+        return p.stdout, int(f.read().split()[-1]) * 1024
+
+
+def ours(args, repeat):
+    best, _ = run_cmd(args, repeat=repeat)
+    _, rss = peak_of(args)
+    return best, rss
+
+
 def gudhi_time(paths):
-    p = subprocess.run([sys.executable, "-c", GUDHI] + paths, capture_output=True, text=True, check=True)
-    r = json.loads(p.stdout)
-    return r["time"], r["rss"]
+    out, rss = peak_of([sys.executable, "-c", GUDHI] + paths)
+    r = json.loads(out)
+    return r["time"], rss or r["rss"]
 
 
 def mb(b):
-    return f"{b / 2**20:.0f} MB"
+    return "?" if b is None else f"{b / 2**20:.0f} MB"
+
+
+def per_px(b, n):
+    return "?" if b is None else f"{b / n:.0f}"
 
 
 cases = [
@@ -76,19 +102,21 @@ for name, arrays in cases:
     res = {}
     for cons in ("v", "t"):
         args = [EXE, "ph", *paths, "-o", out, "--construction", cons]
-        res[cons] = run_cmd(args, repeat=3 if npix <= 2**22 else 1)
+        res[cons] = ours(args, 3 if npix <= 2**20 else 1)
         if len(paths) > 1:
             res[cons + "1"] = run_cmd(args + ["--threads", "1"], repeat=1)
     g_time, g_rss = gudhi_time(paths)
     tv, mv = res["v"]
     tt, mt = res["t"]
+    big = len(paths) == 1  # bytes per pixel mean something for one large input
     row = [name, f"{tv:.3f} s", f"{tt:.3f} s", f"{g_time:.2f} s", f"{g_time / tt:.1f}x",
-           f"{1e3 * tv / (npix / 1e6):.0f}", f"{mv / npix:.0f}", mb(mt), mb(g_rss)]
+           f"{1e3 * tv / (npix / 1e6):.0f}", f"{1e3 * tt / (npix / 1e6):.0f}",
+           per_px(mv, npix) if big else "-", per_px(mt, npix) if big else "-", mb(mt), mb(g_rss)]
     if len(paths) > 1:
         row[0] += f" ({os.cpu_count()} threads; 1 thread: V {res['v1'][0]:.2f} s, T {res['t1'][0]:.2f} s)"
     rows.append(row)
     print(name, "done", flush=True)
 
 table("Cubical persistent homology, H0..H(d-1) with birth/death coordinates (best of 3; 1 run for the large cases)",
-      rows, ["case", "toposcope V", "toposcope T", "GUDHI T", "GUDHI/ours (T)", "V ms/MP", "V bytes/px",
-             "peak T", "peak GUDHI"])
+      rows, ["case", "toposcope V", "toposcope T", "GUDHI T", "GUDHI/ours (T)", "V ms/MP", "T ms/MP",
+             "V bytes/px", "T bytes/px", "peak T", "peak GUDHI"])
