@@ -305,24 +305,27 @@ static GPtrArray *generate_argv(TsGeneratePanel *self, const char *exe) {
   TsGenerateParams p;
   ts_generate_panel_get_params(self, &p);
   GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
-  g_ptr_array_add(a, g_strdup(exe));
-  g_ptr_array_add(a, g_strdup("generate"));
-  g_ptr_array_add(a, g_strdup_printf("-n%d", gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->count_spin))));
-  g_ptr_array_add(a, g_strdup_printf("--val=%d", gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->val_spin))));
-  g_ptr_array_add(a, g_strdup_printf("--size=%d", p.size));
-  char b0[G_ASCII_DTOSTR_BUF_SIZE], b1[G_ASCII_DTOSTR_BUF_SIZE];
-  g_ptr_array_add(a, g_strdup_printf("--alpha-range=%s,%s", g_ascii_dtostr(b0, sizeof b0, p.alpha_min),
-                                     g_ascii_dtostr(b1, sizeof b1, p.alpha_max)));
-  g_ptr_array_add(a, g_strdup_printf("--beta-range=%s,%s", g_ascii_dtostr(b0, sizeof b0, p.beta_min),
-                                     g_ascii_dtostr(b1, sizeof b1, p.beta_max)));
-  g_ptr_array_add(a, g_strdup_printf("--prob-binary=%s", g_ascii_dtostr(b0, sizeof b0, p.prob_binary)));
-  g_ptr_array_add(a, g_strdup_printf("--prob-colour=%s", g_ascii_dtostr(b0, sizeof b0, p.prob_colour)));
-  g_ptr_array_add(a, g_strdup_printf("--spectrum=%s", ts_spectrum_name(p.spectrum)));
-  g_ptr_array_add(a, g_strdup_printf("--seed=%llu", (unsigned long long)p.seed));
-  g_ptr_array_add(a, g_strdup_printf("--out=%s", self->folder));
+  char b0[G_ASCII_DTOSTR_BUF_SIZE];
+#define ARG(s) g_ptr_array_add(a, g_strdup(s))
+#define NUM(v) g_ptr_array_add(a, g_strdup(g_ascii_dtostr(b0, sizeof b0, (v))))
+#define INT(v) g_ptr_array_add(a, g_strdup_printf("%lld", (long long)(v)))
+  ARG(exe), ARG("generate");
+  ARG("--output"), ARG(self->folder);
+  ARG("--count"), INT(gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->count_spin)));
+  ARG("--val"), INT(gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->val_spin)));
+  ARG("--size"), INT(p.size);
+  ARG("--alpha-range"), NUM(p.alpha_min), NUM(p.alpha_max);
+  ARG("--beta-range"), NUM(p.beta_min), NUM(p.beta_max);
+  ARG("--prob-binary"), NUM(p.prob_binary);
+  ARG("--prob-colour"), NUM(p.prob_colour);
+  ARG("--spectrum"), ARG(ts_spectrum_name(p.spectrum));
+  ARG("--seed"), INT(p.seed);
   char *store = store_path(self);
-  if (store) g_ptr_array_add(a, g_strdup_printf("--store=%s", store));
+  if (store) ARG("--store"), ARG(store);
   g_free(store);
+#undef ARG
+#undef NUM
+#undef INT
   g_ptr_array_add(a, NULL);
   return a;
 }

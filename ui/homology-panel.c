@@ -200,7 +200,7 @@ static void update_t(TsHomologyPanel *self) {
   size_t n = (size_t)self->fw * (size_t)self->fh;
   uint8_t *mask = g_malloc(n);
   for (size_t i = 0; i < n; i++) mask[i] = self->field[i] <= t;
-  static const double rgba[4] = {0.96, 0.76, 0.07, 0.45}; /* GNOME yellow */
+  static const double rgba[4] = {0.21, 0.52, 0.89, 0.45}; /* GNOME blue */
   ts_heatmap_view_set_mask(TS_HEATMAP_VIEW(self->field_view), mask, rgba);
   ts_heatmap_view_set_mask(TS_HEATMAP_VIEW(self->image_view), same_size(self) ? mask : NULL, rgba);
   g_free(mask);
@@ -227,18 +227,19 @@ static void show_vectors(TsHomologyPanel *self, Result *r) {
     if (r->vec_error[0]) g_signal_emit(self, signals[SIG_MESSAGE], 0, r->vec_error);
     return;
   }
-  /* PI_0 | gap | PI_1, persistence upwards, birth to the right */
+  /* PI_0 above PI_1 with a blank row between; persistence upwards, birth
+   * to the right; the grid cells are square in (birth, persistence) */
   int nb = r->kp.dims / 2;
-  int w = r->pi_p[0] + 1 + r->pi_p[1], h = MAX(r->pi_q[0], r->pi_q[1]);
-  if (w > 1 && h > 0) {
+  int w = MAX(r->pi_p[0], r->pi_p[1]), h = r->pi_q[0] + 1 + r->pi_q[1];
+  if (w > 0 && h > 1) {
     double *f = g_new(double, (size_t)w * h);
     for (int i = 0; i < w * h; i++) f[i] = NAN;
     for (int k = 0; k < 2; k++) {
-      int x0 = k ? r->pi_p[0] + 1 : 0;
+      int top = k ? r->pi_q[0] + 1 : 0;
       for (int ib = 0; ib < r->pi_p[k]; ib++)
         for (int iq = 0; iq < r->pi_q[k]; iq++) {
           int idx = ib * r->pi_q[k] + iq; /* birth-major, first nb kept */
-          if (idx < nb) f[(size_t)(h - 1 - iq) * w + x0 + ib] = r->pi[k * nb + idx];
+          if (idx < nb) f[(size_t)(top + r->pi_q[k] - 1 - iq) * w + ib] = r->pi[k * nb + idx];
         }
     }
     ts_heatmap_view_set_field(TS_HEATMAP_VIEW(self->pi_view), f, w, h);
@@ -476,7 +477,7 @@ static void ts_homology_panel_init(TsHomologyPanel *self) {
   ts_heatmap_view_set_title(TS_HEATMAP_VIEW(self->image_view), "Image and sublevel set {f ≤ t}");
   ts_heatmap_view_set_colorbar(TS_HEATMAP_VIEW(self->image_view), FALSE);
   ts_heatmap_view_set_title(TS_HEATMAP_VIEW(self->field_view), "Filtration");
-  ts_heatmap_view_set_title(TS_HEATMAP_VIEW(self->pi_view), "Persistence image  H0 | H1");
+  ts_heatmap_view_set_title(TS_HEATMAP_VIEW(self->pi_view), "Persistence image: H0 over H1");
   ts_heatmap_view_set_colormap(TS_HEATMAP_VIEW(self->pi_view), TS_CMAP_MAGMA);
   ts_diagram_view_set_title(TS_DIAGRAM_VIEW(self->diagram_view), "Persistence diagram");
   ts_barcode_view_set_title(TS_BARCODE_VIEW(self->barcode_view), "Barcode");

@@ -213,7 +213,7 @@ static void ts_barcode_view_measure(GtkWidget *w, GtkOrientation o, int for_size
                                     int *nat_b) {
   (void)w, (void)o, (void)for_size;
   *min = 160;
-  *nat = 360;
+  *nat = 260;
   *min_b = *nat_b = -1;
 }
 

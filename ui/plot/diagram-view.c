@@ -200,8 +200,10 @@ void ts_diagram_view_draw(cairo_t *cr, const TsDiagramViewData *d, int w, int h)
     }
   }
   cairo_restore(cr);
-  /* legend: one entry per dimension present */
-  double ly = f.top + 8, lx = f.left + f.width - 8;
+  /* legend: one entry per dimension present; in the ordinary diagram the
+   * corner under the diagonal is always empty */
+  int present = (counts[0] > 0) + (counts[1] > 0) + (counts[2] > 0) + (counts[3] > 0);
+  double ly = d->lifetime ? f.top + 8 : f.top + f.height - 8 - 16 * present, lx = f.left + f.width - 8;
   for (int k = 3; k >= 0; k--) {
     if (!counts[k]) continue;
     char buf[64];
@@ -317,7 +319,7 @@ static void ts_diagram_view_measure(GtkWidget *w, GtkOrientation o, int for_size
                                     int *nat_b) {
   (void)w, (void)o, (void)for_size;
   *min = 160;
-  *nat = 360;
+  *nat = 260;
   *min_b = *nat_b = -1;
 }
 

@@ -62,7 +62,7 @@ static cairo_surface_t *base_surface(const TsHeatmapViewData *d) {
         row[x] = (uint32_t)r << 16 | (uint32_t)g << 8 | b;
       } else {
         double v = d->field[i];
-        if (isnan(v)) row[x] = 0x808080;
+        if (isnan(v)) row[x] = 0xffffff; /* no data: background */
         else {
           double t = (v - lo) * k;
           int q = t < 0 ? 0 : t > 255 ? 255 : (int)t;
@@ -126,7 +126,7 @@ void ts_heatmap_view_draw(cairo_t *cr, const TsHeatmapViewData *d, int w, int h)
   ts_plot_draw_background(cr, w, h);
   if (d->title && *d->title) {
     cairo_set_source_rgba(cr, 0, 0, 0, 0.85);
-    ts_plot_text(cr, PAD + 2, 6, d->title, 0.0, 0.0, TS_PLOT_FONT_SIZE + 1, 1);
+    ts_plot_text(cr, 12, 8, d->title, 0.0, 0.0, TS_PLOT_FONT_SIZE + 1, 1);
   }
   if (d->width <= 0 || d->height <= 0 || (!d->field && !d->image)) {
     cairo_set_source_rgba(cr, 0, 0, 0, 0.45);

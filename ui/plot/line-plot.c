@@ -124,7 +124,7 @@ typedef struct {
 
 struct _TsLinePlot {
   GtkWidget parent;
-  GtkWidget *area, *bar, *smooth_scale, *lock_button, *logy_button;
+  GtkWidget *area, *bar, *smooth_scale, *smooth_label, *lock_button, *logy_button;
   GPtrArray *series; /* Series* */
   char *title, *xlabel, *ylabel;
   int logx, logy, locked;
@@ -188,6 +188,9 @@ void ts_line_plot_get_range(TsLinePlot *self, double *x0, double *x1, double *y0
 
 static void on_smooth_changed(GtkRange *r, TsLinePlot *self) {
   self->smoothing = gtk_range_get_value(r);
+  char buf[32];
+  snprintf(buf, sizeof buf, "EMA %.3g", self->smoothing);
+  gtk_label_set_text(GTK_LABEL(self->smooth_label), buf);
   gtk_widget_queue_draw(self->area);
 }
 
@@ -261,8 +264,7 @@ static void ts_line_plot_init(TsLinePlot *self) {
   self->area = gtk_drawing_area_new();
   gtk_widget_set_vexpand(self->area, TRUE);
   gtk_widget_set_hexpand(self->area, TRUE);
-  gtk_drawing_area_set_content_width(GTK_DRAWING_AREA(self->area), 320);
-  gtk_drawing_area_set_content_height(GTK_DRAWING_AREA(self->area), 160);
+  gtk_widget_set_size_request(self->area, 200, 120);
   gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(self->area), draw_area, self, NULL);
   gtk_widget_set_parent(self->area, w);
   GtkEventController *scroll = gtk_event_controller_scroll_new(GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
@@ -271,17 +273,18 @@ static void ts_line_plot_init(TsLinePlot *self) {
 
   self->bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
   gtk_widget_add_css_class(self->bar, "plot-controls");
-  GtkWidget *label = gtk_label_new("Smoothing");
+  GtkWidget *label = self->smooth_label = gtk_label_new("EMA 0.00");
+  gtk_label_set_width_chars(GTK_LABEL(label), 8);
+  gtk_widget_set_tooltip_text(label, "Smoothing: exponential moving average");
   gtk_widget_add_css_class(label, "dim-label");
   gtk_widget_add_css_class(label, "caption");
   self->smooth_scale = gtk_scale_new_with_range(GTK_ORIENTATION_HORIZONTAL, 0.0, 0.999, 0.001);
-  gtk_scale_set_digits(GTK_SCALE(self->smooth_scale), 3);
-  gtk_scale_set_draw_value(GTK_SCALE(self->smooth_scale), TRUE);
-  gtk_scale_set_value_pos(GTK_SCALE(self->smooth_scale), GTK_POS_RIGHT);
+  gtk_widget_set_size_request(self->smooth_scale, 50, -1);
+  gtk_scale_set_draw_value(GTK_SCALE(self->smooth_scale), FALSE);
   gtk_widget_set_hexpand(self->smooth_scale, TRUE);
   gtk_widget_set_tooltip_text(self->smooth_scale, "Exponential moving average of each series (the raw one stays faint)");
   g_signal_connect(self->smooth_scale, "value-changed", G_CALLBACK(on_smooth_changed), self);
-  self->logy_button = gtk_toggle_button_new_with_label("log y");
+  self->logy_button = gtk_toggle_button_new_with_label("log");
   gtk_widget_add_css_class(self->logy_button, "flat");
   gtk_widget_set_tooltip_text(self->logy_button, "Logarithmic y axis");
   g_signal_connect(self->logy_button, "toggled", G_CALLBACK(on_logy_toggled), self);

@@ -184,7 +184,7 @@ void ts_plot_draw_axes(cairo_t *cr, const TsPlotFrame *f, const char *title, con
     ts_plot_text(cr, 0, 0, ylabel, 0.5, 0.0, TS_PLOT_FONT_SIZE, 0);
     cairo_restore(cr);
   }
-  if (title && *title) ts_plot_text(cr, f->left, 8, title, 0.0, 0.0, TS_PLOT_FONT_SIZE + 1, 1);
+  if (title && *title) ts_plot_text(cr, 12, 8, title, 0.0, 0.0, TS_PLOT_FONT_SIZE + 1, 1);
   cairo_restore(cr);
 }
 
