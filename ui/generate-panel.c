@@ -19,7 +19,7 @@ struct _TsGeneratePanel {
   TsImage images[TS_GENERATE_PANEL_TILES];
   GCancellable *preview_cancel;
   guint in_flight, generation;
-  char *store_path, *folder;
+  char *store_path, *folder, *program;
   /* the dataset job */
   GSubprocess *job;
   GCancellable *job_cancel;
@@ -332,7 +332,7 @@ static GPtrArray *generate_argv(TsGeneratePanel *self, const char *exe) {
 
 static void start_job(TsGeneratePanel *self) {
   GError *error = NULL;
-  char *exe = g_file_read_link("/proc/self/exe", &error);
+  char *exe = self->program ? g_strdup(self->program) : g_file_read_link("/proc/self/exe", &error);
   if (!exe) {
     message(self, error->message);
     g_error_free(error);
@@ -425,6 +425,7 @@ static void ts_generate_panel_finalize(GObject *o) {
   for (int i = 0; i < TS_GENERATE_PANEL_TILES; i++) ts_image_clear(&self->images[i]);
   g_free(self->store_path);
   g_free(self->folder);
+  g_free(self->program);
   G_OBJECT_CLASS(ts_generate_panel_parent_class)->finalize(o);
 }
 
@@ -522,4 +523,14 @@ void ts_generate_panel_set_folder(TsGeneratePanel *self, const char *path) {
   g_free(self->folder);
   self->folder = g_strdup(path);
   adw_action_row_set_subtitle(ADW_ACTION_ROW(self->folder_row), path ? path : "not chosen");
+}
+
+void ts_generate_panel_set_counts(TsGeneratePanel *self, int train, int val) {
+  gtk_spin_button_set_value(GTK_SPIN_BUTTON(self->count_spin), train);
+  gtk_spin_button_set_value(GTK_SPIN_BUTTON(self->val_spin), val);
+}
+
+void ts_generate_panel_set_program(TsGeneratePanel *self, const char *path) {
+  g_free(self->program);
+  self->program = g_strdup(path);
 }

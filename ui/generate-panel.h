@@ -36,6 +36,11 @@ const TsImage *ts_generate_panel_get_tile(TsGeneratePanel *self, guint i);
 /* The run store the dataset job records into (NULL: the default). */
 void ts_generate_panel_set_store(TsGeneratePanel *self, const char *path);
 void ts_generate_panel_set_folder(TsGeneratePanel *self, const char *path);
+/* The toposcope binary the job runs (default: this process's own
+ * executable, /proc/self/exe; tests, which are another program, set it). */
+void ts_generate_panel_set_program(TsGeneratePanel *self, const char *path);
+/* Training and validation image counts of the dataset. */
+void ts_generate_panel_set_counts(TsGeneratePanel *self, int train, int val);
 /* Starts `toposcope generate` (asks for a folder first if none is set). */
 void ts_generate_panel_create_dataset(TsGeneratePanel *self);
 gboolean ts_generate_panel_job_running(TsGeneratePanel *self);

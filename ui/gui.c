@@ -5,7 +5,7 @@
 #include <adwaita.h>
 
 #include "ts-config.h"
-#include "ts-resources.h"
+#include "ui-resources.h"
 #include "window.h"
 
 #define TS_APP_ID "org.toposcope.Toposcope"
@@ -142,7 +142,7 @@ int ts_gui_run(const TsGuiOptions *opts) {
     g_printerr("toposcope: gui: unknown panel '%s' (generate, homology)\n", opts->panel);
     return 2;
   }
-  ts_register_resource();
+  ts_ui_resources_register();
   GuiRun run = {.opts = opts, .status = 0};
   /* non-unique: every `toposcope gui` is its own process (tests run several
    * at once, and a session bus is not required) */
@@ -151,6 +151,5 @@ int ts_gui_run(const TsGuiOptions *opts) {
   g_signal_connect(app, "activate", G_CALLBACK(on_activate), &run);
   int rc = g_application_run(G_APPLICATION(app), 0, NULL);
   g_object_unref(app);
-  ts_unregister_resource();
   return opts->screenshot ? run.status : rc;
 }

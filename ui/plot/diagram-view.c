@@ -328,6 +328,16 @@ static void ts_diagram_view_size_allocate(GtkWidget *w, int width, int height, i
   ts_plot_export_allocate(w);
 }
 
+gboolean ts_diagram_view_get_point_position(TsDiagramView *self, size_t i, double *x, double *y) {
+  if (i >= self->diagram.n) return FALSE;
+  int w = gtk_widget_get_width(GTK_WIDGET(self)), h = gtk_widget_get_height(GTK_WIDGET(self));
+  TsDiagramViewData d = view_data(self);
+  TsPlotFrame f;
+  double inf_y;
+  ts_diagram_view_layout(&d, w, h, &f, &inf_y);
+  return ts_diagram_view_point(&d, &f, inf_y, i, x, y);
+}
+
 long ts_diagram_view_pick(TsDiagramView *self, double x, double y, double radius) {
   int w = gtk_widget_get_width(GTK_WIDGET(self)), h = gtk_widget_get_height(GTK_WIDGET(self));
   TsDiagramViewData d = view_data(self);

@@ -59,6 +59,8 @@ void ts_diagram_view_set_selected(TsDiagramView *self, const uint8_t *flags, gbo
 const uint8_t *ts_diagram_view_get_selected(TsDiagramView *self);
 /* Selects the pairs drawn inside a rectangle of widget pixels (emits). */
 size_t ts_diagram_view_select_rect(TsDiagramView *self, double x0, double y0, double x1, double y1);
+/* Where pair i is drawn in widget pixels now; FALSE if hidden. */
+gboolean ts_diagram_view_get_point_position(TsDiagramView *self, size_t i, double *x, double *y);
 /* Nearest pair within radius pixels of (x, y), or -1. */
 long ts_diagram_view_pick(TsDiagramView *self, double x, double y, double radius);
 gboolean ts_diagram_view_export(TsDiagramView *self, const char *path, int w, int h, GError **error);
