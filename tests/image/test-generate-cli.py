@@ -65,7 +65,7 @@ c.check(files("png") == [f"train/t{i:08d}.png" for i in range(3)], "png files")
 c.check(files("npy") == [f"train/t{i:08d}.npy" for i in range(3)], "npy files")
 
 # --- Ctrl-C, then --resume -----------------------------------------------------
-args = ["generate", "-o", os.path.join(tmp, "big"), "--store", store, "--size", "48", "-n", "4000", "--val", "50",
+args = ["generate", "-o", os.path.join(tmp, "big"), "--store", store, "--size", "32", "-n", "1500", "--val", "50",
         "--threads", "2", "--seed", "7"]
 proc = subprocess.Popen([toposcope()] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 deadline = time.time() + 60
@@ -78,14 +78,14 @@ proc.send_signal(signal.SIGINT)
 out, err = proc.communicate(timeout=120)
 m = manifest("big")
 c.check(proc.returncode == 130, f"stopped run exits 130, got {proc.returncode}: {err}")
-c.check(0 < m["train_done"] < 4000 and not m["complete"], f"manifest says how far it got: {m['train_done']}")
+c.check(0 < m["train_done"] < 1500 and not m["complete"], f"manifest says how far it got: {m['train_done']}")
 names = files("big")
 c.check(not any(".tmp-" in f for f in names), "no temporary files left")
 c.check(len(names) == m["train_done"] + m["val_done"], f"{len(names)} files for {m['train_done']} done")
 p = run(args + ["--resume"])
 m = manifest("big")
-c.check(m["complete"] and len(files("big")) == 4050, "--resume finishes the job")
-ref = ["generate", "-o", os.path.join(tmp, "ref"), "--no-store", "--size", "48", "-n", "4000", "--val", "50",
+c.check(m["complete"] and len(files("big")) == 1550, "--resume finishes the job")
+ref = ["generate", "-o", os.path.join(tmp, "ref"), "--no-store", "--size", "32", "-n", "1500", "--val", "50",
        "--threads", "1", "--seed", "7"]
 run(ref)
 diff = [f for f in files("big") if not filecmp.cmp(os.path.join(tmp, "big", f), os.path.join(tmp, "ref", f),

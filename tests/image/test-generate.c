@@ -226,6 +226,18 @@ static void test_radial_slope(void) {
   }
 }
 
+static void test_inlined_rng(void) {
+  TsRng a, b;
+  ts_rng_init(&a, 77, 5);
+  ts_rng_init(&b, 77, 5);
+  double v[1000];
+  ts_generate_fill_uniform(&a, v, 1000);
+  int same = 1;
+  for (int i = 0; i < 1000; i++) same &= v[i] == ts_rng_uniform(&b);
+  TS_CHECK(same);
+  TS_CHECK(ts_rng_u64(&a) == ts_rng_u64(&b)); /* and the state advanced alike */
+}
+
 static void test_params(void) {
   TsGenerateParams p;
   ts_generate_params_default(&p);
@@ -251,6 +263,7 @@ static void test_params(void) {
 int main(void) {
   setenv("TOPOSCOPE_FFTW_PLANNER", "estimate", 1); /* fast plans for tests */
   TS_RUN(test_params);
+  TS_RUN(test_inlined_rng);
   TS_RUN(test_real_equals_complex);
   TS_RUN(test_threads_reproducible);
   TS_RUN(test_statistics);
