@@ -17,8 +17,16 @@
 
 /* ---- a uniform grid with removal ------------------------------------- */
 
+/* ---- a uniform grid whose points can be taken out ---------------------
+ * Points are sorted by (cell, x, y), so equal points form runs and one
+ * distance test decides a whole run (high multiplicities cost one test).
+ * Taken points stay in place and are skipped through "next present
+ * position" links with path compression, so positions never move and a
+ * suspended DFS frame can resume its scan safely. */
+
 typedef struct CellPt {
   int64_t cx, cy;
+  double x, y;
   size_t i;
 } CellPt;
 
@@ -26,9 +34,11 @@ typedef struct Grid {
   size_t n, ncells;
   const double *xy;
   double ox, oy, cs;
-  int64_t *kx, *ky;              /* cell keys, sorted */
-  size_t *cstart, *cend, *alive; /* per cell: [cstart, alive) are present */
-  size_t *order, *pos, *cellof;  /* position -> point, point -> position, point -> cell */
+  int64_t *kx, *ky;      /* cell keys, sorted */
+  size_t *cstart, *cend; /* per cell: positions [cstart, cend) */
+  size_t *order, *pos;   /* position -> point, point -> position */
+  size_t *run_end;       /* position -> first position past its run of equal points */
+  size_t *nxt;           /* position -> a position <= the next present one (n + 1 entries) */
   CellPt *tmp;
 } Grid;
 
@@ -36,6 +46,8 @@ static int cmp_cellpt(const void *x, const void *y) {
   const CellPt *a = x, *b = y;
   if (a->cx != b->cx) return a->cx < b->cx ? -1 : 1;
   if (a->cy != b->cy) return a->cy < b->cy ? -1 : 1;
+  if (a->x != b->x) return a->x < b->x ? -1 : 1;
+  if (a->y != b->y) return a->y < b->y ? -1 : 1;
   return a->i < b->i ? -1 : a->i > b->i;
 }
 
@@ -44,10 +56,10 @@ static void grid_free(Grid *g) {
   free(g->ky);
   free(g->cstart);
   free(g->cend);
-  free(g->alive);
   free(g->order);
   free(g->pos);
-  free(g->cellof);
+  free(g->run_end);
+  free(g->nxt);
   free(g->tmp);
   memset(g, 0, sizeof *g);
 }
@@ -56,28 +68,34 @@ static int grid_alloc(Grid *g, const double *xy, size_t n) {
   memset(g, 0, sizeof *g);
   g->n = n;
   g->xy = xy;
-  size_t m = n ? n : 1;
+  size_t m = n + 1;
   g->kx = malloc(m * sizeof *g->kx);
   g->ky = malloc(m * sizeof *g->ky);
   g->cstart = malloc(m * sizeof(size_t));
   g->cend = malloc(m * sizeof(size_t));
-  g->alive = malloc(m * sizeof(size_t));
   g->order = malloc(m * sizeof(size_t));
   g->pos = malloc(m * sizeof(size_t));
-  g->cellof = malloc(m * sizeof(size_t));
+  g->run_end = malloc(m * sizeof(size_t));
+  g->nxt = malloc(m * sizeof(size_t));
   g->tmp = malloc(m * sizeof *g->tmp);
-  return g->kx && g->ky && g->cstart && g->cend && g->alive && g->order && g->pos && g->cellof && g->tmp ? 0 : -1;
+  return g->kx && g->ky && g->cstart && g->cend && g->order && g->pos && g->run_end && g->nxt && g->tmp ? 0 : -1;
 }
 
 static int64_t cell_of(double v, double o, double cs) { return (int64_t)floor((v - o) / cs); }
+
+static void grid_reset(Grid *g) {
+  for (size_t p = 0; p <= g->n; p++) g->nxt[p] = p;
+}
 
 /* Rebuilds the cells for cell size cs (>= the query radius). */
 static void grid_build(Grid *g, double cs, double ox, double oy) {
   g->cs = cs;
   g->ox = ox;
   g->oy = oy;
-  for (size_t i = 0; i < g->n; i++)
-    g->tmp[i] = (CellPt){cell_of(g->xy[2 * i], ox, cs), cell_of(g->xy[2 * i + 1], oy, cs), i};
+  for (size_t i = 0; i < g->n; i++) {
+    double x = g->xy[2 * i], y = g->xy[2 * i + 1];
+    g->tmp[i] = (CellPt){cell_of(x, ox, cs), cell_of(y, oy, cs), x, y, i};
+  }
   qsort(g->tmp, g->n, sizeof *g->tmp, cmp_cellpt);
   g->ncells = 0;
   for (size_t p = 0; p < g->n; p++) {
@@ -89,23 +107,29 @@ static void grid_build(Grid *g, double cs, double ox, double oy) {
     }
     g->order[p] = g->tmp[p].i;
     g->pos[g->tmp[p].i] = p;
-    g->cellof[g->tmp[p].i] = g->ncells - 1;
   }
   if (g->ncells) g->cend[g->ncells - 1] = g->n;
-  memcpy(g->alive, g->cend, g->ncells * sizeof *g->alive);
+  for (size_t p = g->n; p-- > 0;) {
+    int same = p + 1 < g->n && g->tmp[p + 1].x == g->tmp[p].x && g->tmp[p + 1].y == g->tmp[p].y &&
+               g->tmp[p + 1].cx == g->tmp[p].cx && g->tmp[p + 1].cy == g->tmp[p].cy;
+    g->run_end[p] = same ? g->run_end[p + 1] : p + 1;
+  }
+  grid_reset(g);
 }
 
-static void grid_reset(Grid *g) { memcpy(g->alive, g->cend, g->ncells * sizeof *g->alive); }
-
-static void grid_remove(Grid *g, size_t i) {
-  size_t c = g->cellof[i], q = g->pos[i];
-  if (q >= g->alive[c]) return; /* already gone */
-  size_t last = --g->alive[c], j = g->order[last];
-  g->order[q] = j;
-  g->pos[j] = q;
-  g->order[last] = i;
-  g->pos[i] = last;
+/* First present position >= p (n if none), compressing the links. */
+static size_t grid_next(Grid *g, size_t p) {
+  size_t r = p;
+  while (g->nxt[r] != r) r = g->nxt[r];
+  while (g->nxt[p] != r) {
+    size_t t = g->nxt[p];
+    g->nxt[p] = r;
+    p = t;
+  }
+  return r;
 }
+
+static void grid_take(Grid *g, size_t i) { g->nxt[g->pos[i]] = g->pos[i] + 1; }
 
 static long grid_find(const Grid *g, int64_t cx, int64_t cy) {
   size_t lo = 0, hi = g->ncells;
@@ -129,108 +153,111 @@ typedef struct BG {
   double r;
   int64_t *ml, *mr; /* current matching */
   size_t *dist;
-  uint32_t *stamp, phase;
+  uint32_t *stamp, phase; /* stamp[v] == phase: right node v taken in this phase */
   size_t *queue;
-  int64_t *stk; /* neighbour snapshots of the DFS frames */
-  size_t stk_top, stk_cap;
 } BG;
 
 #define INF_DIST SIZE_MAX
 
-static int stk_push(BG *g, int64_t v) {
-  if (g->stk_top == g->stk_cap) {
-    size_t cap = g->stk_cap ? g->stk_cap * 2 : 1024;
-    int64_t *s = realloc(g->stk, cap * sizeof *s);
-    if (!s) return -1;
-    g->stk = s;
-    g->stk_cap = cap;
-  }
-  g->stk[g->stk_top++] = v;
-  return 0;
-}
-
-static void remove_right(BG *g, size_t v) {
+static void take_right(BG *g, size_t v) {
   g->stamp[v] = g->phase;
-  if (v < g->nb) grid_remove(&g->gb, v);
-  else grid_remove(&g->ga, v - g->nb);
+  if (v < g->nb) grid_take(&g->gb, v);
+  else grid_take(&g->ga, v - g->nb);
 }
 
-/* Pushes the present right neighbours of u onto the snapshot stack; with
- * take != 0 (BFS) they are removed as they are seen. Returns -1 on OOM. */
-static int neighbours(BG *g, size_t u, int take) {
+/* Enumerates the present right neighbours of left node u at radius r. */
+typedef struct NbIter {
   const double *c;
-  const Grid *gr;
-  size_t special, offset;
-  int special_ok;
+  Grid *gr;
+  size_t offset, special;
+  int stage; /* 0: special, 1: cells */
+  int64_t x0, x1, y0, y1, cx, cy;
+  long cell;
+  size_t p;
+} NbIter;
+
+static void nb_begin(BG *g, size_t u, NbIter *it) {
+  memset(it, 0, sizeof *it);
   if (u < g->na) {
-    c = g->a + 2 * u;
-    gr = &g->gb;
-    offset = 0;
-    special = g->nb + u;
-    special_ok = g->halfa[u] <= g->r;
+    it->c = g->a + 2 * u;
+    it->gr = &g->gb;
+    it->offset = 0;
+    it->special = g->halfa[u] <= g->r ? g->nb + u : SIZE_MAX;
   } else {
     size_t j = u - g->na;
-    c = g->b + 2 * j;
-    gr = &g->ga;
-    offset = g->nb;
-    special = j;
-    special_ok = g->halfb[j] <= g->r;
+    it->c = g->b + 2 * j;
+    it->gr = &g->ga;
+    it->offset = g->nb;
+    it->special = g->halfb[j] <= g->r ? j : SIZE_MAX;
   }
-  if (special_ok && g->stamp[special] != g->phase) {
-    if (stk_push(g, (int64_t)special)) return -1;
-    if (take) remove_right(g, special);
+  Grid *gr = it->gr;
+  it->cell = -1;
+  if (gr->n == 0) {
+    it->x0 = 1, it->x1 = 0; /* empty range */
+    return;
   }
-  if (gr->n == 0) return 0;
-  int64_t x0 = cell_of(c[0] - g->r, gr->ox, gr->cs), x1 = cell_of(c[0] + g->r, gr->ox, gr->cs);
-  int64_t y0 = cell_of(c[1] - g->r, gr->oy, gr->cs), y1 = cell_of(c[1] + g->r, gr->oy, gr->cs);
-  for (int64_t cx = x0; cx <= x1; cx++)
-    for (int64_t cy = y0; cy <= y1; cy++) {
-      long cell = grid_find(gr, cx, cy);
-      if (cell < 0) continue;
-      for (size_t p = gr->cstart[cell]; p < gr->alive[cell];) {
+  it->x0 = cell_of(it->c[0] - g->r, gr->ox, gr->cs), it->x1 = cell_of(it->c[0] + g->r, gr->ox, gr->cs);
+  it->y0 = cell_of(it->c[1] - g->r, gr->oy, gr->cs), it->y1 = cell_of(it->c[1] + g->r, gr->oy, gr->cs);
+  it->cx = it->x0;
+  it->cy = it->y0 - 1;
+}
+
+/* Next neighbour (not yet taken in this phase), or SIZE_MAX. */
+static size_t nb_next(BG *g, NbIter *it) {
+  if (it->stage == 0) {
+    it->stage = 1;
+    if (it->special != SIZE_MAX && g->stamp[it->special] != g->phase) return it->special;
+  }
+  Grid *gr = it->gr;
+  for (;;) {
+    if (it->cell >= 0) {
+      size_t end = gr->cend[it->cell];
+      size_t p = grid_next(gr, it->p);
+      while (p < end) {
         size_t i = gr->order[p];
-        size_t v = offset + i;
-        if (g->stamp[v] != g->phase && linf(c, gr->xy + 2 * i) <= g->r) {
-          if (stk_push(g, (int64_t)v)) return -1;
-          if (take) {
-            remove_right(g, v); /* swaps another point into p: look at p again */
-            continue;
-          }
+        if (linf(it->c, gr->xy + 2 * i) <= g->r) {
+          it->p = p + 1;
+          return it->offset + i;
         }
-        p++;
+        p = grid_next(gr, gr->run_end[p]); /* the whole run is out of reach */
       }
+      it->cell = -1;
     }
-  return 0;
+    /* next existing cell in the box */
+    do {
+      if (++it->cy > it->y1) {
+        it->cy = it->y0;
+        if (++it->cx > it->x1) return SIZE_MAX;
+      }
+      it->cell = grid_find(gr, it->cx, it->cy);
+    } while (it->cell < 0);
+    it->p = gr->cstart[it->cell];
+  }
 }
 
 static int dfs(BG *g, size_t u, size_t found) {
-  size_t base = g->stk_top;
-  if (neighbours(g, u, 0)) return -1;
-  size_t end = g->stk_top;
-  for (size_t k = base; k < end; k++) {
-    size_t v = (size_t)g->stk[k];
+  NbIter it;
+  nb_begin(g, u, &it);
+  for (size_t v; (v = nb_next(g, &it)) != SIZE_MAX;) {
     if (g->stamp[v] == g->phase) continue;
     int64_t w = g->mr[v];
     int ok;
     if (w < 0) {
       if (g->dist[u] + 1 != found) continue;
-      remove_right(g, v);
+      take_right(g, v);
       ok = 1;
     } else {
       if (g->dist[w] != g->dist[u] + 1) continue;
-      remove_right(g, v);
+      take_right(g, v);
       ok = dfs(g, (size_t)w, found);
-      if (ok < 0) return -1;
     }
     if (ok) {
       g->ml[u] = (int64_t)v;
       g->mr[v] = (int64_t)u;
-      g->stk_top = base;
       return 1;
     }
   }
   g->dist[u] = INF_DIST;
-  g->stk_top = base;
   return 0;
 }
 
@@ -243,8 +270,8 @@ static void next_phase(BG *g) {
   grid_reset(&g->gb);
 }
 
-/* Grows the matching in g->ml/mr to a maximum one at g->r; returns its size or -1. */
-static long hopcroft_karp(BG *g) {
+/* Grows the matching in g->ml/mr to a maximum one at g->r; returns its size. */
+static size_t hopcroft_karp(BG *g) {
   size_t nl = g->nl;
   for (;;) {
     next_phase(g);
@@ -260,10 +287,11 @@ static long hopcroft_karp(BG *g) {
     while (head < tail) {
       size_t u = g->queue[head++];
       if (g->dist[u] + 1 >= found) continue;
-      size_t base = g->stk_top;
-      if (neighbours(g, u, 1)) return -1;
-      for (size_t k = base; k < g->stk_top; k++) {
-        int64_t w = g->mr[g->stk[k]];
+      NbIter it;
+      nb_begin(g, u, &it);
+      for (size_t v; (v = nb_next(g, &it)) != SIZE_MAX;) {
+        take_right(g, v); /* reached once per BFS: later visitors learn nothing new */
+        int64_t w = g->mr[v];
         if (w < 0) {
           if (g->dist[u] + 1 < found) found = g->dist[u] + 1;
         } else if (g->dist[w] == INF_DIST) {
@@ -271,20 +299,15 @@ static long hopcroft_karp(BG *g) {
           g->queue[tail++] = (size_t)w;
         }
       }
-      g->stk_top = base;
     }
     if (found == INF_DIST) break;
     next_phase(g);
     size_t aug = 0;
-    for (size_t u = 0; u < nl; u++) {
-      if (g->ml[u] >= 0 || g->dist[u] != 0) continue;
-      int r = dfs(g, u, found);
-      if (r < 0) return -1;
-      aug += (size_t)r;
-    }
+    for (size_t u = 0; u < nl; u++)
+      if (g->ml[u] < 0 && g->dist[u] == 0) aug += (size_t)dfs(g, u, found);
     if (aug == 0) break; /* cannot happen when BFS found a path; a guard against a loop */
   }
-  long size = 0;
+  size_t size = 0;
   for (size_t u = 0; u < nl; u++) size += g->ml[u] >= 0;
   return size;
 }
@@ -367,12 +390,8 @@ static TsStatus bottleneck_points(const double *a, size_t na, const double *b, s
     grid_build(&g.gb, cs, xmin, ymin);
     memcpy(g.ml, lo_ml, g.nl * sizeof *g.ml);
     memcpy(g.mr, lo_mr, g.nl * sizeof *g.mr);
-    long size = hopcroft_karp(&g);
-    if (size < 0) {
-      st = ts_error_set(err, TS_ERR_NOMEM, "bottleneck distance: out of memory");
-      goto done;
-    }
-    if ((size_t)size == g.nl) {
+    size_t size = hopcroft_karp(&g);
+    if (size == g.nl) {
       memcpy(best_ml, g.ml, g.nl * sizeof *best_ml);
       double c = matching_cost(&g, g.ml); /* <= r, and feasible too */
       hi_bits = dbits(c);
@@ -397,7 +416,6 @@ done:
   free(g.dist);
   free(g.stamp);
   free(g.queue);
-  free(g.stk);
   grid_free(&g.ga);
   grid_free(&g.gb);
   return st;
