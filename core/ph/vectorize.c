@@ -367,3 +367,36 @@ void ts_diagram_stats(const TsDiagram *d, int dim, double power, double alpha, d
   }
   out->entropy = ts_vec_entropy(d, dim, min_life);
 }
+
+/* ---- label types ------------------------------------------------------ */
+
+static const char *const label_names[] = {"persistence-image", "life-curve", "betti-curve", "landscape", "histogram"};
+
+const char *ts_label_type_name(TsLabelType t) {
+  return (unsigned)t < sizeof label_names / sizeof *label_names ? label_names[t] : "?";
+}
+
+int ts_label_type_parse(const char *name) {
+  for (size_t i = 0; i < sizeof label_names / sizeof *label_names; i++)
+    if (strcmp(name, label_names[i]) == 0) return (int)i;
+  if (strcmp(name, "pi") == 0 || strcmp(name, "persistence_image") == 0) return TS_LABEL_PERSISTENCE_IMAGE;
+  if (strcmp(name, "life_curve") == 0 || strcmp(name, "betticurve") == 0) return TS_LABEL_LIFE_CURVE;
+  return -1;
+}
+
+TsStatus ts_kaji_label(const TsDiagram *d, TsLabelType t, const TsKajiParams *p, double *out, TsError *err) {
+  switch (t) {
+  case TS_LABEL_PERSISTENCE_IMAGE: return ts_vec_kaji_persistence_image(d, p, out, err);
+  case TS_LABEL_LIFE_CURVE: return ts_vec_kaji_life_curve(d, p, out, err);
+  case TS_LABEL_LANDSCAPE: return ts_vec_kaji_landscape(d, p, out, err);
+  case TS_LABEL_HISTOGRAM: return ts_vec_kaji_histogram(d, p, out, err);
+  case TS_LABEL_BETTI_CURVE: {
+    TsStatus st = check_kaji(p, err);
+    if (st) return st;
+    int n0 = kaji_nb(p, 0);
+    if ((st = ts_vec_betti_curve(d, 0, p->min_birth[0], p->max_birth[0], n0, out, err))) return st;
+    return ts_vec_betti_curve(d, 1, p->min_birth[1], p->max_birth[1], kaji_nb(p, 1), out + n0, err);
+  }
+  }
+  return ts_error_set(err, TS_ERR_INVALID, "unknown label type %d", (int)t);
+}

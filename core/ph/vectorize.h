@@ -104,4 +104,19 @@ void ts_diagram_stats(const TsDiagram *d, int dim, double power, double alpha, d
  * (natural log; 0 when there are none). */
 double ts_vec_entropy(const TsDiagram *d, int dim, double min_life);
 
+/* --- Kaji's label types, by name ------------------------------------- */
+
+typedef enum TsLabelType {
+  TS_LABEL_PERSISTENCE_IMAGE = 0, /* "persistence-image" (default) */
+  TS_LABEL_LIFE_CURVE,            /* "life-curve" (Kaji's 'betticurve') */
+  TS_LABEL_BETTI_CURVE,           /* "betti-curve": Betti numbers at nb points over the birth range */
+  TS_LABEL_LANDSCAPE,             /* "landscape" */
+  TS_LABEL_HISTOGRAM              /* "histogram" */
+} TsLabelType;
+
+const char *ts_label_type_name(TsLabelType t);
+int ts_label_type_parse(const char *name); /* -1 if unknown */
+/* The label of type t (p->dims values: H0 then H1). */
+TsStatus ts_kaji_label(const TsDiagram *d, TsLabelType t, const TsKajiParams *p, double *out, TsError *err);
+
 #endif
