@@ -32,9 +32,9 @@ TsStatus ts_kaji_pi_grid(double B, double L, int nb, int *p, int *q, double *s, 
                         "persistence image grid: birth range %g and max life %g must be positive, bins %d >= 1", B, L, nb);
   double sz = sqrt(B * L / nb);
   int pp = floor_tol(B / sz), qq = floor_tol(L / sz);
-  /* each round grows p or q by one, so this ends within nb rounds */
+  /* each round grows p or q by at least one, so this ends */
   for (int guard = 0; (long)pp * qq < nb; guard++) {
-    if (guard > 4 * nb + 8) return ts_error_set(err, TS_ERR_INTERNAL, "persistence image grid did not converge");
+    if (guard > 10000000) return ts_error_set(err, TS_ERR_INTERNAL, "persistence image grid did not converge");
     sz = fmax(B / (pp + 1), L / (qq + 1));
     pp = floor_tol(B / sz);
     qq = floor_tol(L / sz);
