@@ -6,30 +6,17 @@
 
 #include "ph/diagram-io.h"
 
-static const struct {
-  const char *name;
-  TsFiltrationKind kind;
-} filtrations[] = {{"raw", TS_FILT_RAW},         {"grey", TS_FILT_GREY},
-                   {"distance", TS_FILT_DISTANCE}, {"signed-distance", TS_FILT_SIGNED_DISTANCE},
-                   {"gradient", TS_FILT_GRADIENT}, {"upward", TS_FILT_UPWARD},
-                   {"downward", TS_FILT_DOWNWARD}, {"radial", TS_FILT_RADIAL},
-                   {"radial-inv", TS_FILT_RADIAL_INV}};
-
 void ts_label_input_options_default(TsLabelInputOptions *o) {
   memset(o, 0, sizeof *o);
+  ts_filtration_options_default(&o->filtration);
   o->filtration.kind = TS_FILT_SIGNED_DISTANCE;
-  o->filtration.resize = 0;
-  o->filtration.kaji_scale = 1;
-  o->filtration.edges = 0;
 }
 
 int ts_label_input_set_filtration(TsLabelInputOptions *o, const char *name) {
-  for (size_t i = 0; i < sizeof filtrations / sizeof *filtrations; i++)
-    if (strcmp(name, filtrations[i].name) == 0) {
-      o->filtration.kind = filtrations[i].kind;
-      return 0;
-    }
-  return -1;
+  int k = ts_filtration_parse(name);
+  if (k < 0) return -1;
+  o->filtration.kind = (TsFiltrationKind)k;
+  return 0;
 }
 
 int ts_label_input_signed(const TsLabelInputOptions *o) {
