@@ -104,11 +104,9 @@ static void points_task(void *ctx, size_t b, size_t e, int worker) {
   }
 }
 
-static TsStatus dist_from_rows(TsRipsDist *out, double *x, size_t n, size_t dim, TsRipsMetric metric,
-                               TsPool *pool, TsError *err) {
-  if ((unsigned)metric > TS_RIPS_CORRELATION) return ts_error_set(err, TS_ERR_INVALID, "unknown metric %d", (int)metric);
-  /* cosine and correlation: normalise the rows once, then a dot product */
-  if (metric == TS_RIPS_CORRELATION || metric == TS_RIPS_COSINE) {
+/* cosine and correlation: normalise the rows once, then a dot product */
+static TsStatus normalise_rows(double *x, size_t n, size_t dim, TsRipsMetric metric, TsError *err) {
+  {
     for (size_t i = 0; i < n; i++) {
       double *r = x + i * dim, mean = 0.0, ss = 0.0;
       if (metric == TS_RIPS_CORRELATION) {
@@ -129,6 +127,11 @@ static TsStatus dist_from_rows(TsRipsDist *out, double *x, size_t n, size_t dim,
       for (size_t k = 0; k < dim; k++) r[k] *= s;
     }
   }
+  return TS_OK;
+}
+
+static TsStatus dist_from_rows(TsRipsDist *out, const double *x, size_t n, size_t dim, TsRipsMetric metric,
+                               TsPool *pool, TsError *err) {
   TsStatus st = alloc_lower(out, n, err);
   if (st) return st;
   PointsCtx ctx = {x, dim, metric, out->lower};
@@ -153,13 +156,18 @@ TsStatus ts_rips_dist_from_points(TsRipsDist *out, const double *pts, size_t n, 
     if (!isfinite(pts[q]))
       return ts_error_set(err, TS_ERR_INVALID, "point %zu, coordinate %zu is %s", q / dim + 1, q % dim + 1,
                           isnan(pts[q]) ? "NaN" : "infinite");
+  if ((unsigned)metric > TS_RIPS_CORRELATION) return ts_error_set(err, TS_ERR_INVALID, "unknown metric %d", (int)metric);
   double *x = NULL;
   if (metric == TS_RIPS_COSINE || metric == TS_RIPS_CORRELATION) {
     x = ts_alloc_array(m, sizeof *x, "points", err);
     if (!x) return TS_ERR_NOMEM;
     memcpy(x, pts, m * sizeof *x);
+    if ((st = normalise_rows(x, n, dim, metric, err))) {
+      free(x);
+      return st;
+    }
   }
-  st = dist_from_rows(out, x ? x : (double *)pts, n, dim, metric, pool, err);
+  st = dist_from_rows(out, x ? x : pts, n, dim, metric, pool, err);
   free(x);
   return st;
 }
