@@ -46,15 +46,33 @@ def diagram(pairs, dim, min_pers=0.0):
     return sorted((p[1], p[2]) for p in pairs if p[0] == dim and not (p[2] - p[1] <= min_pers))
 
 
+def close(x, y, tol):
+    for u, v in zip(x, y):
+        if math.isinf(u) or math.isinf(v):
+            if u != v:
+                return False
+        elif abs(u - v) > tol * max(1.0, abs(u)):
+            return False
+    return True
+
+
 def same(a, b, tol=1e-5):
-    """Two sorted diagrams are equal up to float rounding; returns (ok, why)."""
+    """Two sorted diagrams are equal up to float rounding (ripser prints 6
+    digits, so near-equal births may sort either way: each pair of a is
+    matched to an unused pair of b within tol); returns (ok, why)."""
     if len(a) != len(b):
         return False, f"{len(a)} vs {len(b)} pairs"
-    for x, y in zip(a, b):
-        for u, v in zip(x, y):
-            if math.isinf(u) or math.isinf(v):
-                if u != v:
-                    return False, f"{x} vs {y}"
-            elif abs(u - v) > tol * max(1.0, abs(u)):
-                return False, f"{x} vs {y}"
+    used = [False] * len(b)
+    lo = 0
+    for x in a:
+        while lo < len(b) and used[lo]:
+            lo += 1
+        for k in range(lo, len(b)):
+            if not used[k] and close(x, b[k], tol):
+                used[k] = True
+                break
+            if b[k][0] > x[0] + tol * max(1.0, abs(x[0])):
+                return False, f"{x} has no match"
+        else:
+            return False, f"{x} has no match"
     return True, ""
