@@ -23,6 +23,23 @@ static const DemoStep steps[] = {
 #undef TS_DEMO_STEP
     {NULL, NULL}};
 
+/* The demo's closing word: what the run store now holds. */
+static int print_runs(TsDemo *demo) {
+  TsError err = {0};
+  TsRunInfo *runs;
+  size_t n;
+  if (ts_store_list_runs(demo->store, &runs, &n, &err)) return ts_cli_fail("demo", &err);
+  printf("\n== run store ==\n%zu run(s) recorded in %s%s\n", n, demo->store_path,
+         n ? " (see 'toposcope runs --store ...'):" : "");
+  for (size_t i = 0; i < n; i++) {
+    printf("   run %lld  %-9s %-9s %s\n", (long long)runs[i].id, runs[i].kind, ts_run_status_name(runs[i].status),
+           runs[i].name);
+    ts_run_info_clear(&runs[i]);
+  }
+  free(runs);
+  return TS_EXIT_OK;
+}
+
 static void help(void) {
   printf("Usage: toposcope demo [OPTIONS]\n"
          "A short headless run of the core, end to end, on small data: each step\n"
@@ -70,6 +87,7 @@ int ts_cmd_demo(int argc, char **argv) {
   }
 
   TsDemo demo = {.workdir = workdir, .store_path = store_path, .threads = threads, .out = stdout};
+  if ((rc = ts_cli_open_store("demo", store_path, TS_STORE_WRITE, &demo.store))) return rc;
   printf("Toposcope demo in %s\n", workdir);
   int n = 0;
   for (const DemoStep *s = steps; s->name; s++) {
@@ -78,10 +96,14 @@ int ts_cmd_demo(int argc, char **argv) {
     fflush(stdout);
     if (s->run(&demo) != 0) {
       fprintf(stderr, "toposcope: demo: step '%s' failed\n", s->name);
+      ts_store_close(demo.store);
       return TS_EXIT_FAILURE;
     }
     printf("   (%.2f s)\n", ts_clock_monotonic() - t0);
   }
+  rc = print_runs(&demo);
+  ts_store_close(demo.store);
+  if (rc) return rc;
   printf("\nDone: %d steps. Files are in %s\n", n, workdir);
   return TS_EXIT_OK;
 }

@@ -26,7 +26,8 @@ TsStatus ts_error_errno(TsError *err, int errnum, const char *fmt, ...) {
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     err->code = errnum == ENOMEM ? TS_ERR_NOMEM : TS_ERR_IO;
-    snprintf(err->message, sizeof err->message, "%s: %s", what, strerror(errnum));
+    /* truncating a long message is fine; the return value says so */
+    if (snprintf(err->message, sizeof err->message, "%s: %s", what, strerror(errnum)) < 0) err->message[0] = '\0';
   }
   return errnum == ENOMEM ? TS_ERR_NOMEM : TS_ERR_IO;
 }
@@ -39,7 +40,7 @@ void ts_error_prefix(TsError *err, const char *fmt, ...) {
   vsnprintf(prefix, sizeof prefix, fmt, ap);
   va_end(ap);
   char joined[TS_ERROR_MSG_MAX];
-  snprintf(joined, sizeof joined, "%s: %s", prefix, err->message);
+  if (snprintf(joined, sizeof joined, "%s: %s", prefix, err->message) < 0) return;
   memcpy(err->message, joined, sizeof joined);
 }
 

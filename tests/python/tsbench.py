@@ -12,11 +12,11 @@ def run_cmd(args, repeat=3, env=None):
     peak = 0
     for _ in range(repeat):
         t0 = time.perf_counter()
-        p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-        _, ru = os.wait4(p.pid, 0)[1:]  # type: ignore[misc]
+        p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        _, status, ru = os.wait4(p.pid, 0)
         dt = time.perf_counter() - t0
-        if p.returncode not in (None, 0) and ru is None:
-            raise RuntimeError(f"{args} failed")
+        if status != 0:
+            raise RuntimeError(f"{' '.join(map(str, args))} failed (wait status {status})")
         best = min(best, dt)
         peak = max(peak, ru.ru_maxrss * 1024)
     return best, peak
