@@ -240,7 +240,7 @@ static TsStatus get_i64(const TsSafetensors *st, const char *key, int64_t *out, 
 }
 
 static TsStatus get_int(const TsSafetensors *st, const char *key, int *out, TsError *err) {
-  int64_t v;
+  int64_t v = 0;
   TsStatus s = get_i64(st, key, &v, err);
   if (s) return s;
   if (v < INT32_MIN || v > INT32_MAX) return ts_error_set(err, TS_ERR_FORMAT, "'%s': metadata '%s' out of range", st->path, key);
@@ -259,7 +259,7 @@ static TsStatus get_double(const TsSafetensors *st, const char *key, double *out
 }
 
 static TsStatus get_float(const TsSafetensors *st, const char *key, float *out, TsError *err) {
-  double d;
+  double d = 0;
   TsStatus s = get_double(st, key, &d, err);
   if (!s) *out = (float)d;
   return s;
@@ -414,8 +414,10 @@ TsStatus ts_evaluate(TsModel *m, TsPool *pool, int deterministic, const TsDatase
   if (ds->channels != mc->in_channels || oh != mc->in_h || ow != mc->in_w)
     return ts_error_set(err, TS_ERR_INVALID, "%s: images of %d x %d x %d, the model takes %d x %d x %d", ds->source,
                         ds->channels, oh, ow, mc->in_channels, mc->in_h, mc->in_w);
-  if (ds->num_classes > c)
-    return ts_error_set(err, TS_ERR_INVALID, "%s has %d classes, the model %d outputs", ds->source, ds->num_classes, c);
+  for (int64_t i = 0; i < ds->count; i++)
+    if (ds->labels[i] >= c)
+      return ts_error_set(err, TS_ERR_INVALID, "%s: sample %lld has label %d, the model has %d outputs", ds->source,
+                          (long long)i, ds->labels[i], c);
   TsNnCtx ctx;
   ts_nn_ctx_init(&ctx, pool, deterministic);
   TsLoaderConfig lc = {.batch = batch, .workers = 1, .prefetch = 2, .aug = *aug};
