@@ -195,8 +195,7 @@ TsStatus ts_dataset_open(const char *spec, TsSplit split, const TsDatasetOptions
     char dir[4200];
     if (!folder_split(spec + 7, split, dir, sizeof dir))
       return ts_error_set(err, TS_ERR_INVALID, "'%s' has no val/ or test/ folder beside train/: give --val", spec);
-    (void)opts;
-    st = ts_error_set(err, TS_ERR_UNSUPPORTED, "'%s': folder datasets need the image decoders, not in this build", dir);
+    st = ts_dataset_load_folder(dir, opts, ds, err);
   } else {
     return ts_error_set(err, TS_ERR_INVALID,
                         "unknown dataset '%s' (expected fashion-mnist, fashion-mnist:DIR, idx:IMAGES,LABELS, "

@@ -12,6 +12,7 @@
 #include "data/dataset.h"
 #include "data/idx.h"
 #include "data/loader.h"
+#include "image/image.h"
 #include "ts-test.h"
 
 static char tmpdir[256];
@@ -273,6 +274,56 @@ static void test_resize(void) {
   TS_CHECK(ts_augment_scratch(&a, 1, 1, 2) == 4);
 }
 
+static void save_png(const char *rel, int w, int h, int c, uint8_t base) {
+  TsImage img = {0};
+  TsError err;
+  ts_image_alloc(&img, w, h, c, &err);
+  for (int i = 0; i < w * h * c; i++) img.pixels[i] = (uint8_t)(base + i % 7);
+  TS_CHECKF(ts_image_save(tmp(rel), &img, 90, &err) == TS_OK, "%s", err.message);
+  ts_image_clear(&img);
+}
+
+static void test_folder(void) {
+  const char *dirs[] = {"f", "f/train", "f/train/cat", "f/train/dog", "f/train/emu", "f/val", "f/val/cat",
+                        "f/val/dog", "f/val/emu"};
+  for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) mkdir(tmp(dirs[i]), 0777);
+  save_png("f/train/cat/a.png", 6, 4, 3, 10);
+  save_png("f/train/cat/b.png", 12, 8, 3, 20); /* resized to the first picture's 6 x 4 */
+  save_png("f/train/dog/a.png", 6, 4, 1, 30);  /* grey becomes RGB */
+  save_png("f/train/emu/z.png", 6, 4, 4, 40);  /* RGBA becomes RGB */
+  save_png("f/val/dog/x.png", 6, 4, 3, 50);
+  FILE *f = fopen(tmp("f/train/dog/notes.txt"), "w"); /* not a picture: ignored */
+  fputs("hi", f);
+  fclose(f);
+  TsDataset ds;
+  TsError err = {0};
+  char spec[700];
+  snprintf(spec, sizeof spec, "folder:%s", tmp("f"));
+  TS_CHECKF(ts_dataset_open(spec, TS_SPLIT_TRAIN, NULL, &ds, &err) == TS_OK, "%s", err.message);
+  TS_CHECK(ds.count == 4 && ds.channels == 3 && ds.width == 6 && ds.height == 4 && ds.num_classes == 3);
+  TS_CHECK(ds.labels[0] == 0 && ds.labels[1] == 0 && ds.labels[2] == 1 && ds.labels[3] == 2);
+  TS_CHECK(ds.class_names && strcmp(ds.class_names[2], "emu") == 0);
+  /* HWC -> CHW: pixel 1 of channel 0 is the file's byte 3 */
+  TS_CHECK(ts_dataset_sample(&ds, 0)[1] == 10 + 3 % 7 && ts_dataset_sample(&ds, 0)[24] == 10 + 1);
+  const uint8_t *g = ts_dataset_sample(&ds, 2);
+  TS_CHECK(g[5] == g[24 + 5] && g[5] == g[48 + 5] && g[5] == 30 + 5 % 7);
+  ts_dataset_clear(&ds);
+  TS_CHECK(ts_dataset_open(spec, TS_SPLIT_TEST, NULL, &ds, &err) == TS_OK && ds.count == 1 && ds.labels[0] == 1 &&
+           ds.num_classes == 3);
+  ts_dataset_clear(&ds);
+  TsDatasetOptions o = {.height = 8, .width = 8, .channels = 1};
+  snprintf(spec, sizeof spec, "folder:%s", tmp("f/train"));
+  TS_CHECK(ts_dataset_open(spec, TS_SPLIT_TRAIN, &o, &ds, &err) == TS_OK && ds.channels == 1 && ds.height == 8);
+  ts_dataset_clear(&ds);
+  TS_CHECK(ts_dataset_open(spec, TS_SPLIT_TEST, NULL, &ds, &err) == TS_ERR_INVALID);
+  f = fopen(tmp("f/train/emu/broken.png"), "w");
+  fputs("\x89PNG\r\n\x1a\n garbage", f);
+  fclose(f);
+  TS_CHECK(ts_dataset_open(spec, TS_SPLIT_TRAIN, NULL, &ds, &err) != TS_OK && strstr(err.message, "broken.png"));
+  snprintf(spec, sizeof spec, "folder:%s", tmp("f/train/cat"));
+  TS_CHECK(ts_dataset_open(spec, TS_SPLIT_TRAIN, NULL, &ds, &err) == TS_ERR_INVALID && strstr(err.message, "class"));
+}
+
 static void test_fashion_mnist(void) {
   if (access(TS_FASHION_MNIST_DIR "/train-labels-idx1-ubyte.gz", R_OK) != 0) {
     printf("(FashionMNIST not installed: skipped)\n");
@@ -296,6 +347,7 @@ int main(void) {
   TS_RUN(test_cifar);
   TS_RUN(test_loader);
   TS_RUN(test_resize);
+  TS_RUN(test_folder);
   TS_RUN(test_fashion_mnist);
   char cmd[400];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
