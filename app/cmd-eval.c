@@ -32,8 +32,9 @@ static void help(void) {
          "  --batch B             batch size (default: 256)\n"
          "  --limit N             evaluate the first N samples (default: all)\n"
          "  --logits FILE.npy     also write the logits (float32, N x classes) as .npy\n"
-         "  --json                print the result as one JSON object\n");
-  ts_cli_help_common(stdout, 1);
+         "  --json                print the result as one JSON object\n"
+         "  --threads N           worker threads (default: 0 = all cores)\n"
+         "  -h, --help            show this help\n");
 }
 
 static int write_npy(const char *path, const float *v, int64_t rows, int cols, TsError *err) {
@@ -56,7 +57,7 @@ static int write_npy(const char *path, const float *v, int64_t rows, int cols, T
 }
 
 int ts_cmd_eval(int argc, char **argv) {
-  enum { O_CK = 256, O_DATA, O_SPLIT, O_MODEL, O_NORM, O_BATCH, O_LIMIT, O_LOGITS, O_JSON, O_STORE, O_THREADS };
+  enum { O_CK = 256, O_DATA, O_SPLIT, O_MODEL, O_NORM, O_BATCH, O_LIMIT, O_LOGITS, O_JSON, O_THREADS };
   static const struct option opts[] = {{"checkpoint", required_argument, 0, O_CK},
                                        {"data", required_argument, 0, O_DATA},
                                        {"split", required_argument, 0, O_SPLIT},
@@ -66,7 +67,6 @@ int ts_cmd_eval(int argc, char **argv) {
                                        {"limit", required_argument, 0, O_LIMIT},
                                        {"logits", required_argument, 0, O_LOGITS},
                                        {"json", no_argument, 0, O_JSON},
-                                       {"store", required_argument, 0, O_STORE},
                                        {"threads", required_argument, 0, O_THREADS},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
@@ -85,7 +85,6 @@ int ts_cmd_eval(int argc, char **argv) {
     case O_LIMIT: if ((rc = ts_cli_int("eval", "--limit", optarg, 1, LONG_MAX, &limit))) return rc; break;
     case O_LOGITS: logits = optarg; break;
     case O_JSON: json = 1; break;
-    case O_STORE: break; /* accepted for uniformity; eval records nothing */
     case O_THREADS: if ((rc = ts_cli_threads("eval", optarg, &threads))) return rc; break;
     case 'h': help(); return TS_EXIT_OK;
     default: return ts_cli_bad_option("eval", optopt, argv[optind - 1]);

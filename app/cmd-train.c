@@ -498,7 +498,7 @@ int ts_demo_train(TsDemo *demo) {
     snprintf(cfg.data, sizeof cfg.data, "fashion-mnist");
     cfg.limit = 600;
     cfg.val_limit = 200;
-    fprintf(out, "   LeNet-5 on 600 FashionMNIST images (200 to validate), 4 epochs\n");
+    fprintf(out, "   LeNet-5 on 600 FashionMNIST images (200 to validate), 4 epochs of Adam\n");
   } else {
     ts_dataset_clear(&train);
     if (make_bars(&train, 400, 1) || make_bars(&val, 100, 2)) {
@@ -507,11 +507,11 @@ int ts_demo_train(TsDemo *demo) {
       return 1;
     }
     snprintf(cfg.data, sizeof cfg.data, "generated");
-    fprintf(out, "   FashionMNIST is not installed: LeNet-5 on 400 generated 28x28 images of bars, 4 epochs\n");
+    fprintf(out, "   FashionMNIST is not installed: LeNet-5 on 400 generated 28x28 images of bars, 4 epochs of Adam\n");
   }
   cfg.epochs = 4;
   cfg.batch = 32;
-  cfg.optim.lr = 0.05f;
+  cfg.optim = ts_optim_config_default(TS_OPTIM_ADAM, 0.002f);
   cfg.loader_threads = 1;
   auto_normalize(&train, &cfg.aug);
   snprintf(cfg.save_path, sizeof cfg.save_path, "%s/lenet5.safetensors", demo->workdir);
