@@ -55,12 +55,23 @@ static gboolean homology_done(void) {
 static gboolean window_mapped(void) {
   return gtk_widget_get_mapped(GTK_WIDGET(win)) && gtk_widget_get_width(GTK_WIDGET(win)) > 0;
 }
-static int settle_ticks;
-static gboolean settled(void) { return ++settle_ticks > 15; }
-/* A few main-loop turns so layout and drawing catch up. */
+static int paints;
+static gint64 settle_until;
+static void on_after_paint(GdkFrameClock *clock, gpointer data) {
+  (void)clock;
+  if (++paints < 2) gtk_widget_queue_draw(data);
+}
+static gboolean settled(void) { return paints >= 2 && g_get_monotonic_time() >= settle_until; }
+/* Lets layout and drawing catch up: two painted frames and 300 ms. */
 static void settle(void) {
-  settle_ticks = 0;
-  wait_for(settled, 5);
+  GdkFrameClock *clock = gtk_widget_get_frame_clock(GTK_WIDGET(win));
+  paints = 0;
+  settle_until = g_get_monotonic_time() + 300 * 1000;
+  gulong id = clock ? g_signal_connect(clock, "after-paint", G_CALLBACK(on_after_paint), win) : 0;
+  if (!clock) paints = 2;
+  gtk_widget_queue_draw(GTK_WIDGET(win));
+  wait_for(settled, 10);
+  if (id) g_signal_handler_disconnect(clock, id);
 }
 
 /* The window rendered as the screen shows it: ARGB32 pixels. */
@@ -387,7 +398,6 @@ int main(void) {
   TS_RUN(test_exports);
   TS_RUN(test_dataset_job);
   gtk_window_destroy(GTK_WINDOW(win));
-  settle();
   TS_RUN(test_screenshot_command);
   char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
   if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
