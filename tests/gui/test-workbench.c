@@ -8,6 +8,7 @@
  * Skips (77) without a display. TS_SCREENSHOT_DIR=DIR saves the panels'
  * pictures there (the README's screenshots come from this). */
 #include <adwaita.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <stdint.h>
 
@@ -17,6 +18,7 @@
 #include "run/store.h"
 #include "ts-test.h"
 #include "ui-resources.h"
+#include "window-state.h"
 #include "window.h"
 
 static char tmpdir[256];
@@ -346,6 +348,30 @@ static void test_dataset_job(void) {
   g_free(first), g_free(val), g_free(manifest), g_free(dir), g_free(store);
 }
 
+static void test_resources_and_state(void) {
+  /* the shortcuts window and the templates parse */
+  GtkBuilder *b = gtk_builder_new_from_resource("/org/toposcope/Toposcope/gtk/help-overlay.ui");
+  GObject *o = gtk_builder_get_object(b, "help_overlay");
+  TS_CHECK(o && GTK_IS_SHORTCUTS_WINDOW(o));
+  if (o) gtk_window_destroy(GTK_WINDOW(o));
+  g_object_unref(b);
+  TS_CHECK(g_resources_get_info("/org/toposcope/Toposcope/style.css", 0, NULL, NULL, NULL));
+  TS_CHECK(g_resources_get_info("/org/toposcope/Toposcope/icons/scalable/apps/org.toposcope.Toposcope.svg", 0, NULL,
+                                NULL, NULL));
+  /* the window state round-trips through its key file; junk is ignored */
+  TsWindowState st = {.width = 1111, .height = 777, .maximized = TRUE}, back;
+  g_strlcpy(st.panel, "homology", sizeof st.panel);
+  TS_CHECK(ts_window_state_save(&st, NULL));
+  ts_window_state_load(&back);
+  TS_CHECK(back.width == 1111 && back.height == 777 && back.maximized && !strcmp(back.panel, "homology"));
+  char *path = ts_window_state_path();
+  TS_CHECK(g_str_has_prefix(path, tmpdir));
+  TS_CHECK(g_file_set_contents(path, "[window]\nwidth=-5\nheight=abc\n", -1, NULL));
+  ts_window_state_load(&back);
+  TS_CHECK(back.width == 0 && back.height == 0 && !back.maximized);
+  g_free(path);
+}
+
 static void test_screenshot_command(void) {
   const char *exe = g_getenv("TOPOSCOPE");
   if (!exe) {
@@ -373,6 +399,32 @@ static void test_screenshot_command(void) {
     cairo_surface_destroy(s);
     g_free(out);
   }
+  /* --open: the Homology panel shows a file (one the dataset job wrote) */
+  char *img = g_strdup_printf("%s/dataset/train/t00000001.jpg", tmpdir);
+  if (g_file_test(img, G_FILE_TEST_EXISTS)) {
+    char *out = g_strdup_printf("%s/shot-open.png", tmpdir), *prog = g_strdup(exe);
+    char *argv[] = {prog, "gui", "--open", img, "--screenshot", out, NULL};
+    int status = -1;
+    TS_CHECK(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status, NULL));
+    TS_CHECK(g_spawn_check_wait_status(status, NULL));
+    cairo_surface_t *s = cairo_image_surface_create_from_png(out);
+    TS_CHECK(cairo_surface_status(s) == CAIRO_STATUS_SUCCESS);
+    cairo_surface_destroy(s);
+    g_free(out), g_free(prog);
+  }
+  g_free(img);
+  /* a file that is not an image: the window still opens (the error is a toast) */
+  char *junk = g_strdup_printf("%s/junk.png", tmpdir), *out = g_strdup_printf("%s/shot-junk.png", tmpdir);
+  g_file_set_contents(junk, "not a png", -1, NULL);
+  {
+    char *prog = g_strdup(exe);
+    char *argv[] = {prog, "gui", "--open", junk, "--screenshot", out, NULL};
+    int status = -1;
+    TS_CHECK(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status, NULL));
+    TS_CHECK(g_spawn_check_wait_status(status, NULL));
+    g_free(prog);
+  }
+  g_free(junk), g_free(out);
   /* a bad panel name is a usage error */
   char *prog = g_strdup(exe);
   char *bad[] = {prog, "gui", "--panel", "nope", "--screenshot", "/dev/null", NULL};
@@ -383,11 +435,16 @@ static void test_screenshot_command(void) {
 }
 
 int main(void) {
-  if (!gtk_init_check()) TS_SKIP("no display (run under xvfb-run)");
-  adw_init();
-  ts_ui_resources_register();
   snprintf(tmpdir, sizeof tmpdir, "%s/ts-workbench-XXXXXX", g_get_tmp_dir());
   if (!g_mkdtemp(tmpdir)) TS_SKIP("cannot make a temporary folder");
+  /* before GLib reads it: the window state goes to our folder */
+  g_setenv("XDG_CONFIG_HOME", tmpdir, TRUE);
+  if (!gtk_init_check()) {
+    g_rmdir(tmpdir);
+    TS_SKIP("no display (run under xvfb-run)");
+  }
+  adw_init();
+  ts_ui_resources_register();
   win = ts_window_new(NULL, FALSE);
   gtk_window_set_default_size(GTK_WINDOW(win), 1240, 780);
   gtk_window_present(GTK_WINDOW(win));
@@ -398,6 +455,7 @@ int main(void) {
   TS_RUN(test_exports);
   TS_RUN(test_dataset_job);
   gtk_window_destroy(GTK_WINDOW(win));
+  TS_RUN(test_resources_and_state);
   TS_RUN(test_screenshot_command);
   char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
   if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
