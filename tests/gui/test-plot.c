@@ -203,6 +203,34 @@ static void test_barcode_draw(void) {
   ts_diagram_clear(&dg);
 }
 
+static void test_barcode_many_bars(void) {
+  /* more bars than pixel rows go through the raster path: the first half
+   * [0, 1) in H0, the second half [2, 3) in H1 */
+  TsDiagram dg;
+  ts_diagram_init(&dg);
+  for (int i = 0; i < 20000; i++) ts_diagram_add(&dg, i >= 10000, i < 10000 ? 0.0 : 2.0, i < 10000 ? 1.0 : 3.0, NULL);
+  size_t n;
+  size_t *order = ts_barcode_order(&dg, TS_BARCODE_SORT_BIRTH, 0, &n);
+  int w = 400, h = 300;
+  cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, w, h);
+  cairo_t *cr = cairo_create(s);
+  TsBarcodeViewData d = {.diagram = &dg, .order = order, .n_order = n, .t = NAN};
+  ts_barcode_view_draw(cr, &d, w, h);
+  cairo_destroy(cr);
+  TsPlotFrame f;
+  ts_barcode_view_layout(&d, w, h, &f);
+  double rgb[3];
+  ts_plot_dim_color(0, rgb);
+  TS_CHECK(near_colour(s, ts_plot_frame_x(&f, 0.5), f.top + f.height * 0.25, 0, rgb_of(rgb), 2));
+  TS_CHECK(is_white(pixel(s, (int)ts_plot_frame_x(&f, 2.3), (int)(f.top + f.height * 0.25))));
+  ts_plot_dim_color(1, rgb);
+  TS_CHECK(near_colour(s, ts_plot_frame_x(&f, 2.5), f.top + f.height * 0.75, 0, rgb_of(rgb), 2));
+  TS_CHECK(is_white(pixel(s, (int)ts_plot_frame_x(&f, 1.3), (int)(f.top + f.height * 0.75))));
+  cairo_surface_destroy(s);
+  g_free(order);
+  ts_diagram_clear(&dg);
+}
+
 static void test_line_plot(void) {
   double y[5] = {1, 1, 1, 1, 1}, out[5];
   ts_line_plot_ema(y, 5, 0.9, out);
@@ -404,6 +432,7 @@ int main(void) {
   TS_RUN(test_diagram_draw);
   TS_RUN(test_diagram_many_points);
   TS_RUN(test_barcode_draw);
+  TS_RUN(test_barcode_many_bars);
   TS_RUN(test_line_plot);
   TS_RUN(test_heatmap);
   TS_RUN(test_export_files);
