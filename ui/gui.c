@@ -3,6 +3,7 @@
 #include "gui.h"
 
 #include <adwaita.h>
+#include <string.h>
 
 #include "ts-config.h"
 #include "ui-resources.h"

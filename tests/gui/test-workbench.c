@@ -348,6 +348,50 @@ static void test_dataset_job(void) {
   g_free(first), g_free(val), g_free(manifest), g_free(dir), g_free(store);
 }
 
+static char *cancel_store;
+static gboolean run_has_progress(void) {
+  TsStore *st = NULL;
+  TsRunInfo *runs = NULL;
+  size_t n = 0;
+  gboolean found = FALSE;
+  if (ts_store_open(cancel_store, TS_STORE_READ, &st, NULL) != TS_OK) return FALSE;
+  if (ts_store_list_runs(st, &runs, &n, NULL) == TS_OK) {
+    found = n == 1 && runs[0].progress_done > 0;
+    for (size_t i = 0; i < n; i++) ts_run_info_clear(&runs[i]);
+    free(runs);
+  }
+  ts_store_close(st);
+  return found;
+}
+
+/* The stop button: the job ends as a stopped (resumable) run. */
+static void test_dataset_cancel(void) {
+  if (!g_getenv("TOPOSCOPE")) return;
+  TsGeneratePanel *gp = ts_window_get_generate_panel(win);
+  char *dir = g_strdup_printf("%s/big", tmpdir);
+  cancel_store = g_strdup_printf("%s/runs-cancel.sqlite", tmpdir);
+  ts_generate_panel_set_folder(gp, dir);
+  ts_generate_panel_set_store(gp, cancel_store);
+  ts_generate_panel_set_counts(gp, 2000000, 0);
+  ts_generate_panel_create_dataset(gp);
+  TS_CHECK(wait_for(run_has_progress, 60));
+  ts_generate_panel_cancel_job(gp);
+  TS_CHECK(wait_for(job_finished, 60));
+  TsStore *st = NULL;
+  TsRunInfo *runs = NULL;
+  size_t n = 0;
+  TS_CHECK(ts_store_open(cancel_store, TS_STORE_READ, &st, NULL) == TS_OK);
+  if (st) {
+    TS_CHECK(ts_store_list_runs(st, &runs, &n, NULL) == TS_OK);
+    TS_CHECK(n == 1 && runs[0].status == TS_RUN_STOPPED && runs[0].progress_done < 2000000);
+    for (size_t i = 0; i < n; i++) ts_run_info_clear(&runs[i]);
+    free(runs);
+    ts_store_close(st);
+  }
+  g_free(dir);
+  g_clear_pointer(&cancel_store, g_free);
+}
+
 static void test_resources_and_state(void) {
   /* the shortcuts window and the templates parse */
   GtkBuilder *b = gtk_builder_new_from_resource("/org/toposcope/Toposcope/gtk/help-overlay.ui");
@@ -454,6 +498,7 @@ int main(void) {
   TS_RUN(test_selection_markers);
   TS_RUN(test_exports);
   TS_RUN(test_dataset_job);
+  TS_RUN(test_dataset_cancel);
   gtk_window_destroy(GTK_WINDOW(win));
   TS_RUN(test_resources_and_state);
   TS_RUN(test_screenshot_command);
