@@ -70,6 +70,11 @@ TsTrainer *ts_trainer_new(const TsTrainConfig *cfg, const TsDataset *train, cons
   t->pool = pool;
   ts_nn_ctx_init(&t->ctx, pool, cfg->deterministic);
   TsModelConfig *mc = &t->cfg.model;
+  if (train->targets || (val && val->targets)) {
+    ts_error_set(err, TS_ERR_UNSUPPORTED, "%s holds regression targets (PH labels), not classes: this trains classifiers",
+                 train->targets ? train->source : val->source);
+    goto fail;
+  }
   int oh, ow;
   ts_augment_out_size(&cfg->aug, train->height, train->width, &oh, &ow);
   if (!mc->in_channels) mc->in_channels = train->channels;
