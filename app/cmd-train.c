@@ -142,7 +142,12 @@ static void auto_normalize(const TsDataset *ds, TsAugment *a) {
 static void normalize_schedule(const char *in, int epochs, char *out, size_t n) {
   if (strcmp(in, "cosine") == 0) snprintf(out, n, "cosine:%d", epochs > 0 ? epochs : 1);
   else if (strncmp(in, "warmup:", 7) == 0) snprintf(out, n, "constant+%s", in);
-  else if (strncmp(in, "cosine+", 7) == 0) snprintf(out, n, "cosine:%d+%s", epochs > 0 ? epochs : 1, in + 7);
+  else if (strncmp(in, "cosine+warmup:", 14) == 0) {
+    /* cosine over the epochs after the warm-up */
+    long w = strtol(in + 14, NULL, 10);
+    long t = epochs - (w > 0 ? w : 0);
+    snprintf(out, n, "cosine:%ld+%s", t > 0 ? t : 1, in + 7);
+  }
   else snprintf(out, n, "%s", in);
 }
 
