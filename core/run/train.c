@@ -45,6 +45,10 @@ TsModel *ts_trainer_model(TsTrainer *t) { return t->model; }
 const TsTrainPos *ts_trainer_pos(const TsTrainer *t) { return &t->pos; }
 const TsTrainConfig *ts_trainer_config(const TsTrainer *t) { return &t->cfg; }
 
+void ts_trainer_set_save_path(TsTrainer *t, const char *path) {
+  snprintf(t->cfg.save_path, sizeof t->cfg.save_path, "%s", path ? path : "");
+}
+
 void ts_trainer_free(TsTrainer *t) {
   if (!t) return;
   ts_loader_free(t->loader);

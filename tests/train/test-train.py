@@ -102,6 +102,14 @@ c.check(st2 == "finished" and len(runs()) == before + 1, f"resume continues the 
 c.check(steps2 == list(range(1, 193)), f"the resumed run's steps are 1..192 once each ({len(steps2)})")
 c.check(losses == losses2, "per-step losses equal the reference's")
 
+# Without --save, checkpoints go to checkpoints/run-ID.safetensors beside the store.
+run(["train", "--data", spec, "--val", "none", "--limit", "64", "--epochs", "1", "--store", store, "-q"])
+last_id = runs()[-1][0]
+auto = os.path.join(tmp, "checkpoints", f"run-{last_id}.safetensors")
+with db() as con:
+    arts = con.execute("SELECT kind, path FROM artifacts WHERE run=?", (last_id,)).fetchall()
+c.check(os.path.exists(auto) and ("checkpoint", auto) in arts, f"default checkpoint {auto}: {arts}")
+
 # 4. Overfitting 64 FashionMNIST images.
 if os.path.exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"):
     of = os.path.join(tmp, "of.safetensors")
