@@ -281,6 +281,21 @@ static void test_selection_markers(void) {
   TS_CHECK(all == d->n);
   ts_homology_panel_select_pair(hp, -1);
   TS_CHECK(ts_heatmap_view_get_markers(ts_homology_panel_get_image_view(hp), &m) == 0);
+  /* lifetime mode and a grey filtration still draw a full picture */
+  ts_homology_panel_toggle_lifetime(hp);
+  ts_homology_panel_set_filtration(hp, 0);
+  target_generation = ts_homology_panel_get_generation(hp) + 1;
+  TS_CHECK(wait_for(homology_done, 60));
+  settle();
+  cairo_surface_t *lt = render_window();
+  TS_CHECK(colour_count(lt, 360, 60, cairo_image_surface_get_width(lt) - 10, cairo_image_surface_get_height(lt) - 10) > 150);
+  save_shot(lt, "homology-lifetime-grey.png");
+  cairo_surface_destroy(lt);
+  ts_homology_panel_toggle_lifetime(hp);
+  ts_homology_panel_set_filtration(hp, 2);
+  target_generation = ts_homology_panel_get_generation(hp) + 1;
+  TS_CHECK(wait_for(homology_done, 60));
+  d = ts_diagram_view_get_diagram(dv);
   /* the README's picture: the longest class marked */
   ts_homology_panel_select_pair(hp, best);
   settle();
