@@ -118,6 +118,21 @@ static void raster_bars(cairo_t *cr, const TsBarcodeViewData *d, const TsPlotFra
   g_free(diff);
 }
 
+void ts_barcode_view_draw_teaching(cairo_t *cr, const TsBarcodeViewData *d, int w, int h) {
+  if (!isfinite(d->t)) return;
+  TsPlotFrame f;
+  ts_barcode_view_layout(d, w, h, &f);
+  double tx = ts_plot_frame_x(&f, d->t);
+  if (tx < f.left || tx > f.left + f.width) return;
+  cairo_save(cr);
+  cairo_set_source_rgba(cr, 0.6, 0.45, 0.0, 0.95);
+  cairo_set_line_width(cr, 1.5);
+  cairo_move_to(cr, tx, f.top);
+  cairo_line_to(cr, tx, f.top + f.height);
+  cairo_stroke(cr);
+  cairo_restore(cr);
+}
+
 void ts_barcode_view_draw(cairo_t *cr, const TsBarcodeViewData *d, int w, int h) {
   TsPlotFrame f;
   ts_barcode_view_layout(d, w, h, &f);
@@ -183,15 +198,8 @@ void ts_barcode_view_draw(cairo_t *cr, const TsBarcodeViewData *d, int w, int h)
     cairo_restore(cr);
     prev = dim;
   }
-  if (isfinite(d->t)) {
-    double tx = ts_plot_frame_x(&f, d->t);
-    cairo_set_source_rgba(cr, 0.6, 0.45, 0.0, 0.95);
-    cairo_set_line_width(cr, 1.5);
-    cairo_move_to(cr, tx, f.top);
-    cairo_line_to(cr, tx, f.top + f.height);
-    cairo_stroke(cr);
-  }
   cairo_restore(cr);
+  ts_barcode_view_draw_teaching(cr, d, w, h);
   if (n == 0) {
     cairo_set_source_rgba(cr, 0, 0, 0, 0.5);
     ts_plot_text(cr, f.left + f.width / 2, f.top + f.height / 2, "no bars", 0.5, 0.5, TS_PLOT_FONT_SIZE, 0);
@@ -258,12 +266,19 @@ static void ts_barcode_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
     GtkSnapshot *s = gtk_snapshot_new();
     cairo_t *cr = gtk_snapshot_append_cairo(s, &GRAPHENE_RECT_INIT(0, 0, w, h));
     TsBarcodeViewData d = view_data(self);
+    d.t = NAN; /* drawn over the cached plot, so t can move cheaply */
     ts_barcode_view_draw(cr, &d, w, h);
     cairo_destroy(cr);
     self->cache = gtk_snapshot_free_to_node(s);
     self->cache_w = w, self->cache_h = h;
   }
   if (self->cache) gtk_snapshot_append_node(snapshot, self->cache);
+  if (isfinite(self->t)) {
+    cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &GRAPHENE_RECT_INIT(0, 0, w, h));
+    TsBarcodeViewData d = view_data(self);
+    ts_barcode_view_draw_teaching(cr, &d, w, h);
+    cairo_destroy(cr);
+  }
 }
 
 static void ts_barcode_view_measure(GtkWidget *w, GtkOrientation o, int for_size, int *min, int *nat, int *min_b,
@@ -392,7 +407,7 @@ void ts_barcode_view_set_title(TsBarcodeView *self, const char *title) {
 void ts_barcode_view_set_t(TsBarcodeView *self, double t) {
   if (self->t == t || (isnan(self->t) && isnan(t))) return;
   self->t = t;
-  invalidate(self);
+  gtk_widget_queue_draw(GTK_WIDGET(self)); /* the cached plot stays */
 }
 
 void ts_barcode_view_set_selected(TsBarcodeView *self, const uint8_t *flags, gboolean emit) {

@@ -35,6 +35,8 @@ typedef struct TsBarcodeViewData {
 size_t *ts_barcode_order(const TsDiagram *d, TsBarcodeSort sort, unsigned dims, size_t *n);
 
 void ts_barcode_view_draw(cairo_t *cr, const TsBarcodeViewData *d, int w, int h);
+/* Only the teaching line at t. */
+void ts_barcode_view_draw_teaching(cairo_t *cr, const TsBarcodeViewData *d, int w, int h);
 void ts_barcode_view_layout(const TsBarcodeViewData *d, int w, int h, TsPlotFrame *f);
 /* The pair drawn at widget pixel (x, y), or -1. */
 long ts_barcode_view_bar_at(const TsBarcodeViewData *d, int w, int h, double x, double y);

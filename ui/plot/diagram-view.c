@@ -107,6 +107,52 @@ static void splat_points(cairo_t *cr, const TsDiagramViewData *d, const TsPlotFr
   cairo_surface_destroy(s);
 }
 
+/* Teaching: the classes alive at t lie up and to the left of (t, t). Drawn
+ * with the plot, or over the widget's cached plot as t moves. */
+static void draw_teaching(cairo_t *cr, const TsDiagramViewData *d, const TsPlotFrame *fp, double lane_top) {
+  TsPlotFrame f = *fp;
+  if (isfinite(d->t)) {
+    double tx = ts_plot_frame_x(&f, d->t);
+    double ty = d->lifetime ? f.top + f.height : ts_plot_frame_y(&f, d->t);
+    cairo_set_source_rgba(cr, 0.96, 0.83, 0.18, 0.18);
+    if (d->lifetime) {
+      /* alive at t: birth <= t < birth + life, i.e. above the line life = t - birth */
+      cairo_move_to(cr, tx, ts_plot_frame_y(&f, 0));
+      cairo_line_to(cr, f.left, ts_plot_frame_y(&f, d->t - f.x0));
+      cairo_line_to(cr, f.left, lane_top);
+      cairo_line_to(cr, tx, lane_top);
+      cairo_close_path(cr);
+    } else {
+      cairo_rectangle(cr, f.left, lane_top, tx - f.left, ty - lane_top);
+    }
+    cairo_fill(cr);
+    cairo_set_source_rgba(cr, 0.6, 0.45, 0.0, 0.9);
+    cairo_set_line_width(cr, 1.0);
+    double dash[2] = {4, 3};
+    cairo_set_dash(cr, dash, 2, 0);
+    cairo_move_to(cr, tx, lane_top);
+    cairo_line_to(cr, tx, f.top + f.height);
+    if (!d->lifetime) {
+      cairo_move_to(cr, f.left, ty);
+      cairo_line_to(cr, f.left + f.width, ty);
+    }
+    cairo_stroke(cr);
+    cairo_set_dash(cr, NULL, 0, 0);
+  }
+}
+
+void ts_diagram_view_draw_teaching(cairo_t *cr, const TsDiagramViewData *d, int w, int h) {
+  TsPlotFrame f;
+  double inf_y;
+  ts_diagram_view_layout(d, w, h, &f, &inf_y);
+  double lane_top = f.top - TS_DIAGRAM_INF_LANE;
+  cairo_save(cr);
+  cairo_rectangle(cr, f.left, lane_top, f.width, f.height + TS_DIAGRAM_INF_LANE);
+  cairo_clip(cr);
+  draw_teaching(cr, d, &f, lane_top);
+  cairo_restore(cr);
+}
+
 void ts_diagram_view_draw(cairo_t *cr, const TsDiagramViewData *d, int w, int h) {
   TsPlotFrame f;
   double inf_y;
@@ -140,35 +186,7 @@ void ts_diagram_view_draw(cairo_t *cr, const TsDiagramViewData *d, int w, int h)
     cairo_line_to(cr, ts_plot_frame_x(&f, hi), ts_plot_frame_y(&f, hi));
   }
   cairo_stroke(cr);
-  /* teaching: the classes alive at t lie up and to the left of (t, t) */
-  if (isfinite(d->t)) {
-    double tx = ts_plot_frame_x(&f, d->t);
-    double ty = d->lifetime ? f.top + f.height : ts_plot_frame_y(&f, d->t);
-    cairo_set_source_rgba(cr, 0.96, 0.83, 0.18, 0.18);
-    if (d->lifetime) {
-      /* alive at t: birth <= t < birth + life, i.e. above the line life = t - birth */
-      cairo_move_to(cr, tx, ts_plot_frame_y(&f, 0));
-      cairo_line_to(cr, f.left, ts_plot_frame_y(&f, d->t - f.x0));
-      cairo_line_to(cr, f.left, lane_top);
-      cairo_line_to(cr, tx, lane_top);
-      cairo_close_path(cr);
-    } else {
-      cairo_rectangle(cr, f.left, lane_top, tx - f.left, ty - lane_top);
-    }
-    cairo_fill(cr);
-    cairo_set_source_rgba(cr, 0.6, 0.45, 0.0, 0.9);
-    cairo_set_line_width(cr, 1.0);
-    double dash[2] = {4, 3};
-    cairo_set_dash(cr, dash, 2, 0);
-    cairo_move_to(cr, tx, lane_top);
-    cairo_line_to(cr, tx, f.top + f.height);
-    if (!d->lifetime) {
-      cairo_move_to(cr, f.left, ty);
-      cairo_line_to(cr, f.left + f.width, ty);
-    }
-    cairo_stroke(cr);
-    cairo_set_dash(cr, NULL, 0, 0);
-  }
+  draw_teaching(cr, d, &f, lane_top);
   /* the points */
   const TsDiagram *dg = d->diagram;
   size_t counts[4] = {0, 0, 0, 0};
@@ -302,12 +320,19 @@ static void ts_diagram_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
     GtkSnapshot *s = gtk_snapshot_new();
     cairo_t *cr = gtk_snapshot_append_cairo(s, &GRAPHENE_RECT_INIT(0, 0, w, h));
     TsDiagramViewData d = view_data(self);
+    d.t = NAN; /* t moves with a slider: drawn over the cached plot */
     ts_diagram_view_draw(cr, &d, w, h);
     cairo_destroy(cr);
     self->cache = gtk_snapshot_free_to_node(s);
     self->cache_w = w, self->cache_h = h;
   }
   if (self->cache) gtk_snapshot_append_node(snapshot, self->cache);
+  if (isfinite(self->t)) {
+    cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &GRAPHENE_RECT_INIT(0, 0, w, h));
+    TsDiagramViewData d = view_data(self);
+    ts_diagram_view_draw_teaching(cr, &d, w, h);
+    cairo_destroy(cr);
+  }
   if (self->hover >= 0 || self->dragging) {
     cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &GRAPHENE_RECT_INIT(0, 0, w, h));
     draw_overlay(self, cr, w, h);
@@ -600,7 +625,7 @@ void ts_diagram_view_set_title(TsDiagramView *self, const char *title) {
 void ts_diagram_view_set_t(TsDiagramView *self, double t) {
   if (self->t == t || (isnan(self->t) && isnan(t))) return;
   self->t = t;
-  invalidate(self);
+  gtk_widget_queue_draw(GTK_WIDGET(self)); /* the cached plot stays */
 }
 
 void ts_diagram_view_reset_view(TsDiagramView *self) {

@@ -32,6 +32,8 @@ typedef struct TsDiagramViewData {
 #define TS_DIAGRAM_INF_LANE 22.0
 
 void ts_diagram_view_draw(cairo_t *cr, const TsDiagramViewData *d, int w, int h);
+/* Only the teaching decoration of t (shaded quadrant, dashed lines). */
+void ts_diagram_view_draw_teaching(cairo_t *cr, const TsDiagramViewData *d, int w, int h);
 /* The frame (data range fitted if asked) and the y of the infinity lane. */
 void ts_diagram_view_layout(const TsDiagramViewData *d, int w, int h, TsPlotFrame *f, double *inf_y);
 /* Where pair i is drawn; 0 if it is hidden (dimension off). */

@@ -37,7 +37,7 @@ static void color_range(const TsHeatmapViewData *d, double *lo, double *hi) {
   ts_heatmap_field_range(d->field, (size_t)d->width * (size_t)d->height, lo, hi);
 }
 
-static cairo_surface_t *base_surface(const TsHeatmapViewData *d) {
+cairo_surface_t *ts_heatmap_view_render_base(const TsHeatmapViewData *d) {
   cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, d->width, d->height);
   if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) return s;
   cairo_surface_flush(s);
@@ -135,7 +135,7 @@ void ts_heatmap_view_draw(cairo_t *cr, const TsHeatmapViewData *d, int w, int h)
   }
   double ox, oy, scale;
   ts_heatmap_view_layout(d, w, h, &ox, &oy, &scale);
-  cairo_surface_t *base = base_surface(d);
+  cairo_surface_t *base = d->base ? cairo_surface_reference(d->base) : ts_heatmap_view_render_base(d);
   paint_scaled(cr, base, ox, oy, scale);
   cairo_surface_destroy(base);
   if (d->mask) {
@@ -191,6 +191,7 @@ struct _TsHeatmapView {
   int colorbar, min_size;
   GArray *markers;
   char *title;
+  cairo_surface_t *base; /* cached picture: a moving mask does not re-map the field */
 };
 
 G_DEFINE_FINAL_TYPE(TsHeatmapView, ts_heatmap_view, GTK_TYPE_WIDGET)
@@ -219,8 +220,15 @@ static void ts_heatmap_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
   if (w <= 0 || h <= 0) return;
   cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &GRAPHENE_RECT_INIT(0, 0, w, h));
   TsHeatmapViewData d = view_data(self);
+  if (!self->base && (self->field || self->image) && self->width > 0) self->base = ts_heatmap_view_render_base(&d);
+  d.base = self->base;
   ts_heatmap_view_draw(cr, &d, w, h);
   cairo_destroy(cr);
+}
+
+static void invalidate_base(TsHeatmapView *self) {
+  g_clear_pointer(&self->base, cairo_surface_destroy);
+  gtk_widget_queue_draw(GTK_WIDGET(self));
 }
 
 static void ts_heatmap_view_measure(GtkWidget *w, GtkOrientation o, int for_size, int *min, int *nat, int *min_b,
@@ -277,6 +285,7 @@ static void ts_heatmap_view_finalize(GObject *o) {
   g_free(self->mask);
   g_free(self->title);
   g_array_unref(self->markers);
+  g_clear_pointer(&self->base, cairo_surface_destroy);
   G_OBJECT_CLASS(ts_heatmap_view_parent_class)->finalize(o);
 }
 
@@ -322,7 +331,7 @@ void ts_heatmap_view_set_field(TsHeatmapView *self, const double *field, int wid
   } else {
     set_size(self, 0, 0);
   }
-  gtk_widget_queue_draw(GTK_WIDGET(self));
+  invalidate_base(self);
 }
 
 void ts_heatmap_view_set_image(TsHeatmapView *self, const uint8_t *pixels, int width, int height, int channels) {
@@ -335,17 +344,17 @@ void ts_heatmap_view_set_image(TsHeatmapView *self, const uint8_t *pixels, int w
   } else {
     set_size(self, 0, 0);
   }
-  gtk_widget_queue_draw(GTK_WIDGET(self));
+  invalidate_base(self);
 }
 
 void ts_heatmap_view_set_colormap(TsHeatmapView *self, TsColormap cmap) {
   self->cmap = cmap;
-  gtk_widget_queue_draw(GTK_WIDGET(self));
+  invalidate_base(self);
 }
 
 void ts_heatmap_view_set_range(TsHeatmapView *self, double vmin, double vmax) {
   self->vmin = vmin, self->vmax = vmax;
-  gtk_widget_queue_draw(GTK_WIDGET(self));
+  invalidate_base(self);
 }
 
 void ts_heatmap_view_set_colorbar(TsHeatmapView *self, gboolean on) {

@@ -37,9 +37,13 @@ typedef struct TsHeatmapViewData {
   const TsHeatmapMarker *markers;
   size_t n_markers;
   const char *title;
+  cairo_surface_t *base; /* the picture rendered by ts_heatmap_view_render_base, or NULL */
 } TsHeatmapViewData;
 
 void ts_heatmap_view_draw(cairo_t *cr, const TsHeatmapViewData *d, int w, int h);
+/* The picture or the colour-mapped field as a width x height image surface
+ * (what the draw makes each time unless d->base holds it already). */
+cairo_surface_t *ts_heatmap_view_render_base(const TsHeatmapViewData *d);
 /* Where the image lands: top-left corner and the size of one pixel. */
 void ts_heatmap_view_layout(const TsHeatmapViewData *d, int w, int h, double *ox, double *oy, double *scale);
 /* The finite min and max of a field (0, 1 when there is none). */
