@@ -281,6 +281,25 @@ static void test_selection_markers(void) {
   TS_CHECK(all == d->n);
   ts_homology_panel_select_pair(hp, -1);
   TS_CHECK(ts_heatmap_view_get_markers(ts_homology_panel_get_image_view(hp), &m) == 0);
+  /* zooming in by 2 about the view's centre doubles distances from it; the
+   * reset brings the point back */
+  {
+    double x0, y0, x1, y1, cx, cy;
+    TS_CHECK(ts_diagram_view_get_point_position(dv, (size_t)best, &x0, &y0));
+    ts_diagram_view_zoom(dv, 0.5, NAN, NAN);
+    TS_CHECK(ts_diagram_view_get_point_position(dv, (size_t)best, &x1, &y1));
+    ts_diagram_view_zoom(dv, 1.0, NAN, NAN); /* the centre: a fixed point of any zoom */
+    double xa, ya;
+    ts_diagram_view_get_point_position(dv, (size_t)best, &xa, &ya);
+    TS_CHECK(xa == x1 && ya == y1);
+    /* centre in pixels from the two positions: x1 - c = 2 (x0 - c) */
+    cx = 2 * x0 - x1, cy = 2 * y0 - y1;
+    TS_CHECK(cx > 0 && cx < w && cy > 0 && cy < h);
+    ts_diagram_view_reset_view(dv);
+    double xr, yr;
+    ts_diagram_view_get_point_position(dv, (size_t)best, &xr, &yr);
+    TS_CHECK(fabs(xr - x0) < 1e-6 && fabs(yr - y0) < 1e-6);
+  }
   /* lifetime mode and a grey filtration still draw a full picture */
   ts_homology_panel_toggle_lifetime(hp);
   ts_homology_panel_set_filtration(hp, 0);
