@@ -160,7 +160,10 @@ static long grid_find(const Grid *g, int64_t layer, int64_t cx, int64_t cy) {
   return lo < g->ncells && g->kl[lo] == layer && g->kx[lo] == cx && g->ky[lo] == cy ? (long)lo : -1;
 }
 
-static double linf(const double *p, const double *q) { return fmax(fabs(p[0] - q[0]), fabs(p[1] - q[1])); }
+static double linf(const double *p, const double *q) {
+  double dx = fabs(p[0] - q[0]), dy = fabs(p[1] - q[1]);
+  return dx > dy ? dx : dy; /* not fmax: a libm call in the hottest loop */
+}
 
 /* ---- Hopcroft–Karp on the threshold graph ---------------------------- */
 
