@@ -68,7 +68,34 @@ static int hungarian(const Problem *P, int64_t *row_of_col) {
     free(u), free(v), free(minv), free(p), free(way), free(used);
     return -1;
   }
+  /* A feasible start (column then row reduction) and a greedy matching on
+   * its tight edges: most rows never need a search. */
+  for (size_t j = 1; j <= n; j++) {
+    double m = INFINITY;
+    for (size_t i = 1; i <= n; i++) {
+      double c = cost(P, i - 1, j - 1);
+      if (c < m) m = c;
+    }
+    v[j] = m;
+  }
   for (size_t i = 1; i <= n; i++) {
+    double m = INFINITY;
+    size_t best = 0;
+    for (size_t j = 1; j <= n; j++) {
+      double r = cost(P, i - 1, j - 1) - v[j];
+      if (r < m || (r == m && best && p[best] != 0 && p[j] == 0)) m = r, best = j;
+    }
+    u[i] = m;
+    if (best && p[best] == 0) p[best] = i;
+  }
+  unsigned char *matched = calloc(n + 1, 1);
+  if (!matched) {
+    free(u), free(v), free(minv), free(p), free(way), free(used);
+    return -1;
+  }
+  for (size_t j = 1; j <= n; j++) matched[p[j]] = 1;
+  for (size_t i = 1; i <= n; i++) {
+    if (matched[i]) continue;
     p[0] = i;
     size_t j0 = 0;
     for (size_t j = 0; j <= n; j++) minv[j] = INFINITY, used[j] = 0;
@@ -76,15 +103,27 @@ static int hungarian(const Problem *P, int64_t *row_of_col) {
       used[j0] = 1;
       size_t i0 = p[j0], j1 = 0;
       double delta = INFINITY;
-      for (size_t j = 1; j <= n; j++) {
-        if (used[j]) continue;
-        double c = cost(P, i0 - 1, j - 1);
-        if (c < INFINITY) {
-          double cur = c - u[i0] - v[j];
-          if (cur < minv[j]) minv[j] = cur, way[j] = j0;
-        }
-        if (minv[j] < delta) delta = minv[j], j1 = j;
+      /* relax the finite edges of row i0 (its structure spelt out: a real
+       * row sees B and its own projection, a projection row its own B point
+       * and every diagonal column), then pick the nearest unused column */
+      size_t r = i0 - 1, nb = P->nb;
+      double ui = u[i0];
+#define RELAX(j, c)                                         \
+  do {                                                      \
+    double cur_ = (c) - ui - v[j];                          \
+    if (!used[j] && cur_ < minv[j]) minv[j] = cur_, way[j] = j0; \
+  } while (0)
+      if (r < P->na) {
+        const double *a = P->a + 2 * r;
+        for (size_t j = 1; j <= nb; j++) RELAX(j, powp(ground(P->ground, a, P->b + 2 * (j - 1)), P->p));
+        RELAX(nb + 1 + r, P->diag_a[r]);
+      } else {
+        RELAX(r - P->na + 1, P->diag_b[r - P->na]);
+        for (size_t j = nb + 1; j <= n; j++) RELAX(j, 0.0);
       }
+#undef RELAX
+      for (size_t j = 1; j <= n; j++)
+        if (!used[j] && minv[j] < delta) delta = minv[j], j1 = j;
       if (j1 == 0) break; /* cannot happen: the diagonal always completes a matching */
       for (size_t j = 0; j <= n; j++) {
         if (used[j]) u[p[j]] += delta, v[j] -= delta;
@@ -99,7 +138,7 @@ static int hungarian(const Problem *P, int64_t *row_of_col) {
     } while (j0);
   }
   for (size_t j = 1; j <= n; j++) row_of_col[j - 1] = (int64_t)p[j] - 1;
-  free(u), free(v), free(minv), free(p), free(way), free(used);
+  free(u), free(v), free(minv), free(p), free(way), free(used), free(matched);
   return 0;
 }
 
