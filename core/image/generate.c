@@ -137,9 +137,11 @@ static void save_wisdom(void) {
   free(s);
 }
 
-static unsigned planner_flags(void) {
+/* Measuring a plan costs seconds to minutes above ~1024^2, which a run of a
+ * few huge pictures would never win back: estimate those. */
+static unsigned planner_flags(int n) {
   const char *e = getenv("TOPOSCOPE_FFTW_PLANNER");
-  if (e && !strcmp(e, "estimate")) return FFTW_ESTIMATE;
+  if ((e && !strcmp(e, "estimate")) || n > 1024) return FFTW_ESTIMATE;
   return FFTW_MEASURE;
 }
 
@@ -184,7 +186,7 @@ TsStatus ts_generator_new(const TsGenerateParams *p, TsGenerator **out, TsError 
   }
   pthread_mutex_lock(&plan_lock);
   load_wisdom();
-  unsigned flags = planner_flags();
+  unsigned flags = planner_flags(n);
   int had = 0;
   /* Probe whether the wisdom already knows this size: FFTW_WISDOM_ONLY gives
    * NULL if not, so we know whether to save the wisdom afterwards. */
