@@ -1,5 +1,6 @@
 /* toposcope train — supervised classification (core/run/train.h does the
  * work); and the demo's "train" step. */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/json.h"
@@ -52,7 +54,8 @@ static void help(void) {
          "  --limit N             use the first N training samples (default: all)\n"
          "  --val-limit N         use the first N validation samples (default: all)\n"
          "  --save CKPT           checkpoint (safetensors) after every epoch and on stop\n"
-         "                        (default with --resume: the resumed file)\n"
+         "                        (default: checkpoints/run-ID.safetensors beside the store;\n"
+         "                        with --resume: the resumed file)\n"
          "  --resume CKPT         continue the run saved in CKPT\n"
          "  --loader-threads N    background batch preparation threads (default: 1)\n"
          "  --name NAME           the run's name in the store (default: MODEL on DATA)\n"
@@ -142,7 +145,12 @@ static void auto_normalize(const TsDataset *ds, TsAugment *a) {
 static void normalize_schedule(const char *in, int epochs, char *out, size_t n) {
   if (strcmp(in, "cosine") == 0) snprintf(out, n, "cosine:%d", epochs > 0 ? epochs : 1);
   else if (strncmp(in, "warmup:", 7) == 0) snprintf(out, n, "constant+%s", in);
-  else if (strncmp(in, "cosine+", 7) == 0) snprintf(out, n, "cosine:%d+%s", epochs > 0 ? epochs : 1, in + 7);
+  else if (strncmp(in, "cosine+warmup:", 14) == 0) {
+    /* cosine over the epochs after the warm-up */
+    long w = strtol(in + 14, NULL, 10);
+    long t = epochs - (w > 0 ? w : 0);
+    snprintf(out, n, "cosine:%ld+%s", t > 0 ? t : 1, in + 7);
+  }
   else snprintf(out, n, "%s", in);
 }
 
@@ -245,6 +253,22 @@ static int train_run(TsTrainConfig *cfg, const TsDataset *train, const TsDataset
       ts_trainer_free(t);
       ts_pool_free(pool);
       return ts_cli_fail("train", &err);
+    }
+  }
+  /* Without --save, checkpoints go beside the store (checkpoints/run-ID),
+   * so a stopped run can always be resumed; the store lists them. */
+  if (!cfg->save_path[0] && store && run_id > 0) {
+    char path[3900], file[sizeof cfg->save_path];
+    const char *sp = ts_store_path(store), *slash = strrchr(sp, '/');
+    int dl = slash ? (int)(slash - sp) : 1;
+    if (snprintf(path, sizeof path, "%.*s/checkpoints", dl, slash ? sp : ".") >= (int)sizeof path) {
+      fprintf(stderr, "toposcope: train: the store's path is too long for a checkpoint folder (no checkpoints)\n");
+    } else if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+      fprintf(stderr, "toposcope: train: cannot create '%s': %s (no checkpoints)\n", path, strerror(errno));
+    } else {
+      snprintf(file, sizeof file, "%s/run-%lld.safetensors", path, (long long)run_id);
+      memcpy(cfg->save_path, file, sizeof file);
+      ts_trainer_set_save_path(t, file);
     }
   }
   const TsTrainPos *pos = ts_trainer_pos(t);

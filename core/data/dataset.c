@@ -1,5 +1,6 @@
 #include "data/dataset.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@ void ts_dataset_clear(TsDataset *ds) {
   if (!ds) return;
   free(ds->pixels);
   free(ds->labels);
+  free(ds->targets);
   if (ds->class_names) {
     for (int i = 0; i < ds->num_classes; i++) free(ds->class_names[i]);
     free(ds->class_names);
@@ -49,6 +51,11 @@ void ts_dataset_truncate(TsDataset *ds, int64_t n) {
 }
 
 TsStatus ts_dataset_validate(const TsDataset *ds, TsError *err) {
+  if (ds->targets)
+    for (size_t i = 0; i < (size_t)ds->count * (size_t)ds->target_dims; i++)
+      if (!isfinite(ds->targets[i]))
+        return ts_error_set(err, TS_ERR_FORMAT, "%s: sample %zu has a non-finite target", ds->source,
+                            i / (size_t)ds->target_dims);
   for (int64_t i = 0; i < ds->count; i++)
     if (ds->labels[i] < 0 || ds->labels[i] >= ds->num_classes)
       return ts_error_set(err, TS_ERR_FORMAT, "%s: sample %lld has label %d, outside [0, %d)", ds->source,
@@ -167,7 +174,7 @@ int ts_dataset_has_split(const char *spec, TsSplit split) {
     char p[4200];
     return folder_split(spec + 7, split, p, sizeof p);
   }
-  return strncmp(spec, "idx:", 4) != 0;
+  return strncmp(spec, "idx:", 4) != 0 && strncmp(spec, "labels:", 7) != 0;
 }
 
 TsStatus ts_dataset_open(const char *spec, TsSplit split, const TsDatasetOptions *opts, TsDataset *ds,
@@ -191,6 +198,17 @@ TsStatus ts_dataset_open(const char *spec, TsSplit split, const TsDatasetOptions
     memcpy(images, spec + 4, n);
     images[n] = '\0';
     st = ts_dataset_load_idx(images, comma + 1, ds, err);
+  } else if (strncmp(spec, "labels:", 7) == 0) {
+    if (split != TS_SPLIT_TRAIN)
+      return ts_error_set(err, TS_ERR_INVALID, "'%s' has no test split: give --val labels:DIR,CACHE", spec);
+    const char *comma = strrchr(spec + 7, ',');
+    if (!comma) return ts_error_set(err, TS_ERR_INVALID, "'%s': expected labels:DIR,CACHE", spec);
+    char dir[4096];
+    size_t n = (size_t)(comma - (spec + 7));
+    if (n >= sizeof dir) return ts_error_set(err, TS_ERR_INVALID, "'%s': path too long", spec);
+    memcpy(dir, spec + 7, n);
+    dir[n] = '\0';
+    st = ts_dataset_load_label_cache(dir, comma + 1, opts, ds, err);
   } else if (strncmp(spec, "folder:", 7) == 0) {
     char dir[4200];
     if (!folder_split(spec + 7, split, dir, sizeof dir))
@@ -199,7 +217,7 @@ TsStatus ts_dataset_open(const char *spec, TsSplit split, const TsDatasetOptions
   } else {
     return ts_error_set(err, TS_ERR_INVALID,
                         "unknown dataset '%s' (expected fashion-mnist, fashion-mnist:DIR, idx:IMAGES,LABELS, "
-                        "cifar:DIR or folder:DIR)",
+                        "cifar:DIR, folder:DIR or labels:DIR,CACHE)",
                         spec);
   }
   if (st == TS_OK) st = ts_dataset_validate(ds, err);

@@ -16,6 +16,9 @@
  *   folder:DIR               one subfolder per class (sorted names = classes);
  *                            if DIR has train/ and val/ (or test/) subfolders,
  *                            those are the two splits
+ *   labels:DIR,CACHE         the pictures of a label cache (ph/label-cache.h,
+ *                            written by `toposcope label DIR`) with their PH
+ *                            labels as regression targets (no test split)
  * Ownership: a TsDataset owns its arrays; ts_dataset_clear frees them. */
 #ifndef TS_DATA_DATASET_H
 #define TS_DATA_DATASET_H
@@ -32,6 +35,11 @@ typedef struct TsDataset {
   uint8_t *pixels;    /* count x channels x height x width, owned */
   int32_t *labels;    /* count, each in [0, num_classes), owned */
   char **class_names; /* num_classes names, or NULL */
+  /* Regression targets (PH labels): count x target_dims floats, owned, or
+   * NULL for a classification set. Sets with targets have one class and
+   * every label 0. */
+  float *targets;
+  int target_dims;
   char source[512];   /* where it came from, for messages and run parameters */
 } TsDataset;
 
@@ -74,5 +82,10 @@ TsStatus ts_dataset_load_cifar(const char *dir, TsSplit split, TsDataset *ds, Ts
  * bytes (1024 R, 1024 G, 1024 B; already CHW). Appends to ds (3 x 32 x 32). */
 TsStatus ts_dataset_append_cifar_file(const char *path, int label_bytes, TsDataset *ds, TsError *err);
 TsStatus ts_dataset_load_folder(const char *dir, const TsDatasetOptions *opts, TsDataset *ds, TsError *err);
+/* The pictures named by a complete label cache, read from dir, with the
+ * cache's rows as targets. A row that names no readable picture (a diagram
+ * file, a missing image) is an error naming it. */
+TsStatus ts_dataset_load_label_cache(const char *dir, const char *cache_path, const TsDatasetOptions *opts,
+                                     TsDataset *ds, TsError *err);
 
 #endif

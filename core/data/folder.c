@@ -11,6 +11,7 @@
 #include "data/dataset.h"
 #include "image/filtration.h"
 #include "image/image.h"
+#include "ph/label-cache.h"
 
 typedef struct Names {
   char **v;
@@ -142,6 +143,62 @@ TsStatus ts_dataset_load_folder(const char *dir, const TsDatasetOptions *opts, T
   for (size_t c = 0; c < nclass; c++) names_clear(&files[c]);
   free(files);
   names_clear(&classes);
+  if (st) ts_dataset_clear(ds);
+  return st;
+}
+
+TsStatus ts_dataset_load_label_cache(const char *dir, const char *cache_path, const TsDatasetOptions *opts,
+                                     TsDataset *ds, TsError *err) {
+  memset(ds, 0, sizeof *ds);
+  TsLabelCache *cache;
+  TsStatus st = ts_label_cache_open(cache_path, &cache, err);
+  if (st) return st;
+  size_t n = ts_label_cache_count(cache);
+  int nd = ts_label_cache_dims(cache);
+  if (!ts_label_cache_complete(cache))
+    st = ts_error_set(err, TS_ERR_INVALID,
+                      "'%s' is incomplete (labelling still running or interrupted: finish it with toposcope label --resume)",
+                      cache_path);
+  else if (n == 0)
+    st = ts_error_set(err, TS_ERR_INVALID, "'%s' holds no labels", cache_path);
+  else if (nd < 1)
+    st = ts_error_set(err, TS_ERR_FORMAT, "'%s': labels of %d values", cache_path, nd);
+  int h = opts ? opts->height : 0, w = opts ? opts->width : 0, ch = opts ? opts->channels : 0;
+  if (!st && (ch < 0 || ch == 2 || ch > 3)) st = ts_error_set(err, TS_ERR_INVALID, "%d channels (1 or 3)", ch);
+  char path[8800];
+  for (size_t i = 0; i < n && !st; i++) {
+    const char *name = ts_label_cache_name(cache, i);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    TsImage img = {0}, rs = {0};
+    if ((st = ts_image_load(path, &img, err))) {
+      ts_error_prefix(err, "'%s' row %zu", cache_path, i);
+      break;
+    }
+    if (!ds->pixels) {
+      if (!h) h = img.height;
+      if (!w) w = img.width;
+      if (!ch) ch = img.channels >= 3 ? 3 : 1;
+      st = ts_dataset_alloc(ds, (int64_t)n, ch, h, w, 1, err);
+      if (!st) {
+        ds->targets = ts_alloc_array(n, (size_t)nd * sizeof(float), "label targets", err);
+        ds->target_dims = nd;
+        if (!ds->targets) st = TS_ERR_NOMEM;
+      }
+    }
+    const TsImage *use = &img;
+    if (!st && (img.width != w || img.height != h)) {
+      st = ts_image_resize(&img, w, h, 0, &rs, err);
+      use = &rs;
+    }
+    if (!st) {
+      to_chw(use, ch, ds->pixels + i * (size_t)ch * (size_t)h * (size_t)w);
+      st = ts_label_cache_row(cache, i, ds->targets + i * (size_t)nd, err);
+    }
+    ts_image_clear(&img);
+    ts_image_clear(&rs);
+  }
+  ts_label_cache_close(cache);
+  if (!st) snprintf(ds->source, sizeof ds->source, "labels:%.250s,%.250s", dir, cache_path);
   if (st) ts_dataset_clear(ds);
   return st;
 }

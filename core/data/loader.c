@@ -48,6 +48,9 @@ static void fill_batch(TsLoader *l, Slot *s, int64_t b) {
     ts_augment_apply(&l->cfg.aug, ts_dataset_sample(ds, id), ds->channels, ds->height, ds->width,
                      l->cfg.augment ? &rng : NULL, s->b.x + (size_t)j * per, s->scratch);
     s->b.y[j] = ds->labels[id];
+    if (s->b.t)
+      memcpy(s->b.t + (size_t)j * (size_t)ds->target_dims, ds->targets + (size_t)id * (size_t)ds->target_dims,
+             sizeof(float) * (size_t)ds->target_dims);
     s->b.ids[j] = id;
   }
 }
@@ -108,7 +111,10 @@ TsStatus ts_loader_new(const TsDataset *ds, const TsLoaderConfig *cfg, TsLoader 
     s->b.y = ts_alloc_array((size_t)cfg->batch, sizeof(int32_t), "batch labels", err);
     s->b.ids = ts_alloc_array((size_t)cfg->batch, sizeof(int64_t), "batch ids", err);
     s->scratch = l->scratch_n ? ts_alloc_array(l->scratch_n, sizeof(float), "resize scratch", err) : NULL;
-    if (!s->b.x || !s->b.y || !s->b.ids || (l->scratch_n && !s->scratch)) goto nomem;
+    s->b.dims = ds->targets ? ds->target_dims : 0;
+    s->b.t = ds->targets ? ts_alloc_array((size_t)cfg->batch * (size_t)ds->target_dims, sizeof(float), "batch targets", err)
+                         : NULL;
+    if (!s->b.x || !s->b.y || !s->b.ids || (l->scratch_n && !s->scratch) || (ds->targets && !s->b.t)) goto nomem;
   }
   pthread_mutex_init(&l->mu, NULL);
   pthread_cond_init(&l->cv, NULL);
@@ -135,6 +141,7 @@ nomem:
       free(l->slots[i].b.x);
       free(l->slots[i].b.y);
       free(l->slots[i].b.ids);
+      free(l->slots[i].b.t);
       free(l->slots[i].scratch);
     }
   free(l->slots);
@@ -155,6 +162,7 @@ void ts_loader_free(TsLoader *l) {
     free(l->slots[i].b.x);
     free(l->slots[i].b.y);
     free(l->slots[i].b.ids);
+    free(l->slots[i].b.t);
     free(l->slots[i].scratch);
   }
   free(l->slots);

@@ -39,6 +39,8 @@ typedef struct TsBatch {
   int c, h, w;       /* per-sample shape of x */
   float *x;          /* n x c x h x w */
   int32_t *y;        /* n labels */
+  float *t;          /* n x dims regression targets (datasets with targets), else NULL */
+  int dims;
   int64_t *ids;      /* n dataset indices */
 } TsBatch;
 

@@ -45,6 +45,10 @@ TsModel *ts_trainer_model(TsTrainer *t) { return t->model; }
 const TsTrainPos *ts_trainer_pos(const TsTrainer *t) { return &t->pos; }
 const TsTrainConfig *ts_trainer_config(const TsTrainer *t) { return &t->cfg; }
 
+void ts_trainer_set_save_path(TsTrainer *t, const char *path) {
+  snprintf(t->cfg.save_path, sizeof t->cfg.save_path, "%s", path ? path : "");
+}
+
 void ts_trainer_free(TsTrainer *t) {
   if (!t) return;
   ts_loader_free(t->loader);
@@ -70,6 +74,11 @@ TsTrainer *ts_trainer_new(const TsTrainConfig *cfg, const TsDataset *train, cons
   t->pool = pool;
   ts_nn_ctx_init(&t->ctx, pool, cfg->deterministic);
   TsModelConfig *mc = &t->cfg.model;
+  if (train->targets || (val && val->targets)) {
+    ts_error_set(err, TS_ERR_UNSUPPORTED, "%s holds regression targets (PH labels), not classes: this trains classifiers",
+                 train->targets ? train->source : val->source);
+    goto fail;
+  }
   int oh, ow;
   ts_augment_out_size(&cfg->aug, train->height, train->width, &oh, &ow);
   if (!mc->in_channels) mc->in_channels = train->channels;

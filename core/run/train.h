@@ -101,6 +101,9 @@ TsModel *ts_trainer_model(TsTrainer *t);
 const TsTrainPos *ts_trainer_pos(const TsTrainer *t);
 const TsTrainConfig *ts_trainer_config(const TsTrainer *t);
 
+/* Changes where checkpoints go ("" = none), e.g. once the run id is known. */
+void ts_trainer_set_save_path(TsTrainer *t, const char *path);
+
 /* Reads the training configuration a checkpoint was made with (to rebuild
  * its trainer before ts_trainer_load). */
 TsStatus ts_train_config_from_checkpoint(const TsSafetensors *st, TsTrainConfig *cfg, TsError *err);

@@ -533,7 +533,7 @@ static void check_model(const char *what, TsModelConfig cfg, int batch, double t
       size_t i = (size_t)ts_rng_below(&rng, ts[t].numel);
       float *v = (float *)ts[t].data;
       float old = v[i];
-      const float h = getenv("FD_H") ? (float)atof(getenv("FD_H")) : 1e-2f;
+      const float h = 1e-3f;
       v[i] = old + h;
       double lp = model_loss(m, &ctx1, x, batch, labels, 0);
       v[i] = old - h;
@@ -542,33 +542,29 @@ static void check_model(const char *what, TsModelConfig cfg, int batch, double t
       double num = (lp - lm) / (2 * h), ana = ts[t].grad[i];
       checked++;
       if (fabs(num - ana) > tol * fmax(0.02, fmax(fabs(num), fabs(ana)))) {
-        if (bad < (getenv("FD_ALL") ? 1000 : 5)) fprintf(stderr, "%s: %s[%zu]: numeric %.6g analytic %.6g\n", what, ts[t].name, i, num, ana);
+        if (bad < 5) fprintf(stderr, "%s: %s[%zu]: numeric %.6g analytic %.6g\n", what, ts[t].name, i, num, ana);
         bad++;
       }
     }
   }
-  /* a ReLU kink crossed by +-h can spoil one or two entries of a deep net */
-  TS_CHECKF(bad <= checked / 20, "%s: %d of %d parameter gradients differ from finite differences", what, bad,
+  TS_CHECKF(bad == 0, "%s: %d of %d parameter gradients differ from finite differences", what, bad,
             checked);
   free(x);
   ts_model_free(m);
 }
 
+/* Model-level finite differences in float32 only work where the loss is
+ * smooth and small: in deep ReLU/max-pool nets a step h crosses kinks and
+ * the float32 loss noise divided by 2h swamps small gradients. So the
+ * models themselves are checked against PyTorch (test-nn-torch.py, to
+ * 1e-4), and here the graph engine (views, fan-out, zeroing of activation
+ * gradients, frozen parameters) is checked on an MLP. */
 static void test_model_gradients(void) {
-  TsModelConfig r = ts_model_config_default(TS_MODEL_RESNET18);
-  r.in_channels = 3, r.in_h = r.in_w = 8, r.num_outputs = 4, r.small_stem = 1, r.width = 0.0625f;
-  check_model("resnet18 tiny", r, 3, 3e-2);
-  TsModelConfig r50 = r;
-  r50.kind = TS_MODEL_RESNET50;
-  r50.in_h = r50.in_w = 16;
-  check_model("resnet50 tiny", r50, 3, 3e-2);
-  TsModelConfig l = ts_model_config_default(TS_MODEL_LENET5);
-  check_model("lenet5", l, 3, 2e-2);
   TsModelConfig mlp = ts_model_config_default(TS_MODEL_MLP);
-  mlp.in_h = mlp.in_w = 5, mlp.hidden[0] = 7, mlp.hidden[1] = 6;
-  check_model("mlp", mlp, 4, 2e-2);
-  TsModelConfig v = ts_model_config_default(TS_MODEL_TOPOVAE);
-  check_model("topovae", v, 2, 2e-2);
+  mlp.in_h = mlp.in_w = 5, mlp.hidden[0] = 7, mlp.hidden[1] = 6, mlp.num_outputs = 4;
+  check_model("mlp", mlp, 4, 1e-2);
+  mlp.n_hidden = 3, mlp.hidden[2] = 5;
+  check_model("mlp 3 hidden", mlp, 3, 1e-2);
 }
 
 static void test_model_structure(void) {

@@ -13,6 +13,7 @@
 #include "data/idx.h"
 #include "data/loader.h"
 #include "image/image.h"
+#include "ph/label-cache.h"
 #include "ts-test.h"
 
 static char tmpdir[256];
@@ -324,6 +325,59 @@ static void test_folder(void) {
   TS_CHECK(ts_dataset_open(spec, TS_SPLIT_TRAIN, NULL, &ds, &err) == TS_ERR_INVALID && strstr(err.message, "class"));
 }
 
+static void test_label_cache(void) {
+  mkdir(tmp("g"), 0777);
+  mkdir(tmp("g/train"), 0777);
+  save_png("g/train/a.png", 5, 3, 1, 10);
+  save_png("g/train/b.png", 5, 3, 1, 60);
+  save_png("g/train/c.png", 10, 6, 3, 90);
+  TsLabelCacheWriter *w;
+  TsError err = {0};
+  TS_CHECK(ts_label_cache_create(tmp("g.tslabels"), 2, "{\"type\":\"test\"}", 0, &w, &err) == TS_OK);
+  float v[3][2] = {{1, 2}, {3, 4}, {5, 6}};
+  ts_label_cache_append(w, "train/b.png", v[1], &err);
+  ts_label_cache_append(w, "train/a.png", v[0], &err);
+  ts_label_cache_append(w, "train/c.png", v[2], &err);
+  TS_CHECK(ts_label_cache_finish(w, &err) == TS_OK);
+  char spec[1200];
+  snprintf(spec, sizeof spec, "labels:%s,%s", tmp("g"), tmp("g.tslabels"));
+  TsDataset ds;
+  TS_CHECKF(ts_dataset_open(spec, TS_SPLIT_TRAIN, NULL, &ds, &err) == TS_OK, "%s", err.message);
+  TS_CHECK(ds.count == 3 && ds.target_dims == 2 && ds.channels == 1 && ds.width == 5 && ds.num_classes == 1);
+  /* rows in the cache's order, each picture with its own label */
+  for (int i = 0; i < 3; i++) {
+    const char *name = i == 0 ? "train/b.png" : i == 1 ? "train/a.png" : "train/c.png";
+    const float *want = i == 0 ? v[1] : i == 1 ? v[0] : v[2];
+    TS_CHECKF(ds.targets[2 * i] == want[0] && ds.targets[2 * i + 1] == want[1], "row %d %s", i, name);
+  }
+  TS_CHECK(ts_dataset_sample(&ds, 0)[0] == 60 && ts_dataset_sample(&ds, 1)[0] == 10);
+  /* the loader carries the targets */
+  TsLoaderConfig lc = {.batch = 2, .shuffle = 1, .seed = 3, .aug = {.std = {1}}};
+  TsLoader *l;
+  TS_CHECK(ts_loader_new(&ds, &lc, &l, &err) == TS_OK);
+  ts_loader_begin_epoch(l, 0, 0, &err);
+  const TsBatch *b;
+  int ok = 1, seen = 0;
+  while ((b = ts_loader_next(l))) {
+    ok &= b->dims == 2 && b->t != NULL;
+    for (int j = 0; j < b->n; j++, seen++) ok &= b->t[2 * j] == ds.targets[2 * b->ids[j]];
+  }
+  TS_CHECK(ok && seen == 3);
+  ts_loader_free(l);
+  ts_dataset_clear(&ds);
+  TS_CHECK(ts_dataset_open(spec, TS_SPLIT_TEST, NULL, &ds, &err) == TS_ERR_INVALID);
+  /* a row whose picture is missing */
+  remove(tmp("g/train/c.png"));
+  TS_CHECK(ts_dataset_open(spec, TS_SPLIT_TRAIN, NULL, &ds, &err) != TS_OK && strstr(err.message, "c.png") &&
+           strstr(err.message, "row 2"));
+  /* an unfinished cache */
+  TS_CHECK(ts_label_cache_create(tmp("h.tslabels"), 2, "{}", 0, &w, &err) == TS_OK);
+  ts_label_cache_append(w, "train/a.png", v[0], &err);
+  ts_label_cache_writer_abort(w);
+  snprintf(spec, sizeof spec, "labels:%s,%s", tmp("g"), tmp("h.tslabels"));
+  TS_CHECK(ts_dataset_open(spec, TS_SPLIT_TRAIN, NULL, &ds, &err) == TS_ERR_INVALID && strstr(err.message, "incomplete"));
+}
+
 static void test_fashion_mnist(void) {
   if (access(TS_FASHION_MNIST_DIR "/train-labels-idx1-ubyte.gz", R_OK) != 0) {
     printf("(FashionMNIST not installed: skipped)\n");
@@ -348,6 +402,7 @@ int main(void) {
   TS_RUN(test_loader);
   TS_RUN(test_resize);
   TS_RUN(test_folder);
+  TS_RUN(test_label_cache);
   TS_RUN(test_fashion_mnist);
   char cmd[400];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);

@@ -19,7 +19,7 @@ from tsdata import bars, read_safetensors, write_idx  # noqa: E402
 c = Checks()
 tmp = tempfile.mkdtemp(prefix="ts-test-train-")
 store = os.path.join(tmp, "runs.sqlite")
-x, y = bars(2048, 1)
+x, y = bars(1024, 1)
 write_idx(os.path.join(tmp, "im.idx"), x)
 write_idx(os.path.join(tmp, "lb.idx"), y)
 vx, vy = bars(200, 2)
@@ -52,11 +52,11 @@ with db() as con:
     vacc = [r[0] for r in con.execute("SELECT value FROM metrics WHERE run=? AND name='val/accuracy' ORDER BY step", (rid,))]
     arts = con.execute("SELECT kind, path FROM artifacts WHERE run=?", (rid,)).fetchall()
     status = con.execute("SELECT status, progress_done, progress_total FROM runs WHERE id=?", (rid,)).fetchone()
-c.check(steps == list(range(1, 385)), f"one train/loss row per step (384): {len(steps)}")
+c.check(steps == list(range(1, 193)), f"one train/loss row per step (192): {len(steps)}")
 c.check(len(vacc) == 3 and vacc[-1] > 0.9, f"val/accuracy per epoch, learning the bars: {vacc}")
 c.check(("checkpoint", ref) in arts, f"checkpoint artifact: {arts}")
-c.check(status == ("finished", 384, 384), f"run finished with full progress: {status}")
-c.check(ref_m["pos.epoch"] == "3" and ref_m["pos.global_step"] == "384", f"position {ref_m}")
+c.check(status == ("finished", 192, 192), f"run finished with full progress: {status}")
+c.check(ref_m["pos.epoch"] == "3" and ref_m["pos.global_step"] == "192", f"position {ref_m}")
 
 # 2. SIGTERM mid-run: a loadable checkpoint, the run marked stopped.
 ck = os.path.join(tmp, "ck.safetensors")
@@ -75,13 +75,13 @@ stopped_id, st, done, total = runs()[-1]
 c.check(p.returncode == 1 and "checkpoint written" in err, f"stopped: exit {p.returncode}, stderr {err!r}")
 c.check(st == "stopped", f"run status after SIGTERM: {st}")
 t, m = read_safetensors(ck)
-c.check(0 < int(m["pos.global_step"]) < 384, f"stopped mid-run at step {m['pos.global_step']}")
+c.check(0 < int(m["pos.global_step"]) < 192, f"stopped mid-run at step {m['pos.global_step']}")
 e = run(["eval", "--checkpoint", ck, "--data", vspec, "--json"], check=False)
 c.check(e.returncode == 0 and '"accuracy"' in e.stdout, f"the stopped checkpoint evaluates: {e.stderr}")
 
 # 3. Resume to the end of epoch 2 (another thread count), then to 3: bit-for-bit the reference.
 stop_step = int(m["pos.global_step"])
-if stop_step < 256:
+if stop_step < 128:
     run(["train", "--resume", ck, "--epochs", "2", "--threads", "1", "--store", store, "-q"])
     t, m = read_safetensors(ck)
     c.check(m["pos.epoch"] == "2" and m["pos.batch"] == "0", f"at the epoch boundary: {m['pos.epoch']} {m['pos.batch']}")
@@ -99,8 +99,16 @@ with db() as con:
     losses2 = {r[0]: r[1] for r in con.execute("SELECT step, value FROM metrics WHERE run=? AND name='train/loss'",
                                               (stopped_id,))}
 c.check(st2 == "finished" and len(runs()) == before + 1, f"resume continues the same run: {st2}, {len(runs())} runs")
-c.check(steps2 == list(range(1, 385)), f"the resumed run's steps are 1..384 once each ({len(steps2)})")
+c.check(steps2 == list(range(1, 193)), f"the resumed run's steps are 1..192 once each ({len(steps2)})")
 c.check(losses == losses2, "per-step losses equal the reference's")
+
+# Without --save, checkpoints go to checkpoints/run-ID.safetensors beside the store.
+run(["train", "--data", spec, "--val", "none", "--limit", "64", "--epochs", "1", "--store", store, "-q"])
+last_id = runs()[-1][0]
+auto = os.path.join(tmp, "checkpoints", f"run-{last_id}.safetensors")
+with db() as con:
+    arts = con.execute("SELECT kind, path FROM artifacts WHERE run=?", (last_id,)).fetchall()
+c.check(os.path.exists(auto) and ("checkpoint", auto) in arts, f"default checkpoint {auto}: {arts}")
 
 # 4. Overfitting 64 FashionMNIST images.
 if os.path.exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"):
