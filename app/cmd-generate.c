@@ -226,18 +226,7 @@ typedef struct {
   FILE *out;
 } GenRun;
 
-/* Peak resident memory of this process image. VmHWM belongs to the address
- * space made at exec; getrusage's ru_maxrss would also count what a parent
- * (say, a Python benchmark) had before it forked us. */
-static double peak_mib(void) {
-  FILE *f = fopen("/proc/self/status", "r");
-  char line[256];
-  long kb = -1;
-  while (f && fgets(line, sizeof line, f))
-    if (sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
-  if (f) fclose(f);
-  return kb >= 0 ? kb / 1024.0 : ts_peak_rss_bytes() / 1048576.0;
-}
+static double peak_mib(void) { return (double)ts_peak_rss_bytes() / 1048576.0; }
 
 static int mkdir_p1(const char *path) { return mkdir(path, 0777) == 0 || errno == EEXIST ? 0 : -1; }
 
