@@ -137,9 +137,11 @@ static void save_wisdom(void) {
   free(s);
 }
 
-static unsigned planner_flags(void) {
+/* Measuring a plan costs seconds to minutes above ~1024^2, which a run of a
+ * few huge pictures would never win back: estimate those. */
+static unsigned planner_flags(int n) {
   const char *e = getenv("TOPOSCOPE_FFTW_PLANNER");
-  if (e && !strcmp(e, "estimate")) return FFTW_ESTIMATE;
+  if ((e && !strcmp(e, "estimate")) || n > 1024) return FFTW_ESTIMATE;
   return FFTW_MEASURE;
 }
 
@@ -184,7 +186,7 @@ TsStatus ts_generator_new(const TsGenerateParams *p, TsGenerator **out, TsError 
   }
   pthread_mutex_lock(&plan_lock);
   load_wisdom();
-  unsigned flags = planner_flags();
+  unsigned flags = planner_flags(n);
   int had = 0;
   /* Probe whether the wisdom already knows this size: FFTW_WISDOM_ONLY gives
    * NULL if not, so we know whether to save the wisdom afterwards. */
@@ -318,6 +320,7 @@ TsStatus ts_generator_make(TsGenerator *g, uint64_t stream, uint64_t index, TsIm
   ts_rng_init(&rng, g->p.seed, (stream << 40) + index);
   TsGenerateInfo inf;
   memset(&inf, 0, sizeof inf);
+  double clo[3], chi[3]; /* per-channel range, reused for the normalisation */
   for (int attempt = 0;; attempt++) {
     double lo = INFINITY, hi = -INFINITY;
     for (int ch = 0; ch < 3; ch++) {
@@ -326,10 +329,14 @@ TsStatus ts_generator_make(TsGenerator *g, uint64_t stream, uint64_t index, TsIm
       double *noise = g->chan[ch];
       fill_uniform(&rng, g->noise, nn); /* straight into the r2c input */
       field(g, inf.alpha[ch], inf.beta[ch], noise);
-      for (size_t i = 0; i < nn; i++) {
-        if (noise[i] < lo) lo = noise[i];
-        if (noise[i] > hi) hi = noise[i];
+      double l = noise[0], h = noise[0];
+      for (size_t i = 1; i < nn; i++) {
+        l = noise[i] < l ? noise[i] : l;
+        h = noise[i] > h ? noise[i] : h;
       }
+      clo[ch] = l, chi[ch] = h;
+      lo = l < lo ? l : lo;
+      hi = h > hi ? h : hi;
     }
     if (hi - lo >= 1e-10 && isfinite(hi - lo)) break;
     if (attempt >= 100)
@@ -348,14 +355,10 @@ TsStatus ts_generator_make(TsGenerator *g, uint64_t stream, uint64_t index, TsIm
       inf.binarised[ch] = above ? 1 : 2;
       for (size_t i = 0; i < nn; i++) px[3 * i] = (uint8_t)(((v[i] >= t) == above) ? 255 : 0);
     } else {
-      double lo = v[0], hi = v[0];
-      for (size_t i = 1; i < nn; i++) {
-        if (v[i] < lo) lo = v[i];
-        if (v[i] > hi) hi = v[i];
-      }
-      double ptp = hi - lo;
-      /* numpy: uint8(255 * ((v - min) / ptp)), truncating */
-      for (size_t i = 0; i < nn; i++) px[3 * i] = (uint8_t)(255.0 * ((v[i] - lo) / ptp));
+      double lo = clo[ch], ptp = chi[ch] - clo[ch];
+      /* numpy: uint8(255 * ((v - min) / ptp)), truncating; a constant
+       * channel (0/0 in numpy) becomes 0 rather than undefined behaviour */
+      for (size_t i = 0; i < nn; i++) px[3 * i] = ptp > 0 ? (uint8_t)(255.0 * ((v[i] - lo) / ptp)) : 0;
     }
   }
   double pc = ts_rng_uniform(&rng);

@@ -18,32 +18,37 @@
 /* ---- a uniform grid with removal ------------------------------------- */
 
 /* ---- a uniform grid whose points can be taken out ---------------------
- * Points are sorted by (cell, x, y), so equal points form runs and one
- * distance test decides a whole run (high multiplicities cost one test).
- * Taken points stay in place and are skipped through "next present
+ * Points are sorted by (layer, cell, x, y), so equal points form runs and
+ * one distance test decides a whole run (high multiplicities cost one
+ * test). Taken points stay in place and are skipped through "next present
  * position" links with path compression, so positions never move and a
- * suspended DFS frame can resume its scan safely. */
+ * suspended DFS frame can resume its scan safely. The BFS grids hold every
+ * point in layer 0; the DFS grids of a phase hold each right node reached
+ * by the BFS under the layer it was reached from, so a DFS step from layer
+ * k only ever looks at the nodes it may use (Hopcroft–Karp's layered graph,
+ * as in Kerber, Morozov and Nigmetov's geometric variant). */
 
 typedef struct CellPt {
-  int64_t cx, cy;
+  int64_t layer, cx, cy;
   double x, y;
   size_t i;
 } CellPt;
 
 typedef struct Grid {
-  size_t n, ncells;
+  size_t n, m, ncells;           /* n points known, m of them in the grid */
   const double *xy;
   double ox, oy, cs;
-  int64_t *kx, *ky;      /* cell keys, sorted */
-  size_t *cstart, *cend; /* per cell: positions [cstart, cend) */
-  size_t *order, *pos;   /* position -> point, point -> position */
-  size_t *run_end;       /* position -> first position past its run of equal points */
-  size_t *nxt;           /* position -> a position <= the next present one (n + 1 entries) */
+  int64_t *kl, *kx, *ky;         /* cell keys (layer, x, y), sorted */
+  size_t *cstart, *cend;         /* per cell: positions [cstart, cend) */
+  size_t *order, *pos;           /* position -> point, point -> position (SIZE_MAX: absent) */
+  size_t *run_end;               /* position -> first position past its run of equal points */
+  size_t *nxt;                   /* position -> a position <= the next present one (m + 1 entries) */
   CellPt *tmp;
 } Grid;
 
 static int cmp_cellpt(const void *x, const void *y) {
   const CellPt *a = x, *b = y;
+  if (a->layer != b->layer) return a->layer < b->layer ? -1 : 1;
   if (a->cx != b->cx) return a->cx < b->cx ? -1 : 1;
   if (a->cy != b->cy) return a->cy < b->cy ? -1 : 1;
   if (a->x != b->x) return a->x < b->x ? -1 : 1;
@@ -52,6 +57,7 @@ static int cmp_cellpt(const void *x, const void *y) {
 }
 
 static void grid_free(Grid *g) {
+  free(g->kl);
   free(g->kx);
   free(g->ky);
   free(g->cstart);
@@ -69,6 +75,7 @@ static int grid_alloc(Grid *g, const double *xy, size_t n) {
   g->n = n;
   g->xy = xy;
   size_t m = n + 1;
+  g->kl = malloc(m * sizeof *g->kl);
   g->kx = malloc(m * sizeof *g->kx);
   g->ky = malloc(m * sizeof *g->ky);
   g->cstart = malloc(m * sizeof(size_t));
@@ -78,46 +85,55 @@ static int grid_alloc(Grid *g, const double *xy, size_t n) {
   g->run_end = malloc(m * sizeof(size_t));
   g->nxt = malloc(m * sizeof(size_t));
   g->tmp = malloc(m * sizeof *g->tmp);
-  return g->kx && g->ky && g->cstart && g->cend && g->order && g->pos && g->run_end && g->nxt && g->tmp ? 0 : -1;
+  return g->kl && g->kx && g->ky && g->cstart && g->cend && g->order && g->pos && g->run_end && g->nxt && g->tmp
+             ? 0
+             : -1;
 }
 
 static int64_t cell_of(double v, double o, double cs) { return (int64_t)floor((v - o) / cs); }
 
 static void grid_reset(Grid *g) {
-  for (size_t p = 0; p <= g->n; p++) g->nxt[p] = p;
+  for (size_t p = 0; p <= g->m; p++) g->nxt[p] = p;
 }
 
-/* Rebuilds the cells for cell size cs (>= the query radius). */
-static void grid_build(Grid *g, double cs, double ox, double oy) {
+/* Rebuilds the cells for cell size cs (>= the query radius). layer[i]
+ * (NULL: all 0) files point i under that layer; SIZE_MAX leaves it out. */
+static void grid_build(Grid *g, double cs, double ox, double oy, const size_t *layer) {
   g->cs = cs;
   g->ox = ox;
   g->oy = oy;
+  g->m = 0;
   for (size_t i = 0; i < g->n; i++) {
+    g->pos[i] = SIZE_MAX;
+    if (layer && layer[i] == SIZE_MAX) continue;
     double x = g->xy[2 * i], y = g->xy[2 * i + 1];
-    g->tmp[i] = (CellPt){cell_of(x, ox, cs), cell_of(y, oy, cs), x, y, i};
+    g->tmp[g->m++] = (CellPt){layer ? (int64_t)layer[i] : 0, cell_of(x, ox, cs), cell_of(y, oy, cs), x, y, i};
   }
-  qsort(g->tmp, g->n, sizeof *g->tmp, cmp_cellpt);
+  qsort(g->tmp, g->m, sizeof *g->tmp, cmp_cellpt);
   g->ncells = 0;
-  for (size_t p = 0; p < g->n; p++) {
-    if (p == 0 || g->tmp[p].cx != g->tmp[p - 1].cx || g->tmp[p].cy != g->tmp[p - 1].cy) {
+  for (size_t p = 0; p < g->m; p++) {
+    const CellPt *c = &g->tmp[p];
+    if (p == 0 || c->layer != c[-1].layer || c->cx != c[-1].cx || c->cy != c[-1].cy) {
       if (g->ncells) g->cend[g->ncells - 1] = p;
-      g->kx[g->ncells] = g->tmp[p].cx;
-      g->ky[g->ncells] = g->tmp[p].cy;
+      g->kl[g->ncells] = c->layer;
+      g->kx[g->ncells] = c->cx;
+      g->ky[g->ncells] = c->cy;
       g->cstart[g->ncells++] = p;
     }
-    g->order[p] = g->tmp[p].i;
-    g->pos[g->tmp[p].i] = p;
+    g->order[p] = c->i;
+    g->pos[c->i] = p;
   }
-  if (g->ncells) g->cend[g->ncells - 1] = g->n;
-  for (size_t p = g->n; p-- > 0;) {
-    int same = p + 1 < g->n && g->tmp[p + 1].x == g->tmp[p].x && g->tmp[p + 1].y == g->tmp[p].y &&
-               g->tmp[p + 1].cx == g->tmp[p].cx && g->tmp[p + 1].cy == g->tmp[p].cy;
+  if (g->ncells) g->cend[g->ncells - 1] = g->m;
+  for (size_t p = g->m; p-- > 0;) {
+    const CellPt *c = &g->tmp[p];
+    int same = p + 1 < g->m && c[1].x == c->x && c[1].y == c->y && c[1].layer == c->layer && c[1].cx == c->cx &&
+               c[1].cy == c->cy;
     g->run_end[p] = same ? g->run_end[p + 1] : p + 1;
   }
   grid_reset(g);
 }
 
-/* First present position >= p (n if none), compressing the links. */
+/* First present position >= p (m if none), compressing the links. */
 static size_t grid_next(Grid *g, size_t p) {
   size_t r = p;
   while (g->nxt[r] != r) r = g->nxt[r];
@@ -129,19 +145,25 @@ static size_t grid_next(Grid *g, size_t p) {
   return r;
 }
 
-static void grid_take(Grid *g, size_t i) { g->nxt[g->pos[i]] = g->pos[i] + 1; }
+static void grid_take(Grid *g, size_t i) {
+  if (g->pos[i] != SIZE_MAX) g->nxt[g->pos[i]] = g->pos[i] + 1;
+}
 
-static long grid_find(const Grid *g, int64_t cx, int64_t cy) {
+static long grid_find(const Grid *g, int64_t layer, int64_t cx, int64_t cy) {
   size_t lo = 0, hi = g->ncells;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (g->kx[mid] < cx || (g->kx[mid] == cx && g->ky[mid] < cy)) lo = mid + 1;
+    int less = g->kl[mid] != layer ? g->kl[mid] < layer : g->kx[mid] != cx ? g->kx[mid] < cx : g->ky[mid] < cy;
+    if (less) lo = mid + 1;
     else hi = mid;
   }
-  return lo < g->ncells && g->kx[lo] == cx && g->ky[lo] == cy ? (long)lo : -1;
+  return lo < g->ncells && g->kl[lo] == layer && g->kx[lo] == cx && g->ky[lo] == cy ? (long)lo : -1;
 }
 
-static double linf(const double *p, const double *q) { return fmax(fabs(p[0] - q[0]), fabs(p[1] - q[1])); }
+static double linf(const double *p, const double *q) {
+  double dx = fabs(p[0] - q[0]), dy = fabs(p[1] - q[1]);
+  return dx > dy ? dx : dy; /* not fmax: a libm call in the hottest loop */
+}
 
 /* ---- Hopcroft–Karp on the threshold graph ---------------------------- */
 
@@ -149,20 +171,22 @@ typedef struct BG {
   size_t na, nb, nl; /* nl = na + nb on each side */
   const double *a, *b;
   double *halfa, *halfb; /* persistence / 2 */
-  Grid ga, gb;
+  Grid ga, gb;           /* BFS: all points (right nodes v >= nb sit at A's points, v < nb at B's) */
+  Grid da, db;           /* DFS: the reached right nodes by layer */
   double r;
   int64_t *ml, *mr; /* current matching */
-  size_t *dist;
+  size_t *dist;     /* left node -> BFS layer */
+  size_t *lr;       /* right node -> layer it was reached from (SIZE_MAX: not reached) */
   uint32_t *stamp, phase; /* stamp[v] == phase: right node v taken in this phase */
   size_t *queue;
 } BG;
 
 #define INF_DIST SIZE_MAX
 
-static void take_right(BG *g, size_t v) {
+static void take_right(BG *g, size_t v, int dfs_grids) {
   g->stamp[v] = g->phase;
-  if (v < g->nb) grid_take(&g->gb, v);
-  else grid_take(&g->ga, v - g->nb);
+  if (v < g->nb) grid_take(dfs_grids ? &g->db : &g->gb, v);
+  else grid_take(dfs_grids ? &g->da : &g->ga, v - g->nb);
 }
 
 /* Enumerates the present right neighbours of left node u at radius r. */
@@ -171,29 +195,32 @@ typedef struct NbIter {
   Grid *gr;
   size_t offset, special;
   int stage; /* 0: special, 1: cells */
-  int64_t x0, x1, y0, y1, cx, cy;
+  int64_t layer, x0, x1, y0, y1, cx, cy;
   long cell;
   size_t p;
 } NbIter;
 
-static void nb_begin(BG *g, size_t u, NbIter *it) {
+static void nb_begin(BG *g, size_t u, int dfs, NbIter *it) {
   memset(it, 0, sizeof *it);
   if (u < g->na) {
     it->c = g->a + 2 * u;
-    it->gr = &g->gb;
+    it->gr = dfs ? &g->db : &g->gb;
     it->offset = 0;
     it->special = g->halfa[u] <= g->r ? g->nb + u : SIZE_MAX;
   } else {
     size_t j = u - g->na;
     it->c = g->b + 2 * j;
-    it->gr = &g->ga;
+    it->gr = dfs ? &g->da : &g->ga;
     it->offset = g->nb;
     it->special = g->halfb[j] <= g->r ? j : SIZE_MAX;
   }
+  it->layer = dfs ? (int64_t)g->dist[u] : 0;
+  if (dfs && it->special != SIZE_MAX && g->lr[it->special] != g->dist[u]) it->special = SIZE_MAX;
   Grid *gr = it->gr;
   it->cell = -1;
-  if (gr->n == 0) {
+  if (gr->m == 0) {
     it->x0 = 1, it->x1 = 0; /* empty range */
+    it->cx = 1;
     return;
   }
   it->x0 = cell_of(it->c[0] - g->r, gr->ox, gr->cs), it->x1 = cell_of(it->c[0] + g->r, gr->ox, gr->cs);
@@ -225,11 +252,12 @@ static size_t nb_next(BG *g, NbIter *it) {
     }
     /* next existing cell in the box */
     do {
+      if (it->cx > it->x1) return SIZE_MAX;
       if (++it->cy > it->y1) {
         it->cy = it->y0;
         if (++it->cx > it->x1) return SIZE_MAX;
       }
-      it->cell = grid_find(gr, it->cx, it->cy);
+      it->cell = grid_find(gr, it->layer, it->cx, it->cy);
     } while (it->cell < 0);
     it->p = gr->cstart[it->cell];
   }
@@ -237,20 +265,14 @@ static size_t nb_next(BG *g, NbIter *it) {
 
 static int dfs(BG *g, size_t u, size_t found) {
   NbIter it;
-  nb_begin(g, u, &it);
+  nb_begin(g, u, 1, &it);
   for (size_t v; (v = nb_next(g, &it)) != SIZE_MAX;) {
     if (g->stamp[v] == g->phase) continue;
     int64_t w = g->mr[v];
+    take_right(g, v, 1); /* tried once per phase: on a path now, or a dead end */
     int ok;
-    if (w < 0) {
-      if (g->dist[u] + 1 != found) continue;
-      take_right(g, v);
-      ok = 1;
-    } else {
-      if (g->dist[w] != g->dist[u] + 1) continue;
-      take_right(g, v);
-      ok = dfs(g, (size_t)w, found);
-    }
+    if (w < 0) ok = g->dist[u] + 1 == found;
+    else ok = g->dist[w] == g->dist[u] + 1 && dfs(g, (size_t)w, found);
     if (ok) {
       g->ml[u] = (int64_t)v;
       g->mr[v] = (int64_t)u;
@@ -266,8 +288,6 @@ static void next_phase(BG *g) {
     memset(g->stamp, 0, g->nl * sizeof *g->stamp);
     g->phase = 1;
   }
-  grid_reset(&g->ga);
-  grid_reset(&g->gb);
 }
 
 /* Grows the matching in g->ml/mr to a maximum one at g->r; returns its size. */
@@ -275,8 +295,11 @@ static size_t hopcroft_karp(BG *g) {
   size_t nl = g->nl;
   for (;;) {
     next_phase(g);
+    grid_reset(&g->ga);
+    grid_reset(&g->gb);
     size_t head = 0, tail = 0, found = INF_DIST;
     for (size_t u = 0; u < nl; u++) {
+      g->lr[u] = SIZE_MAX;
       if (g->ml[u] < 0) {
         g->dist[u] = 0;
         g->queue[tail++] = u;
@@ -286,11 +309,12 @@ static size_t hopcroft_karp(BG *g) {
     }
     while (head < tail) {
       size_t u = g->queue[head++];
-      if (g->dist[u] + 1 >= found) continue;
+      if (g->dist[u] + 1 > found) break; /* the queue is in layer order */
       NbIter it;
-      nb_begin(g, u, &it);
+      nb_begin(g, u, 0, &it);
       for (size_t v; (v = nb_next(g, &it)) != SIZE_MAX;) {
-        take_right(g, v); /* reached once per BFS: later visitors learn nothing new */
+        take_right(g, v, 0); /* reached once per BFS: later visitors learn nothing new */
+        g->lr[v] = g->dist[u];
         int64_t w = g->mr[v];
         if (w < 0) {
           if (g->dist[u] + 1 < found) found = g->dist[u] + 1;
@@ -301,6 +325,9 @@ static size_t hopcroft_karp(BG *g) {
       }
     }
     if (found == INF_DIST) break;
+    /* the layered graph: right nodes filed under the layer they were reached from */
+    grid_build(&g->db, g->gb.cs, g->gb.ox, g->gb.oy, g->lr);
+    grid_build(&g->da, g->ga.cs, g->ga.ox, g->ga.oy, g->lr + g->nb);
     next_phase(g);
     size_t aug = 0;
     for (size_t u = 0; u < nl; u++)
@@ -310,6 +337,39 @@ static size_t hopcroft_karp(BG *g) {
   size_t size = 0;
   for (size_t u = 0; u < nl; u++) size += g->ml[u] >= 0;
   return size;
+}
+
+/* min(cap, L-inf distance from c to the nearest point of grid gr), growing
+ * the search box from one cell until a point is found or the box passes cap. */
+static double nearest_capped(Grid *gr, const double *c, double cap) {
+  if (gr->m == 0) return cap;
+  for (double R = gr->cs;; R *= 2) {
+    double rad = fmin(R, cap), best = INFINITY;
+    int64_t x0 = cell_of(c[0] - rad, gr->ox, gr->cs), x1 = cell_of(c[0] + rad, gr->ox, gr->cs);
+    int64_t y0 = cell_of(c[1] - rad, gr->oy, gr->cs), y1 = cell_of(c[1] + rad, gr->oy, gr->cs);
+    for (int64_t cx = x0; cx <= x1; cx++)
+      for (int64_t cy = y0; cy <= y1; cy++) {
+        long cell = grid_find(gr, 0, cx, cy);
+        if (cell < 0) continue;
+        for (size_t p = gr->cstart[cell]; p < gr->cend[cell]; p = gr->run_end[p])
+          best = fmin(best, linf(c, gr->xy + 2 * gr->order[p]));
+      }
+    if (best <= rad) return fmin(best, cap);
+    if (rad >= cap) return cap;
+  }
+}
+
+/* max over points of min(diagonal distance, nearest point of the other
+ * diagram): every matching pays at least this. */
+static double lower_bound(BG *g, double extent, double xmin, double ymin) {
+  double cs = extent / sqrt((double)(g->na + g->nb) + 1);
+  if (!(cs > 0)) cs = 1;
+  grid_build(&g->ga, cs, xmin, ymin, NULL);
+  grid_build(&g->gb, cs, xmin, ymin, NULL);
+  double lb = 0;
+  for (size_t i = 0; i < g->na; i++) lb = fmax(lb, nearest_capped(&g->gb, g->a + 2 * i, g->halfa[i]));
+  for (size_t j = 0; j < g->nb; j++) lb = fmax(lb, nearest_capped(&g->ga, g->b + 2 * j, g->halfb[j]));
+  return lb;
 }
 
 static double edge_cost(const BG *g, size_t u, size_t v) {
@@ -358,7 +418,8 @@ static TsStatus bottleneck_points(const double *a, size_t na, const double *b, s
   TsStatus st = TS_OK;
   double hi = 0, xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
   if (!g.halfa || !g.halfb || !g.ml || !g.mr || !lo_ml || !lo_mr || !g.dist || !g.stamp || !g.queue ||
-      grid_alloc(&g.ga, a, na) || grid_alloc(&g.gb, b, nb)) {
+      grid_alloc(&g.ga, a, na) || grid_alloc(&g.gb, b, nb) || grid_alloc(&g.da, a, na) || grid_alloc(&g.db, b, nb) ||
+      !(g.lr = malloc(nl * sizeof *g.lr))) {
     st = ts_error_set(err, TS_ERR_NOMEM, "bottleneck distance: out of memory for %zu + %zu points", na, nb);
     goto done;
   }
@@ -377,17 +438,20 @@ static TsStatus bottleneck_points(const double *a, size_t na, const double *b, s
   for (size_t u = 0; u < g.nl; u++) lo_ml[u] = lo_mr[u] = -1;
   if (g.nl == 0) goto done;
 
-  uint64_t lo_bits = 0, hi_bits = dbits(hi);
-  int first = 1; /* test r = 0 first: lo is "below 0" until then */
+  /* the answer is the smallest feasible double in [lb, hi]: test lb, then
+   * bisect over the bit patterns (ordered like the values for doubles >= 0) */
+  double lb = lower_bound(&g, extent, xmin, ymin);
+  uint64_t lo_bits = dbits(lb), hi_bits = dbits(hi);
+  int first = 1; /* lb itself may be the answer: test it before bisecting */
   while (first || hi_bits - lo_bits > 1) {
-    uint64_t mid_bits = first ? 0 : lo_bits + (hi_bits - lo_bits) / 2;
+    uint64_t mid_bits = first ? lo_bits : lo_bits + (hi_bits - lo_bits) / 2;
     double r = bitsd(mid_bits);
     g.r = r;
     double cs = r;
     if (cs < extent * 1e-9) cs = extent * 1e-9;
     if (!(cs > 0)) cs = 1;
-    grid_build(&g.ga, cs, xmin, ymin);
-    grid_build(&g.gb, cs, xmin, ymin);
+    grid_build(&g.ga, cs, xmin, ymin, NULL);
+    grid_build(&g.gb, cs, xmin, ymin, NULL);
     memcpy(g.ml, lo_ml, g.nl * sizeof *g.ml);
     memcpy(g.mr, lo_mr, g.nl * sizeof *g.mr);
     size_t size = hopcroft_karp(&g);
@@ -418,6 +482,9 @@ done:
   free(g.queue);
   grid_free(&g.ga);
   grid_free(&g.gb);
+  grid_free(&g.da);
+  grid_free(&g.db);
+  free(g.lr);
   return st;
 }
 

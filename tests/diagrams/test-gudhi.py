@@ -79,49 +79,7 @@ for trial in range(5):
 
 
 # ---- Kaji's labels vs NumPy transcriptions of REFERENCE.md §3 -------------
-def kaji_grid(B, L, nb):
-    s = np.sqrt(B * L / nb)
-    p, q = int(np.floor(B / s + 1e-9)), int(np.floor(L / s + 1e-9))
-    while p * q < nb:
-        s = max(B / (p + 1), L / (q + 1))
-        p, q = int(np.floor(B / s + 1e-9)), int(np.floor(L / s + 1e-9))
-    return p, q, s
-
-
-def kaji_pi(ph, nd, max_life, signed=True, sigma=1.0):
-    out = []
-    for d in range(2):
-        nb = nd // 2 if d == 0 else nd - nd // 2
-        L = max_life[d]
-        minb, maxb = (-L if signed else 0), L
-        p, q, s = kaji_grid(maxb - minb, L, nb)
-        pts = ph[ph[:, 0] == d][:, 1:3]
-        life = np.minimum(pts[:, 1] - pts[:, 0], L)
-        be = minb + s * np.arange(p + 1)
-        qe = s * np.arange(q + 1)
-        sd = np.sqrt(sigma)
-        img = np.zeros((p, q))
-        for b, l in zip(pts[:, 0], life):
-            cb = np.diff(scipy_stats.norm.cdf((be - b) / sd))
-            cq = np.diff(scipy_stats.norm.cdf((qe - l) / sd))
-            img += l * np.outer(cb, cq)
-        out.append(np.sqrt(np.abs(img.ravel()[:nb])))
-    return np.concatenate(out)
-
-
-def kaji_life_curve(ph, nd, max_life, signed=True):
-    res = []
-    for d in range(2):
-        nb = nd // 2 if d == 0 else nd - nd // 2
-        L = max_life[d]
-        pds = ph[ph[:, 0] == d, 1:3]
-        mlife = np.clip(pds[:, 1] - pds[:, 0], 0, L)
-        v = np.zeros(nb)
-        for i, th in enumerate(np.linspace(-L if signed else 0, L, nb)):
-            v[i] = np.sum(mlife[np.logical_and(pds[:, 0] < th, pds[:, 1] > th)])
-        res.append(np.sqrt(v))
-    return np.concatenate(res)
-
+from kajiref import kaji_life_curve, kaji_pi  # noqa: E402
 
 for trial in range(4):
     D0 = rand_diagram(25) * 3 - 20

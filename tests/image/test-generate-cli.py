@@ -2,9 +2,11 @@
 the manifest, refusal to overwrite or to resume with other parameters,
 Ctrl-C leaving only whole files and a manifest saying how far it got,
 --resume finishing the job identically, the run in the store, usage errors."""
+import atexit
 import filecmp
 import json
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -14,6 +16,7 @@ from tstest import Checks, run, toposcope
 
 c = Checks()
 tmp = tempfile.mkdtemp(prefix="images-gen-")
+atexit.register(shutil.rmtree, tmp, True)
 os.environ["XDG_CACHE_HOME"] = os.path.join(tmp, "cache")  # FFTW wisdom goes here
 store = os.path.join(tmp, "runs.sqlite")
 

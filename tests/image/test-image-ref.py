@@ -3,7 +3,9 @@ Otsu vs skimage.filters.threshold_otsu, EDT vs scipy.ndimage, Sobel/Scharr
 vs skimage.filters, Kaji's field vs a NumPy transcription of
 random_image.py, JPEG/PNG/PGM/.npy decoding vs PIL and NumPy, and the grey
 and signed-distance filtrations vs PHdict.py's recipe."""
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,6 +20,7 @@ Image = require("PIL.Image")
 PROBE = sys.argv[1]
 c = Checks()
 tmp = tempfile.mkdtemp(prefix="images-ref-")
+atexit.register(shutil.rmtree, tmp, True)
 rng = np.random.default_rng(7)
 
 
@@ -163,4 +166,19 @@ c.check(np.allclose(np.load(path("d.npy")), ndi.distance_transform_edt(~bw) * 25
 Image.fromarray(np.full((9, 9), 77, np.uint8)).save(path("const.png"))
 out = probe("filtration", "signed-distance", path("const.png"), path("c.npy"))
 c.check("constant" in out and not np.load(path("c.npy")).any(), "a constant picture is flagged and all zero")
+# --- the generator's grey is PIL's convert('L') of its colour picture ------------
+# The colour draw happens either way, so --prob-colour 1 and 0 give the same
+# RGB picture, stored as RGB in one run and as grey in the other.
+from tstest import run  # noqa: E402
+
+os.environ["XDG_CACHE_HOME"] = os.path.join(tmp, "cache")
+for pc in ("1", "0"):
+    run(["generate", "-o", path(f"gen{pc}"), "--no-store", "--size", "40", "-n", "12", "--val", "0", "--seed", "5",
+         "--format", "png", "--prob-colour", pc, "--alpha-range", "0.2", "1"])
+same = 0
+for i in range(12):
+    rgb = Image.open(path(f"gen1/train/t{i:08d}.png"))
+    grey = Image.open(path(f"gen0/train/t{i:08d}.png"))
+    same += rgb.mode == "RGB" and grey.mode == "L" and np.array_equal(np.asarray(rgb.convert("L")), np.asarray(grey))
+c.check(same == 12, f"grey pictures equal PIL's convert('L') of the colour ones ({same} of 12)")
 c.finish()
