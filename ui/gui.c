@@ -41,7 +41,23 @@ static void action_about(GSimpleAction *a, GVariant *p, gpointer app) {
   gtk_window_present(GTK_WINDOW(about));
 }
 
-static gboolean save_screenshot(TsWindow *win, const char *path, GError **error) {
+/* Whether a texture holds a real picture: its first frames after mapping can
+ * come out as one flat colour on a loaded X server. */
+static gboolean texture_has_picture(GdkTexture *tex) {
+  int w = gdk_texture_get_width(tex), h = gdk_texture_get_height(tex);
+  guchar *px = g_malloc((size_t)w * h * 4);
+  gdk_texture_download(tex, px, (gsize)w * 4);
+  guint32 first = *(guint32 *)(void *)px;
+  int distinct = 0;
+  for (size_t i = 0; i < (size_t)w * h && distinct < 16; i += 97)
+    if (*(guint32 *)(void *)(px + 4 * i) != first) distinct++;
+  g_free(px);
+  return distinct >= 16;
+}
+
+/* Returns 1 when written, 0 when the window is not painted yet (try again),
+ * -1 on an error. */
+static int save_screenshot(TsWindow *win, const char *path, GError **error) {
   GtkWidget *w = GTK_WIDGET(win);
   int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
   GdkPaintable *paintable = gtk_widget_paintable_new(w);
@@ -51,15 +67,20 @@ static gboolean save_screenshot(TsWindow *win, const char *path, GError **error)
   g_object_unref(paintable);
   if (!node) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "the window drew nothing");
-    return FALSE;
+    return 0;
   }
   GskRenderer *renderer = gtk_native_get_renderer(GTK_NATIVE(w));
   GdkTexture *tex = gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, width, height));
   gsk_render_node_unref(node);
+  if (!texture_has_picture(tex)) {
+    g_object_unref(tex);
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "the window is blank");
+    return 0;
+  }
   gboolean ok = gdk_texture_save_to_png(tex, path);
   g_object_unref(tex);
   if (!ok) g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot write '%s'", path);
-  return ok;
+  return ok ? 1 : -1;
 }
 
 /* Polls until every panel has finished its first work and nothing changed
@@ -72,21 +93,20 @@ static gboolean screenshot_tick(gpointer data) {
                    (!ts_homology_panel_has_image(ts_window_get_homology_panel(win)) ||
                     ts_homology_panel_get_generation(ts_window_get_homology_panel(win)) > 0);
   run->quiet_ticks = ready ? run->quiet_ticks + 1 : 0;
-  if (run->quiet_ticks < 4) {
-    if (g_get_monotonic_time() - run->started > SCREENSHOT_TIMEOUT_S * G_USEC_PER_SEC) {
-      g_printerr("toposcope: gui: the window was not ready after %d s; no screenshot\n", SCREENSHOT_TIMEOUT_S);
-      run->status = 1;
-      g_application_quit(g_application_get_default());
-      return G_SOURCE_REMOVE;
-    }
+  gboolean late = g_get_monotonic_time() - run->started > SCREENSHOT_TIMEOUT_S * G_USEC_PER_SEC;
+  if (run->quiet_ticks < 4 && !late) return G_SOURCE_CONTINUE;
+  GError *error = NULL;
+  int saved = run->quiet_ticks >= 4 ? save_screenshot(win, run->opts->screenshot, &error) : 0;
+  if (saved == 0 && !late) { /* not painted yet: the next tick tries again */
+    g_clear_error(&error);
     return G_SOURCE_CONTINUE;
   }
-  GError *error = NULL;
-  if (save_screenshot(win, run->opts->screenshot, &error)) {
+  if (saved == 1) {
     run->status = 0;
   } else {
-    g_printerr("toposcope: gui: %s\n", error->message);
-    g_error_free(error);
+    g_printerr("toposcope: gui: no screenshot: %s\n",
+               error ? error->message : "the window was not ready in time");
+    g_clear_error(&error);
     run->status = 1;
   }
   gtk_window_destroy(GTK_WINDOW(win));

@@ -112,6 +112,18 @@ static int colour_count(cairo_surface_t *s, int x0, int y0, int x1, int y1) {
   return n;
 }
 
+/* The window's pixels once it has painted a real frame: under a loaded Xvfb
+ * the first frames after mapping can still be empty, so try for a while. */
+static cairo_surface_t *render_painted(void) {
+  for (int attempt = 0;; attempt++) {
+    settle();
+    cairo_surface_t *s = render_window();
+    int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+    if (attempt >= 30 || (w > 0 && colour_count(s, 0, 0, w, h) > 20)) return s;
+    cairo_surface_destroy(s);
+  }
+}
+
 static void save_shot(cairo_surface_t *s, const char *name) {
   const char *dir = g_getenv("TS_SCREENSHOT_DIR");
   if (!dir) return;
@@ -136,8 +148,7 @@ static void test_generate_panel(void) {
   target_generation = 1;
   TS_CHECK(wait_for(window_mapped, 30));
   TS_CHECK(wait_for(generate_done, 120));
-  settle();
-  cairo_surface_t *s = render_window();
+  cairo_surface_t *s = render_painted();
   int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
   TS_CHECK(w >= 760 && h >= 520);
   /* the preview area (right of the sidebar) is full of colour; the whole
@@ -227,8 +238,7 @@ static void test_homology_panel(void) {
   ts_diagram_clear(&ref);
   free(field);
 
-  settle();
-  cairo_surface_t *s = render_window();
+  cairo_surface_t *s = render_painted();
   int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
   TS_CHECK(colour_count(s, 360, 60, w - 10, h - 10) > 200);
   cairo_surface_destroy(s);
@@ -305,8 +315,7 @@ static void test_selection_markers(void) {
   ts_homology_panel_set_filtration(hp, 0);
   target_generation = ts_homology_panel_get_generation(hp) + 1;
   TS_CHECK(wait_for(homology_done, 60));
-  settle();
-  cairo_surface_t *lt = render_window();
+  cairo_surface_t *lt = render_painted();
   TS_CHECK(colour_count(lt, 360, 60, cairo_image_surface_get_width(lt) - 10, cairo_image_surface_get_height(lt) - 10) > 150);
   save_shot(lt, "homology-lifetime-grey.png");
   cairo_surface_destroy(lt);
@@ -317,8 +326,7 @@ static void test_selection_markers(void) {
   d = ts_diagram_view_get_diagram(dv);
   /* the README's picture: the longest class marked */
   ts_homology_panel_select_pair(hp, best);
-  settle();
-  cairo_surface_t *s = render_window();
+  cairo_surface_t *s = render_painted();
   save_shot(s, "homology.png");
   cairo_surface_destroy(s);
 }
