@@ -226,6 +226,8 @@ typedef struct {
   FILE *out;
 } GenRun;
 
+static double peak_mib(void) { return (double)ts_peak_rss_bytes() / 1048576.0; }
+
 static int mkdir_p1(const char *path) { return mkdir(path, 0777) == 0 || errno == EEXIST ? 0 : -1; }
 
 /* Runs the whole job; returns an exit code (errors already printed). */
@@ -340,8 +342,9 @@ static int run_generate(GenRun *r) {
   }
   if (status != TS_EXIT_OK) return ts_cli_fail(CMD, &err);
   FILE *o = r->out;
-  fprintf(o, "%s %lld images in %.2f s (%.1f images/s, %d threads) into %s\n", stopped ? "Stopped after" : "Made",
-          (long long)made, dt, dt > 0 ? made / dt : 0.0, threads, r->dir);
+  fprintf(o, "%s %lld images in %.2f s (%.1f images/s, %d threads, peak memory %.0f MiB) into %s\n",
+          stopped ? "Stopped after" : "Made", (long long)made, dt, dt > 0 ? made / dt : 0.0, threads,
+          peak_mib(), r->dir);
   if (made > 0)
     fprintf(o, "  colour %.1f%% (expected %.1f%%), binarised channels %.1f%% (expected %.1f%%)\n",
             100.0 * ncol / made, 100 * spec->p.prob_colour, 100.0 * nbin / (3.0 * made), 100 * spec->p.prob_binary);

@@ -36,7 +36,7 @@ struct TsGenerator {
   double *noise;       /* N x N, fftw_malloc'd, r2c input, c2r output */
   fftw_complex *spec;  /* N x (N/2 + 1) */
   fftw_plan fwd, inv;
-  double *chan;        /* 3 x N x N, the three fields of one picture */
+  double *chan[3];     /* N x N each (fftw_malloc'd: c2r writes into them), the three fields */
   double *weight;      /* N x (N/2 + 1): the symmetrised weight of one channel */
   double *logs;        /* kaji: N x N, log(x_c^2 + x_r^2) for cached_alpha; radial: N x (N/2+1) log|k|^2 */
   double *full;        /* kaji: N x N, exp(-beta * logs) */
@@ -137,9 +137,11 @@ static void save_wisdom(void) {
   free(s);
 }
 
-static unsigned planner_flags(void) {
+/* Measuring a plan costs seconds to minutes above ~1024^2, which a run of a
+ * few huge pictures would never win back: estimate those. */
+static unsigned planner_flags(int n) {
   const char *e = getenv("TOPOSCOPE_FFTW_PLANNER");
-  if (e && !strcmp(e, "estimate")) return FFTW_ESTIMATE;
+  if ((e && !strcmp(e, "estimate")) || n > 1024) return FFTW_ESTIMATE;
   return FFTW_MEASURE;
 }
 
@@ -153,7 +155,7 @@ void ts_generator_free(TsGenerator *g) {
   pthread_mutex_unlock(&plan_lock);
   fftw_free(g->noise);
   fftw_free(g->spec);
-  free(g->chan);
+  for (int c = 0; c < 3; c++) fftw_free(g->chan[c]);
   free(g->weight);
   free(g->logs);
   free(g->full);
@@ -173,18 +175,18 @@ TsStatus ts_generator_new(const TsGenerateParams *p, TsGenerator **out, TsError 
   size_t nn = (size_t)n * (size_t)n, nhalf = (size_t)n * (size_t)g->nh;
   g->noise = fftw_malloc(sizeof(double) * nn);
   g->spec = fftw_malloc(sizeof(fftw_complex) * nhalf);
-  g->chan = ts_alloc_array(3 * nn, sizeof(double), "generator fields", err);
+  for (int c = 0; c < 3; c++) g->chan[c] = fftw_malloc(sizeof(double) * nn);
   g->weight = ts_alloc_array(nhalf, sizeof(double), "generator weight", err);
   g->logs = ts_alloc_array(p->spectrum == TS_SPECTRUM_KAJI ? nn : nhalf, sizeof(double), "generator table", err);
   g->full = p->spectrum == TS_SPECTRUM_KAJI ? ts_alloc_array(nn, sizeof(double), "generator table", err) : NULL;
-  if (!g->noise || !g->spec || !g->chan || !g->weight || !g->logs ||
+  if (!g->noise || !g->spec || !g->chan[0] || !g->chan[1] || !g->chan[2] || !g->weight || !g->logs ||
       (p->spectrum == TS_SPECTRUM_KAJI && !g->full)) {
     ts_generator_free(g);
     return ts_error_set(err, TS_ERR_NOMEM, "out of memory for a %d x %d generator", n, n);
   }
   pthread_mutex_lock(&plan_lock);
   load_wisdom();
-  unsigned flags = planner_flags();
+  unsigned flags = planner_flags(n);
   int had = 0;
   /* Probe whether the wisdom already knows this size: FFTW_WISDOM_ONLY gives
    * NULL if not, so we know whether to save the wisdom afterwards. */
@@ -259,9 +261,11 @@ static void radial_weight(TsGenerator *g, double beta) {
   g->weight[0] = 0; /* no DC: a pure power law has none, and min-max removes it anyway */
 }
 
-TsStatus ts_generator_field(TsGenerator *g, double alpha, double beta, const double *noise, double *out) {
+/* The field of the noise already in g->noise, into out (an fftw_malloc'd
+ * array, so the inverse transform can write there directly: same alignment
+ * as the planned arrays, which new-array execution requires). */
+static void field(TsGenerator *g, double alpha, double beta, double *out) {
   size_t nn = (size_t)g->n * g->n, m = (size_t)g->n * g->nh;
-  memcpy(g->noise, noise, nn * sizeof(double));
   fftw_execute(g->fwd);
   if (g->p.spectrum == TS_SPECTRUM_KAJI) kaji_weight(g, alpha, beta);
   else radial_weight(g, beta);
@@ -271,12 +275,40 @@ TsStatus ts_generator_field(TsGenerator *g, double alpha, double beta, const dou
     g->spec[i][0] *= w;
     g->spec[i][1] *= w;
   }
-  fftw_execute(g->inv);
-  memcpy(out, g->noise, nn * sizeof(double));
+  fftw_execute_dft_c2r(g->inv, g->spec, out);
+}
+
+TsStatus ts_generator_field(TsGenerator *g, double alpha, double beta, const double *noise, double *out) {
+  size_t bytes = (size_t)g->n * g->n * sizeof(double);
+  memcpy(g->noise, noise, bytes);
+  field(g, alpha, beta, g->chan[0]);
+  memcpy(out, g->chan[0], bytes);
   return TS_OK;
 }
 
 static double uniform_in(TsRng *rng, double lo, double hi) { return lo + (hi - lo) * ts_rng_uniform(rng); }
+
+/* ts_rng_uniform, inlined for the N^2 noise draws per channel (a fifth of
+ * the run time through a call). Same xoshiro256** step and the same 53-bit
+ * conversion as base/rng.c: test-generate checks the two agree. */
+static void fill_uniform(TsRng *rng, double *v, size_t n) {
+  uint64_t s0 = rng->s[0], s1 = rng->s[1], s2 = rng->s[2], s3 = rng->s[3];
+  for (size_t i = 0; i < n; i++) {
+    uint64_t x = s1 * 5;
+    uint64_t r = ((x << 7) | (x >> 57)) * 9;
+    uint64_t t = s1 << 17;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 45) | (s3 >> 19);
+    v[i] = (double)(r >> 11) * 0x1.0p-53;
+  }
+  rng->s[0] = s0, rng->s[1] = s1, rng->s[2] = s2, rng->s[3] = s3;
+}
+
+void ts_generate_fill_uniform(TsRng *rng, double *v, size_t n) { fill_uniform(rng, v, n); }
 
 TsStatus ts_generator_make(TsGenerator *g, uint64_t stream, uint64_t index, TsImage *img, TsGenerateInfo *info,
                            TsError *err) {
@@ -288,18 +320,23 @@ TsStatus ts_generator_make(TsGenerator *g, uint64_t stream, uint64_t index, TsIm
   ts_rng_init(&rng, g->p.seed, (stream << 40) + index);
   TsGenerateInfo inf;
   memset(&inf, 0, sizeof inf);
+  double clo[3], chi[3]; /* per-channel range, reused for the normalisation */
   for (int attempt = 0;; attempt++) {
     double lo = INFINITY, hi = -INFINITY;
     for (int ch = 0; ch < 3; ch++) {
       inf.alpha[ch] = uniform_in(&rng, g->p.alpha_min, g->p.alpha_max);
       inf.beta[ch] = uniform_in(&rng, g->p.beta_min, g->p.beta_max);
-      double *noise = g->chan + (size_t)ch * nn;
-      for (size_t i = 0; i < nn; i++) noise[i] = ts_rng_uniform(&rng);
-      ts_generator_field(g, inf.alpha[ch], inf.beta[ch], noise, noise);
-      for (size_t i = 0; i < nn; i++) {
-        if (noise[i] < lo) lo = noise[i];
-        if (noise[i] > hi) hi = noise[i];
+      double *noise = g->chan[ch];
+      fill_uniform(&rng, g->noise, nn); /* straight into the r2c input */
+      field(g, inf.alpha[ch], inf.beta[ch], noise);
+      double l = noise[0], h = noise[0];
+      for (size_t i = 1; i < nn; i++) {
+        l = noise[i] < l ? noise[i] : l;
+        h = noise[i] > h ? noise[i] : h;
       }
+      clo[ch] = l, chi[ch] = h;
+      lo = l < lo ? l : lo;
+      hi = h > hi ? h : hi;
     }
     if (hi - lo >= 1e-10 && isfinite(hi - lo)) break;
     if (attempt >= 100)
@@ -308,7 +345,7 @@ TsStatus ts_generator_make(TsGenerator *g, uint64_t stream, uint64_t index, TsIm
                           (unsigned long long)index);
   }
   for (int ch = 0; ch < 3; ch++) {
-    double *v = g->chan + (size_t)ch * nn;
+    double *v = g->chan[ch];
     double p = ts_rng_uniform(&rng);
     uint8_t *px = img->pixels + ch;
     if (p < g->p.prob_binary) {
@@ -318,14 +355,10 @@ TsStatus ts_generator_make(TsGenerator *g, uint64_t stream, uint64_t index, TsIm
       inf.binarised[ch] = above ? 1 : 2;
       for (size_t i = 0; i < nn; i++) px[3 * i] = (uint8_t)(((v[i] >= t) == above) ? 255 : 0);
     } else {
-      double lo = v[0], hi = v[0];
-      for (size_t i = 1; i < nn; i++) {
-        if (v[i] < lo) lo = v[i];
-        if (v[i] > hi) hi = v[i];
-      }
-      double ptp = hi - lo;
-      /* numpy: uint8(255 * ((v - min) / ptp)), truncating */
-      for (size_t i = 0; i < nn; i++) px[3 * i] = (uint8_t)(255.0 * ((v[i] - lo) / ptp));
+      double lo = clo[ch], ptp = chi[ch] - clo[ch];
+      /* numpy: uint8(255 * ((v - min) / ptp)), truncating; a constant
+       * channel (0/0 in numpy) becomes 0 rather than undefined behaviour */
+      for (size_t i = 0; i < nn; i++) px[3 * i] = ptp > 0 ? (uint8_t)(255.0 * ((v[i] - lo) / ptp)) : 0;
     }
   }
   double pc = ts_rng_uniform(&rng);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "base/rng.h"
 #include "image/image.h"
 
 typedef enum TsSpectrum {
@@ -58,5 +59,9 @@ TsStatus ts_generator_make(TsGenerator *g, uint64_t stream, uint64_t index, TsIm
  * the generator's spectrum with the given alpha and beta (noise and out are
  * N x N; they may be the same array). For tests and previews. */
 TsStatus ts_generator_field(TsGenerator *g, double alpha, double beta, const double *noise, double *out);
+
+/* The generator's inlined noise draw: v[i] = ts_rng_uniform(rng) for each i,
+ * the same numbers in the same order (exposed for the test that says so). */
+void ts_generate_fill_uniform(TsRng *rng, double *v, size_t n);
 
 #endif

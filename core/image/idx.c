@@ -142,8 +142,8 @@ static TsStatus idx_raw(const uint8_t *data, size_t n, const char *name, TsArray
 TsStatus ts_idx_decode(const uint8_t *data, size_t n, const char *name, TsArray *arr, TsError *err) {
   memset(arr, 0, sizeof *arr);
   if (n >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
-    uint8_t *raw;
-    size_t rn;
+    uint8_t *raw = NULL;
+    size_t rn = 0;
     TsStatus s = gunzip(data, n, name, &raw, &rn, err);
     if (s) return s;
     s = idx_raw(raw, rn, name, arr, err);

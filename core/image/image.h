@@ -40,7 +40,8 @@ TsImageFormat ts_image_format_from_name(const char *path);
 /* From the first bytes of a file (magic numbers). */
 TsImageFormat ts_image_format_sniff(const uint8_t *head, size_t n);
 
-/* Reads a JPEG/PNG/PNM/.npy (2D, or HxWx{1,3,4}, uint8) picture. */
+/* Reads a JPEG/PNG/PNM/.npy picture (2D or HxWx{1,2,3,4}; uint8, or uint16
+ * rounded to 8 bits; grey+alpha keeps the grey). img needs no set-up. */
 TsStatus ts_image_load(const char *path, TsImage *img, TsError *err);
 /* Writes by the extension of path; quality is for JPEG (1..100). The file
  * appears whole or not at all (temporary file, then rename). */
