@@ -6,7 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "data/idx.h"
+#include "image/cifar.h"
+#include "image/idx.h"
 
 static const char *const fashion_names[] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                             "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
@@ -71,56 +72,61 @@ static TsStatus set_names(TsDataset *ds, const char *const *names, int n, TsErro
   return TS_OK;
 }
 
+/* Takes over a TsImageSet's arrays (labels are int32 in both): the HWC
+ * pictures turn CHW in place, so a CIFAR training set (150 MB) is never held
+ * twice. num_classes is at least min_classes (a small IDX file whose labels
+ * stop short of 9 is still a 10-class set). */
+static TsStatus take_image_set(TsImageSet *set, int min_classes, TsDataset *ds, TsError *err) {
+  size_t hw = (size_t)set->height * (size_t)set->width, c = (size_t)set->channels;
+  if (c > 1) {
+    uint8_t *tmp = ts_alloc_array(hw, c, "picture", err);
+    if (!tmp) {
+      ts_image_set_clear(set);
+      return TS_ERR_NOMEM;
+    }
+    for (size_t n = 0; n < set->count; n++) {
+      uint8_t *px = set->pixels + n * hw * c;
+      memcpy(tmp, px, hw * c);
+      for (size_t p = 0; p < hw; p++)
+        for (size_t k = 0; k < c; k++) px[k * hw + p] = tmp[p * c + k];
+    }
+    free(tmp);
+  }
+  memset(ds, 0, sizeof *ds);
+  ds->count = (int64_t)set->count;
+  ds->channels = set->channels;
+  ds->height = set->height;
+  ds->width = set->width;
+  ds->num_classes = set->n_classes < min_classes ? min_classes : set->n_classes;
+  ds->pixels = set->pixels;
+  ds->labels = set->labels;
+  memset(set, 0, sizeof *set);
+  return TS_OK;
+}
+
 TsStatus ts_dataset_load_idx(const char *images_path, const char *labels_path, TsDataset *ds, TsError *err) {
   memset(ds, 0, sizeof *ds);
-  TsIdx im = {0}, lb = {0};
-  TsStatus st = ts_idx_read(images_path, &im, err);
-  if (st == TS_OK) st = ts_idx_read(labels_path, &lb, err);
-  if (st != TS_OK) goto done;
-  if (im.ndim != 3 && im.ndim != 4) {
-    st = ts_error_set(err, TS_ERR_FORMAT, "'%s': IDX images must be N x H x W or N x H x W x C (got %d axes)",
-                      images_path, im.ndim);
-    goto done;
-  }
-  if (lb.ndim != 1 || lb.dims[0] != im.dims[0]) {
-    st = ts_error_set(err, TS_ERR_FORMAT, "'%s': %u labels for %u images in '%s'", labels_path,
-                      lb.ndim == 1 ? lb.dims[0] : 0, im.dims[0], images_path);
-    goto done;
-  }
-  int c = im.ndim == 4 ? (int)im.dims[3] : 1, h = (int)im.dims[1], w = (int)im.dims[2];
-  if (im.dims[1] == 0 || im.dims[2] == 0 || c < 1 || c > 4 || im.dims[1] > 65536 || im.dims[2] > 65536) {
-    st = ts_error_set(err, TS_ERR_FORMAT, "'%s': images of %u x %u x %d are not supported", images_path, im.dims[1],
-                      im.dims[2], c);
-    goto done;
-  }
-  int maxl = 0;
-  for (size_t i = 0; i < lb.size; i++)
-    if (lb.data[i] > maxl) maxl = lb.data[i];
-  st = ts_dataset_alloc(ds, im.dims[0], c, h, w, maxl < 10 ? 10 : maxl + 1, err);
-  if (st != TS_OK) goto done;
-  size_t hw = (size_t)h * (size_t)w;
-  for (int64_t n = 0; n < ds->count; n++) {
-    uint8_t *dst = ds->pixels + (size_t)n * hw * (size_t)c;
-    const uint8_t *src = im.data + (size_t)n * hw * (size_t)c;
-    if (c == 1) {
-      memcpy(dst, src, hw);
-    } else { /* HWC in the file, CHW for the network */
-      for (size_t p = 0; p < hw; p++)
-        for (int k = 0; k < c; k++) dst[(size_t)k * hw + p] = src[p * (size_t)c + (size_t)k];
-    }
-    ds->labels[n] = lb.data[n];
-  }
-  snprintf(ds->source, sizeof ds->source, "%s", images_path);
-done:
-  ts_idx_clear(&im);
-  ts_idx_clear(&lb);
-  if (st != TS_OK) ts_dataset_clear(ds);
+  TsImageSet set;
+  TsStatus st = ts_idx_read_set(images_path, labels_path, 0, &set, err);
+  if (st == TS_OK) st = take_image_set(&set, 10, ds, err);
+  if (st == TS_OK) snprintf(ds->source, sizeof ds->source, "%s", images_path);
   return st;
 }
 
-static int file_exists(const char *p) {
-  struct stat sb;
-  return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
+static const char *const cifar10_names[] = {"airplane", "automobile", "bird",  "cat",  "deer",
+                                            "dog",      "frog",       "horse", "ship", "truck"};
+
+TsStatus ts_dataset_load_cifar(const char *dir, TsSplit split, TsDataset *ds, TsError *err) {
+  memset(ds, 0, sizeof *ds);
+  TsImageSet set;
+  TsStatus st = ts_cifar_read_dir(dir, split == TS_SPLIT_TEST, TS_CIFAR_AUTO, 0, &set, err);
+  if (st == TS_OK) st = take_image_set(&set, 1, ds, err);
+  if (st == TS_OK && ds->num_classes == 10) st = set_names(ds, cifar10_names, 10, err);
+  if (st == TS_OK && snprintf(ds->source, sizeof ds->source, "cifar%d:%s (%s)", ds->num_classes, dir,
+                              split == TS_SPLIT_TRAIN ? "train" : "test") >= (int)sizeof ds->source)
+    ds->source[sizeof ds->source - 1] = '\0'; /* a long path: keep its start */
+  if (st != TS_OK) ts_dataset_clear(ds);
+  return st;
 }
 
 static int dir_exists(const char *p) {
@@ -128,25 +134,15 @@ static int dir_exists(const char *p) {
   return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
-/* DIR/base or DIR/base.gz, whichever exists (plain first). */
-static int find_idx(const char *dir, const char *base, char *out, size_t n) {
-  snprintf(out, n, "%s/%s", dir, base);
-  if (file_exists(out)) return 1;
-  snprintf(out, n, "%s/%s.gz", dir, base);
-  return file_exists(out);
-}
-
 static TsStatus open_fashion(const char *dir, TsSplit split, TsDataset *ds, TsError *err) {
-  const char *pre = split == TS_SPLIT_TRAIN ? "train" : "t10k";
-  char ib[64], lbn[64], ip[4200], lp[4200];
-  snprintf(ib, sizeof ib, "%s-images-idx3-ubyte", pre);
-  snprintf(lbn, sizeof lbn, "%s-labels-idx1-ubyte", pre);
-  if (!find_idx(dir, ib, ip, sizeof ip) || !find_idx(dir, lbn, lp, sizeof lp))
-    return ts_error_set(err, TS_ERR_IO, "FashionMNIST: no %s[.gz] and %s[.gz] in '%s' (Debian: apt install dataset-fashion-mnist)",
-                        ib, lbn, dir);
-  TsStatus st = ts_dataset_load_idx(ip, lp, ds, err);
+  memset(ds, 0, sizeof *ds);
+  TsImageSet set;
+  TsStatus st = ts_idx_read_dir(dir, split == TS_SPLIT_TEST, 0, &set, err);
+  if (st == TS_ERR_IO) ts_error_prefix(err, "FashionMNIST (Debian: apt install dataset-fashion-mnist)");
+  if (st == TS_OK) st = take_image_set(&set, 10, ds, err);
   if (st == TS_OK && ds->num_classes == 10) st = set_names(ds, fashion_names, 10, err);
-  if (st == TS_OK) snprintf(ds->source, sizeof ds->source, "fashion-mnist:%s (%s)", dir, pre);
+  if (st == TS_OK)
+    snprintf(ds->source, sizeof ds->source, "fashion-mnist:%s (%s)", dir, split == TS_SPLIT_TRAIN ? "train" : "t10k");
   if (st != TS_OK) ts_dataset_clear(ds);
   return st;
 }

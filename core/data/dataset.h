@@ -19,6 +19,8 @@
  *   labels:DIR,CACHE         the pictures of a label cache (ph/label-cache.h,
  *                            written by `toposcope label DIR`) with their PH
  *                            labels as regression targets (no test split)
+ * IDX and CIFAR files are read by core/image (image/idx.h, image/cifar.h);
+ * this module only lays their pictures out CHW and names the classes.
  * Ownership: a TsDataset owns its arrays; ts_dataset_clear frees them. */
 #ifndef TS_DATA_DATASET_H
 #define TS_DATA_DATASET_H
@@ -76,11 +78,8 @@ static inline const uint8_t *ts_dataset_sample(const TsDataset *ds, int64_t i) {
 
 /* Per-source readers (used by ts_dataset_open, public for tests and tools). */
 TsStatus ts_dataset_load_idx(const char *images_path, const char *labels_path, TsDataset *ds, TsError *err);
+/* CIFAR-10 or CIFAR-100 (fine labels) from a folder, as ts_cifar_read_dir. */
 TsStatus ts_dataset_load_cifar(const char *dir, TsSplit split, TsDataset *ds, TsError *err);
-/* Reads one CIFAR binary batch file: records of label_bytes label bytes (1 for
- * CIFAR-10; 2 for CIFAR-100, the second being the fine label) and 3072 pixel
- * bytes (1024 R, 1024 G, 1024 B; already CHW). Appends to ds (3 x 32 x 32). */
-TsStatus ts_dataset_append_cifar_file(const char *path, int label_bytes, TsDataset *ds, TsError *err);
 TsStatus ts_dataset_load_folder(const char *dir, const TsDatasetOptions *opts, TsDataset *ds, TsError *err);
 /* The pictures named by a complete label cache, read from dir, with the
  * cache's rows as targets. A row that names no readable picture (a diagram

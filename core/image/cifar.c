@@ -1,8 +1,10 @@
 /* cifar.c — CIFAR-10/100 binary batches (see cifar.h). */
 #include "image/cifar.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "image/codec.h"
 
@@ -125,6 +127,47 @@ TsStatus ts_cifar_read_files(const char *const *paths, size_t npaths, TsCifarKin
     ts_image_set_clear(&one);
   }
   return TS_OK;
+}
+
+static int is_file(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+TsStatus ts_cifar_read_dir(const char *dir, int test, TsCifarKind kind, size_t max_count, TsImageSet *set,
+                           TsError *err) {
+  memset(set, 0, sizeof *set);
+  static const char *const subs[] = {"", "/cifar-10-batches-bin", "/cifar-100-binary"};
+  char base[4096], paths[5][4200];
+  int found = 0; /* 10 or 100 */
+  for (size_t s = 0; s < sizeof subs / sizeof *subs && !found; s++) {
+    snprintf(base, sizeof base, "%s%s", dir, subs[s]);
+    snprintf(paths[0], sizeof paths[0], "%s/data_batch_1.bin", base);
+    if (is_file(paths[0])) found = 10;
+    snprintf(paths[0], sizeof paths[0], "%s/train.bin", base);
+    if (!found && is_file(paths[0])) found = 100;
+  }
+  if (!found)
+    return ts_error_set(err, TS_ERR_IO, "cannot find CIFAR-10 (data_batch_1.bin) or CIFAR-100 (train.bin) batches in '%s'",
+                        dir);
+  if (kind == TS_CIFAR_AUTO) kind = found == 10 ? TS_CIFAR_10 : TS_CIFAR_100_FINE;
+  if ((kind == TS_CIFAR_10) != (found == 10))
+    return ts_error_set(err, TS_ERR_FORMAT, "cannot read '%s': it holds CIFAR-%d batches, not CIFAR-%d", base, found,
+                        found == 10 ? 100 : 10);
+  size_t npaths = 1;
+  if (found == 10 && !test) {
+    for (npaths = 1; npaths < 5; npaths++) {
+      snprintf(paths[npaths], sizeof paths[npaths], "%s/data_batch_%zu.bin", base, npaths + 1);
+      if (!is_file(paths[npaths])) break;
+    }
+    snprintf(paths[0], sizeof paths[0], "%s/data_batch_1.bin", base);
+  } else {
+    snprintf(paths[0], sizeof paths[0], "%s/%s", base,
+             found == 10 ? "test_batch.bin" : test ? "test.bin" : "train.bin");
+  }
+  const char *names[5];
+  for (size_t i = 0; i < npaths; i++) names[i] = paths[i];
+  return ts_cifar_read_files(names, npaths, kind, max_count, set, err);
 }
 
 TsStatus ts_cifar_encode(const TsImageSet *set, TsCifarKind kind, uint8_t **out, size_t *n, TsError *err) {

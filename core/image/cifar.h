@@ -7,7 +7,8 @@
  *   TsImageSet s;
  *   ts_cifar_read("cifar-10-batches-bin/data_batch_1.bin", TS_CIFAR_AUTO, 0, &s, &err);
  *
- * ts_cifar_read_files concatenates several batches (data_batch_1..5). */
+ * ts_cifar_read_files concatenates several batches (data_batch_1..5);
+ * ts_cifar_read_dir finds them in a folder as the archives unpack. */
 #ifndef TS_IMAGE_CIFAR_H
 #define TS_IMAGE_CIFAR_H
 
@@ -29,6 +30,15 @@ typedef enum TsCifarKind {
 TsStatus ts_cifar_read(const char *path, TsCifarKind kind, size_t max_count, TsImageSet *set, TsError *err);
 TsStatus ts_cifar_read_files(const char *const *paths, size_t npaths, TsCifarKind kind, size_t max_count,
                              TsImageSet *set, TsError *err);
+/* The batches of a dataset folder as the archives unpack them: DIR, or
+ * DIR/cifar-10-batches-bin or DIR/cifar-100-binary, holding CIFAR-10's
+ * data_batch_1..5.bin (those present from 1 on: a partial copy reads) and
+ * test_batch.bin, or CIFAR-100's train.bin and test.bin; test 1 reads the
+ * test batch. kind AUTO takes what the folder holds (CIFAR-100 with fine
+ * labels); another kind must match it (TS_CIFAR_100_COARSE for the 20 coarse
+ * labels). A folder with neither is TS_ERR_IO. */
+TsStatus ts_cifar_read_dir(const char *dir, int test, TsCifarKind kind, size_t max_count, TsImageSet *set,
+                           TsError *err);
 TsStatus ts_cifar_decode(const uint8_t *data, size_t n, const char *name, TsCifarKind kind, size_t max_count,
                          TsImageSet *set, TsError *err);
 /* Writes a set of 32 x 32 x 3 pictures as a batch (for tests and exports). */

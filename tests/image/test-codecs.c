@@ -361,6 +361,76 @@ static void test_cifar(void) {
   }
 }
 
+/* Writes a CIFAR batch of count records whose label bytes are (coarse, fine)
+ * = (i % 20, 50 + i) for CIFAR-100, i % 10 for CIFAR-10, pixels i + byte. */
+static void write_batch(const char *dir, const char *name, int is100, int count, int first) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  size_t rec = is100 ? 3074 : 3073;
+  uint8_t *b = malloc(rec * (size_t)count);
+  for (int i = 0; i < count; i++) {
+    uint8_t *r = b + rec * (size_t)i;
+    int k = first + i;
+    if (is100) {
+      r[0] = (uint8_t)(k % 20);
+      r[1] = (uint8_t)(50 + k);
+    } else {
+      r[0] = (uint8_t)(k % 10);
+    }
+    for (size_t j = is100 ? 2 : 1; j < rec; j++) r[j] = (uint8_t)(k + j);
+  }
+  FILE *f = fopen(path, "wb");
+  fwrite(b, 1, rec * (size_t)count, f);
+  fclose(f);
+  free(b);
+}
+
+static void test_cifar_dir(void) {
+  char dir[256], sub[300];
+  snprintf(dir, sizeof dir, "/tmp/ts-test-cifar-%d", (int)getpid());
+  mkdir(dir, 0777);
+  TsImageSet s;
+  TsError e = {0};
+  TS_CHECK(ts_cifar_read_dir(dir, 0, TS_CIFAR_AUTO, 0, &s, &e) == TS_ERR_IO && strstr(e.message, dir));
+  /* CIFAR-10 in the folder itself: batches 1 and 2 of 5 (a partial copy) */
+  write_batch(dir, "data_batch_1.bin", 0, 3, 0);
+  write_batch(dir, "data_batch_2.bin", 0, 2, 3);
+  write_batch(dir, "test_batch.bin", 0, 1, 7);
+  TS_CHECKF(ts_cifar_read_dir(dir, 0, TS_CIFAR_AUTO, 0, &s, &e) == TS_OK, "%s", e.message);
+  TS_CHECK(s.count == 5 && s.n_classes == 10 && s.labels[4] == 4 && s.pixels[4 * 3072 + 1] == (uint8_t)(4 + 1025));
+  ts_image_set_clear(&s);
+  TS_CHECK(ts_cifar_read_dir(dir, 0, TS_CIFAR_10, 4, &s, &e) == TS_OK && s.count == 4);
+  ts_image_set_clear(&s);
+  TS_CHECK(ts_cifar_read_dir(dir, 1, TS_CIFAR_AUTO, 0, &s, &e) == TS_OK && s.count == 1 && s.labels[0] == 7);
+  ts_image_set_clear(&s);
+  TS_CHECK(ts_cifar_read_dir(dir, 0, TS_CIFAR_100_FINE, 0, &s, &e) == TS_ERR_FORMAT && strstr(e.message, "CIFAR-10"));
+  /* CIFAR-100 below the folder, as the archive unpacks */
+  snprintf(sub, sizeof sub, "%s/cifar-100-binary", dir);
+  mkdir(sub, 0777);
+  write_batch(sub, "train.bin", 1, 4, 0);
+  write_batch(sub, "test.bin", 1, 2, 30);
+  char path[400];
+  snprintf(path, sizeof path, "%s/data_batch_1.bin", dir);
+  remove(path); /* the folder itself holds CIFAR-10 no more */
+  TS_CHECKF(ts_cifar_read_dir(dir, 0, TS_CIFAR_AUTO, 0, &s, &e) == TS_OK, "%s", e.message);
+  TS_CHECK(s.count == 4 && s.n_classes == 100 && s.labels[3] == 53);
+  ts_image_set_clear(&s);
+  TS_CHECK(ts_cifar_read_dir(dir, 1, TS_CIFAR_100_COARSE, 0, &s, &e) == TS_OK);
+  TS_CHECK(s.count == 2 && s.n_classes == 20 && s.labels[1] == 31 % 20);
+  ts_image_set_clear(&s);
+  TS_CHECK(ts_cifar_read_dir(dir, 0, TS_CIFAR_10, 0, &s, &e) == TS_ERR_FORMAT && strstr(e.message, "CIFAR-100"));
+  /* a bad batch: the error names it */
+  write_batch(sub, "test.bin", 1, 1, 200);
+  TS_CHECK(ts_cifar_read_dir(dir, 1, TS_CIFAR_AUTO, 0, &s, &e) == TS_ERR_FORMAT && strstr(e.message, "test.bin") &&
+           strstr(e.message, "label"));
+  static const char *const left[] = {"cifar-100-binary/train.bin", "cifar-100-binary/test.bin", "data_batch_2.bin",
+                                     "test_batch.bin", "cifar-100-binary", ""};
+  for (int i = 0; i < 6; i++) {
+    snprintf(path, sizeof path, "%s/%s", dir, left[i]);
+    remove(path);
+  }
+}
+
 static void test_files(void) {
   /* ts_image_save / ts_image_load through real files, atomically */
   TsRng r;
@@ -400,6 +470,7 @@ int main(int argc, char **argv) {
   TS_RUN(test_idx);
   TS_RUN(test_fashion_mnist);
   TS_RUN(test_cifar);
+  TS_RUN(test_cifar_dir);
   TS_RUN(test_files);
   if (corpus_dir) printf("wrote %d malformed files to %s\n", corpus_count, corpus_dir);
   return ts_test_finish();

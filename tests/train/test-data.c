@@ -10,7 +10,6 @@
 #include "base/rng.h"
 #include "data/augment.h"
 #include "data/dataset.h"
-#include "data/idx.h"
 #include "data/loader.h"
 #include "image/image.h"
 #include "ph/label-cache.h"
@@ -32,18 +31,30 @@ static void write_bytes(const char *path, const void *data, size_t n) {
   fclose(f);
 }
 
+/* An unsigned-byte IDX file, written by core/image. */
+static TsStatus write_idx(const char *path, int ndim, const size_t *shape, const uint8_t *data) {
+  TsArray a;
+  TsError err = {0};
+  TsStatus st = ts_array_alloc(&a, ndim, shape, TS_U8, &err);
+  if (st != TS_OK) return st;
+  memcpy(a.data, data, ts_array_count(&a));
+  st = ts_array_save(path, &a, &err);
+  ts_array_clear(&a);
+  return st;
+}
+
 static void test_idx(void) {
   uint8_t img[3 * 4 * 5];
   for (int i = 0; i < 60; i++) img[i] = (uint8_t)(i * 7);
   uint8_t lab[3] = {2, 0, 9};
-  uint32_t dims[3] = {3, 4, 5}, ldim[1] = {3};
+  size_t dims[3] = {3, 4, 5}, ldim[1] = {3};
   TsError err = {0};
-  TS_CHECK(ts_idx_write(tmp("im.idx"), 3, dims, img, &err) == TS_OK);
-  TS_CHECK(ts_idx_write(tmp("lb.idx"), 1, ldim, lab, &err) == TS_OK);
-  TsIdx idx;
-  TS_CHECK(ts_idx_read(tmp("im.idx"), &idx, &err) == TS_OK);
-  TS_CHECK(idx.ndim == 3 && idx.dims[0] == 3 && idx.dims[2] == 5 && memcmp(idx.data, img, 60) == 0);
-  ts_idx_clear(&idx);
+  TS_CHECK(write_idx(tmp("im.idx"), 3, dims, img) == TS_OK);
+  TS_CHECK(write_idx(tmp("lb.idx"), 1, ldim, lab) == TS_OK);
+  TsDataset ds;
+  TS_CHECK(ts_dataset_load_idx(tmp("im.idx"), tmp("lb.idx"), &ds, &err) == TS_OK);
+  TS_CHECK(ds.count == 3 && ds.height == 4 && ds.width == 5 && memcmp(ds.pixels, img, 60) == 0);
+  ts_dataset_clear(&ds);
   /* gzip: same bytes through zlib */
   FILE *f = fopen(tmp("im.idx"), "rb");
   uint8_t raw[200];
@@ -52,50 +63,64 @@ static void test_idx(void) {
   gzFile g = gzopen(tmp("im.idx.gz"), "wb");
   gzwrite(g, raw, (unsigned)n);
   gzclose(g);
-  TS_CHECK(ts_idx_read(tmp("im.idx.gz"), &idx, &err) == TS_OK);
-  TS_CHECK(idx.size == 60 && memcmp(idx.data, img, 60) == 0);
-  ts_idx_clear(&idx);
 
-  TsDataset ds;
   char spec[1200];
   snprintf(spec, sizeof spec, "idx:%s,%s", tmp("im.idx.gz"), tmp("lb.idx"));
   TS_CHECK(ts_dataset_open(spec, TS_SPLIT_TRAIN, NULL, &ds, &err) == TS_OK);
   TS_CHECK(ds.count == 3 && ds.channels == 1 && ds.height == 4 && ds.width == 5 && ds.num_classes == 10);
-  TS_CHECK(ds.labels[2] == 9 && ts_dataset_sample(&ds, 1)[0] == img[20]);
+  TS_CHECK(ds.labels[2] == 9 && ts_dataset_sample(&ds, 1)[0] == img[20] && memcmp(ds.pixels, img, 60) == 0);
   ts_dataset_clear(&ds);
   TS_CHECK(ts_dataset_open(spec, TS_SPLIT_TEST, NULL, &ds, &err) == TS_ERR_INVALID);
 
   /* HWC colour IDX becomes CHW */
-  uint32_t d4[4] = {1, 2, 2, 3};
+  size_t d4[4] = {1, 2, 2, 3};
   uint8_t c4[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, l1[1] = {1};
-  uint32_t one[1] = {1};
-  ts_idx_write(tmp("c.idx"), 4, d4, c4, &err);
-  ts_idx_write(tmp("c1.idx"), 1, one, l1, &err);
+  size_t one[1] = {1};
+  write_idx(tmp("c.idx"), 4, d4, c4);
+  write_idx(tmp("c1.idx"), 1, one, l1);
   TS_CHECK(ts_dataset_load_idx(tmp("c.idx"), tmp("c1.idx"), &ds, &err) == TS_OK);
   TS_CHECK(ds.channels == 3 && ds.pixels[0] == 1 && ds.pixels[1] == 4 && ds.pixels[4] == 2 && ds.pixels[11] == 12);
   ts_dataset_clear(&ds);
 
-  /* malformed */
+  /* malformed image files: the error names the file and the problem */
   uint8_t bad_magic[8] = {1, 0, 8, 1, 0, 0, 0, 1};
   write_bytes(tmp("bad1"), bad_magic, 8);
-  TS_CHECK(ts_idx_read(tmp("bad1"), &idx, &err) == TS_ERR_FORMAT && strstr(err.message, "bad1") &&
-           strstr(err.message, "magic"));
-  uint8_t float_type[9] = {0, 0, 0x0d, 1, 0, 0, 0, 1, 0};
-  write_bytes(tmp("bad2"), float_type, 9);
-  TS_CHECK(ts_idx_read(tmp("bad2"), &idx, &err) == TS_ERR_UNSUPPORTED);
+  TS_CHECK(ts_dataset_load_idx(tmp("bad1"), tmp("lb.idx"), &ds, &err) == TS_ERR_FORMAT &&
+           strstr(err.message, "bad1") && strstr(err.message, "magic"));
+  uint8_t float_type[20] = {0, 0, 0x0d, 3, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0x3f, 0x80, 0, 0};
+  write_bytes(tmp("bad2"), float_type, 20);
+  TS_CHECK(ts_dataset_load_idx(tmp("bad2"), tmp("lb.idx"), &ds, &err) == TS_ERR_FORMAT &&
+           strstr(err.message, "bad2") && strstr(err.message, "unsigned bytes"));
   write_bytes(tmp("bad3"), raw, n - 1);
-  TS_CHECK(ts_idx_read(tmp("bad3"), &idx, &err) == TS_ERR_FORMAT && strstr(err.message, "truncated"));
+  TS_CHECK(ts_dataset_load_idx(tmp("bad3"), tmp("lb.idx"), &ds, &err) == TS_ERR_FORMAT &&
+           strstr(err.message, "truncated"));
   raw[n] = 0;
   write_bytes(tmp("bad4"), raw, n + 1);
-  TS_CHECK(ts_idx_read(tmp("bad4"), &idx, &err) == TS_ERR_FORMAT && strstr(err.message, "trailing"));
+  TS_CHECK(ts_dataset_load_idx(tmp("bad4"), tmp("lb.idx"), &ds, &err) == TS_ERR_FORMAT &&
+           strstr(err.message, "after the IDX data"));
   uint8_t huge[16] = {0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
   write_bytes(tmp("bad5"), huge, 16);
-  TS_CHECK(ts_idx_read(tmp("bad5"), &idx, &err) == TS_ERR_FORMAT && strstr(err.message, "too large"));
-  TS_CHECK(ts_idx_read(tmp("missing"), &idx, &err) == TS_ERR_IO && strstr(err.message, "missing"));
+  TS_CHECK(ts_dataset_load_idx(tmp("bad5"), tmp("lb.idx"), &ds, &err) == TS_ERR_FORMAT &&
+           strstr(err.message, "bad5") && strstr(err.message, "dimensions"));
+  TS_CHECK(ts_dataset_load_idx(tmp("missing"), tmp("lb.idx"), &ds, &err) == TS_ERR_IO &&
+           strstr(err.message, "missing"));
   /* label count mismatch */
   TS_CHECK(ts_dataset_load_idx(tmp("im.idx"), tmp("c1.idx"), &ds, &err) == TS_ERR_FORMAT &&
            strstr(err.message, "labels"));
   TS_CHECK(ts_dataset_open("nonsense", TS_SPLIT_TRAIN, NULL, &ds, &err) == TS_ERR_INVALID);
+
+  /* fashion-mnist:DIR finds the plain or gzipped files of each split */
+  char dir[600];
+  snprintf(dir, sizeof dir, "%s/fmnist", tmpdir);
+  mkdir(dir, 0777);
+  TS_CHECK(write_idx(tmp("fmnist/train-images-idx3-ubyte"), 3, dims, img) == TS_OK);
+  TS_CHECK(write_idx(tmp("fmnist/train-labels-idx1-ubyte"), 1, ldim, lab) == TS_OK);
+  snprintf(spec, sizeof spec, "fashion-mnist:%s", dir);
+  TS_CHECK(ts_dataset_open(spec, TS_SPLIT_TRAIN, NULL, &ds, &err) == TS_OK);
+  TS_CHECK(ds.count == 3 && ds.labels[2] == 9 && strcmp(ds.class_names[9], "Ankle boot") == 0);
+  ts_dataset_clear(&ds);
+  TS_CHECK(ts_dataset_open(spec, TS_SPLIT_TEST, NULL, &ds, &err) == TS_ERR_IO && strstr(err.message, "t10k-images") &&
+           strstr(err.message, "dataset-fashion-mnist"));
 }
 
 static void test_cifar(void) {
