@@ -126,22 +126,19 @@ static TsStatus dual_v2d(CubGrid *g) {
   return TS_OK;
 }
 
-/* T, 2D: pixels are the nodes; an edge belongs to the lower of its pixels. */
+/* T, 2D: pixels are the nodes, numbered by rank (as in H0), the outside is
+ * node n; the elder of two roots is the larger number. An edge belongs to
+ * the lower of its pixels. */
 static TsStatus dual_t2d(CubGrid *g) {
   size_t H = g->n[0], W = g->n[1], n = g->npix;
   uint32_t *par = ts_alloc_array(n + 1, sizeof *par, "cubical union-find", g->err);
   if (!par) return TS_ERR_NOMEM;
-  /* Node ranks are the pixel ranks; rank[n] (the outside) is CUB_INF_RANK. */
-  const uint32_t *rank = g->rank, *nrank = g->rank;
-  uint32_t ext = (uint32_t)n, w = (uint32_t)W;
+  const uint32_t *rank = g->rank;
+  uint32_t ext = (uint32_t)n, w = (uint32_t)W, cut = g->cutoff;
   par[ext] = ext;
   for (size_t rr = n; rr-- > 0;) {
     uint32_t r = (uint32_t)rr, p = g->order[rr];
-    if (rr >= PREFETCH) {
-      uint32_t q = g->order[rr - PREFETCH];
-      prefetch_rows(rank, q, W, n);
-      prefetch_rows(par, q, W, n);
-    }
+    if (rr >= PREFETCH) prefetch_rows(rank, g->order[rr - PREFETCH], W, n);
     size_t y = p / W, x = p - y * W;
     /* The edges of pixel p that are its own (the other side is higher or
      * outside), bottom, right, left, top; gathered without branching on ranks. */
@@ -150,8 +147,8 @@ static TsStatus dual_t2d(CubGrid *g) {
 #define SIDE(inside, c)                                                                                                \
   do {                                                                                                                 \
     if (inside) {                                                                                                      \
-      q[nq] = (c);                                                                                                     \
-      nq += rank[q[nq]] > r;                                                                                           \
+      q[nq] = rank[(c)];                                                                                               \
+      nq += q[nq] > r;                                                                                                 \
     } else                                                                                                             \
       q[nq++] = ext;                                                                                                   \
   } while (0)
@@ -161,12 +158,20 @@ static TsStatus dual_t2d(CubGrid *g) {
     SIDE(y > 0, p - w);
 #undef SIDE
     if (nq == 0) { /* a local maximum: a new component of the complement */
-      par[p] = p;
+      par[r] = r;
       continue;
     }
-    /* p is the youngest: its first edge joins it to a neighbour, no pair. */
-    par[p] = uf_find(par, q[0]);
-    for (int j = 1; j < nq; j++) join(g, par, nrank, p, q[j], r, 1);
+    /* r is the youngest: its first edge joins it to a neighbour, no pair. */
+    uint32_t a = uf_find(par, q[0]);
+    par[r] = a;
+    for (int j = 1; j < nq; j++) {
+      uint32_t b = uf_find(par, q[j]);
+      if (a == b) continue;
+      uint32_t young = a < b ? a : b, old = a ^ b ^ young;
+      par[young] = old;
+      if (r < cut) cub_emit(g, 1, r, young >= cut ? CUB_INF_RANK : young);
+      a = old;
+    }
   }
   free(par);
   return TS_OK;

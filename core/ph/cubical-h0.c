@@ -35,40 +35,37 @@ static inline uint32_t uf_join_elder(uint32_t *par, const uint32_t *nrank, uint3
   return a;
 }
 
-/* The sweep visits pixels in value order, i.e. at random: fetch the rows
- * around the pixel PREFETCH steps ahead so the loads overlap. */
+/* The sweep visits pixels in value order, i.e. at random: fetch the rows of
+ * ranks around the pixel PREFETCH steps ahead so the loads overlap. */
 #define PREFETCH 12
-static inline void prefetch_around(const uint32_t *rank, const uint32_t *par, uint32_t q, size_t W, size_t n) {
-  __builtin_prefetch(&rank[q]);
-  __builtin_prefetch(&par[q]);
-  if (q >= W) {
-    __builtin_prefetch(&rank[q - W]);
-    __builtin_prefetch(&par[q - W]);
-  }
-  if (q + W < n) {
-    __builtin_prefetch(&rank[q + W]);
-    __builtin_prefetch(&par[q + W]);
-  }
+static inline void prefetch_rows(const uint32_t *a, uint32_t q, size_t W, size_t n) {
+  __builtin_prefetch(&a[q]);
+  if (q >= W) __builtin_prefetch(&a[q - W]);
+  if (q + W < n) __builtin_prefetch(&a[q + W]);
 }
 
+/* 2D: the union-find lives in rank space (node r is the pixel of rank r), so
+ * the root of a component is its lowest rank, its birth, and the elder of
+ * two roots is the smaller number: no rank is looked up while joining, and
+ * the current pixel's entry is written in sweep order. */
 static TsStatus h0_2d(CubGrid *g) {
   size_t H = g->n[0], W = g->n[1];
   const uint32_t *rank = g->rank, *order = g->order;
-  uint32_t *par = ts_alloc_array(g->npix, sizeof *par, "cubical union-find", g->err);
-  if (!par) return TS_ERR_NOMEM;
   uint32_t cut = g->cutoff, w = (uint32_t)W;
+  uint32_t *par = ts_alloc_array(cut ? cut : 1, sizeof *par, "cubical union-find", g->err);
+  if (!par) return TS_ERR_NOMEM;
   for (uint32_t r = 0; r < cut; r++) {
     uint32_t p = order[r];
-    if (r + PREFETCH < cut) prefetch_around(rank, par, order[r + PREFETCH], W, g->npix);
+    if (r + PREFETCH < cut) prefetch_rows(rank, order[r + PREFETCH], W, g->npix);
     size_t y = p / W, x = p - y * W;
-    /* Earlier neighbours, gathered without branching on the (random) ranks. */
+    /* Ranks of the earlier neighbours, gathered without branching on them. */
     uint32_t q[8];
     int nq = 0;
 #define CAND(c)                                                                                                        \
   do {                                                                                                                 \
-    uint32_t c_ = (c);                                                                                                 \
-    q[nq] = c_;                                                                                                        \
-    nq += rank[c_] < r;                                                                                                \
+    uint32_t rq_ = rank[(c)];                                                                                          \
+    q[nq] = rq_;                                                                                                       \
+    nq += rq_ < r;                                                                                                     \
   } while (0)
     int up = y > 0, dn = y + 1 < H, lf = x > 0, rt = x + 1 < W;
     if (!g->T) {
@@ -92,23 +89,23 @@ static TsStatus h0_2d(CubGrid *g) {
     }
 #undef CAND
     if (nq == 0) { /* a local minimum: a new component */
-      par[p] = p;
+      par[r] = r;
       continue;
     }
-    /* p is the youngest vertex: joining its first neighbour kills nothing. */
+    /* r is the youngest vertex: joining its first neighbour kills nothing. */
     uint32_t a = uf_find(par, q[0]);
-    par[p] = a;
+    par[r] = a;
     for (int j = 1; j < nq; j++) {
       uint32_t b = uf_find(par, q[j]);
       if (a == b) continue;
-      uint32_t young = rank[a] < rank[b] ? b : a, old = a ^ b ^ young;
+      uint32_t young = a > b ? a : b, old = a ^ b ^ young;
       par[young] = old;
-      cub_emit(g, 0, rank[young], r);
+      cub_emit(g, 0, young, r);
       a = old;
     }
   }
   for (uint32_t r = 0; r < cut; r++)
-    if (par[order[r]] == order[r]) cub_emit(g, 0, r, CUB_INF_RANK);
+    if (par[r] == r) cub_emit(g, 0, r, CUB_INF_RANK);
   free(par);
   return TS_OK;
 }
