@@ -636,56 +636,95 @@ static inline void add_simplex_coboundary(const Rips *r, Cob *c, Entry s, int di
   }
 }
 
-static TsStatus compute_pairs(const Rips *r, const SimplexVec *cols, PivotMap *pivots, int dim, Cob *c,
-                              TsDiagram *out, TsError *err) {
+/* What a column's own coboundary says before any reduction, computed for a
+ * block of columns in parallel: its pivot (the earliest cofacet; enumeration
+ * stops at the first cofacet of the column's own diameter, which is the
+ * earliest) and the apparent facet of that pivot. Neither depends on the
+ * other columns, so the serial pass only has to look the pivot up: most
+ * columns then pair at once, and only colliding ones are reduced. */
+typedef struct {
+  Entry piv;   /* index -1: empty coboundary */
+  int64_t app; /* facet in an apparent pair with piv, or -1 */
+} Precol;
+
+typedef struct {
+  const Rips *r;
+  const Simplex *cols;
+  Precol *pre;
+  int dim;
+  Cob *cobs;
+} PreCtx;
+
+static void precolumn_task(void *ctx, size_t b, size_t e, int worker) {
+  PreCtx *x = ctx;
+  const Rips *r = x->r;
+  Cob *c = &x->cobs[2 * worker], *c2 = &x->cobs[2 * worker + 1];
+  for (size_t q = b; q < e; q++) {
+    const Simplex s = x->cols[q];
+    Entry piv = {0.0f, 0, -1};
+    cob_set(r, c, s.index, s.diam, 1, x->dim);
+    while (cob_has_next(r, c, 1)) {
+      Entry cf = cob_next(r, c);
+      if (cf.diam > r->threshold) continue;
+      if (piv.index < 0 || earlier(&cf, &piv)) piv = cf;
+      if (cf.diam == s.diam) break;
+    }
+    x->pre[q].piv = piv;
+    x->pre[q].app = piv.index >= 0 ? zero_apparent_facet(r, c2, piv.index, piv.diam, x->dim + 1) : -1;
+  }
+}
+
+#define PRE_BLOCK 65536
+
+static TsStatus compute_pairs(const Rips *r, const SimplexVec *cols, PivotMap *pivots, int dim, Cob *cobs,
+                              TsPool *pool, TsDiagram *out, TsError *err) {
   TsStatus st = TS_OK;
   VMatrix V = {0};
   Heap vcol = {0}, cob = {0};
-  Entry *first = NULL;
-  size_t nfirst = 0, capfirst = 0;
+  Cob *c = &cobs[0];
+  Precol *pre = NULL;
   V.start = malloc((cols->n + 1) * sizeof *V.start);
-  if (!V.start) return ts_error_set(err, TS_ERR_NOMEM, "Rips: out of memory for %zu columns", cols->n);
+  pre = malloc((cols->n < PRE_BLOCK ? cols->n + 1 : PRE_BLOCK) * sizeof *pre);
+  if (!V.start || !pre) {
+    free(V.start);
+    free(pre);
+    return ts_error_set(err, TS_ERR_NOMEM, "Rips: out of memory for %zu columns", cols->n);
+  }
   V.start[0] = 0;
   const int p = r->p;
   for (size_t ci = 0; ci < cols->n; ci++) {
     const float diam = cols->a[ci].diam;
     Entry col = {diam, 1, cols->a[ci].index};
+    if (ci % PRE_BLOCK == 0) {
+      size_t m = cols->n - ci < PRE_BLOCK ? cols->n - ci : PRE_BLOCK;
+      PreCtx x = {r, cols->a + ci, pre, dim, cobs};
+      ts_pool_for(pool, m, 64, precolumn_task, &x);
+    }
+    const Precol *pc = &pre[ci % PRE_BLOCK];
+    if (pc->piv.index < 0) {
+      if ((st = emit(r, out, dim, diam, col.index, 0.0f, -1, err))) goto done;
+      V.start[ci + 1] = (int64_t)V.n;
+      continue;
+    }
+    if (pc->app < 0 && !map_find(pivots, pc->piv.index)) {
+      if (pc->piv.diam > diam && (st = emit(r, out, dim, diam, col.index, pc->piv.diam, pc->piv.index, err)))
+        goto done;
+      if (map_insert(pivots, pc->piv.index, (int64_t)ci, pc->piv.coef) != 0) {
+        st = ts_error_set(err, TS_ERR_NOMEM, "Rips: out of memory for pivots");
+        goto done;
+      }
+      V.start[ci + 1] = (int64_t)V.n;
+      continue;
+    }
+    /* the column collides (or its pivot is an apparent partner): reduce it
+     * with its whole coboundary in a heap */
     vcol.n = cob.n = 0;
-    /* coboundary of the column; stop early at an emergent pair */
-    Entry piv = {0.0f, 0, -1};
-    int check_emergent = 1, emergent = 0;
-    nfirst = 0;
     cob_set(r, c, col.index, col.diam, 1, dim);
     while (cob_has_next(r, c, 1)) {
       Entry e = cob_next(r, c);
-      if (e.diam > r->threshold) continue;
-      if (check_emergent && e.diam == diam) {
-        if (!map_find(pivots, e.index)) {
-          Cob c2;
-          if (zero_apparent_facet(r, &c2, e.index, e.diam, dim + 1) < 0) {
-            piv = e;
-            emergent = 1;
-            break;
-          }
-        }
-        check_emergent = 0;
-      }
-      if (nfirst == capfirst) {
-        size_t cap = capfirst ? capfirst * 2 : 64;
-        Entry *a = realloc(first, cap * sizeof *a);
-        if (!a) {
-          st = ts_error_set(err, TS_ERR_NOMEM, "Rips: out of memory for a coboundary");
-          goto done;
-        }
-        first = a;
-        capfirst = cap;
-      }
-      first[nfirst++] = e;
+      if (e.diam <= r->threshold) heap_push(&cob, e);
     }
-    if (!emergent) {
-      for (size_t q = 0; q < nfirst; q++) heap_push(&cob, first[q]);
-      piv = get_pivot(&cob, p);
-    }
+    Entry piv = get_pivot(&cob, p);
     for (;;) {
       if (cob.oom || vcol.oom) {
         st = ts_error_set(err, TS_ERR_NOMEM, "Rips: out of memory while reducing dimension %d", dim);
@@ -745,11 +784,11 @@ static TsStatus compute_pairs(const Rips *r, const SimplexVec *cols, PivotMap *p
     V.start[ci + 1] = (int64_t)V.n;
   }
 done:
+  free(pre);
   free(V.a);
   free(V.start);
   free(vcol.a);
   free(cob.a);
-  free(first);
   return st;
 }
 
@@ -1064,7 +1103,7 @@ TsStatus ts_rips_ph(const TsRipsDist *d, const TsRipsOptions *opts, TsDiagram *o
       st = ts_error_set(err, TS_ERR_NOMEM, "Rips: out of memory for pivots");
       goto done;
     }
-    if ((st = compute_pairs(&r, &cols, &pivots, dim, cobs, out, err))) goto done;
+    if ((st = compute_pairs(&r, &cols, &pivots, dim, cobs, opts->pool, out, err))) goto done;
     if (dim < r.maxdim && (st = assemble(&r, &simplices, &cols, &pivots, dim + 1, opts->pool, cobs, err)))
       goto done;
     free(pivots.s);
