@@ -133,9 +133,12 @@ typedef struct {
   int64_t it[MAXV], end[MAXV];
   int32_t nb;
   float nbd;
+  int32_t added; /* the vertex cob_next added, at position k of the cofacet */
 } Cob;
 
-static inline void cob_set(const Rips *r, Cob *c, int64_t idx, float diam, uint16_t coef, int dim) {
+/* v: the simplex's vertices when the caller knows them (NULL: decoded) */
+static inline void cob_set_v(const Rips *r, Cob *c, int64_t idx, const int32_t *v, float diam, uint16_t coef,
+                             int dim) {
   c->idx_below = idx;
   c->idx_above = 0;
   c->j = r->n - 1;
@@ -143,7 +146,8 @@ static inline void cob_set(const Rips *r, Cob *c, int64_t idx, float diam, uint1
   c->dim = dim;
   c->diam = diam;
   c->coef = coef;
-  simplex_vertices(r, idx, dim, c->v);
+  if (v) memcpy(c->v, v, (size_t)(dim + 1) * sizeof *v);
+  else simplex_vertices(r, idx, dim, c->v);
   if (r->sparse) {
     for (int i = 0; i <= dim; i++) {
       c->it[i] = r->nb_off[c->v[i] + 1] - 1;
@@ -154,6 +158,15 @@ static inline void cob_set(const Rips *r, Cob *c, int64_t idx, float diam, uint1
 
 /* all = 0: only cofacets whose new vertex is above every vertex of the
  * simplex (each simplex is then generated from exactly one facet). */
+static inline void cob_set(const Rips *r, Cob *c, int64_t idx, float diam, uint16_t coef, int dim) {
+  cob_set_v(r, c, idx, NULL, diam, coef, dim);
+}
+
+/* The vertices of the cofacet cob_next returned last. */
+static inline void cob_cofacet_vertices(const Cob *c, int32_t *out) {
+  for (int i = 0, q = 0; i <= c->dim + 1; i++) out[i] = i == c->k ? c->added : c->v[q++];
+}
+
 static inline int cob_has_next(const Rips *r, Cob *c, int all) {
   if (!r->sparse) return c->j >= c->k && (all || B(r, c->j, c->k) > c->idx_below);
   for (; c->it[0] != c->end[0]; c->it[0]--) {
@@ -183,6 +196,7 @@ static inline Entry cob_next(const Rips *r, Cob *c) {
   Entry e;
   if (r->sparse) {
     c->it[0]--;
+    c->added = c->nb;
     e.diam = c->nbd > c->diam ? c->nbd : c->diam;
     e.index = c->idx_above + B(r, c->nb, c->k + 1) + c->idx_below;
   } else {
@@ -209,6 +223,7 @@ static inline Entry cob_next(const Rips *r, Cob *c) {
     }
     e.diam = d;
     e.index = c->idx_above + B(r, j, c->k + 1) + c->idx_below;
+    c->added = (int32_t)j;
     c->j--;
   }
   e.coef = (uint16_t)(((c->k & 1) ? r->p - 1 : 1) * (uint32_t)c->coef % (uint32_t)r->p);
@@ -217,51 +232,74 @@ static inline Entry cob_next(const Rips *r, Cob *c) {
 
 /* ---- apparent pairs ---- */
 
-/* The facet of (idx, dim) that is its pivot in the boundary if it has the
- * same diameter (the latest such facet: smallest index); -1 otherwise. */
-static int64_t zero_pivot_facet(const Rips *r, int64_t idx, float diam, int dim) {
-  int32_t v[MAXV];
-  simplex_vertices(r, idx, dim, v);
-  /* facets removing v[dim], v[dim-1], ..., v[0]: increasing index */
-  for (int rm = dim; rm >= 0; rm--) {
-    float d = 0.0f;
-    for (int a = 1; a <= dim && d < diam; a++) {
-      if (a == rm) continue;
-      for (int b = 0; b < a; b++) {
-        if (b == rm) continue;
-        float x = dist(r, v[a], v[b]);
-        if (x > d) d = x;
+/* The facet of the dim-simplex v (diameter diam) that is its pivot in the
+ * boundary if it has the same diameter: the latest such facet, i.e. the one
+ * of smallest index, which removes the highest vertex possible; -1 if none.
+ * A facet keeps the diameter iff it keeps one of the longest edges. fv gets
+ * the facet's vertices. */
+static int64_t zero_pivot_facet_v(const Rips *r, const int32_t *v, float diam, int dim, int32_t *fv) {
+  int ea[MAXV * (MAXV - 1) / 2], eb[MAXV * (MAXV - 1) / 2], ne = 0;
+  for (int a = 1; a <= dim; a++)
+    for (int b = 0; b < a; b++)
+      if (dist(r, v[a], v[b]) == diam) {
+        ea[ne] = a;
+        eb[ne++] = b;
       }
-    }
-    if (d == diam) {
-      int64_t f = 0;
-      for (int i = 0, pos = 0; i <= dim; i++)
-        if (i != rm) f += B(r, v[i], ++pos);
-      return f;
+  for (int rm = dim; rm >= 0; rm--) {
+    int keeps = 0;
+    for (int q = 0; q < ne && !keeps; q++) keeps = ea[q] != rm && eb[q] != rm;
+    if (!keeps) continue;
+    int64_t f = 0;
+    for (int i = 0, pos = 0; i <= dim; i++)
+      if (i != rm) {
+        fv[pos] = v[i];
+        f += B(r, v[i], ++pos);
+      }
+    return f;
+  }
+  return -1;
+}
+
+/* The cofacet of (idx, v) that is its pivot in the coboundary if it has the
+ * same diameter: the first one enumerated (largest index); -1 if none. cv
+ * (may be NULL) gets its vertices. */
+static int64_t zero_pivot_cofacet_v(const Rips *r, Cob *c, int64_t idx, const int32_t *v, float diam, int dim,
+                                    int32_t *cv) {
+  cob_set_v(r, c, idx, v, diam, 1, dim);
+  while (cob_has_next(r, c, 1)) {
+    Entry e = cob_next(r, c);
+    if (e.diam == diam) {
+      if (cv) cob_cofacet_vertices(c, cv);
+      return e.index;
     }
   }
   return -1;
 }
 
-static int64_t zero_pivot_cofacet(const Rips *r, Cob *c, int64_t idx, float diam, int dim) {
-  cob_set(r, c, idx, diam, 1, dim);
-  while (cob_has_next(r, c, 1)) {
-    Entry e = cob_next(r, c);
-    if (e.diam == diam) return e.index;
-  }
-  return -1;
+static int64_t zero_apparent_facet_v(const Rips *r, Cob *c, int64_t idx, const int32_t *v, float diam, int dim) {
+  int32_t fv[MAXV];
+  int64_t f = zero_pivot_facet_v(r, v, diam, dim, fv);
+  if (f < 0) return -1;
+  return zero_pivot_cofacet_v(r, c, f, fv, diam, dim - 1, NULL) == idx ? f : -1;
+}
+
+static int64_t zero_apparent_cofacet_v(const Rips *r, Cob *c, int64_t idx, const int32_t *v, float diam, int dim) {
+  int32_t cv[MAXV], fv[MAXV];
+  int64_t cf = zero_pivot_cofacet_v(r, c, idx, v, diam, dim, cv);
+  if (cf < 0) return -1;
+  return zero_pivot_facet_v(r, cv, diam, dim + 1, fv) == idx ? cf : -1;
 }
 
 static int64_t zero_apparent_facet(const Rips *r, Cob *c, int64_t idx, float diam, int dim) {
-  int64_t f = zero_pivot_facet(r, idx, diam, dim);
-  if (f < 0) return -1;
-  return zero_pivot_cofacet(r, c, f, diam, dim - 1) == idx ? f : -1;
+  int32_t v[MAXV];
+  simplex_vertices(r, idx, dim, v);
+  return zero_apparent_facet_v(r, c, idx, v, diam, dim);
 }
 
 static int64_t zero_apparent_cofacet(const Rips *r, Cob *c, int64_t idx, float diam, int dim) {
-  int64_t cf = zero_pivot_cofacet(r, c, idx, diam, dim);
-  if (cf < 0) return -1;
-  return zero_pivot_facet(r, cf, diam, dim + 1) == idx ? cf : -1;
+  int32_t v[MAXV];
+  simplex_vertices(r, idx, dim, v);
+  return zero_apparent_cofacet_v(r, c, idx, v, diam, dim);
 }
 
 /* ---- growable arrays, heap, hash map ---- */
@@ -662,15 +700,19 @@ static void precolumn_task(void *ctx, size_t b, size_t e, int worker) {
   for (size_t q = b; q < e; q++) {
     const Simplex s = x->cols[q];
     Entry piv = {0.0f, 0, -1};
+    int32_t pv[MAXV];
     cob_set(r, c, s.index, s.diam, 1, x->dim);
     while (cob_has_next(r, c, 1)) {
       Entry cf = cob_next(r, c);
       if (cf.diam > r->threshold) continue;
-      if (piv.index < 0 || earlier(&cf, &piv)) piv = cf;
+      if (piv.index < 0 || earlier(&cf, &piv)) {
+        piv = cf;
+        cob_cofacet_vertices(c, pv);
+      }
       if (cf.diam == s.diam) break;
     }
     x->pre[q].piv = piv;
-    x->pre[q].app = piv.index >= 0 ? zero_apparent_facet(r, c2, piv.index, piv.diam, x->dim + 1) : -1;
+    x->pre[q].app = piv.index >= 0 ? zero_apparent_facet_v(r, c2, piv.index, pv, piv.diam, x->dim + 1) : -1;
   }
 }
 
@@ -816,8 +858,10 @@ static void assemble_task(void *ctx, size_t b, size_t e, int worker) {
       int bad = 0;
       if (a->keep_next) bad |= svec_push(&a->next[worker], cf.diam, cf.index);
       if (map_find(a->pivots, cf.index)) continue;
-      if (zero_apparent_cofacet(r, c2, cf.index, cf.diam, a->dim) >= 0) continue;
-      if (zero_apparent_facet(r, c2, cf.index, cf.diam, a->dim) >= 0) continue;
+      int32_t cv[MAXV];
+      cob_cofacet_vertices(c, cv);
+      if (zero_apparent_cofacet_v(r, c2, cf.index, cv, cf.diam, a->dim) >= 0) continue;
+      if (zero_apparent_facet_v(r, c2, cf.index, cv, cf.diam, a->dim) >= 0) continue;
       bad |= svec_push(&a->cols[worker], cf.diam, cf.index);
       if (bad) atomic_store(&a->oom, 1);
     }
