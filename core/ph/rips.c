@@ -500,6 +500,43 @@ static void sort_simplices(Simplex *a, size_t n) {
   }
 }
 
+/* With threads: one partition step around the median of 9 samples, then the
+ * two sides sorted side by side (in place: no extra memory). */
+typedef struct {
+  Simplex *part[2];
+  size_t len[2];
+} SortCtx;
+
+static void sort_task(void *ctx, size_t b, size_t e, int worker) {
+  (void)worker;
+  SortCtx *c = ctx;
+  for (size_t q = b; q < e; q++) sort_simplices(c->part[q], c->len[q]);
+}
+
+static void sort_simplices_par(Simplex *a, size_t n, TsPool *pool) {
+  if (ts_pool_threads(pool) < 2 || n < 65536) {
+    sort_simplices(a, n);
+    return;
+  }
+  Simplex smp[9];
+  for (int k = 0; k < 9; k++) smp[k] = a[(n - 1) / 8 * (size_t)k];
+  sort_simplices(smp, 9);
+  Simplex piv = smp[4];
+  size_t i = 0, j = n - 1;
+  for (;;) {
+    while (later(&a[i], &piv)) i++;
+    while (later(&piv, &a[j])) j--;
+    if (i >= j) break;
+    Simplex t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+    i++;
+    j--;
+  }
+  SortCtx c = {{a, a + j + 1}, {j + 1, n - j - 1}};
+  ts_pool_for(pool, 2, 1, sort_task, &c);
+}
+
 /* ---- output ---- */
 
 static TsStatus emit(const Rips *r, TsDiagram *out, int dim, float birth, int64_t bidx, float death,
@@ -541,7 +578,7 @@ static void apparent_edges_task(void *ctx, size_t b, size_t e, int worker) {
 }
 
 /* The edges (diameter <= threshold) in reduction order (diameter descending). */
-static TsStatus collect_edges(const Rips *r, SimplexVec *edges, TsError *err) {
+static TsStatus collect_edges(const Rips *r, SimplexVec *edges, TsPool *pool, TsError *err) {
   if (r->lower) {
     size_t cnt = 0;
     for (int64_t i = 1; i < r->n; i++) {
@@ -577,7 +614,7 @@ static TsStatus collect_edges(const Rips *r, SimplexVec *edges, TsError *err) {
         }
       }
   }
-  sort_simplices(edges->a, edges->n);
+  sort_simplices_par(edges->a, edges->n, pool);
   return TS_OK;
 }
 
@@ -926,7 +963,7 @@ static TsStatus assemble(const Rips *r, SimplexVec *simplices, SimplexVec *cols,
       }
     }
   }
-  sort_simplices(cols->a, cols->n);
+  sort_simplices_par(cols->a, cols->n, pool);
 done:
   if (next)
     for (int w = 0; w < nt; w++) free(next[w].a);
@@ -1111,36 +1148,39 @@ TsStatus ts_rips_ph(const TsRipsDist *d, const TsRipsOptions *opts, TsDiagram *o
   r.inv[1] = 1;
   for (int a = 2; a < r.p; a++) r.inv[a] = (uint16_t)(r.p - (r.p / a) * (uint32_t)r.inv[r.p % a] % r.p);
 
-  /* threshold: as given, or the enclosing radius for dense input */
-  float maxd = 0.0f;
+  /* threshold: as given, or the enclosing radius for dense input (the
+   * smallest over vertices of the largest distance from it), one pass */
+  float maxd = 0.0f, enc = INFINITY;
   if (d->lower) {
-    size_t m = (size_t)r.n * (size_t)(r.n - 1) / 2;
-    for (size_t q = 0; q < m; q++)
-      if (d->lower[q] > maxd) maxd = d->lower[q];
+    float *rmax = calloc((size_t)r.n, sizeof *rmax);
+    if (!rmax) {
+      st = ts_error_set(err, TS_ERR_NOMEM, "Rips: out of memory");
+      goto done;
+    }
+    for (int64_t i = 1; i < r.n; i++) {
+      const float *row = d->lower + i * (i - 1) / 2;
+      float ri = 0.0f;
+      for (int64_t j = 0; j < i; j++) {
+        float x = row[j];
+        if (x > ri) ri = x;
+        if (x > rmax[j]) rmax[j] = x;
+      }
+      rmax[i] = ri;
+      if (ri > maxd) maxd = ri;
+    }
+    for (int64_t i = 0; i < r.n; i++)
+      if (rmax[i] < enc) enc = rmax[i];
+    free(rmax);
   }
   if (isinf(opts->threshold)) {
-    if (d->lower) {
-      float enc = INFINITY;
-      for (int64_t i = 0; i < r.n; i++) {
-        float ri = 0.0f;
-        for (int64_t j = 0; j < r.n; j++) {
-          float x = dist(&r, i, j);
-          if (x > ri) ri = x;
-        }
-        if (ri < enc) enc = ri;
-      }
-      r.threshold = enc;
-    } else {
-      r.threshold = INFINITY;
-    }
+    r.threshold = d->lower ? enc : INFINITY;
   } else {
     r.threshold = (float)opts->threshold;
-    if ((double)r.threshold > opts->threshold) r.threshold = nextafterf(r.threshold, -INFINITY);
   }
   r.sparse = !d->lower || (!isinf(opts->threshold) && r.threshold < maxd);
   if (r.sparse && (st = build_neighbours(&r, d, err))) goto done;
 
-  if ((st = collect_edges(&r, &simplices, err))) goto done;
+  if ((st = collect_edges(&r, &simplices, opts->pool, err))) goto done;
   if ((st = dim0(&r, &simplices, &cols, cobs, opts->pool, out, err))) goto done;
   for (int dim = 1; dim <= r.maxdim; dim++) {
     if (map_init(&pivots, cols.n) != 0) {
