@@ -13,6 +13,7 @@
  * (used with a threshold and for graphs), as Ripser does. */
 #include "ph/rips.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -1172,11 +1173,10 @@ TsStatus ts_rips_ph(const TsRipsDist *d, const TsRipsOptions *opts, TsDiagram *o
       if (rmax[i] < enc) enc = rmax[i];
     free(rmax);
   }
-  if (isinf(opts->threshold)) {
-    r.threshold = d->lower ? enc : INFINITY;
-  } else {
-    r.threshold = (float)opts->threshold;
-  }
+  if (isinf(opts->threshold)) r.threshold = d->lower ? enc : INFINITY;
+  else r.threshold = (float)opts->threshold;
+  /* an infinite distance is no edge at all */
+  if (!(r.threshold <= FLT_MAX)) r.threshold = FLT_MAX;
   r.sparse = !d->lower || (!isinf(opts->threshold) && r.threshold < maxd);
   if (r.sparse && (st = build_neighbours(&r, d, err))) goto done;
 
