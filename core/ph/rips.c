@@ -284,11 +284,25 @@ static int64_t zero_apparent_facet_v(const Rips *r, Cob *c, int64_t idx, const i
   return zero_pivot_cofacet_v(r, c, f, fv, diam, dim - 1, NULL) == idx ? f : -1;
 }
 
+/* Whether the pivot facet of the simplex cv (dim, diameter diam, known to
+ * keep its diameter without vertex k) is the facet without vertex k: no
+ * vertex above k may be removable, i.e. every longest edge must touch it. */
+static int pivot_facet_removes(const Rips *r, const int32_t *cv, int dim, int k, float diam) {
+  for (int rm = dim; rm > k; rm--)
+    for (int a = 1; a <= dim; a++) {
+      if (a == rm) continue;
+      for (int b = 0; b < a; b++)
+        if (b != rm && dist(r, cv[a], cv[b]) == diam) return 0;
+    }
+  return 1;
+}
+
 static int64_t zero_apparent_cofacet_v(const Rips *r, Cob *c, int64_t idx, const int32_t *v, float diam, int dim) {
-  int32_t cv[MAXV], fv[MAXV];
+  int32_t cv[MAXV];
   int64_t cf = zero_pivot_cofacet_v(r, c, idx, v, diam, dim, cv);
   if (cf < 0) return -1;
-  return zero_pivot_facet_v(r, cv, diam, dim + 1, fv) == idx ? cf : -1;
+  /* the facet without the added vertex has the cofacet's diameter */
+  return pivot_facet_removes(r, cv, dim + 1, c->k, diam) ? cf : -1;
 }
 
 static int64_t zero_apparent_facet(const Rips *r, Cob *c, int64_t idx, float diam, int dim) {
