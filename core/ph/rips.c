@@ -265,12 +265,43 @@ static int64_t zero_pivot_facet_v(const Rips *r, const int32_t *v, float diam, i
  * same diameter: the first one enumerated (largest index); -1 if none. cv
  * (may be NULL) gets its vertices. */
 static int64_t zero_pivot_cofacet_v(const Rips *r, Cob *c, int64_t idx, const int32_t *v, float diam, int dim,
-                                    int32_t *cv) {
+                                    int32_t *cv, int *pos) {
+  if (!r->sparse) {
+    /* dense: the highest vertex within diam of every vertex, each test
+     * stopping at the first longer edge */
+    const float *rows[MAXV];
+    for (int i = 0; i <= dim; i++) rows[i] = r->lower + (int64_t)v[i] * (v[i] - 1) / 2;
+    int k = dim + 1; /* vertices of v below j */
+    for (int64_t j = r->n - 1; j >= 0; j--) {
+      while (k > 0 && v[k - 1] >= j) {
+        if (v[k - 1] == j) goto next_j;
+        k--;
+      }
+      {
+        const float *rowj = r->lower + j * (j - 1) / 2;
+        for (int i = 0; i <= dim; i++) {
+          float x = v[i] < j ? rowj[v[i]] : rows[i][j];
+          if (x > diam) goto next_j;
+        }
+        int64_t f = 0;
+        for (int i = 0, q = 0; i <= dim + 1; i++) {
+          int32_t u = i == k ? (int32_t)j : v[q++];
+          if (cv) cv[i] = u;
+          f += B(r, u, i + 1);
+        }
+        if (pos) *pos = k;
+        return f;
+      }
+    next_j:;
+    }
+    return -1;
+  }
   cob_set_v(r, c, idx, v, diam, 1, dim);
   while (cob_has_next(r, c, 1)) {
     Entry e = cob_next(r, c);
     if (e.diam == diam) {
       if (cv) cob_cofacet_vertices(c, cv);
+      if (pos) *pos = c->k;
       return e.index;
     }
   }
@@ -281,7 +312,7 @@ static int64_t zero_apparent_facet_v(const Rips *r, Cob *c, int64_t idx, const i
   int32_t fv[MAXV];
   int64_t f = zero_pivot_facet_v(r, v, diam, dim, fv);
   if (f < 0) return -1;
-  return zero_pivot_cofacet_v(r, c, f, fv, diam, dim - 1, NULL) == idx ? f : -1;
+  return zero_pivot_cofacet_v(r, c, f, fv, diam, dim - 1, NULL, NULL) == idx ? f : -1;
 }
 
 /* Whether the pivot facet of the simplex cv (dim, diameter diam, known to
@@ -299,10 +330,11 @@ static int pivot_facet_removes(const Rips *r, const int32_t *cv, int dim, int k,
 
 static int64_t zero_apparent_cofacet_v(const Rips *r, Cob *c, int64_t idx, const int32_t *v, float diam, int dim) {
   int32_t cv[MAXV];
-  int64_t cf = zero_pivot_cofacet_v(r, c, idx, v, diam, dim, cv);
+  int pos;
+  int64_t cf = zero_pivot_cofacet_v(r, c, idx, v, diam, dim, cv, &pos);
   if (cf < 0) return -1;
   /* the facet without the added vertex has the cofacet's diameter */
-  return pivot_facet_removes(r, cv, dim + 1, c->k, diam) ? cf : -1;
+  return pivot_facet_removes(r, cv, dim + 1, pos, diam) ? cf : -1;
 }
 
 static int64_t zero_apparent_facet(const Rips *r, Cob *c, int64_t idx, float diam, int dim) {
