@@ -184,12 +184,17 @@ static int vm_push(VMatrix *m, Entry e) {
   return 0;
 }
 
-static inline void add_simplex_coboundary(const Rips *r, Cob *c, Entry s, int dim, Heap *vcol, Heap *cob) {
+/* Adds the coboundary of s to the working column. Only entries from the
+ * current pivot on are pushed: s is part of a reduced column (or an apparent
+ * partner) whose sum has the pivot as its earliest entry, so everything
+ * earlier cancels within the sum and would only cost heap operations. */
+static inline void add_simplex_coboundary(const Rips *r, Cob *c, Entry s, int dim, const Entry *piv, Heap *vcol,
+                                          Heap *cob) {
   heap_push(vcol, s);
   cob_set(r, c, s.index, s.diam, s.coef, dim);
   while (cob_has_next(r, c, 1)) {
     Entry e = cob_next(r, c);
-    if (e.diam <= r->threshold) heap_push(cob, e);
+    if (e.diam <= r->threshold && !earlier(&e, piv)) heap_push(cob, e);
   }
 }
 
@@ -300,11 +305,11 @@ static TsStatus compute_pairs(const Rips *r, const SimplexVec *cols, PivotMap *p
         int64_t j = s->col;
         uint16_t factor = (uint16_t)(p - piv.coef * (uint32_t)r->inv[s->coef] % (uint32_t)p);
         Entry add = {cols->a[j].diam, factor, cols->a[j].index};
-        add_simplex_coboundary(r, c, add, dim, &vcol, &cob);
+        add_simplex_coboundary(r, c, add, dim, &piv, &vcol, &cob);
         for (int64_t q = V.start[j]; q < V.start[j + 1]; q++) {
           Entry e = V.a[q];
           e.coef = (uint16_t)(e.coef * (uint32_t)factor % (uint32_t)p);
-          add_simplex_coboundary(r, c, e, dim, &vcol, &cob);
+          add_simplex_coboundary(r, c, e, dim, &piv, &vcol, &cob);
         }
         piv = get_pivot(&cob, p);
         continue;
@@ -322,7 +327,7 @@ static TsStatus compute_pairs(const Rips *r, const SimplexVec *cols, PivotMap *p
         while (pos <= dim && fv[pos] == pv[pos]) pos++;
         uint16_t cf = (uint16_t)((pos & 1) ? p - 1 : 1);
         add.coef = (uint16_t)(p - piv.coef * (uint32_t)r->inv[cf] % (uint32_t)p);
-        add_simplex_coboundary(r, c, add, dim, &vcol, &cob);
+        add_simplex_coboundary(r, c, add, dim, &piv, &vcol, &cob);
         piv = get_pivot(&cob, p);
         continue;
       }
