@@ -45,6 +45,9 @@ typedef struct Rips {
   int64_t *binom; /* binom[k * (n + 1) + i] = C(i, k), k <= maxdim + 2 */
   int64_t bstride;
   const float *lower; /* dense lookups (may be NULL in sparse mode) */
+  const float *full;  /* dense mode, n <= TS_RIPS_FULL_MAX: the n x n matrix, so
+                         scanning the cofacets of a simplex reads each of its
+                         vertices' rows in order instead of one line a row */
   int sparse;         /* enumerate cofacets through neighbour lists */
   int64_t *nb_off;    /* CSR neighbour lists, sorted by vertex */
   int32_t *nb_idx;
@@ -53,7 +56,10 @@ typedef struct Rips {
 
 static inline int64_t B(const Rips *r, int64_t i, int k) { return r->binom[(int64_t)k * r->bstride + i]; }
 
+#define TS_RIPS_FULL_MAX 4096
+
 static inline float dist(const Rips *r, int64_t i, int64_t j) {
+  if (r->full) return r->full[i * r->n + j];
   if (i == j) return 0.0f;
   if (i < j) {
     int64_t t = i;
@@ -187,7 +193,12 @@ static inline Entry cob_next(const Rips *r, Cob *c) {
     }
     float d = c->diam;
     const int64_t j = c->j;
-    if (r->lower) {
+    if (r->full) {
+      for (int i = 0; i <= c->dim; i++) {
+        float x = r->full[(int64_t)c->v[i] * r->n + j];
+        if (x > d) d = x;
+      }
+    } else if (r->lower) {
       const float *row = r->lower + j * (j - 1) / 2;
       for (int i = 0; i <= c->dim; i++) {
         int64_t vi = c->v[i];
@@ -248,7 +259,9 @@ static inline int64_t zero_pivot_cofacet_v(const Rips *r, Cob *c, int64_t idx, c
     /* dense: the highest vertex within diam of every vertex, each test
      * stopping at the first longer edge */
     const float *rows[MAXV];
-    for (int i = 0; i <= dim; i++) rows[i] = r->lower + (int64_t)v[i] * (v[i] - 1) / 2;
+    const int full = r->full != NULL;
+    for (int i = 0; i <= dim; i++)
+      rows[i] = full ? r->full + (int64_t)v[i] * r->n : r->lower + (int64_t)v[i] * (v[i] - 1) / 2;
     int k = dim + 1; /* vertices of v below j */
     for (int64_t j = r->n - 1; j >= 0; j--) {
       while (k > 0 && v[k - 1] >= j) {
@@ -256,9 +269,9 @@ static inline int64_t zero_pivot_cofacet_v(const Rips *r, Cob *c, int64_t idx, c
         k--;
       }
       {
-        const float *rowj = r->lower + j * (j - 1) / 2;
+        const float *rowj = full ? NULL : r->lower + j * (j - 1) / 2;
         for (int i = 0; i <= dim; i++) {
-          float x = v[i] < j ? rowj[v[i]] : rows[i][j];
+          float x = full || v[i] > j ? rows[i][j] : rowj[v[i]];
           if (x > diam) goto next_j;
         }
         int64_t f = 0;

@@ -136,6 +136,7 @@ TsStatus ts_rips_ph(const TsRipsDist *d, const TsRipsOptions *opts, TsDiagram *o
   r.lower = d->lower;
   TsStatus st = TS_OK;
   SimplexVec simplices = {0}, cols = {0};
+  float *full = NULL;
   Cob *cobs = NULL;
   int nt = ts_pool_threads(opts->pool);
 
@@ -203,6 +204,16 @@ TsStatus ts_rips_ph(const TsRipsDist *d, const TsRipsOptions *opts, TsDiagram *o
   if (!(r.threshold <= FLT_MAX)) r.threshold = FLT_MAX;
   r.sparse = !d->lower || (!isinf(opts->threshold) && r.threshold < maxd);
   if (r.sparse && (st = build_neighbours(&r, d, err))) goto done;
+  if (!r.sparse && r.n <= TS_RIPS_FULL_MAX && r.maxdim >= 1) {
+    full = malloc((size_t)r.n * (size_t)r.n * sizeof *full);
+    if (full) { /* without it the engine still works, from the triangle */
+      for (int64_t i = 0; i < r.n; i++) {
+        full[i * r.n + i] = 0.0f;
+        for (int64_t j = 0; j < i; j++) full[i * r.n + j] = full[j * r.n + i] = d->lower[i * (i - 1) / 2 + j];
+      }
+      r.full = full;
+    }
+  }
 
   if ((st = ts_rips_collect_edges(&r, &simplices, opts->pool, err))) goto done;
   if ((st = ts_rips_h0(&r, &simplices, &cols, cobs, opts->pool, out, err))) goto done;
@@ -215,6 +226,7 @@ done:
   free(cobs);
   free(r.inv);
   free(r.binom);
+  free(full);
   free(r.nb_off);
   free(r.nb_idx);
   free(r.nb_val);
