@@ -111,6 +111,24 @@ static TsStatus build_neighbours(Rips *r, const TsRipsDist *d, TsError *err) {
   return TS_OK;
 }
 
+typedef struct {
+  const float *lower;
+  float *full;
+  int64_t n;
+} FullCtx;
+
+static void full_rows_task(void *ctx, size_t b, size_t e, int worker) {
+  (void)worker;
+  const FullCtx *c = ctx;
+  for (int64_t i = (int64_t)b; i < (int64_t)e; i++) {
+    float *row = c->full + i * c->n;
+    const float *tri = c->lower + i * (i - 1) / 2;
+    for (int64_t j = 0; j < i; j++) row[j] = tri[j];
+    row[i] = 0.0f;
+    for (int64_t j = i + 1; j < c->n; j++) row[j] = c->lower[j * (j - 1) / 2 + i];
+  }
+}
+
 TsStatus ts_rips_ph(const TsRipsDist *d, const TsRipsOptions *opts, TsDiagram *out, TsError *err) {
   TsRipsOptions def;
   if (!opts) {
@@ -207,10 +225,8 @@ TsStatus ts_rips_ph(const TsRipsDist *d, const TsRipsOptions *opts, TsDiagram *o
   if (!r.sparse && r.n <= TS_RIPS_FULL_MAX && r.maxdim >= 1) {
     full = malloc((size_t)r.n * (size_t)r.n * sizeof *full);
     if (full) { /* without it the engine still works, from the triangle */
-      for (int64_t i = 0; i < r.n; i++) {
-        full[i * r.n + i] = 0.0f;
-        for (int64_t j = 0; j < i; j++) full[i * r.n + j] = full[j * r.n + i] = d->lower[i * (i - 1) / 2 + j];
-      }
+      FullCtx fc = {d->lower, full, r.n};
+      ts_pool_for(opts->pool, (size_t)r.n, 32, full_rows_task, &fc);
       r.full = full;
     }
   }
