@@ -8,7 +8,7 @@
 double ts_clock_monotonic(void);
 /* Seconds since the Unix epoch, for timestamps stored in runs. */
 double ts_clock_wall(void);
-/* Peak resident set size of this process in bytes (0 if unknown). */
+/* Peak resident set size of this process image in bytes (0 if unknown). */
 size_t ts_peak_rss_bytes(void);
 
 #endif

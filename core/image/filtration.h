@@ -15,15 +15,19 @@
 typedef enum TsFiltrationKind {
   TS_FILT_RAW = 0,         /* channel mean, no scaling */
   TS_FILT_GREY,            /* 0.2989 R + 0.5870 G + 0.1140 B */
-  TS_FILT_DISTANCE,        /* edt(~bw), bw = grey >= otsu */
-  TS_FILT_SIGNED_DISTANCE, /* edt(~bw) - edt(bw)  (Kaji's default) */
-  TS_FILT_GRADIENT,        /* Sobel gradient magnitude of grey */
-  TS_FILT_UPWARD,          /* height x mask (Kaji's 'upward') */
-  TS_FILT_DOWNWARD,
-  TS_FILT_RADIAL,
-  TS_FILT_RADIAL_INV
+  TS_FILT_DISTANCE,        /* edt(~bw), bw = grey >= otsu: background >= 1, foreground 0 */
+  TS_FILT_SIGNED_DISTANCE, /* edt(bw) - edt(~bw) (Kaji's default, as PHdict.py and
+                              CubicalRipser's 'signed_distance' compute it):
+                              foreground >= +1, background <= -1 */
+  TS_FILT_GRADIENT,        /* Sobel gradient magnitude of grey (as skimage.filters.sobel) */
+  TS_FILT_UPWARD,          /* foreground: -row, background: max (= 0) (CubicalRipser 'upward') */
+  TS_FILT_DOWNWARD,        /* foreground: row, background: the largest foreground row */
+  TS_FILT_RADIAL,          /* foreground: distance to pixel (0,0), background: the largest distance */
+  TS_FILT_RADIAL_INV       /* foreground: -distance to (0,0), background: 0 */
 } TsFiltrationKind;
 
+/* Names: raw, grey, distance, signed-distance, gradient, upward, downward,
+ * radial, radial-inv (the parser also takes '_' for '-'). */
 const char *ts_filtration_name(TsFiltrationKind k); /* "signed-distance" */
 int ts_filtration_parse(const char *name);          /* -1 if unknown */
 
@@ -46,6 +50,25 @@ TsStatus ts_otsu_threshold(const double *v, size_t n, double *threshold, TsError
  * mask == 0), as scipy.ndimage.distance_transform_edt. With no zero pixel at
  * all every value is +INFINITY. */
 TsStatus ts_edt(const uint8_t *mask, int width, int height, double *out, TsError *err);
+
+/* Gradient magnitude as skimage.filters.sobel / scharr compute it:
+ * sqrt((gx^2 + gy^2) / 2) with normalised 3x3 kernels, 'reflect' borders. */
+typedef enum TsGradientOp { TS_GRADIENT_SOBEL = 0, TS_GRADIENT_SCHARR } TsGradientOp;
+void ts_gradient_magnitude(const double *in, int width, int height, TsGradientOp op, double *out);
+
+/* Canny edges (as skimage.feature.canny): Gaussian smoothing (sigma),
+ * Sobel gradients, non-maximum suppression, hysteresis between low and high
+ * (absolute gradient magnitudes). edges[i] = 1 on an edge, else 0. */
+TsStatus ts_canny(const double *in, int width, int height, double sigma, double low, double high, uint8_t *edges,
+                  TsError *err);
+
+/* Resizing a float field: bilinear (pixel centres at +0.5, like PIL and
+ * OpenCV without antialiasing) or area (each output pixel is the mean of the
+ * input area it covers, fractional pixels weighted; best for shrinking). */
+void ts_resize_bilinear(const double *in, int w, int h, double *out, int ow, int oh);
+void ts_resize_area(const double *in, int w, int h, double *out, int ow, int oh);
+/* The same for pictures (per channel, rounded to 8 bits). out is allocated. */
+TsStatus ts_image_resize(const TsImage *in, int ow, int oh, int area, TsImage *out, TsError *err);
 
 /* Applies o to img. *out is a malloc'd out_w x out_h float64 field (row-major).
  * *constant is set to 1 for a constant image (no threshold exists; Kaji's

@@ -10,11 +10,14 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "base/rng.h"
 #include "image/image.h"
 
 typedef enum TsSpectrum {
-  TS_SPECTRUM_KAJI = 0, /* the published weight, indexed from DC linearly */
-  TS_SPECTRUM_RADIAL    /* a correct radially symmetric 1/f^beta spectrum */
+  TS_SPECTRUM_KAJI = 0, /* the published weight 1/(X^2+Y^2)^beta, indexed from DC
+                           linearly (amplitude ~ 1/|k|^(2 beta) at positive k) */
+  TS_SPECTRUM_RADIAL    /* a correct radially symmetric amplitude 1/|f|^beta (power
+                           slope -2 beta; alpha has no effect: a power law is scale free) */
 } TsSpectrum;
 
 const char *ts_spectrum_name(TsSpectrum s);
@@ -31,7 +34,8 @@ typedef struct TsGenerateParams {
 } TsGenerateParams;
 
 void ts_generate_params_default(TsGenerateParams *p);
-/* Checks ranges (size 2..16384, 0 <= pb, pc <= 1, min <= max, finite). */
+/* Checks ranges (size 2..16384, 0 <= pb, pc <= 1, 0 <= alpha_min <= alpha_max,
+ * -16 <= beta_min <= beta_max <= 16, finite). */
 TsStatus ts_generate_params_check(const TsGenerateParams *p, TsError *err);
 
 /* What was drawn for one image (for statistics, manifests and tests). */
@@ -50,5 +54,14 @@ void ts_generator_free(TsGenerator *g);
  * R = G = B. info may be NULL. */
 TsStatus ts_generator_make(TsGenerator *g, uint64_t stream, uint64_t index, TsImage *img, TsGenerateInfo *info,
                            TsError *err);
+
+/* One channel's field before quantisation: Re(ifft2(fft2(noise) * W)) for
+ * the generator's spectrum with the given alpha and beta (noise and out are
+ * N x N; they may be the same array). For tests and previews. */
+TsStatus ts_generator_field(TsGenerator *g, double alpha, double beta, const double *noise, double *out);
+
+/* The generator's inlined noise draw: v[i] = ts_rng_uniform(rng) for each i,
+ * the same numbers in the same order (exposed for the test that says so). */
+void ts_generate_fill_uniform(TsRng *rng, double *v, size_t n);
 
 #endif

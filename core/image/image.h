@@ -34,18 +34,33 @@ typedef enum TsImageFormat {
   TS_FORMAT_CIFAR
 } TsImageFormat;
 
-/* From a file name's extension ("jpg", "jpeg", "png", "pgm", "ppm", "npy"). */
+/* From a file name's extension ("jpg", "jpeg", "png", "pgm", "ppm", "npy",
+ * "idx*"/"*-ubyte[.gz]", CIFAR "bin"). */
 TsImageFormat ts_image_format_from_name(const char *path);
 /* From the first bytes of a file (magic numbers). */
 TsImageFormat ts_image_format_sniff(const uint8_t *head, size_t n);
 
-/* Reads a JPEG/PNG/PNM/.npy (2D, or HxWx{1,3,4}, uint8) picture. */
+/* Reads a JPEG/PNG/PNM/.npy picture (2D or HxWx{1,2,3,4}; uint8, or uint16
+ * rounded to 8 bits; grey+alpha keeps the grey). img needs no set-up. */
 TsStatus ts_image_load(const char *path, TsImage *img, TsError *err);
-/* Writes by the extension of path; quality is for JPEG (1..100). */
+/* Writes by the extension of path; quality is for JPEG (1..100). The file
+ * appears whole or not at all (temporary file, then rename). */
 TsStatus ts_image_save(const char *path, const TsImage *img, int quality, TsError *err);
 
 /* Reads any supported file as an array: pictures as HxW (grey) or HxWxC,
- * 16-bit PNG/PGM as uint16, .npy as stored (1–4 axes). */
+ * 16-bit PNG/PGM as uint16, .npy as stored (1–4 axes), IDX (also .gz) as
+ * stored, a CIFAR batch (.bin) as N x 32 x 32 x 3 uint8. */
 TsStatus ts_array_load(const char *path, TsArray *arr, TsError *err);
+
+/* The same from a file already in memory; name is for messages (and, for
+ * IDX/CIFAR, which have no magic number, for the format). */
+TsStatus ts_image_decode(const uint8_t *data, size_t n, const char *name, TsImage *img, TsError *err);
+/* Encodes to a malloc'd buffer (JPEG, PNG, PNM or NPY). */
+TsStatus ts_image_encode(const TsImage *img, TsImageFormat format, int quality, uint8_t **out, size_t *n,
+                         TsError *err);
+/* Writes an array by the extension of path: .npy (any dtype, 0–4 axes),
+ * .png and .pgm/.ppm (uint8/uint16 H x W or H x W x C), .idx (uint8).
+ * Files are written atomically (temporary file, then rename). */
+TsStatus ts_array_save(const char *path, const TsArray *arr, TsError *err);
 
 #endif

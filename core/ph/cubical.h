@@ -23,7 +23,7 @@ typedef enum TsConstruction { TS_CONSTRUCTION_V = 0, TS_CONSTRUCTION_T } TsConst
 
 typedef struct TsCubicalOptions {
   TsConstruction construction; /* default V */
-  int maxdim;                  /* default ndim - 1 (clamped to it) */
+  int maxdim;                  /* default -1: ndim - 1 (larger values are clamped to it) */
   int superlevel;              /* 1: superlevel sets (negate, report original values) */
   double threshold;            /* cells with value > threshold are absent; default +INFINITY */
   double min_persistence;      /* drop finite pairs with death - birth <= this; default 0 (keep > 0) */
@@ -31,7 +31,20 @@ typedef struct TsCubicalOptions {
 
 void ts_cubical_options_default(TsCubicalOptions *o);
 
+/* out must be initialised (ts_diagram_init); its pairs are replaced. Pairs
+ * come grouped by dimension, unsorted (ts_diagram_sort for the canonical
+ * order). Zero-persistence pairs are never reported. Superlevel: birth >=
+ * death in the reported (original) values, essential deaths are -INFINITY,
+ * and a threshold T drops cells with value < T (the default +INFINITY means
+ * no threshold there too). maxdim -1 (the default) means ndim - 1. */
 TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, const TsCubicalOptions *o,
                        TsDiagram *out, TsError *err);
+
+/* Homology of count grids of one shape (values[i]: prod(shape) float64
+ * each), in parallel over pool (NULL: serially on the caller's thread).
+ * outs[0..count-1] must be initialised. On failure every grid is still
+ * tried; the error of the first failing one is reported ("grid 12: ..."). */
+TsStatus ts_cubical_ph_batch(const double *const *values, size_t count, int ndim, const size_t *shape,
+                             const TsCubicalOptions *o, TsDiagram *outs, TsPool *pool, TsError *err);
 
 #endif

@@ -1,0 +1,204 @@
+/* Image folders: DIR/<class>/<image>, classes in sorted name order, images
+ * decoded by core/image (JPEG, PNG, PGM/PPM, .npy), brought to one channel
+ * count and size, stored CHW. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "data/dataset.h"
+#include "image/filtration.h"
+#include "image/image.h"
+#include "ph/label-cache.h"
+
+typedef struct Names {
+  char **v;
+  size_t n, cap;
+} Names;
+
+static void names_clear(Names *s) {
+  for (size_t i = 0; i < s->n; i++) free(s->v[i]);
+  free(s->v);
+  memset(s, 0, sizeof *s);
+}
+
+static int names_add(Names *s, const char *name) {
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? 2 * s->cap : 64;
+    char **v = realloc(s->v, cap * sizeof *v);
+    if (!v) return -1;
+    s->v = v;
+    s->cap = cap;
+  }
+  if (!(s->v[s->n] = strdup(name))) return -1;
+  s->n++;
+  return 0;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Sorted entries of dir: subfolders (want_dirs) or picture files. */
+static TsStatus list_dir(const char *dir, int want_dirs, Names *out, TsError *err) {
+  memset(out, 0, sizeof *out);
+  DIR *d = opendir(dir);
+  if (!d) return ts_error_errno(err, errno, "cannot open folder '%s'", dir);
+  struct dirent *e;
+  char path[4400];
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.') continue;
+    if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path) continue;
+    struct stat sb;
+    if (stat(path, &sb) != 0) continue;
+    int ok;
+    if (want_dirs) {
+      ok = S_ISDIR(sb.st_mode);
+    } else {
+      TsImageFormat f = ts_image_format_from_name(e->d_name);
+      ok = S_ISREG(sb.st_mode) && (f == TS_FORMAT_JPEG || f == TS_FORMAT_PNG || f == TS_FORMAT_PNM || f == TS_FORMAT_NPY);
+    }
+    if (ok && names_add(out, e->d_name) != 0) {
+      closedir(d);
+      names_clear(out);
+      return ts_error_set(err, TS_ERR_NOMEM, "listing '%s'", dir);
+    }
+  }
+  closedir(d);
+  if (out->n > 1) qsort(out->v, out->n, sizeof *out->v, cmp_str);
+  return TS_OK;
+}
+
+/* Converts img to `channels` (1 or 3) into CHW bytes at dst (already sized). */
+static void to_chw(const TsImage *img, int channels, uint8_t *dst) {
+  size_t hw = (size_t)img->width * (size_t)img->height;
+  for (size_t p = 0; p < hw; p++) {
+    const uint8_t *s = img->pixels + p * (size_t)img->channels;
+    if (channels == 1) {
+      dst[p] = img->channels < 3 ? s[0]
+                                 : (uint8_t)((299 * (unsigned)s[0] + 587 * (unsigned)s[1] + 114 * (unsigned)s[2] + 500) / 1000);
+    } else {
+      for (int k = 0; k < 3; k++) dst[(size_t)k * hw + p] = img->channels < 3 ? s[0] : s[k];
+    }
+  }
+}
+
+TsStatus ts_dataset_load_folder(const char *dir, const TsDatasetOptions *opts, TsDataset *ds, TsError *err) {
+  memset(ds, 0, sizeof *ds);
+  Names classes;
+  TsStatus st = list_dir(dir, 1, &classes, err);
+  if (st) return st;
+  if (classes.n == 0) {
+    names_clear(&classes);
+    return ts_error_set(err, TS_ERR_INVALID, "'%s' has no class subfolders (expected DIR/<class>/<image>)", dir);
+  }
+  size_t nclass = classes.n;
+  Names *files = calloc(nclass, sizeof *files);
+  if (!files) {
+    names_clear(&classes);
+    return ts_error_set(err, TS_ERR_NOMEM, "listing '%s'", dir);
+  }
+  size_t total = 0;
+  char path[8800];
+  for (size_t c = 0; c < classes.n && !st; c++) {
+    snprintf(path, sizeof path, "%s/%s", dir, classes.v[c]);
+    st = list_dir(path, 0, &files[c], err);
+    total += files[c].n;
+  }
+  if (!st && total == 0) st = ts_error_set(err, TS_ERR_INVALID, "'%s': no pictures in its class folders", dir);
+  int h = opts ? opts->height : 0, w = opts ? opts->width : 0, ch = opts ? opts->channels : 0;
+  if (!st && (ch < 0 || ch == 2 || ch > 3)) st = ts_error_set(err, TS_ERR_INVALID, "%d channels (1 or 3)", ch);
+  size_t at = 0;
+  for (size_t c = 0; c < classes.n && !st; c++) {
+    for (size_t i = 0; i < files[c].n && !st; i++) {
+      snprintf(path, sizeof path, "%s/%s/%s", dir, classes.v[c], files[c].v[i]);
+      TsImage img = {0}, rs = {0};
+      if ((st = ts_image_load(path, &img, err))) break;
+      if (!ds->pixels) {
+        /* The first picture fixes what the others are brought to. */
+        if (!h) h = img.height;
+        if (!w) w = img.width;
+        if (!ch) ch = img.channels >= 3 ? 3 : 1;
+        st = ts_dataset_alloc(ds, (int64_t)total, ch, h, w, (int)classes.n, err);
+      }
+      const TsImage *use = &img;
+      if (!st && (img.width != w || img.height != h)) {
+        st = ts_image_resize(&img, w, h, 0, &rs, err);
+        use = &rs;
+      }
+      if (!st) {
+        to_chw(use, ch, ds->pixels + at * (size_t)ch * (size_t)h * (size_t)w);
+        ds->labels[at++] = (int32_t)c;
+      }
+      ts_image_clear(&img);
+      ts_image_clear(&rs);
+    }
+  }
+  if (!st) {
+    ds->class_names = classes.v; /* ownership moves to the dataset */
+    classes.v = NULL;
+    classes.n = 0;
+    snprintf(ds->source, sizeof ds->source, "folder:%.500s", dir);
+  }
+  for (size_t c = 0; c < nclass; c++) names_clear(&files[c]);
+  free(files);
+  names_clear(&classes);
+  if (st) ts_dataset_clear(ds);
+  return st;
+}
+
+TsStatus ts_dataset_load_label_cache(const char *dir, const char *cache_path, const TsDatasetOptions *opts,
+                                     TsDataset *ds, TsError *err) {
+  memset(ds, 0, sizeof *ds);
+  TsLabelCache *cache;
+  TsStatus st = ts_label_cache_open(cache_path, &cache, err);
+  if (st) return st;
+  size_t n = ts_label_cache_count(cache);
+  int nd = ts_label_cache_dims(cache);
+  if (!ts_label_cache_complete(cache))
+    st = ts_error_set(err, TS_ERR_INVALID,
+                      "'%s' is incomplete (labelling still running or interrupted: finish it with toposcope label --resume)",
+                      cache_path);
+  else if (n == 0)
+    st = ts_error_set(err, TS_ERR_INVALID, "'%s' holds no labels", cache_path);
+  else if (nd < 1)
+    st = ts_error_set(err, TS_ERR_FORMAT, "'%s': labels of %d values", cache_path, nd);
+  int h = opts ? opts->height : 0, w = opts ? opts->width : 0, ch = opts ? opts->channels : 0;
+  if (!st && (ch < 0 || ch == 2 || ch > 3)) st = ts_error_set(err, TS_ERR_INVALID, "%d channels (1 or 3)", ch);
+  char path[8800];
+  for (size_t i = 0; i < n && !st; i++) {
+    const char *name = ts_label_cache_name(cache, i);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    TsImage img = {0}, rs = {0};
+    if ((st = ts_image_load(path, &img, err))) {
+      ts_error_prefix(err, "'%s' row %zu", cache_path, i);
+      break;
+    }
+    if (!ds->pixels) {
+      if (!h) h = img.height;
+      if (!w) w = img.width;
+      if (!ch) ch = img.channels >= 3 ? 3 : 1;
+      st = ts_dataset_alloc(ds, (int64_t)n, ch, h, w, 1, err);
+      if (!st) {
+        ds->targets = ts_alloc_array(n, (size_t)nd * sizeof(float), "label targets", err);
+        ds->target_dims = nd;
+        if (!ds->targets) st = TS_ERR_NOMEM;
+      }
+    }
+    const TsImage *use = &img;
+    if (!st && (img.width != w || img.height != h)) {
+      st = ts_image_resize(&img, w, h, 0, &rs, err);
+      use = &rs;
+    }
+    if (!st) {
+      to_chw(use, ch, ds->pixels + i * (size_t)ch * (size_t)h * (size_t)w);
+      st = ts_label_cache_row(cache, i, ds->targets + i * (size_t)nd, err);
+    }
+    ts_image_clear(&img);
+    ts_image_clear(&rs);
+  }
+  ts_label_cache_close(cache);
+  if (!st) snprintf(ds->source, sizeof ds->source, "labels:%.250s,%.250s", dir, cache_path);
+  if (st) ts_dataset_clear(ds);
+  return st;
+}

@@ -1,0 +1,234 @@
+#include "data/loader.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Distinct seed salts so the permutation and the augmentation streams never
+ * coincide with other users of the same --seed (weight init, dropout). */
+#define SALT_PERM 0x7065726d75746531ull
+#define SALT_AUG 0x6175676d656e7431ull
+
+enum { SLOT_FREE = 0, SLOT_FILLING, SLOT_READY, SLOT_LENT };
+
+typedef struct Slot {
+  int state;
+  TsBatch b;
+  float *scratch;
+} Slot;
+
+struct TsLoader {
+  const TsDataset *ds;
+  TsLoaderConfig cfg;
+  int oc, oh, ow;
+  int64_t nbatches, epoch;
+  uint32_t *order;
+  int nslots;
+  Slot *slots;
+  size_t scratch_n;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int active, stop;
+  int64_t next_produce, next_consume, held; /* held: slot index lent to the consumer, -1 none */
+  int nthreads;
+  pthread_t *threads;
+};
+
+static void fill_batch(TsLoader *l, Slot *s, int64_t b) {
+  const TsDataset *ds = l->ds;
+  int64_t start = b * l->cfg.batch, end = start + l->cfg.batch;
+  if (end > ds->count) end = ds->count;
+  size_t per = (size_t)l->oc * (size_t)l->oh * (size_t)l->ow;
+  s->b.index = b;
+  s->b.n = (int)(end - start);
+  for (int64_t k = start; k < end; k++) {
+    int64_t id = l->order[k], j = k - start;
+    TsRng rng;
+    ts_rng_init(&rng, l->cfg.seed ^ SALT_AUG, ((uint64_t)l->epoch << 32) ^ (uint64_t)id);
+    ts_augment_apply(&l->cfg.aug, ts_dataset_sample(ds, id), ds->channels, ds->height, ds->width,
+                     l->cfg.augment ? &rng : NULL, s->b.x + (size_t)j * per, s->scratch);
+    s->b.y[j] = ds->labels[id];
+    if (s->b.t)
+      memcpy(s->b.t + (size_t)j * (size_t)ds->target_dims, ds->targets + (size_t)id * (size_t)ds->target_dims,
+             sizeof(float) * (size_t)ds->target_dims);
+    s->b.ids[j] = id;
+  }
+}
+
+static void *worker_main(void *arg) {
+  TsLoader *l = arg;
+  pthread_mutex_lock(&l->mu);
+  while (!l->stop) {
+    if (l->active && l->next_produce < l->nbatches) {
+      int64_t b = l->next_produce;
+      Slot *s = &l->slots[b % l->nslots];
+      if (s->state == SLOT_FREE) {
+        l->next_produce++;
+        s->state = SLOT_FILLING;
+        pthread_mutex_unlock(&l->mu);
+        fill_batch(l, s, b);
+        pthread_mutex_lock(&l->mu);
+        s->state = SLOT_READY;
+        pthread_cond_broadcast(&l->cv);
+        continue;
+      }
+    }
+    pthread_cond_wait(&l->cv, &l->mu);
+  }
+  pthread_mutex_unlock(&l->mu);
+  return NULL;
+}
+
+TsStatus ts_loader_new(const TsDataset *ds, const TsLoaderConfig *cfg, TsLoader **out, TsError *err) {
+  *out = NULL;
+  if (cfg->batch < 1) return ts_error_set(err, TS_ERR_INVALID, "batch size %d", cfg->batch);
+  if (ds->count < 1) return ts_error_set(err, TS_ERR_INVALID, "%s: the dataset is empty", ds->source);
+  if (ds->count > UINT32_MAX) return ts_error_set(err, TS_ERR_UNSUPPORTED, "%s: too many samples", ds->source);
+  if (cfg->workers < 0 || cfg->workers > 64) return ts_error_set(err, TS_ERR_INVALID, "%d loader threads", cfg->workers);
+  TsLoader *l = calloc(1, sizeof *l);
+  if (!l) return ts_error_set(err, TS_ERR_NOMEM, "loader");
+  l->ds = ds;
+  l->cfg = *cfg;
+  l->held = -1;
+  l->oc = ds->channels;
+  ts_augment_out_size(&cfg->aug, ds->height, ds->width, &l->oh, &l->ow);
+  l->nbatches = cfg->drop_last && ds->count >= cfg->batch ? ds->count / cfg->batch
+                                                           : (ds->count + cfg->batch - 1) / cfg->batch;
+  l->nslots = cfg->prefetch > 0 ? cfg->prefetch : 4;
+  if (cfg->workers == 0) l->nslots = 1;
+  l->scratch_n = ts_augment_scratch(&cfg->aug, ds->channels, ds->height, ds->width);
+  l->order = ts_alloc_array((size_t)ds->count, sizeof(uint32_t), "loader order", err);
+  l->slots = ts_calloc_array((size_t)l->nslots, sizeof(Slot), "loader slots", err);
+  if (!l->order || !l->slots) goto nomem;
+  for (int64_t i = 0; i < ds->count; i++) l->order[i] = (uint32_t)i;
+  size_t per = (size_t)l->oc * (size_t)l->oh * (size_t)l->ow;
+  for (int i = 0; i < l->nslots; i++) {
+    Slot *s = &l->slots[i];
+    s->b.c = l->oc;
+    s->b.h = l->oh;
+    s->b.w = l->ow;
+    s->b.x = ts_alloc_array(per * (size_t)cfg->batch, sizeof(float), "batch", err);
+    s->b.y = ts_alloc_array((size_t)cfg->batch, sizeof(int32_t), "batch labels", err);
+    s->b.ids = ts_alloc_array((size_t)cfg->batch, sizeof(int64_t), "batch ids", err);
+    s->scratch = l->scratch_n ? ts_alloc_array(l->scratch_n, sizeof(float), "resize scratch", err) : NULL;
+    s->b.dims = ds->targets ? ds->target_dims : 0;
+    s->b.t = ds->targets ? ts_alloc_array((size_t)cfg->batch * (size_t)ds->target_dims, sizeof(float), "batch targets", err)
+                         : NULL;
+    if (!s->b.x || !s->b.y || !s->b.ids || (l->scratch_n && !s->scratch) || (ds->targets && !s->b.t)) goto nomem;
+  }
+  pthread_mutex_init(&l->mu, NULL);
+  pthread_cond_init(&l->cv, NULL);
+  if (cfg->workers > 0) {
+    l->threads = calloc((size_t)cfg->workers, sizeof(pthread_t));
+    if (!l->threads) goto nomem_sync;
+    for (int i = 0; i < cfg->workers; i++) {
+      if (pthread_create(&l->threads[i], NULL, worker_main, l) != 0) {
+        ts_loader_free(l);
+        return ts_error_set(err, TS_ERR_INTERNAL, "cannot start loader thread");
+      }
+      l->nthreads++;
+    }
+  }
+  *out = l;
+  return TS_OK;
+nomem_sync:
+  ts_loader_free(l);
+  return ts_error_set(err, TS_ERR_NOMEM, "loader threads");
+nomem:
+  /* the mutex is not initialised yet: free by hand */
+  if (l->slots)
+    for (int i = 0; i < l->nslots; i++) {
+      free(l->slots[i].b.x);
+      free(l->slots[i].b.y);
+      free(l->slots[i].b.ids);
+      free(l->slots[i].b.t);
+      free(l->slots[i].scratch);
+    }
+  free(l->slots);
+  free(l->order);
+  free(l);
+  return TS_ERR_NOMEM;
+}
+
+void ts_loader_free(TsLoader *l) {
+  if (!l) return;
+  pthread_mutex_lock(&l->mu);
+  l->stop = 1;
+  pthread_cond_broadcast(&l->cv);
+  pthread_mutex_unlock(&l->mu);
+  for (int i = 0; i < l->nthreads; i++) pthread_join(l->threads[i], NULL);
+  free(l->threads);
+  for (int i = 0; i < l->nslots; i++) {
+    free(l->slots[i].b.x);
+    free(l->slots[i].b.y);
+    free(l->slots[i].b.ids);
+    free(l->slots[i].b.t);
+    free(l->slots[i].scratch);
+  }
+  free(l->slots);
+  free(l->order);
+  pthread_cond_destroy(&l->cv);
+  pthread_mutex_destroy(&l->mu);
+  free(l);
+}
+
+int64_t ts_loader_batches(const TsLoader *l) { return l->nbatches; }
+
+const uint32_t *ts_loader_order(const TsLoader *l) { return l->order; }
+
+TsStatus ts_loader_begin_epoch(TsLoader *l, int64_t epoch, int64_t first_batch, TsError *err) {
+  if (epoch < 0 || first_batch < 0 || first_batch > l->nbatches)
+    return ts_error_set(err, TS_ERR_INVALID, "epoch %lld batch %lld (of %lld)", (long long)epoch,
+                        (long long)first_batch, (long long)l->nbatches);
+  pthread_mutex_lock(&l->mu);
+  /* Quiesce: no new work, wait for batches in flight (they read the order). */
+  l->active = 0;
+  for (;;) {
+    int filling = 0;
+    for (int i = 0; i < l->nslots; i++) filling |= l->slots[i].state == SLOT_FILLING;
+    if (!filling) break;
+    pthread_cond_wait(&l->cv, &l->mu);
+  }
+  for (int i = 0; i < l->nslots; i++) l->slots[i].state = SLOT_FREE;
+  l->held = -1;
+  l->epoch = epoch;
+  int64_t n = l->ds->count;
+  for (int64_t i = 0; i < n; i++) l->order[i] = (uint32_t)i;
+  if (l->cfg.shuffle) {
+    TsRng rng;
+    ts_rng_init(&rng, l->cfg.seed ^ SALT_PERM, (uint64_t)epoch);
+    ts_rng_shuffle_u32(&rng, l->order, (size_t)n);
+  }
+  l->next_produce = l->next_consume = first_batch;
+  l->active = 1;
+  pthread_cond_broadcast(&l->cv);
+  pthread_mutex_unlock(&l->mu);
+  return TS_OK;
+}
+
+const TsBatch *ts_loader_next(TsLoader *l) {
+  pthread_mutex_lock(&l->mu);
+  if (l->held >= 0) {
+    l->slots[l->held].state = SLOT_FREE;
+    l->held = -1;
+    pthread_cond_broadcast(&l->cv);
+  }
+  if (!l->active || l->next_consume >= l->nbatches) {
+    pthread_mutex_unlock(&l->mu);
+    return NULL;
+  }
+  int64_t b = l->next_consume++;
+  Slot *s = &l->slots[b % l->nslots];
+  if (l->nthreads == 0) {
+    l->next_produce = l->next_consume;
+    pthread_mutex_unlock(&l->mu);
+    fill_batch(l, s, b);
+    pthread_mutex_lock(&l->mu);
+  } else {
+    while (!(s->state == SLOT_READY && s->b.index == b)) pthread_cond_wait(&l->cv, &l->mu);
+  }
+  s->state = SLOT_LENT;
+  l->held = b % l->nslots;
+  pthread_mutex_unlock(&l->mu);
+  return &s->b;
+}

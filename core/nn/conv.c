@@ -1,0 +1,385 @@
+/* conv.c — conv2d and conv_transpose2d, forward and backward, via
+ * im2col/col2im + cblas_sgemm.
+ *
+ * Work is split over images: each pool task owns a range of images, its own
+ * column buffer, and (backward) its own weight-gradient partial sum; the
+ * partials are added in partition order at the end, so the result does not
+ * depend on which thread ran which partition (see tensor.h). */
+#include "nn/ops.h"
+
+#include <string.h>
+
+#include <cblas.h>
+
+#define DET_PARTS 4 /* weight-gradient partitions in deterministic mode */
+
+TsStatus ts_conv2d_desc_init(TsConv2dDesc *d, TsError *err) {
+  if (d->n < 1 || d->c < 1 || d->h < 1 || d->w < 1 || d->k < 1 || d->r < 1 || d->s < 1)
+    return ts_error_set(err, TS_ERR_INVALID, "conv2d: sizes must be positive (n %d c %d h %d w %d k %d kernel %dx%d)",
+                        d->n, d->c, d->h, d->w, d->k, d->r, d->s);
+  if (d->stride_h < 1 || d->stride_w < 1 || d->dil_h < 1 || d->dil_w < 1 || d->pad_h < 0 || d->pad_w < 0)
+    return ts_error_set(err, TS_ERR_INVALID, "conv2d: stride and dilation must be >= 1 and padding >= 0");
+  if (d->groups < 1 || d->c % d->groups || d->k % d->groups)
+    return ts_error_set(err, TS_ERR_INVALID, "conv2d: groups %d must divide in channels %d and out channels %d",
+                        d->groups, d->c, d->k);
+  if (d->transposed) {
+    if (d->out_pad_h < 0 || d->out_pad_w < 0 ||
+        (d->out_pad_h >= d->stride_h && d->out_pad_h >= d->dil_h) ||
+        (d->out_pad_w >= d->stride_w && d->out_pad_w >= d->dil_w))
+      return ts_error_set(err, TS_ERR_INVALID, "conv_transpose2d: output padding must be smaller than stride or dilation");
+    d->p = (d->h - 1) * d->stride_h - 2 * d->pad_h + d->dil_h * (d->r - 1) + d->out_pad_h + 1;
+    d->q = (d->w - 1) * d->stride_w - 2 * d->pad_w + d->dil_w * (d->s - 1) + d->out_pad_w + 1;
+  } else {
+    if (d->out_pad_h || d->out_pad_w)
+      return ts_error_set(err, TS_ERR_INVALID, "conv2d: output padding is for transposed convolutions only");
+    int eh = d->h + 2 * d->pad_h - d->dil_h * (d->r - 1) - 1;
+    int ew = d->w + 2 * d->pad_w - d->dil_w * (d->s - 1) - 1;
+    if (eh < 0 || ew < 0)
+      return ts_error_set(err, TS_ERR_INVALID, "conv2d: kernel %dx%d (dilation %d,%d) larger than the padded %dx%d input",
+                          d->r, d->s, d->dil_h, d->dil_w, d->h, d->w);
+    d->p = eh / d->stride_h + 1;
+    d->q = ew / d->stride_w + 1;
+  }
+  if (d->p < 1 || d->q < 1)
+    return ts_error_set(err, TS_ERR_INVALID, "conv2d: output size %dx%d is not positive", d->p, d->q);
+  return TS_OK;
+}
+
+/* The geometry im2col works on: an "image" of ch x ih x iw read by a kernel
+ * r x s into a grid oh x ow. For conv2d the image is x and the grid y; for
+ * the transposed conv the image is y and the grid x. */
+typedef struct Geo {
+  int ch, ih, iw, oh, ow, r, s, sh, sw, ph, pw, dh, dw;
+} Geo;
+
+static Geo geo_of(const TsConv2dDesc *d) {
+  Geo g = {0};
+  if (d->transposed) {
+    g.ch = d->k / d->groups;
+    g.ih = d->p, g.iw = d->q, g.oh = d->h, g.ow = d->w;
+  } else {
+    g.ch = d->c / d->groups;
+    g.ih = d->h, g.iw = d->w, g.oh = d->p, g.ow = d->q;
+  }
+  g.r = d->r, g.s = d->s, g.sh = d->stride_h, g.sw = d->stride_w;
+  g.ph = d->pad_h, g.pw = d->pad_w, g.dh = d->dil_h, g.dw = d->dil_w;
+  return g;
+}
+
+static int geo_is_identity(const Geo *g) {
+  return g->r == 1 && g->s == 1 && g->sh == 1 && g->sw == 1 && g->ph == 0 && g->pw == 0;
+}
+
+/* col [ch*r*s, oh*ow] from img [ch, ih, iw] */
+static void im2col(const Geo *g, const float *img, float *col) {
+  const int ohw = g->oh * g->ow;
+  for (int c = 0; c < g->ch; c++) {
+    const float *plane = img + (size_t)c * g->ih * g->iw;
+    for (int kr = 0; kr < g->r; kr++) {
+      for (int ks = 0; ks < g->s; ks++) {
+        float *row = col + ((size_t)(c * g->r + kr) * g->s + ks) * ohw;
+        for (int oy = 0; oy < g->oh; oy++) {
+          int iy = oy * g->sh - g->ph + kr * g->dh;
+          float *dst = row + oy * g->ow;
+          if (iy < 0 || iy >= g->ih) {
+            memset(dst, 0, sizeof(float) * (size_t)g->ow);
+            continue;
+          }
+          const float *src = plane + (size_t)iy * g->iw;
+          int ix0 = -g->pw + ks * g->dw;
+          if (g->sw == 1 && ix0 >= 0 && ix0 + g->ow <= g->iw) {
+            memcpy(dst, src + ix0, sizeof(float) * (size_t)g->ow);
+            continue;
+          }
+          for (int ox = 0; ox < g->ow; ox++) {
+            int ix = ox * g->sw + ix0;
+            dst[ox] = (ix >= 0 && ix < g->iw) ? src[ix] : 0.0f;
+          }
+        }
+      }
+    }
+  }
+}
+
+/* img [ch, ih, iw] += col2im(col) */
+static void col2im(const Geo *g, const float *col, float *img) {
+  const int ohw = g->oh * g->ow;
+  for (int c = 0; c < g->ch; c++) {
+    float *plane = img + (size_t)c * g->ih * g->iw;
+    for (int kr = 0; kr < g->r; kr++) {
+      for (int ks = 0; ks < g->s; ks++) {
+        const float *row = col + ((size_t)(c * g->r + kr) * g->s + ks) * ohw;
+        for (int oy = 0; oy < g->oh; oy++) {
+          int iy = oy * g->sh - g->ph + kr * g->dh;
+          if (iy < 0 || iy >= g->ih) continue;
+          float *dst = plane + (size_t)iy * g->iw;
+          const float *src = row + oy * g->ow;
+          int ix0 = -g->pw + ks * g->dw;
+          for (int ox = 0; ox < g->ow; ox++) {
+            int ix = ox * g->sw + ix0;
+            if (ix >= 0 && ix < g->iw) dst[ix] += src[ox];
+          }
+        }
+      }
+    }
+  }
+}
+
+static size_t col_size(const TsConv2dDesc *d) {
+  Geo g = geo_of(d);
+  return (size_t)g.ch * g.r * g.s * g.oh * g.ow;
+}
+
+static int n_parts(const TsConv2dDesc *d, int deterministic, int nthreads) {
+  int parts = deterministic ? DET_PARTS : nthreads;
+  if (parts > d->n) parts = d->n;
+  return parts < 1 ? 1 : parts;
+}
+
+static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+/* Layout: per thread a column buffer and a column-gradient buffer
+ * (col_stride), then one weight-gradient partial per partition. */
+static size_t col_stride_of(const TsConv2dDesc *d) { return 2 * round16(col_size(d) + 16); }
+static size_t part_stride_of(const TsConv2dDesc *d) {
+  return round16((size_t)d->c * (d->k / d->groups) * d->r * d->s + 16);
+}
+
+size_t ts_conv2d_scratch_size(const TsConv2dDesc *d, int nthreads) {
+  if (nthreads < 1) nthreads = 1;
+  int parts = nthreads > DET_PARTS ? nthreads : DET_PARTS;
+  if (parts > d->n) parts = d->n;
+  return (size_t)nthreads * col_stride_of(d) + (size_t)parts * part_stride_of(d);
+}
+
+typedef struct ConvJob {
+  const TsConv2dDesc *d;
+  Geo g;
+  const float *x, *w, *b, *dy;
+  float *y, *dx, *dw, *db;
+  float *scratch;
+  size_t col_stride;  /* floats per thread slot */
+  size_t part_stride; /* floats per weight partial */
+  float *parts;
+  int nparts;
+} ConvJob;
+
+/* ---- conv2d ------------------------------------------------------------------ */
+
+static void conv_fwd_task(void *ctx, size_t b, size_t e, int worker) {
+  ConvJob *j = ctx;
+  const TsConv2dDesc *d = j->d;
+  const int G = d->groups, kg = d->k / G, cg = d->c / G;
+  const int pq = d->p * d->q, hw = d->h * d->w;
+  const int crs = cg * d->r * d->s;
+  float *col = j->scratch + (size_t)worker * j->col_stride;
+  for (size_t n = b; n < e; n++) {
+    for (int gi = 0; gi < G; gi++) {
+      const float *xin = j->x + ((size_t)n * d->c + (size_t)gi * cg) * hw;
+      const float *cm = xin;
+      if (!geo_is_identity(&j->g)) {
+        im2col(&j->g, xin, col);
+        cm = col;
+      }
+      float *yo = j->y + ((size_t)n * d->k + (size_t)gi * kg) * pq;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, kg, pq, crs, 1.0f,
+                  j->w + (size_t)gi * kg * crs, crs, cm, pq, 0.0f, yo, pq);
+    }
+    if (j->b) {
+      for (int k = 0; k < d->k; k++) {
+        float bk = j->b[k];
+        float *yo = j->y + ((size_t)n * d->k + k) * pq;
+        for (int i = 0; i < pq; i++) yo[i] += bk;
+      }
+    }
+  }
+}
+
+/* partition t: images [t n / parts, (t+1) n / parts) */
+static void part_range(int n, int parts, size_t t, int *b, int *e) {
+  *b = (int)((size_t)n * t / (size_t)parts);
+  *e = (int)((size_t)n * (t + 1) / (size_t)parts);
+}
+
+static void conv_bwd_task(void *ctx, size_t pb, size_t pe, int worker) {
+  ConvJob *j = ctx;
+  const TsConv2dDesc *d = j->d;
+  const int G = d->groups, kg = d->k / G, cg = d->c / G;
+  const int pq = d->p * d->q, hw = d->h * d->w;
+  const int crs = cg * d->r * d->s;
+  const int ident = geo_is_identity(&j->g);
+  float *col = j->scratch + (size_t)worker * j->col_stride;
+  float *cgrad = col + j->col_stride / 2;
+  for (size_t t = pb; t < pe; t++) {
+    int b, e;
+    part_range(d->n, j->nparts, t, &b, &e);
+    float *dwp = j->dw ? j->parts + t * j->part_stride : NULL;
+    if (dwp) memset(dwp, 0, sizeof(float) * (size_t)d->k * crs);
+    for (int n = b; n < e; n++) {
+      for (int gi = 0; gi < G; gi++) {
+        const float *xin = j->x + ((size_t)n * d->c + (size_t)gi * cg) * hw;
+        const float *dyo = j->dy + ((size_t)n * d->k + (size_t)gi * kg) * pq;
+        const float *wg = j->w + (size_t)gi * kg * crs;
+        if (dwp) {
+          const float *cm = xin;
+          if (!ident) {
+            im2col(&j->g, xin, col);
+            cm = col;
+          }
+          /* dW_g [kg, crs] += dy [kg, pq] * col^T [pq, crs] */
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, kg, crs, pq, 1.0f, dyo, pq, cm, pq, 1.0f,
+                      dwp + (size_t)gi * kg * crs, crs);
+        }
+        if (j->dx) {
+          float *dxin = j->dx + ((size_t)n * d->c + (size_t)gi * cg) * hw;
+          if (ident) {
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, crs, pq, kg, 1.0f, wg, crs, dyo, pq, 1.0f,
+                        dxin, pq);
+          } else {
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, crs, pq, kg, 1.0f, wg, crs, dyo, pq, 0.0f,
+                        cgrad, pq);
+            col2im(&j->g, cgrad, dxin);
+          }
+        }
+      }
+    }
+  }
+}
+
+/* ---- conv_transpose2d ---------------------------------------------------------
+ * x [n, c, h, w], w [c, k/G, r, s], y [n, k, p, q]. Per group: the column
+ * matrix [kg*r*s, h*w] = W_g^T [kg*r*s, cg] * x_g [cg, h*w], scattered into
+ * y by col2im. */
+
+static void convt_fwd_task(void *ctx, size_t b, size_t e, int worker) {
+  ConvJob *j = ctx;
+  const TsConv2dDesc *d = j->d;
+  const int G = d->groups, kg = d->k / G, cg = d->c / G;
+  const int pq = d->p * d->q, hw = d->h * d->w;
+  const int krs = kg * d->r * d->s;
+  float *col = j->scratch + (size_t)worker * j->col_stride;
+  for (size_t n = b; n < e; n++) {
+    float *yn = j->y + (size_t)n * d->k * pq;
+    memset(yn, 0, sizeof(float) * (size_t)d->k * pq);
+    for (int gi = 0; gi < G; gi++) {
+      const float *xin = j->x + ((size_t)n * d->c + (size_t)gi * cg) * hw;
+      const float *wg = j->w + (size_t)gi * cg * krs;
+      float *yg = yn + (size_t)gi * kg * pq;
+      if (geo_is_identity(&j->g)) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, krs, hw, cg, 1.0f, wg, krs, xin, hw, 0.0f, yg, hw);
+      } else {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, krs, hw, cg, 1.0f, wg, krs, xin, hw, 0.0f, col, hw);
+        col2im(&j->g, col, yg);
+      }
+    }
+    if (j->b) {
+      for (int k = 0; k < d->k; k++) {
+        float bk = j->b[k];
+        float *yo = yn + (size_t)k * pq;
+        for (int i = 0; i < pq; i++) yo[i] += bk;
+      }
+    }
+  }
+}
+
+static void convt_bwd_task(void *ctx, size_t pb, size_t pe, int worker) {
+  ConvJob *j = ctx;
+  const TsConv2dDesc *d = j->d;
+  const int G = d->groups, kg = d->k / G, cg = d->c / G;
+  const int pq = d->p * d->q, hw = d->h * d->w;
+  const int krs = kg * d->r * d->s;
+  const int ident = geo_is_identity(&j->g);
+  float *col = j->scratch + (size_t)worker * j->col_stride;
+  for (size_t t = pb; t < pe; t++) {
+    int b, e;
+    part_range(d->n, j->nparts, t, &b, &e);
+    float *dwp = j->dw ? j->parts + t * j->part_stride : NULL;
+    if (dwp) memset(dwp, 0, sizeof(float) * (size_t)d->c * krs);
+    for (int n = b; n < e; n++) {
+      for (int gi = 0; gi < G; gi++) {
+        const float *dyg = j->dy + ((size_t)n * d->k + (size_t)gi * kg) * pq;
+        const float *cm = dyg;
+        if (!ident) {
+          im2col(&j->g, dyg, col);
+          cm = col;
+        }
+        const float *xin = j->x + ((size_t)n * d->c + (size_t)gi * cg) * hw;
+        if (dwp) /* dW_g [cg, krs] += x_g [cg, hw] * col^T [hw, krs] */
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, cg, krs, hw, 1.0f, xin, hw, cm, hw, 1.0f,
+                      dwp + (size_t)gi * cg * krs, krs);
+        if (j->dx) {
+          float *dxin = j->dx + ((size_t)n * d->c + (size_t)gi * cg) * hw;
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cg, hw, krs, 1.0f, j->w + (size_t)gi * cg * krs,
+                      krs, cm, hw, 1.0f, dxin, hw);
+        }
+      }
+    }
+  }
+}
+
+/* ---- shared driver ----------------------------------------------------------- */
+
+static void setup_job(ConvJob *j, const TsNnCtx *ctx, const TsConv2dDesc *d, float *scratch) {
+  memset(j, 0, sizeof *j);
+  j->d = d;
+  j->g = geo_of(d);
+  j->scratch = scratch;
+  int nt = ts_nn_ctx_threads(ctx);
+  j->col_stride = col_stride_of(d);
+  j->parts = scratch + (size_t)nt * j->col_stride;
+  j->part_stride = part_stride_of(d);
+  j->nparts = n_parts(d, ctx ? ctx->deterministic : 0, nt);
+}
+
+void ts_conv2d_forward(const TsNnCtx *ctx, const TsConv2dDesc *d, const float *x, const float *w,
+                       const float *b, float *y, float *scratch) {
+  ConvJob j;
+  setup_job(&j, ctx, d, scratch);
+  j.x = x, j.w = w, j.b = b, j.y = y;
+  ts_pool_for(ctx ? ctx->pool : NULL, (size_t)d->n, 1, d->transposed ? convt_fwd_task : conv_fwd_task, &j);
+}
+
+typedef struct ReduceJob {
+  float *dst;
+  const float *parts;
+  size_t stride;
+  int nparts;
+} ReduceJob;
+
+static void reduce_task(void *ctx, size_t b, size_t e, int worker) {
+  (void)worker;
+  ReduceJob *r = ctx;
+  for (size_t i = b; i < e; i++) {
+    float s = r->parts[i];
+    for (int t = 1; t < r->nparts; t++) s += r->parts[(size_t)t * r->stride + i];
+    r->dst[i] += s;
+  }
+}
+
+void ts_conv2d_backward(const TsNnCtx *ctx, const TsConv2dDesc *d, const float *x, const float *w,
+                        const float *dy, float *dx, float *dw, float *db, float *scratch) {
+  TsPool *pool = ctx ? ctx->pool : NULL;
+  if (db) {
+    const int pq = d->p * d->q;
+    for (int k = 0; k < d->k; k++) {
+      double s = 0.0;
+      for (int n = 0; n < d->n; n++) {
+        const float *v = dy + ((size_t)n * d->k + k) * pq;
+        float sn = 0.0f;
+        for (int i = 0; i < pq; i++) sn += v[i];
+        s += sn;
+      }
+      db[k] += (float)s;
+    }
+  }
+  if (!dx && !dw) return;
+  ConvJob j;
+  setup_job(&j, ctx, d, scratch);
+  j.x = x, j.w = w, j.dy = dy, j.dx = dx, j.dw = dw;
+  ts_pool_for(pool, (size_t)j.nparts, 1, d->transposed ? convt_bwd_task : conv_bwd_task, &j);
+  if (dw) {
+    ReduceJob r = {dw, j.parts, j.part_stride, j.nparts};
+    size_t wsize = (size_t)d->c * (d->k / d->groups) * d->r * d->s;
+    ts_pool_for(pool, wsize, 4096, reduce_task, &r);
+  }
+}

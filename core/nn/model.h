@@ -1,0 +1,140 @@
+/* model.h — networks built from the ops: a model is a list of layers run in
+ * order (a DAG in topological order: a residual add or the VAE's sampling
+ * names earlier layers as inputs), with named parameters and buffers.
+ *
+ * Names follow torchvision (so a ResNet state dict loads both ways):
+ *   ResNet: conv1.weight, bn1.{weight,bias,running_mean,running_var,
+ *           num_batches_tracked}, layer{1..4}.{i}.conv{1,2[,3]}.weight,
+ *           layer{L}.{i}.bn{1,2[,3]}.*, layer{L}.0.downsample.0.weight,
+ *           layer{L}.0.downsample.1.*, fc.weight, fc.bias
+ *   LeNet-5 (ReLU + max pool; conv1 has padding 2 so 28x28 works):
+ *           conv1 (1->6 k5 p2), conv2 (6->16 k5), fc1 (->120), fc2 (120->84), fc3 (84->n)
+ *   MLP:    fc1, fc2, ..., fcL (ReLU between)
+ *   TopoVAE (REFERENCE.md §5): encoder.conv1 (1->32 k4 s2 p1),
+ *           encoder.conv2 (32->64 k4 s2 p1), encoder.fc (3136->256),
+ *           encoder.fc_mu, encoder.fc_logvar (256->latent),
+ *           decoder.fc (latent->256), decoder.fc2 (256->3136),
+ *           decoder.deconv1 (64->32 k4 s2 p1), decoder.deconv2 (32->1 k4 s2 p1),
+ *           ReLU after each hidden layer, sigmoid at the end.
+ * Initialisation follows PyTorch's defaults (ts_model_init): conv/linear
+ * kaiming-uniform(a = sqrt 5) weights and U(+-1/sqrt(fan_in)) biases; for
+ * ResNets torchvision's kaiming-normal(fan_out) convs, BN weight 1, bias 0.
+ *
+ * Usage of one training step:
+ *   ts_model_zero_grad(m);
+ *   ts_model_forward(m, ctx, x, batch, 1, seed_for_this_step);
+ *   TsTensor *out = ts_model_output(m, 0);           // logits [batch, classes]
+ *   loss = ts_loss_cross_entropy(batch, classes, out->data, labels,
+ *                                TS_REDUCE_MEAN, 1.0f, out->grad);
+ *   ts_model_backward(m, ctx);
+ *   ts_optim_step(opt, ctx, lr);
+ * forward zeroes every output's grad, so the loss only adds to it. */
+#ifndef TS_NN_MODEL_H
+#define TS_NN_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "nn/tensor.h"
+
+typedef enum TsModelKind {
+  TS_MODEL_LENET5 = 0,
+  TS_MODEL_RESNET18,
+  TS_MODEL_RESNET34,
+  TS_MODEL_RESNET50,
+  TS_MODEL_MLP,
+  TS_MODEL_TOPOVAE
+} TsModelKind;
+
+#define TS_MLP_MAX_HIDDEN 8
+
+typedef struct TsModelConfig {
+  TsModelKind kind;
+  int in_channels; /* 1 (FashionMNIST) or 3 (CIFAR, RGB) */
+  int in_h, in_w;  /* input size, e.g. 28 x 28 */
+  int num_outputs; /* classes or regression dims (head size); VAE: ignored */
+  /* ResNet */
+  int small_stem;  /* 1: conv1 is 3x3 stride 1 pad 1 and there is no max pool */
+  float width;     /* channel multiplier on 64/128/256/512 (1.0 = torchvision) */
+  /* MLP */
+  int n_hidden;
+  int hidden[TS_MLP_MAX_HIDDEN];
+  /* TopoVAE */
+  int latent;      /* 10 */
+} TsModelConfig;
+
+/* Defaults for a kind: 1x28x28 input, 10 outputs, width 1, small_stem 0,
+ * MLP hidden {256, 128}, latent 10 (the VAE needs 1x28x28). */
+TsModelConfig ts_model_config_default(TsModelKind kind);
+/* "lenet5" | "resnet18" | "resnet34" | "resnet50" | "mlp" | "topovae" -> kind;
+ * -1 when unknown. */
+int ts_model_kind_from_name(const char *name);
+const char *ts_model_kind_name(TsModelKind kind);
+
+typedef struct TsModel TsModel;
+
+/* Builds the model for batches of up to max_batch images, allocating the
+ * parameters (one block), gradients (one block) and the activation arena.
+ * Parameters are initialised with ts_model_init(m, seed). Fails on a bad
+ * config (an input too small for the network, ...) with a clear message. */
+TsModel *ts_model_new(const TsModelConfig *cfg, int max_batch, uint64_t seed, TsError *err);
+void ts_model_free(TsModel *m);
+const TsModelConfig *ts_model_config(const TsModel *m);
+int ts_model_max_batch(const TsModel *m);
+
+/* Re-initialises every parameter and buffer (PyTorch defaults, see top),
+ * reproducibly from seed (independent of threads). */
+void ts_model_init(TsModel *m, uint64_t seed);
+
+/* Runs the network on x [batch, in_channels, in_h, in_w] (batch <=
+ * max_batch). train = 1: batch norm uses batch statistics and updates the
+ * running ones, dropout is active, the VAE samples z = mu + eps exp(logvar/2);
+ * train = 0: evaluation (running statistics, no dropout, z = mu).
+ * `seed` drives this call's randomness (dropout masks, VAE eps). Zeroes the
+ * outputs' gradients. x must stay valid until backward. */
+void ts_model_forward(TsModel *m, const TsNnCtx *ctx, const float *x, int batch, int train,
+                      uint64_t seed);
+/* Back-propagates the gradients the caller put into the outputs' .grad,
+ * accumulating into the parameters' gradients (frozen ones are skipped). */
+void ts_model_backward(TsModel *m, const TsNnCtx *ctx);
+/* Zeroes all parameter gradients. */
+void ts_model_zero_grad(TsModel *m);
+
+/* Outputs of the last forward, shaped for its batch:
+ *   classifiers: 0 = logits / head values [batch, num_outputs]
+ *   TopoVAE:     0 = reconstruction [batch, 1, 28, 28] (after the sigmoid),
+ *                1 = mu [batch, latent], 2 = logvar [batch, latent],
+ *                3 = z [batch, latent] (the sampled latent code)
+ * Write dLoss/doutput into ->grad before ts_model_backward. */
+int ts_model_n_outputs(const TsModel *m);
+TsTensor *ts_model_output(TsModel *m, int index);
+
+/* The state dict: every parameter and buffer, in a fixed order (PyTorch's
+ * state_dict order). The array is owned by the model. */
+const TsNamedTensor *ts_model_tensors(const TsModel *m, size_t *n);
+/* By exact name, or NULL. */
+TsNamedTensor *ts_model_find(TsModel *m, const char *name);
+size_t ts_model_n_params(const TsModel *m); /* scalar count of parameters */
+
+/* Layers, for probes and printing: name ("layer1.0.relu", "fc"), kind
+ * ("conv2d", "batchnorm", "relu", "add", ...) and the activation of the
+ * last forward (shape for that batch). */
+int ts_model_n_layers(const TsModel *m);
+const char *ts_model_layer_name(const TsModel *m, int i);
+const char *ts_model_layer_kind(const TsModel *m, int i);
+const TsTensor *ts_model_layer_output(const TsModel *m, int i);
+
+/* Fine-tuning: replaces the final linear layer (classifiers: "fc" / "fc3" /
+ * the last MLP layer) with a fresh one of n_outputs (PyTorch default init
+ * from seed) and, when freeze = 1, marks every other parameter frozen
+ * (trainable = 0; batch-norm running statistics still update in train mode,
+ * as in PyTorch). Pointers from ts_model_tensors/ts_model_find become
+ * invalid: fetch them again (and create the optimiser afterwards). Not for
+ * the TopoVAE. */
+TsStatus ts_model_replace_head(TsModel *m, int n_outputs, int freeze, uint64_t seed, TsError *err);
+
+/* Freezes/unfreezes every parameter whose name starts with prefix ("" = all). */
+void ts_model_set_trainable(TsModel *m, const char *prefix, int trainable);
+
+#endif

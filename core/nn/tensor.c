@@ -1,0 +1,53 @@
+/* tensor.c — arena, dtype sizes and the execution context. */
+#include "nn/tensor.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+size_t ts_nn_dtype_size(TsNnDType t) { return t == TS_NN_I64 ? 8 : 4; }
+
+size_t ts_arena_round(size_t n) { return (n + 15) & ~(size_t)15; }
+
+TsStatus ts_arena_init(TsArena *a, size_t cap, TsError *err) {
+  a->base = NULL;
+  a->cap = 0;
+  a->used = 0;
+  cap = ts_arena_round(cap ? cap : 16);
+  size_t bytes;
+  if (ts_mul_size(cap, sizeof(float), &bytes) != 0)
+    return ts_error_set(err, TS_ERR_NOMEM, "activation arena: size overflows");
+  float *p = aligned_alloc(64, bytes);
+  if (!p) return ts_error_set(err, TS_ERR_NOMEM, "activation arena: cannot allocate %zu bytes", bytes);
+  memset(p, 0, bytes);
+  a->base = p;
+  a->cap = cap;
+  return TS_OK;
+}
+
+float *ts_arena_alloc(TsArena *a, size_t n) {
+  n = ts_arena_round(n);
+  if (n > a->cap - a->used) return NULL;
+  float *p = a->base + a->used;
+  a->used += n;
+  return p;
+}
+
+void ts_arena_clear(TsArena *a) {
+  free(a->base);
+  a->base = NULL;
+  a->cap = a->used = 0;
+}
+
+void ts_nn_ctx_init(TsNnCtx *ctx, TsPool *pool, int deterministic) {
+  ctx->pool = pool;
+  ctx->deterministic = deterministic ? 1 : 0;
+  /* Our pool is the only source of threads: a multi-threaded BLAS inside
+   * pool tasks would oversubscribe the cores. */
+#ifdef OPENBLAS_VERSION
+  openblas_set_num_threads(1);
+#endif
+}
+
+int ts_nn_ctx_threads(const TsNnCtx *ctx) { return ctx ? ts_pool_threads(ctx->pool) : 1; }

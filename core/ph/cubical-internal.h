@@ -1,0 +1,128 @@
+/* cubical-internal.h — what the parts of the cubical engine share.
+ *
+ * Every cell of a cubical complex on a grid with shape n[0..d-1] is named by
+ * its coordinates in the doubled ("Khalimsky") grid: odd coordinates span an
+ * interval, even ones sit on a vertex, so the dimension of a cell is the
+ * number of odd coordinates.
+ *   V-construction: doubled shape 2n-1, pixel x is the vertex 2x, a cell's
+ *     value is the max over its vertices.
+ *   T-construction: doubled shape 2n+1, pixel x is the top cell 2x+1, a cell's
+ *     value is the min over the top cells (pixels) that contain it.
+ * Pixels are sorted once into ranks (distinct, ties broken by flat index);
+ * a cell's rank is the rank of the pixel that gives it its value. The total
+ * order of cells is (rank, dimension, slot) (slot: cub_cell_slot): a valid
+ * filtration order, shared by every algorithm (union-find for H0, duality
+ * for the top dimension, cohomology in between), so each one's pairs are
+ * exactly those of the same reduced boundary matrix. Cells are visited by
+ * sweeping pixels in rank order and listing, at each pixel, the cells whose
+ * rank is that pixel's ("patterns"); nothing per cell is ever stored. */
+#ifndef TS_PH_CUBICAL_INTERNAL_H
+#define TS_PH_CUBICAL_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ph/cubical.h"
+
+#define CUB_MAXD 4
+#define CUB_INF_RANK UINT32_MAX
+
+/* A cell of dimension k at a pixel: offset o in {-1,0,1}^d from the pixel's
+ * doubled position (V: 2x, T: 2x+1) and the other pixels that share it. */
+typedef struct CubPattern {
+  int64_t coff;         /* doubled flat offset */
+  int64_t soff;         /* slot offset (cub_cell_slot), the order of cells at a pixel */
+  int8_t o[CUB_MAXD];
+  uint32_t need;        /* V: boundary bits that must be clear for the cell to exist */
+  int nother;
+  int64_t poff[15];     /* flat pixel offsets of the other vertices / adjacent pixels */
+  uint32_t omask[15];   /* T: boundary bits that must be clear for that pixel to exist */
+} CubPattern;
+
+typedef struct CubGrid {
+  int d, T, super;
+  size_t n[CUB_MAXD], pstride[CUB_MAXD], npix;
+  size_t m[CUB_MAXD];          /* doubled shape */
+  uint64_t cstride[CUB_MAXD];  /* doubled strides */
+  uint64_t ncells;
+  size_t lat[CUB_MAXD];        /* lattice of cell bases (c >> 1): V n, T n+1 */
+  size_t latstride[CUB_MAXD], nlat;
+  const double *values;
+  uint32_t *rank, *order;
+  uint32_t cutoff;             /* ranks >= cutoff are absent (threshold) */
+  CubPattern *pat[CUB_MAXD + 1];
+  int npat[CUB_MAXD + 1];
+  int orient_count[CUB_MAXD + 1];    /* C(d, k) */
+  int8_t orient_index[1 << CUB_MAXD];/* odd-axis mask -> index among masks of its popcount */
+  uint8_t orient_mask[CUB_MAXD + 1][6];
+  TsDiagram *out;
+  TsError *err;
+  TsStatus st;                 /* first failure while emitting */
+} CubGrid;
+
+/* Boundary bits of pixel x: bit 2i when x_i == 0, bit 2i+1 when x_i == n_i-1. */
+static inline uint32_t cub_bmask(const CubGrid *g, size_t p, size_t *x) {
+  uint32_t b = 0;
+  for (int i = g->d - 1; i >= 0; i--) {
+    size_t xi = p % g->n[i];
+    p /= g->n[i];
+    x[i] = xi;
+    b |= (uint32_t)(xi == 0) << (2 * i);
+    b |= (uint32_t)(xi + 1 == g->n[i]) << (2 * i + 1);
+  }
+  return b;
+}
+
+/* Whether pattern pt at pixel p (rank r, boundary bits b) is a cell whose rank is r. */
+static inline int cub_pattern_hit(const CubGrid *g, const CubPattern *pt, size_t p, uint32_t r, uint32_t b) {
+  const uint32_t *rank = g->rank;
+  if (!g->T) {
+    if (pt->need & b) return 0;
+    for (int j = 0; j < pt->nother; j++)
+      if (rank[(int64_t)p + pt->poff[j]] > r) return 0;
+  } else {
+    for (int j = 0; j < pt->nother; j++)
+      if (!(pt->omask[j] & b) && rank[(int64_t)p + pt->poff[j]] < r) return 0;
+  }
+  return 1;
+}
+
+/* Doubled flat index of pixel p's own cell (V vertex 2x, T top cell 2x+1). */
+static inline uint64_t cub_pixel_cell(const CubGrid *g, const size_t *x) {
+  uint64_t c = 0;
+  for (int i = 0; i < g->d; i++) c += (2 * (uint64_t)x[i] + (uint64_t)g->T) * g->cstride[i];
+  return c;
+}
+
+static inline void cub_cell_coords(const CubGrid *g, uint64_t c, size_t *cc) {
+  for (int i = g->d - 1; i >= 0; i--) {
+    cc[i] = (size_t)(c % g->m[i]);
+    c /= g->m[i];
+  }
+}
+
+/* Rank of the cell with doubled coordinates cc. */
+uint32_t cub_cell_rank(const CubGrid *g, const size_t *cc);
+/* Compact slot of a cell: lattice base (cc >> 1) times C(d, k) plus its orientation. */
+uint64_t cub_cell_slot(const CubGrid *g, const size_t *cc);
+/* Inverse of cub_cell_slot for cells of dimension k. */
+void cub_slot_coords(const CubGrid *g, int k, uint64_t slot, size_t *cc);
+
+/* Appends a pair (ranks; death CUB_INF_RANK = essential) with coordinates,
+ * unless it has zero persistence. Records the first failure in g->st. */
+void cub_emit(CubGrid *g, int dim, uint32_t rb, uint32_t rd);
+
+/* Sorts the grid's pixels (ascending values, or descending for superlevel;
+ * ties by flat index): fills order (rank -> pixel) and rank (pixel -> rank).
+ * Integer-valued grids use a counting sort, others an LSD radix sort. */
+TsStatus cub_rank_pixels(const double *v, size_t n, int super, uint32_t *order, uint32_t *rank, TsError *err);
+
+/* The algorithms. Each appends its pairs to g->out. */
+TsStatus cub_h0(CubGrid *g, uint8_t *negative_edges /* bitset over edge slots, or NULL */);
+TsStatus cub_top_dual(CubGrid *g);
+/* Cohomology in dimension k (1 <= k <= d-2). cleared: bitset over k-cell
+ * slots of the cells that are pivots of dimension k-1; *pivots_out gets the
+ * bitset over (k+1)-cell slots of this dimension's pivots (caller frees). */
+TsStatus cub_cohomology(CubGrid *g, int k, const uint8_t *cleared, uint8_t **pivots_out);
+
+#endif

@@ -1,0 +1,337 @@
+/* cubical.c — ts_cubical_ph: checks the input, ranks the pixels, and runs
+ * union-find for H0, cohomology for the middle dimensions and duality for
+ * the top one, all over one shared total order of cells
+ * (see cubical-internal.h). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "ph/cubical-internal.h"
+
+#include <time.h>
+static double cub_cpu_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void ts_cubical_options_default(TsCubicalOptions *o) {
+  memset(o, 0, sizeof *o);
+  o->construction = TS_CONSTRUCTION_V;
+  o->maxdim = -1;
+  o->superlevel = 0;
+  o->threshold = INFINITY;
+  o->min_persistence = 0.0;
+}
+
+uint32_t cub_cell_rank(const CubGrid *g, const size_t *cc) {
+  /* V: max over the cell's vertices; T: min over the pixels that contain it. */
+  size_t lo[CUB_MAXD], hi[CUB_MAXD];
+  for (int i = 0; i < g->d; i++) {
+    size_t c = cc[i];
+    if (!g->T) {
+      lo[i] = c >> 1;
+      hi[i] = (c + 1) >> 1;
+    } else if (c & 1) {
+      lo[i] = hi[i] = c >> 1;
+    } else {
+      lo[i] = c ? (c >> 1) - 1 : 0;
+      hi[i] = (c >> 1) < g->n[i] ? (c >> 1) : (c >> 1) - 1;
+    }
+  }
+  uint32_t best = g->T ? UINT32_MAX : 0;
+  size_t x[CUB_MAXD];
+  memcpy(x, lo, sizeof x);
+  for (;;) {
+    size_t p = 0;
+    for (int i = 0; i < g->d; i++) p += x[i] * g->pstride[i];
+    uint32_t r = g->rank[p];
+    if (g->T ? r < best : r > best) best = r;
+    int i = g->d - 1;
+    while (i >= 0 && x[i] == hi[i]) {
+      x[i] = lo[i];
+      i--;
+    }
+    if (i < 0) break;
+    x[i]++;
+  }
+  return best;
+}
+
+uint64_t cub_cell_slot(const CubGrid *g, const size_t *cc) {
+  uint64_t base = 0;
+  unsigned mask = 0;
+  int k = 0;
+  for (int i = 0; i < g->d; i++) {
+    base += (uint64_t)(cc[i] >> 1) * g->latstride[i];
+    if (cc[i] & 1) {
+      mask |= 1u << i;
+      k++;
+    }
+  }
+  return base * (uint64_t)g->orient_count[k] + (uint64_t)g->orient_index[mask];
+}
+
+void cub_slot_coords(const CubGrid *g, int k, uint64_t slot, size_t *cc) {
+  uint64_t base = slot / (uint64_t)g->orient_count[k];
+  unsigned mask = g->orient_mask[k][slot % (uint64_t)g->orient_count[k]];
+  for (int i = g->d - 1; i >= 0; i--) {
+    size_t b = (size_t)(base % g->lat[i]);
+    base /= g->lat[i];
+    cc[i] = 2 * b + ((mask >> i) & 1u);
+  }
+}
+
+static void unravel(const CubGrid *g, size_t p, int32_t *at) {
+  for (int i = 3; i >= g->d; i--) at[i] = -1;
+  for (int i = g->d - 1; i >= 0; i--) {
+    at[i] = (int32_t)(p % g->n[i]);
+    p /= g->n[i];
+  }
+}
+
+void cub_emit(CubGrid *g, int dim, uint32_t rb, uint32_t rd) {
+  if (rb == rd || g->st != TS_OK) return;
+  size_t pb = g->order[rb];
+  double b = g->values[pb], dv;
+  TsPair pr;
+  if (rd == CUB_INF_RANK) {
+    dv = g->super ? -INFINITY : INFINITY;
+    for (int i = 0; i < 4; i++) pr.death_at[i] = -1;
+  } else {
+    size_t pd = g->order[rd];
+    dv = g->values[pd];
+    if (dv == b) return; /* zero persistence (a tie) */
+    unravel(g, pd, pr.death_at);
+  }
+  pr.birth = b;
+  pr.death = dv;
+  pr.dim = dim;
+  unravel(g, pb, pr.birth_at);
+  TsDiagram *d = g->out;
+  if (d->n < d->cap) {
+    d->pairs[d->n++] = pr;
+    return;
+  }
+  g->st = ts_diagram_push(d, &pr, g->err);
+}
+
+/* Cells at a pixel, by dimension, in ascending slot order. */
+static int cmp_pattern(const void *a, const void *b) {
+  int64_t x = ((const CubPattern *)a)->soff, y = ((const CubPattern *)b)->soff;
+  return (x > y) - (x < y);
+}
+
+static TsStatus build_patterns(CubGrid *g, TsError *err) {
+  int d = g->d, total = 1;
+  for (int i = 0; i < d; i++) total *= 3;
+  /* Orientation tables: masks of k odd axes, numbered in increasing order. */
+  memset(g->orient_count, 0, sizeof g->orient_count);
+  for (unsigned mask = 0; mask < (1u << d); mask++) {
+    int k = __builtin_popcount(mask);
+    g->orient_mask[k][g->orient_count[k]] = (uint8_t)mask;
+    g->orient_index[mask] = (int8_t)g->orient_count[k]++;
+  }
+  for (int k = 0; k <= d; k++) {
+    g->pat[k] = ts_calloc_array((size_t)total, sizeof(CubPattern), "cubical patterns", err);
+    if (!g->pat[k]) return TS_ERR_NOMEM;
+    g->npat[k] = 0;
+  }
+  for (int t = 0; t < total; t++) {
+    CubPattern pt;
+    memset(&pt, 0, sizeof pt);
+    int u = t, nz = 0;
+    for (int i = d - 1; i >= 0; i--) {
+      pt.o[i] = (int8_t)(u % 3 - 1);
+      u /= 3;
+    }
+    for (int i = 0; i < d; i++) {
+      pt.coff += pt.o[i] * (int64_t)g->cstride[i];
+      if (pt.o[i]) {
+        nz++;
+        pt.need |= 1u << (2 * i + (pt.o[i] > 0));
+      }
+    }
+    /* Other pixels: s with s_i in {0, o_i}, s != 0. */
+    for (int s = 1; s < (1 << d); s++) {
+      int ok = 1;
+      int64_t off = 0;
+      uint32_t om = 0;
+      for (int i = 0; i < d && ok; i++) {
+        if (!((s >> i) & 1)) continue;
+        if (!pt.o[i]) ok = 0;
+        off += pt.o[i] * (int64_t)g->pstride[i];
+        om |= 1u << (2 * i + (pt.o[i] > 0));
+      }
+      if (!ok) continue;
+      pt.poff[pt.nother] = off;
+      pt.omask[pt.nother] = om;
+      pt.nother++;
+    }
+    int k = g->T ? d - nz : nz;
+    /* Slot offset: the cell's lattice base moves by floor((T + o) / 2) per axis. */
+    int64_t dbase = 0;
+    unsigned mask = 0;
+    for (int i = 0; i < d; i++) {
+      int h = g->T + pt.o[i];
+      dbase += (h < 0 ? -1 : h / 2) * (int64_t)g->latstride[i];
+      if (h & 1) mask |= 1u << i;
+    }
+    pt.soff = dbase * g->orient_count[k] + g->orient_index[mask];
+    g->pat[k][g->npat[k]++] = pt;
+  }
+  for (int k = 0; k <= d; k++) qsort(g->pat[k], (size_t)g->npat[k], sizeof(CubPattern), cmp_pattern);
+  return TS_OK;
+}
+
+static void free_patterns(CubGrid *g) {
+  for (int k = 0; k <= CUB_MAXD; k++) free(g->pat[k]);
+}
+
+static TsStatus check_values(const double *v, int ndim, const size_t *shape, size_t n, TsError *err) {
+  for (size_t i = 0; i < n; i++) {
+    if (isnan(v[i])) {
+      size_t x[CUB_MAXD], p = i;
+      for (int a = ndim - 1; a >= 0; a--) {
+        x[a] = p % shape[a];
+        p /= shape[a];
+      }
+      char at[96];
+      int o = 0;
+      for (int a = 0; a < ndim; a++) o += snprintf(at + o, sizeof at - (size_t)o, a ? ", %zu" : "%zu", x[a]);
+      return ts_error_set(err, TS_ERR_INVALID, "cubical homology: value at (%s) is NaN", at);
+    }
+  }
+  return TS_OK;
+}
+
+static void filter_pairs(TsDiagram *d, int super, double minp) {
+  size_t o = 0;
+  for (size_t i = 0; i < d->n; i++) {
+    const TsPair *p = &d->pairs[i];
+    double life = super ? p->birth - p->death : p->death - p->birth;
+    if (isinf(p->death) || life > minp) d->pairs[o++] = *p;
+  }
+  d->n = o;
+}
+
+TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, const TsCubicalOptions *o,
+                       TsDiagram *out, TsError *err) {
+  TsCubicalOptions def;
+  if (!o) {
+    ts_cubical_options_default(&def);
+    o = &def;
+  }
+  if (!out) return ts_error_set(err, TS_ERR_INVALID, "cubical homology: no output diagram");
+  out->n = 0;
+  out->loc = TS_LOC_CELLS;
+  if (ndim < 1 || ndim > CUB_MAXD)
+    return ts_error_set(err, TS_ERR_UNSUPPORTED,
+                        "cubical homology: a %d-dimensional grid is not supported (1 to 4 axes)", ndim);
+  if (!shape) return ts_error_set(err, TS_ERR_INVALID, "cubical homology: no shape");
+  size_t npix = 1;
+  for (int i = 0; i < ndim; i++) {
+    if (shape[i] == 0)
+      return ts_error_set(err, TS_ERR_INVALID, "cubical homology: empty grid (axis %d has length 0)", i);
+    if (ts_mul_size(npix, shape[i], &npix) != 0 || npix >= UINT32_MAX - 1)
+      return ts_error_set(err, TS_ERR_UNSUPPORTED, "cubical homology: grid too large (at most 2^32-2 values)");
+  }
+  if (!values) return ts_error_set(err, TS_ERR_INVALID, "cubical homology: no values");
+  if (o->construction != TS_CONSTRUCTION_V && o->construction != TS_CONSTRUCTION_T)
+    return ts_error_set(err, TS_ERR_INVALID, "cubical homology: unknown construction %d", (int)o->construction);
+  if (isnan(o->threshold)) return ts_error_set(err, TS_ERR_INVALID, "cubical homology: threshold is NaN");
+  if (isnan(o->min_persistence) || o->min_persistence < 0)
+    return ts_error_set(err, TS_ERR_INVALID, "cubical homology: min_persistence must be >= 0");
+  if (o->maxdim < -1) return ts_error_set(err, TS_ERR_INVALID, "cubical homology: maxdim %d < 0", o->maxdim);
+  TsStatus st = check_values(values, ndim, shape, npix, err);
+  if (st) return st;
+  int maxdim = o->maxdim < 0 || o->maxdim > ndim - 1 ? ndim - 1 : o->maxdim;
+  out->maxdim = maxdim;
+
+  CubGrid g;
+  memset(&g, 0, sizeof g);
+  g.d = ndim;
+  g.T = o->construction == TS_CONSTRUCTION_T;
+  g.super = o->superlevel != 0;
+  g.values = values;
+  g.npix = npix;
+  g.out = out;
+  g.err = err;
+  g.ncells = 1;
+  g.nlat = 1;
+  for (int i = ndim - 1; i >= 0; i--) {
+    g.n[i] = shape[i];
+    g.pstride[i] = i == ndim - 1 ? 1 : g.pstride[i + 1] * g.n[i + 1];
+    g.m[i] = g.T ? 2 * shape[i] + 1 : 2 * shape[i] - 1;
+    g.lat[i] = g.T ? shape[i] + 1 : shape[i];
+  }
+  for (int i = ndim - 1; i >= 0; i--) {
+    g.cstride[i] = g.ncells;
+    g.latstride[i] = g.nlat;
+    g.ncells *= g.m[i]; /* cannot overflow: npix < 2^32 and d <= 4 */
+    g.nlat *= g.lat[i];
+  }
+  int middle = ndim >= 3 && maxdim >= 1;
+  if (middle && g.nlat > (UINT32_MAX - 1) / 6) /* slots must fit 32 bits */
+    return ts_error_set(err, TS_ERR_UNSUPPORTED,
+                        "cubical homology: grid too large for dimensions 1..%d (at most 2^32 cells)", ndim - 2);
+
+  g.order = ts_alloc_array(npix, sizeof(uint32_t), "cubical order", err);
+  g.rank = ts_alloc_array(npix, sizeof(uint32_t), "cubical ranks", err);
+  if (!g.order || !g.rank) {
+    st = TS_ERR_NOMEM;
+    goto done;
+  }
+  if ((st = build_patterns(&g, err))) goto done;
+  double t0 = cub_cpu_now();
+  if ((st = cub_rank_pixels(values, npix, g.super, g.order, g.rank, err))) goto done;
+  double t1 = cub_cpu_now();
+
+  /* Threshold: cells whose value lies beyond it are absent, i.e. ranks >= cutoff. */
+  g.cutoff = (uint32_t)npix;
+  if (!(g.super ? o->threshold == INFINITY || o->threshold == -INFINITY : o->threshold == INFINITY)) {
+    size_t lo = 0, hi = npix; /* first rank whose value is beyond the threshold */
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      double v = values[g.order[mid]];
+      int beyond = g.super ? v < o->threshold : v > o->threshold;
+      if (beyond) hi = mid;
+      else lo = mid + 1;
+    }
+    g.cutoff = (uint32_t)lo;
+  }
+
+  uint8_t *cleared = NULL;
+  if (middle) {
+    size_t nedge = g.nlat * (size_t)g.orient_count[1];
+    cleared = ts_calloc_array((nedge + 7) / 8, 1, "cubical edge marks", err);
+    if (!cleared) {
+      st = TS_ERR_NOMEM;
+      goto done;
+    }
+  }
+  st = cub_h0(&g, cleared);
+  double t2 = cub_cpu_now();
+  for (int k = 1; st == TS_OK && k <= maxdim && k <= ndim - 2; k++) {
+    uint8_t *next = NULL;
+    st = cub_cohomology(&g, k, cleared, &next);
+    free(cleared);
+    cleared = next;
+  }
+  free(cleared);
+  double t3 = cub_cpu_now();
+  if (st == TS_OK && ndim >= 2 && maxdim == ndim - 1) st = cub_top_dual(&g);
+  double t4 = cub_cpu_now();
+  if (getenv("CUB_STATS")) fprintf(stderr, "sort %.1f h0 %.1f mid %.1f top %.1f ms\n", 1e3*(t1-t0), 1e3*(t2-t1), 1e3*(t3-t2), 1e3*(t4-t3));
+  if (st == TS_OK) st = g.st;
+  if (st == TS_OK) filter_pairs(out, g.super, o->min_persistence);
+
+done:
+  free_patterns(&g);
+  free(g.order);
+  free(g.rank);
+  if (st) out->n = 0;
+  return st;
+}

@@ -1,0 +1,109 @@
+"""Training throughput of the CPU engine (core/nn) against PyTorch's CPU
+build (python3-torch), same model, batch and thread count, data in memory,
+measured in the same run: LeNet-5 on 1x28x28 at batch 64 (SGD momentum),
+ResNet-18 with the small-image stem on 3x32x32 at batch 64 (SGD momentum +
+weight decay), the TopoVAE on 1x28x28 at batch 128 (Adam, BCE + KL).
+Each side runs one warm-up step, then STEPS timed training steps (forward,
+loss, backward, optimiser); the two alternate ROUNDS times and the best
+images/s of each is kept (the machine is shared). PyTorch runs both with
+its default OpenMP wait policy and with OMP_WAIT_POLICY=PASSIVE (much faster
+on a loaded machine) and keeps its better figure. Ratios > 1 mean faster
+than PyTorch. Also prints the im2col + SGEMM vs direct convolution timings
+(`nn-throughput conv`). Run: bash tests/bench/run nn"""
+import os
+import subprocess
+import sys
+
+from tsbench import table
+
+exe = os.environ["TOPOSCOPE"]
+driver = os.path.join(os.path.dirname(os.path.dirname(exe)), "tests", "nn", "nn-throughput")
+THREADS = int(os.environ.get("BENCH_NN_THREADS", "2"))
+ROUNDS = int(os.environ.get("BENCH_NN_ROUNDS", "2"))
+CASES = [("lenet5", 64, 40), ("resnet18", 64, 2), ("topovae", 128, 10)]
+
+TORCH = r'''
+import sys, time, torch, torch.nn as nn, torch.nn.functional as F
+import torchvision.models.resnet as tvr
+name, B, threads, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+torch.set_num_threads(threads); torch.manual_seed(1)
+class VAE(nn.Module):
+    def __init__(s, L=10):
+        super().__init__()
+        s.c1, s.c2 = nn.Conv2d(1, 32, 4, 2, 1), nn.Conv2d(32, 64, 4, 2, 1)
+        s.fc, s.mu, s.lv = nn.Linear(3136, 256), nn.Linear(256, L), nn.Linear(256, L)
+        s.d1, s.d2 = nn.Linear(L, 256), nn.Linear(256, 3136)
+        s.t1, s.t2 = nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.ConvTranspose2d(32, 1, 4, 2, 1)
+    def forward(s, x):
+        h = F.relu(s.fc(F.relu(s.c2(F.relu(s.c1(x)))).flatten(1)))
+        mu, lv = s.mu(h), s.lv(h)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * lv)
+        h = F.relu(s.d2(F.relu(s.d1(z)))).view(-1, 64, 7, 7)
+        return torch.sigmoid(s.t2(F.relu(s.t1(h)))), mu, lv
+if name == "lenet5":
+    m = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
+                      nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+                      nn.Linear(84, 10))
+    x = torch.rand(B, 1, 28, 28)
+elif name == "resnet18":
+    m = tvr.resnet18(num_classes=10)
+    m.conv1, m.maxpool = nn.Conv2d(3, 64, 3, 1, 1, bias=False), nn.Identity()
+    x = torch.rand(B, 3, 32, 32)
+else:
+    m = VAE()
+    x = torch.rand(B, 1, 28, 28)
+y = torch.randint(0, 10, (B,))
+if name == "topovae":
+    opt = torch.optim.Adam(m.parameters(), lr=5e-4)
+else:
+    opt = torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
+m.train()
+for s in range(steps + 1):
+    if s == 1: t0 = time.perf_counter()
+    opt.zero_grad()
+    if name == "topovae":
+        r, mu, lv = m(x)
+        loss = (F.binary_cross_entropy(r, x, reduction="sum") - 0.5 * torch.sum(1 + lv - mu.pow(2) - lv.exp())) / B
+    else:
+        loss = F.cross_entropy(m(x), y)
+    loss.backward(); opt.step()
+dt = time.perf_counter() - t0
+print(f"images_per_second {B * steps / dt:.1f}")
+'''
+
+
+def measure(args, env=None):
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    out, err = p.communicate()
+    if p.returncode != 0:
+        raise RuntimeError(f"{args[0]} failed: {err}")
+    ips = float([l for l in out.splitlines() if l.startswith("images_per_second")][0].split()[1])
+    return ips
+
+
+def main():
+    if not os.path.exists(driver):
+        print(f"SKIP: {driver} is not built (tests are off?)")
+        return
+    rows, ratios = [], []
+    for name, batch, steps in CASES:
+        ours, ref = 0.0, 0.0
+        for _ in range(ROUNDS):
+            ours = max(ours, measure([driver, name, str(batch), str(THREADS), str(steps)]))
+            for policy in (None, "PASSIVE"):
+                env = dict(os.environ)
+                if policy:
+                    env["OMP_WAIT_POLICY"] = policy
+                ref = max(ref, measure(["/usr/bin/python3", "-c", TORCH, name, str(batch), str(THREADS), str(steps)],
+                                       env))
+        rows.append([name, batch, f"{ours:.1f}", f"{ref:.1f}", f"{ours / ref:.2f}x"])
+        ratios.append(ours / ref)
+        print(f"{name}: toposcope {ours:.1f} images/s, PyTorch {ref:.1f} images/s", flush=True)
+    table(f"Training throughput, {THREADS} threads, data in memory (best of {ROUNDS} alternating rounds)", rows,
+          ["model", "batch", "toposcope img/s", "PyTorch img/s", "ratio"])
+    print(f"\nConvolution forward, im2col + SGEMM vs a direct kernel, {THREADS} threads:")
+    print(subprocess.run([driver, "conv", str(THREADS)], capture_output=True, text=True, check=True).stdout)
+
+
+main()
+sys.exit(0)

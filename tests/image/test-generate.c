@@ -1,0 +1,273 @@
+/* test-generate — the synthetic image generator:
+ *  - the real-transform shortcut equals the published recipe computed with
+ *    plain complex FFTs (Re(ifft2(fft2(noise) * W)), W not Hermitian);
+ *  - pictures are a pure function of (seed, stream, index): identical for 1
+ *    and several threads, different across indices;
+ *  - fractions of binarised channels and colour pictures match pb and pc;
+ *  - the radial spectrum's power falls off with log-log slope -2 beta. */
+#include <fftw3.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../ts-test.h"
+#include "base/pool.h"
+#include "base/rng.h"
+#include "image/generate.h"
+
+static void complex_reference(const double *noise, int n, double alpha, double beta, double *out) {
+  fftw_complex *a = fftw_malloc(sizeof(fftw_complex) * n * n);
+  fftw_plan f = fftw_plan_dft_2d(n, n, a, a, FFTW_FORWARD, FFTW_ESTIMATE);
+  fftw_plan b = fftw_plan_dft_2d(n, n, a, a, FFTW_BACKWARD, FFTW_ESTIMATE);
+  for (int i = 0; i < n * n; i++) a[i][0] = noise[i], a[i][1] = 0;
+  fftw_execute(f);
+  double *x = malloc(sizeof(double) * n);
+  for (int i = 0; i < n; i++) x[i] = n > 1 ? 1 + i * (alpha * n / (n - 1)) : 1;
+  for (int r = 0; r < n; r++)
+    for (int c = 0; c < n; c++) {
+      double w = pow(x[c] * x[c] + x[r] * x[r], -beta); /* indexed from DC, not symmetric */
+      a[r * n + c][0] *= w;
+      a[r * n + c][1] *= w;
+    }
+  fftw_execute(b);
+  for (int i = 0; i < n * n; i++) out[i] = a[i][0] / ((double)n * n);
+  fftw_destroy_plan(f);
+  fftw_destroy_plan(b);
+  fftw_free(a);
+  free(x);
+}
+
+static void test_real_equals_complex(void) {
+  TsRng r;
+  ts_rng_init(&r, 21, 0);
+  static const int sizes[] = {2, 7, 8, 15, 32, 64};
+  for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+    int n = sizes[s];
+    TsGenerateParams p;
+    ts_generate_params_default(&p);
+    p.size = n;
+    TsGenerator *g;
+    TS_CHECK(ts_generator_new(&p, &g, NULL) == TS_OK);
+    double *noise = malloc(sizeof(double) * n * n), *a = malloc(sizeof(double) * n * n),
+           *b = malloc(sizeof(double) * n * n);
+    for (int t = 0; t < 4; t++) {
+      double alpha = t == 0 ? 1 : 0.01 + ts_rng_uniform(&r), beta = 0.5 + 1.5 * ts_rng_uniform(&r);
+      for (int i = 0; i < n * n; i++) noise[i] = ts_rng_uniform(&r);
+      ts_generator_field(g, alpha, beta, noise, a);
+      complex_reference(noise, n, alpha, beta, b);
+      double err = 0, mx = 0;
+      for (int i = 0; i < n * n; i++) err = fmax(err, fabs(a[i] - b[i])), mx = fmax(mx, fabs(b[i]));
+      TS_CHECKF(err <= 1e-12 * mx, "n=%d alpha=%g beta=%g: max error %g of %g", n, alpha, beta, err, mx);
+    }
+    free(noise), free(a), free(b);
+    ts_generator_free(g);
+  }
+}
+
+typedef struct {
+  TsGenerator **g;
+  TsImage *img;
+  uint64_t *hash;
+  int *grey_ok, *bin_ok;
+} Ctx;
+
+static uint64_t fnv(const uint8_t *p, size_t n) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
+  return h;
+}
+
+static void make_task(void *vctx, size_t b, size_t e, int worker) {
+  Ctx *c = vctx;
+  for (size_t i = b; i < e; i++) {
+    TsGenerateInfo info;
+    TsImage *img = &c->img[worker];
+    if (ts_generator_make(c->g[worker], 0, i, img, &info, NULL) != TS_OK) continue;
+    size_t n = (size_t)img->width * img->height;
+    c->hash[i] = fnv(img->pixels, n * 3);
+    int grey = 1, bin = 1;
+    for (size_t k = 0; k < n; k++) {
+      const uint8_t *px = img->pixels + 3 * k;
+      grey &= px[0] == px[1] && px[1] == px[2];
+      for (int ch = 0; ch < 3; ch++)
+        if (info.binarised[ch] && info.colour) bin &= px[ch] == 0 || px[ch] == 255;
+    }
+    c->grey_ok[i] = info.colour || grey;
+    c->bin_ok[i] = bin;
+  }
+}
+
+static void run_pool(int threads, size_t count, uint64_t *hash, int *grey_ok, int *bin_ok) {
+  TsGenerateParams p;
+  ts_generate_params_default(&p);
+  p.size = 48;
+  p.seed = 99;
+  p.alpha_min = 0.2;
+  TsPool *pool = ts_pool_new(threads, NULL);
+  int nt = ts_pool_threads(pool);
+  TsGenerator **g = calloc((size_t)nt, sizeof *g);
+  TsImage *img = calloc((size_t)nt, sizeof *img);
+  for (int t = 0; t < nt; t++) TS_CHECK(ts_generator_new(&p, &g[t], NULL) == TS_OK);
+  Ctx c = {g, img, hash, grey_ok, bin_ok};
+  ts_pool_for(pool, count, 1, make_task, &c);
+  for (int t = 0; t < nt; t++) ts_generator_free(g[t]), ts_image_clear(&img[t]);
+  free(g), free(img);
+  ts_pool_free(pool);
+}
+
+static void test_threads_reproducible(void) {
+  enum { N = 30 };
+  uint64_t h1[N] = {0}, h3[N] = {0};
+  int g1[N], b1[N], g3[N], b3[N];
+  run_pool(1, N, h1, g1, b1);
+  run_pool(3, N, h3, g3, b3);
+  int same = 0, distinct = 1;
+  for (int i = 0; i < N; i++) {
+    same += h1[i] == h3[i];
+    for (int j = 0; j < i; j++) distinct &= h1[i] != h1[j];
+    TS_CHECKF(g1[i] && b1[i], "picture %d: grey pictures have R=G=B, binarised channels are 0/255", i);
+  }
+  TS_CHECKF(same == N, "%d of %d pictures identical across thread counts", same, N);
+  TS_CHECK(distinct);
+}
+
+static void test_statistics(void) {
+  TsGenerateParams p;
+  ts_generate_params_default(&p);
+  p.size = 8;
+  p.prob_binary = 0.3;
+  p.prob_colour = 0.7;
+  p.seed = 5;
+  TsGenerator *g;
+  TS_CHECK(ts_generator_new(&p, &g, NULL) == TS_OK);
+  TsImage img = {0};
+  enum { N = 3000 };
+  int colour = 0, above = 0, below = 0;
+  double bmin = 9, bmax = -9;
+  for (int i = 0; i < N; i++) {
+    TsGenerateInfo info;
+    TS_CHECK(ts_generator_make(g, 1, i, &img, &info, NULL) == TS_OK);
+    colour += info.colour;
+    for (int c = 0; c < 3; c++) {
+      above += info.binarised[c] == 1;
+      below += info.binarised[c] == 2;
+      bmin = fmin(bmin, info.beta[c]), bmax = fmax(bmax, info.beta[c]);
+      TS_CHECK(info.alpha[c] == 1);
+    }
+  }
+  /* binomial tolerances: 4.5 standard deviations */
+  double pc = (double)colour / N, pb = (double)(above + below) / (3.0 * N);
+  TS_CHECKF(fabs(pc - 0.7) < 4.5 * sqrt(0.7 * 0.3 / N), "colour fraction %.4f, expected 0.7", pc);
+  TS_CHECKF(fabs(pb - 0.3) < 4.5 * sqrt(0.3 * 0.7 / (3.0 * N)), "binarised fraction %.4f, expected 0.3", pb);
+  double half = (double)above / (above + below);
+  TS_CHECKF(fabs(half - 0.5) < 4.5 * sqrt(0.25 / (above + below)), "ch >= otsu in %.3f of binarised", half);
+  TS_CHECK(bmin >= 1 && bmax < 2 && bmin < 1.01 && bmax > 1.99);
+  ts_image_clear(&img);
+  ts_generator_free(g);
+  /* the extremes */
+  p.prob_binary = 1;
+  p.prob_colour = 0;
+  TS_CHECK(ts_generator_new(&p, &g, NULL) == TS_OK);
+  for (int i = 0; i < 20; i++) {
+    TsGenerateInfo info;
+    ts_generator_make(g, 0, i, &img, &info, NULL);
+    TS_CHECK(!info.colour && info.binarised[0] && info.binarised[1] && info.binarised[2]);
+  }
+  ts_image_clear(&img);
+  ts_generator_free(g);
+}
+
+static void test_radial_slope(void) {
+  enum { N = 128 };
+  static const double betas[] = {0.8, 1.5};
+  for (int bi = 0; bi < 2; bi++) {
+    double beta = betas[bi];
+    TsGenerateParams p;
+    ts_generate_params_default(&p);
+    p.size = N;
+    p.spectrum = TS_SPECTRUM_RADIAL;
+    TsGenerator *g;
+    TS_CHECK(ts_generator_new(&p, &g, NULL) == TS_OK);
+    TsRng r;
+    ts_rng_init(&r, 31, (uint64_t)bi);
+    double *noise = malloc(sizeof(double) * N * N), *field = malloc(sizeof(double) * N * N);
+    fftw_complex *spec = fftw_malloc(sizeof(fftw_complex) * N * (N / 2 + 1));
+    fftw_plan f = fftw_plan_dft_r2c_2d(N, N, field, spec, FFTW_ESTIMATE);
+    double power[N] = {0};
+    int count[N] = {0};
+    for (int t = 0; t < 8; t++) {
+      for (int i = 0; i < N * N; i++) noise[i] = ts_rng_uniform(&r);
+      ts_generator_field(g, 1, beta, noise, field);
+      fftw_execute(f);
+      for (int y = 0; y < N; y++)
+        for (int x = 0; x <= N / 2; x++) {
+          double ky = y <= N / 2 ? y : y - N, k = sqrt(ky * ky + (double)x * x);
+          int b = (int)(k + 0.5);
+          if (b < N) {
+            power[b] += spec[y * (N / 2 + 1) + x][0] * spec[y * (N / 2 + 1) + x][0] +
+                        spec[y * (N / 2 + 1) + x][1] * spec[y * (N / 2 + 1) + x][1];
+            count[b]++;
+          }
+        }
+    }
+    /* least squares of log power on log k over k in [3, 50] */
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    int m = 0;
+    for (int k = 3; k <= 50; k++) {
+      double lx = log(k), ly = log(power[k] / count[k]);
+      sx += lx, sy += ly, sxx += lx * lx, sxy += lx * ly, m++;
+    }
+    double slope = (m * sxy - sx * sy) / (m * sxx - sx * sx);
+    TS_CHECKF(fabs(slope + 2 * beta) < 0.15, "beta %.2f: slope %.3f, expected %.3f", beta, slope, -2 * beta);
+    fftw_destroy_plan(f);
+    fftw_free(spec);
+    free(noise), free(field);
+    ts_generator_free(g);
+  }
+}
+
+static void test_inlined_rng(void) {
+  TsRng a, b;
+  ts_rng_init(&a, 77, 5);
+  ts_rng_init(&b, 77, 5);
+  double v[1000];
+  ts_generate_fill_uniform(&a, v, 1000);
+  int same = 1;
+  for (int i = 0; i < 1000; i++) same &= v[i] == ts_rng_uniform(&b);
+  TS_CHECK(same);
+  TS_CHECK(ts_rng_u64(&a) == ts_rng_u64(&b)); /* and the state advanced alike */
+}
+
+static void test_params(void) {
+  TsGenerateParams p;
+  ts_generate_params_default(&p);
+  TS_CHECK(p.size == 256 && p.alpha_min == 1 && p.alpha_max == 1 && p.beta_min == 1 && p.beta_max == 2);
+  TS_CHECK(p.prob_binary == 0.5 && p.prob_colour == 0.5 && p.spectrum == TS_SPECTRUM_KAJI);
+  TS_CHECK(ts_generate_params_check(&p, NULL) == TS_OK);
+  TsError e = {0};
+  p.size = 1;
+  TS_CHECK(ts_generate_params_check(&p, &e) == TS_ERR_INVALID && strstr(e.message, "size"));
+  ts_generate_params_default(&p);
+  p.beta_min = 3;
+  TS_CHECK(ts_generate_params_check(&p, NULL) == TS_ERR_INVALID);
+  ts_generate_params_default(&p);
+  p.prob_colour = NAN;
+  TS_CHECK(ts_generate_params_check(&p, NULL) == TS_ERR_INVALID);
+  ts_generate_params_default(&p);
+  p.alpha_min = -1;
+  TS_CHECK(ts_generate_params_check(&p, NULL) == TS_ERR_INVALID);
+  TS_CHECK(ts_spectrum_parse("radial") == TS_SPECTRUM_RADIAL && ts_spectrum_parse("kaji") == TS_SPECTRUM_KAJI);
+  TS_CHECK(ts_spectrum_parse("pink") == -1);
+}
+
+int main(void) {
+  setenv("TOPOSCOPE_FFTW_PLANNER", "estimate", 1); /* fast plans for tests */
+  TS_RUN(test_params);
+  TS_RUN(test_inlined_rng);
+  TS_RUN(test_real_equals_complex);
+  TS_RUN(test_threads_reproducible);
+  TS_RUN(test_statistics);
+  TS_RUN(test_radial_slope);
+  fftw_cleanup();
+  return ts_test_finish();
+}

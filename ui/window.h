@@ -1,0 +1,33 @@
+/* window.h — the workbench window: a header bar with a view switcher over
+ * the panels, a toast overlay for messages, the window actions and their
+ * shortcuts. The window's size, maximised state and panel are remembered
+ * in $XDG_CONFIG_HOME/toposcope/window.ini (window-state.h). */
+#ifndef TS_UI_WINDOW_H
+#define TS_UI_WINDOW_H
+
+#include <adwaita.h>
+
+#include "generate-panel.h"
+#include "homology-panel.h"
+
+G_BEGIN_DECLS
+
+#define TS_TYPE_WINDOW (ts_window_get_type())
+G_DECLARE_FINAL_TYPE(TsWindow, ts_window, TS, WINDOW, AdwApplicationWindow)
+
+/* remember: load and save the window state (off for screenshots and tests). */
+TsWindow *ts_window_new(GtkApplication *app, gboolean remember);
+void ts_window_show_panel(TsWindow *self, const char *name);
+const char *ts_window_get_panel(TsWindow *self);
+TsGeneratePanel *ts_window_get_generate_panel(TsWindow *self);
+TsHomologyPanel *ts_window_get_homology_panel(TsWindow *self);
+/* TRUE while a panel computes something. */
+gboolean ts_window_is_busy(TsWindow *self);
+void ts_window_toast(TsWindow *self, const char *text);
+/* Opens path in the Homology panel and shows it. */
+void ts_window_open_image(TsWindow *self, const char *path);
+void ts_window_set_store(TsWindow *self, const char *path);
+
+G_END_DECLS
+
+#endif
