@@ -77,7 +77,8 @@ def main():
     if sys.argv[1:2] == ["generate"]:
         generate(sys.argv[2])
         return
-    tmp = tempfile.mkdtemp(prefix="rips-bench-")
+    tmpdir = tempfile.TemporaryDirectory(prefix="rips-bench-")  # removed at exit
+    tmp = tmpdir.name
     subprocess.run([sys.executable, __file__, "generate", tmp], check=True)
     j = lambda name: os.path.join(tmp, name)  # noqa: E731
     cases = [("sphere_3_192, dim 2", j("sphere_3_192.txt"), "point-cloud", "points", 2, None),

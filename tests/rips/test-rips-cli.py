@@ -5,7 +5,8 @@ import tempfile
 from tstest import Checks, run
 
 c = Checks()
-tmp = tempfile.mkdtemp(prefix="rips-test-")
+_tmpdir = tempfile.TemporaryDirectory(prefix="rips-test-")  # removed at exit
+tmp = _tmpdir.name
 
 
 def write(name, text):
