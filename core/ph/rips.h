@@ -100,7 +100,8 @@ typedef struct TsRipsOptions {
 
 void ts_rips_options_init(TsRipsOptions *o);
 
-/* Persistent homology in dims 0..opts->maxdim into out (cleared first). */
+/* Persistent homology in dims 0..opts->maxdim into out (an initialised
+ * diagram; cleared first, empty on failure). opts NULL: the defaults. */
 TsStatus ts_rips_ph(const TsRipsDist *dist, const TsRipsOptions *opts, TsDiagram *out, TsError *err);
 
 /* Euclidean Rips PH of a small point cloud in one call (the topological
@@ -111,8 +112,9 @@ TsStatus ts_rips_ph_pointsf(const float *pts, size_t n, size_t dim, const TsRips
                             TsDiagram *out, TsError *err);
 
 /* Many clouds at once, one per task on pool (each cloud serial inside):
- * clouds[k] has n[k] rows of dim floats; out[k] receives its diagram. The
- * first failure (by cloud index) is reported, naming the cloud. */
+ * clouds[k] has n[k] rows of dim floats; out[k] (need not be initialised)
+ * receives its diagram, owned by the caller. The first failure (by cloud
+ * index) is reported, naming the cloud, and then every out[k] is empty. */
 TsStatus ts_rips_ph_batchf(const float *const *clouds, const size_t *n, size_t count, size_t dim,
                            const TsRipsOptions *opts, TsPool *pool, TsDiagram *out, TsError *err);
 

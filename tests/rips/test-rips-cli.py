@@ -5,7 +5,8 @@ import tempfile
 from tstest import Checks, run
 
 c = Checks()
-tmp = tempfile.mkdtemp(prefix="rips-test-")
+_tmpdir = tempfile.TemporaryDirectory(prefix="rips-test-")  # removed at exit
+tmp = _tmpdir.name
 
 
 def write(name, text):
@@ -28,6 +29,14 @@ o = os.path.join(tmp, "out.csv")
 run(["rips", sq, "-o", o, "--maxdim", "0", "--metric", "chebyshev"])
 with open(o) as f:
     c.check(f.read().splitlines()[-1] == "0,0,inf", "-o writes the CSV")
+
+# inf means "no edge": a path 0 - 1 - 2 - 3
+p = write("path.txt", "0 1 inf inf\n1 0 2 inf\ninf 2 0 3\ninf inf 3 0\n")
+out = run(["rips", p, "--format", "distance", "--edges"]).stdout.splitlines()
+c.check(out[1:] == ["0,0,1,1,-1,0,1", "0,0,2,2,-1,1,2", "0,0,3,3,-1,2,3", "0,0,inf,0,-1,-1,-1"], f"path: {out}")
+# stdin, and a graph in two components: two essential classes
+r = run(["rips", "-", "--format", "sparse"], input="0 1 1\n2 3 2\n")
+c.check(r.stdout.splitlines()[1:] == ["0,0,1", "0,0,2", "0,0,inf", "0,0,inf"], f"graph: {r.stdout}")
 
 for text, fmt, needle in [("0 0\n1 1 1\n", "points", "ragged"), ("0 0\nnan 1\n", "points", "NaN"),
                           ("0 1 2\n1 0 2\n", "distance", "not square"), ("0 -1\n-1 0\n", "distance", "negative"),

@@ -11,7 +11,8 @@ np = require("numpy")
 gudhi = require("gudhi")
 c = Checks()
 rng = np.random.default_rng(7)
-tmp = tempfile.mkdtemp(prefix="rips-test-")
+_tmpdir = tempfile.TemporaryDirectory(prefix="rips-test-")  # removed at exit
+tmp = _tmpdir.name
 
 
 def gudhi_diagram(D, maxdim, p=2, thr=None):

@@ -17,7 +17,8 @@ if not os.path.exists(RIPSER):
 
 c = Checks()
 rng = np.random.default_rng(6)
-tmp = tempfile.mkdtemp(prefix="rips-test-")
+_tmpdir = tempfile.TemporaryDirectory(prefix="rips-test-")  # removed at exit
+tmp = _tmpdir.name
 
 
 def compare(name, path, fmt_ts, fmt_rip, maxdim, thr=None, X=None):

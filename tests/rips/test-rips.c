@@ -330,6 +330,34 @@ static void test_apis_agree(void) {
   ts_pool_free(pool);
 }
 
+/* big enough for the parallel sorts (>= 65536 edges) and several blocks */
+static void test_threads_large(void) {
+  enum { N = 420 };
+  static double x[N * 3];
+  TsRng rng;
+  ts_rng_init(&rng, 46, 0);
+  for (int i = 0; i < N * 3; i++) x[i] = (double)(ts_rng_below(&rng, 6));
+  for (int i = 0; i < N * 3; i++) x[i] += 0.01 * ts_rng_uniform(&rng);
+  TsError err = {0};
+  TsPool *pool = ts_pool_new(2, &err);
+  TsRipsOptions o;
+  ts_rips_options_init(&o);
+  TsDiagram a, b;
+  ts_diagram_init(&a);
+  ts_diagram_init(&b);
+  TS_CHECK(ts_rips_ph_points(x, N, 3, &o, &a, &err) == TS_OK);
+  o.pool = pool;
+  TS_CHECK(ts_rips_ph_points(x, N, 3, &o, &b, &err) == TS_OK);
+  TS_CHECK(a.n == b.n && ts_diagram_count(&a, 1) > 10);
+  for (size_t i = 0; i < a.n && a.n == b.n; i++) {
+    TS_CHECK(a.pairs[i].birth == b.pairs[i].birth && a.pairs[i].death == b.pairs[i].death);
+    TS_CHECK(!memcmp(a.pairs[i].death_at, b.pairs[i].death_at, sizeof a.pairs[i].death_at));
+  }
+  ts_diagram_clear(&a);
+  ts_diagram_clear(&b);
+  ts_pool_free(pool);
+}
+
 static void test_known_shapes(void) {
   /* a regular hexagon: one H1 class [1, sqrt 3) */
   double x[12];
@@ -478,6 +506,7 @@ int main(void) {
   TS_RUN(test_matrices_vs_reference);
   TS_RUN(test_graphs_vs_reference);
   TS_RUN(test_apis_agree);
+  TS_RUN(test_threads_large);
   TS_RUN(test_known_shapes);
   TS_RUN(test_phdim);
   TS_RUN(test_bad_input);
