@@ -11,7 +11,9 @@
  *    gradients in a second one (same offsets), so an optimiser step is a loop
  *    over flat arrays and a checkpoint is a list of (name, shape, pointer).
  *  - Activations (and their gradients) of a model live in one arena sized
- *    once for the model's maximum batch; forward/backward never allocate.
+ *    once for the model's maximum batch; forward/backward never allocate
+ *    (except once, to grow the convolution scratch, when a pool has more
+ *    threads than the machine has processors).
  *
  * Backends: ops take a TsNnCtx. Today only the CPU backend exists; a CUDA
  * backend would be chosen through the context without changing layers,
