@@ -86,15 +86,19 @@ static void im2col(const Geo *g, const float *img, float *col, size_t ldc) {
             continue;
           }
           const float *src = plane + (size_t)iy * g->iw;
-          int ix0 = -g->pw + ks * g->dw;
-          if (g->sw == 1 && ix0 >= 0 && ix0 + g->ow <= g->iw) {
-            memcpy(dst, src + ix0, sizeof(float) * (size_t)g->ow);
-            continue;
+          const int ix0 = -g->pw + ks * g->dw;
+          /* output columns ox in [lo, hi) read inside the row */
+          int lo = ix0 >= 0 ? 0 : (-ix0 + g->sw - 1) / g->sw;
+          int hi = g->iw - ix0 <= 0 ? 0 : (g->iw - ix0 + g->sw - 1) / g->sw;
+          if (hi > g->ow) hi = g->ow;
+          if (lo > hi) lo = hi;
+          for (int ox = 0; ox < lo; ox++) dst[ox] = 0.0f;
+          if (g->sw == 1) {
+            memcpy(dst + lo, src + ix0 + lo, sizeof(float) * (size_t)(hi - lo));
+          } else {
+            for (int ox = lo; ox < hi; ox++) dst[ox] = src[ox * g->sw + ix0];
           }
-          for (int ox = 0; ox < g->ow; ox++) {
-            int ix = ox * g->sw + ix0;
-            dst[ox] = (ix >= 0 && ix < g->iw) ? src[ix] : 0.0f;
-          }
+          for (int ox = hi; ox < g->ow; ox++) dst[ox] = 0.0f;
         }
       }
     }
@@ -114,10 +118,14 @@ static void col2im(const Geo *g, const float *col, float *img, size_t ldc) {
           if (iy < 0 || iy >= g->ih) continue;
           float *dst = plane + (size_t)iy * g->iw;
           const float *src = row + oy * g->ow;
-          int ix0 = -g->pw + ks * g->dw;
-          for (int ox = 0; ox < g->ow; ox++) {
-            int ix = ox * g->sw + ix0;
-            if (ix >= 0 && ix < g->iw) dst[ix] += src[ox];
+          const int ix0 = -g->pw + ks * g->dw;
+          int lo = ix0 >= 0 ? 0 : (-ix0 + g->sw - 1) / g->sw;
+          int hi = g->iw - ix0 <= 0 ? 0 : (g->iw - ix0 + g->sw - 1) / g->sw;
+          if (hi > g->ow) hi = g->ow;
+          if (g->sw == 1) {
+            for (int ox = lo; ox < hi; ox++) dst[ox + ix0] += src[ox];
+          } else {
+            for (int ox = lo; ox < hi; ox++) dst[ox * g->sw + ix0] += src[ox];
           }
         }
       }
