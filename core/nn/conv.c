@@ -399,7 +399,8 @@ void ts_conv2d_forward(const TsNnCtx *ctx, const TsConv2dDesc *d, const float *x
     size_t IG = (size_t)group_of(d, d->n);
     items = (items + IG - 1) / IG;
   }
-  ts_pool_for(ctx ? ctx->pool : NULL, items, 1, d->transposed ? convt_fwd_task : conv_fwd_task, &j);
+  size_t cost = (size_t)d->k * (d->c / d->groups) * d->r * d->s * d->p * d->q * ((size_t)d->n / items);
+  ts_nn_for(ctx, items, 1, cost, d->transposed ? convt_fwd_task : conv_fwd_task, &j);
 }
 
 typedef struct ReduceJob {
@@ -421,7 +422,6 @@ static void reduce_task(void *ctx, size_t b, size_t e, int worker) {
 
 void ts_conv2d_backward(const TsNnCtx *ctx, const TsConv2dDesc *d, const float *x, const float *w,
                         const float *dy, float *dx, float *dw, float *db, float *scratch) {
-  TsPool *pool = ctx ? ctx->pool : NULL;
   if (db) {
     const int pq = d->p * d->q;
     for (int k = 0; k < d->k; k++) {
@@ -439,10 +439,11 @@ void ts_conv2d_backward(const TsNnCtx *ctx, const TsConv2dDesc *d, const float *
   ConvJob j;
   setup_job(&j, ctx, d, scratch);
   j.x = x, j.w = w, j.dy = dy, j.dx = dx, j.dw = dw;
-  ts_pool_for(pool, (size_t)j.nparts, 1, d->transposed ? convt_bwd_task : conv_bwd_task, &j);
+  size_t cost = 2 * (size_t)d->k * (d->c / d->groups) * d->r * d->s * d->p * d->q * ((size_t)d->n / (size_t)j.nparts + 1);
+  ts_nn_for(ctx, (size_t)j.nparts, 1, cost, d->transposed ? convt_bwd_task : conv_bwd_task, &j);
   if (dw) {
     ReduceJob r = {dw, j.parts, j.part_stride, j.nparts};
     size_t wsize = (size_t)d->c * (d->k / d->groups) * d->r * d->s;
-    ts_pool_for(pool, wsize, 4096, reduce_task, &r);
+    ts_nn_for(ctx, wsize, 4096, (size_t)j.nparts, reduce_task, &r);
   }
 }

@@ -101,6 +101,13 @@ typedef struct TsNnCtx {
   int deterministic;
 } TsNnCtx;
 
+/* ts_pool_for on ctx's pool, except that a job smaller than about 64k
+ * elementary operations (n * cost_per_item) runs serially on the caller's
+ * thread as worker 0: waking the workers costs more than such a job takes,
+ * and far more on a loaded machine. Callers must give the same result
+ * either way (they do: work is partitioned by item, never by thread). */
+void ts_nn_for(const TsNnCtx *ctx, size_t n, size_t grain, size_t cost_per_item, TsPoolTask fn, void *arg);
+
 /* Fills ctx and sets OpenBLAS (when that is the CBLAS) to one thread. */
 void ts_nn_ctx_init(TsNnCtx *ctx, TsPool *pool, int deterministic);
 int ts_nn_ctx_threads(const TsNnCtx *ctx);
