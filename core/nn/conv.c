@@ -150,7 +150,10 @@ static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
  * one GEMM per image is narrow and re-reads the whole weight (and, for the
  * weight gradient, the whole partial sum) per image; putting the columns of
  * several images side by side makes the GEMM at least GROUP_COLS wide.
- * Measured: this halves the time of ResNet-18's layer4 convolutions. */
+ * Measured on ResNet-18 (32x32, batch 64, 2 threads): forward times about
+ * equal, a training step 26.3 against 24.8 images/s without it, which is
+ * within the noise of the shared machine; kept because it bounds the
+ * per-image weight traffic of deeper, narrower planes. */
 #define GROUP_COLS 256
 static int group_of(const TsConv2dDesc *d, int n) {
   if (d->transposed) return 1;
