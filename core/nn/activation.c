@@ -65,13 +65,13 @@ static void bwd_task(void *ctx, size_t b, size_t e, int worker) {
 
 static void run_fwd(const TsNnCtx *ctx, Act act, float a, size_t n, const float *x, float *y) {
   ActJob j = {act, a, x, NULL, NULL, y};
-  ts_pool_for(ctx ? ctx->pool : NULL, n, GRAIN, fwd_task, &j);
+  ts_nn_for(ctx, n, GRAIN, 4, fwd_task, &j);
 }
 
 static void run_bwd(const TsNnCtx *ctx, Act act, float a, size_t n, const float *x, const float *y,
                     const float *dy, float *dx) {
   ActJob j = {act, a, x, y, dy, dx};
-  ts_pool_for(ctx ? ctx->pool : NULL, n, GRAIN, bwd_task, &j);
+  ts_nn_for(ctx, n, GRAIN, 4, bwd_task, &j);
 }
 
 void ts_relu_forward(const TsNnCtx *ctx, size_t n, const float *x, float *y) { run_fwd(ctx, RELU, 0, n, x, y); }

@@ -64,7 +64,7 @@ void ts_batchnorm_forward(const TsNnCtx *ctx, const TsBatchNormDesc *d, int trai
   BnJob j = {0};
   j.d = d, j.train = train, j.x = x, j.gamma = gamma, j.beta = beta;
   j.rm = running_mean, j.rv = running_var, j.y = y, j.save_mean = save_mean, j.save_invstd = save_invstd;
-  ts_pool_for(ctx ? ctx->pool : NULL, (size_t)d->c, 0, fwd_task, &j);
+  ts_nn_for(ctx, (size_t)d->c, 0, 3 * (size_t)d->n * d->hw, fwd_task, &j);
   if (train && num_batches_tracked) (*num_batches_tracked)++;
 }
 
@@ -116,5 +116,5 @@ void ts_batchnorm_backward(const TsNnCtx *ctx, const TsBatchNormDesc *d, int tra
   BnJob j = {0};
   j.d = d, j.train = train, j.x = x, j.gamma = gamma, j.smean = save_mean, j.sinv = save_invstd;
   j.dy = dy, j.dx = dx, j.dgamma = dgamma, j.dbeta = dbeta;
-  ts_pool_for(ctx ? ctx->pool : NULL, (size_t)d->c, 0, bwd_task, &j);
+  ts_nn_for(ctx, (size_t)d->c, 0, 3 * (size_t)d->n * d->hw, bwd_task, &j);
 }

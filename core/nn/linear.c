@@ -57,14 +57,13 @@ static void grain_for(const TsNnCtx *ctx, size_t total, size_t *grain, LinJob *j
 void ts_linear_forward(const TsNnCtx *ctx, int n, int in, int out, const float *x, const float *w,
                        const float *b, float *y) {
   LinJob j = {n, in, out, 0, x, w, b, NULL, y, NULL, NULL, NULL};
-  TsPool *pool = ctx ? ctx->pool : NULL;
   size_t g;
   if (n >= 4 * ts_nn_ctx_threads(ctx) || (ctx && ctx->deterministic)) {
     grain_for(ctx, (size_t)n, &g, &j);
-    ts_pool_for(pool, (size_t)n, g, fwd_task, &j);
+    ts_nn_for(ctx, (size_t)n, g, (size_t)in * out, fwd_task, &j);
   } else {
     grain_for(ctx, (size_t)out, &g, &j);
-    ts_pool_for(pool, (size_t)out, g, fwd_cols_task, &j);
+    ts_nn_for(ctx, (size_t)out, g, (size_t)in * n, fwd_cols_task, &j);
   }
 }
 
@@ -94,14 +93,13 @@ BLOCKED(dw_task)
 void ts_linear_backward(const TsNnCtx *ctx, int n, int in, int out, const float *x, const float *w,
                         const float *dy, float *dx, float *dw, float *db) {
   LinJob j = {n, in, out, 0, x, w, NULL, dy, NULL, dx, dw, db};
-  TsPool *pool = ctx ? ctx->pool : NULL;
   size_t g;
   if (dx) {
     grain_for(ctx, (size_t)n, &g, &j);
-    ts_pool_for(pool, (size_t)n, g, dx_task, &j);
+    ts_nn_for(ctx, (size_t)n, g, (size_t)in * out, dx_task, &j);
   }
   if (dw || db) {
     grain_for(ctx, (size_t)out, &g, &j);
-    ts_pool_for(pool, (size_t)out, g, dw_task, &j);
+    ts_nn_for(ctx, (size_t)out, g, (size_t)in * n, dw_task, &j);
   }
 }

@@ -75,6 +75,7 @@ struct TsModel {
   int batch, train;
   const float *input;
   unsigned *zeroed;      /* per node, generation of the last grad zeroing */
+  unsigned char *needs;  /* per node, scratch of the backward pass */
   unsigned gen;
   int in_c, in_h, in_w;
 };

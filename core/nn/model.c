@@ -268,7 +268,8 @@ static TsStatus allocate(TsModel *m, TsError *err) {
   m->buffers = calloc(nb + 1, sizeof(float));
   m->counters = calloc(nc + 1, sizeof(int64_t));
   m->zeroed = calloc((size_t)m->n_nodes + 1, sizeof(unsigned));
-  if (!m->params || !m->grads || !m->buffers || !m->counters || !m->zeroed)
+  m->needs = calloc((size_t)m->n_nodes + 1, 1);
+  if (!m->params || !m->grads || !m->buffers || !m->counters || !m->zeroed || !m->needs)
     return ts_error_set(err, TS_ERR_NOMEM, "model: cannot allocate %zu parameters", np);
   for (size_t i = 0; i < m->n_tensors; i++) {
     TsNamedTensor *t = &m->tensors[i];
@@ -328,6 +329,7 @@ static void free_internals(TsModel *m) {
   free(m->buffers);
   free(m->counters);
   free(m->zeroed);
+  free(m->needs);
   free(m->argmax_block);
   free(m->scratch);
   ts_arena_clear(&m->arena);
@@ -529,8 +531,7 @@ void ts_model_backward(TsModel *m, const TsNnCtx *ctx0) {
     memset(m->zeroed, 0, (size_t)m->n_nodes * sizeof(unsigned));
     m->gen = 1;
   }
-  unsigned char *needs = calloc((size_t)m->n_nodes + 1, 1);
-  if (!needs) return;
+  unsigned char *needs = m->needs;
   /* needs[i]: the gradient of node i's output leads to a trainable parameter */
   for (int i = 0; i < m->n_nodes; i++) {
     const Node *n = &m->nodes[i];
@@ -616,7 +617,6 @@ void ts_model_backward(TsModel *m, const TsNnCtx *ctx0) {
     case NODE_VIEW: break;
     }
   }
-  free(needs);
 }
 
 void ts_model_zero_grad(TsModel *m) {

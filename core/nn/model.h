@@ -118,8 +118,9 @@ TsNamedTensor *ts_model_find(TsModel *m, const char *name);
 size_t ts_model_n_params(const TsModel *m); /* scalar count of parameters */
 
 /* Layers, for probes and printing: name ("layer1.0.relu", "fc"), kind
- * ("conv2d", "batchnorm", "relu", "add", ...) and the activation of the
- * last forward (shape for that batch). */
+ * ("conv2d", "batchnorm", "relu", "add", "view", ...) and the activation of
+ * the last forward (shape for that batch). A "view" of the network input
+ * itself (the MLP's flatten) reports data = NULL. */
 int ts_model_n_layers(const TsModel *m);
 const char *ts_model_layer_name(const TsModel *m, int i);
 const char *ts_model_layer_kind(const TsModel *m, int i);

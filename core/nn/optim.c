@@ -20,6 +20,7 @@ struct TsOptim {
   size_t n_slots;
   float *state; /* one block for every buffer */
   int64_t step;
+  size_t n_state; /* trainable scalars */
   TsNamedTensor *named;
   size_t n_named;
 };
@@ -82,6 +83,7 @@ TsOptim *ts_optim_new(const TsOptimConfig *cfg, const TsNamedTensor *tensors, si
   o->named = calloc((size_t)per * np + 1, sizeof *o->named);
   o->state = calloc(total * (size_t)per + 2, sizeof(float));
   if (!o->slots || !o->named || !o->state) goto nomem;
+  o->n_state = total;
   float *p = o->state;
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
@@ -193,6 +195,6 @@ void ts_optim_step(TsOptim *o, const TsNnCtx *ctx, float lr) {
     j.bc1 = 1.0 - pow(o->cfg.beta1, t);
     j.bc2_sqrt = sqrt(1.0 - pow(o->cfg.beta2, t));
   }
-  ts_pool_for(ctx ? ctx->pool : NULL, o->n_slots, 1, step_task, &j);
+  ts_nn_for(ctx, o->n_slots, 1, 8 * (o->n_state / (o->n_slots ? o->n_slots : 1) + 1), step_task, &j);
   o->step++;
 }

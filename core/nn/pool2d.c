@@ -70,7 +70,7 @@ static void max_fwd(void *ctx, size_t b, size_t e, int worker) {
 
 void ts_maxpool2d_forward(const TsNnCtx *ctx, const TsPool2dDesc *d, const float *x, float *y, int32_t *argmax) {
   PoolJob j = {.d = d, .x = x, .y = y, .argmax = argmax};
-  ts_pool_for(ctx ? ctx->pool : NULL, (size_t)d->n * d->c, 0, max_fwd, &j);
+  ts_nn_for(ctx, (size_t)d->n * d->c, 0, (size_t)d->h * d->w * 2, max_fwd, &j);
 }
 
 static void max_bwd(void *ctx, size_t b, size_t e, int worker) {
@@ -90,7 +90,7 @@ static void max_bwd(void *ctx, size_t b, size_t e, int worker) {
 void ts_maxpool2d_backward(const TsNnCtx *ctx, const TsPool2dDesc *d, const int32_t *argmax, const float *dy,
                            float *dx) {
   PoolJob j = {.d = d, .dy = dy, .dx = dx, .cargmax = argmax};
-  ts_pool_for(ctx ? ctx->pool : NULL, (size_t)d->n * d->c, 0, max_bwd, &j);
+  ts_nn_for(ctx, (size_t)d->n * d->c, 0, (size_t)d->h * d->w * 2, max_bwd, &j);
 }
 
 static void avg_fwd(void *ctx, size_t b, size_t e, int worker) {
@@ -123,7 +123,7 @@ static void avg_fwd(void *ctx, size_t b, size_t e, int worker) {
 
 void ts_avgpool2d_forward(const TsNnCtx *ctx, const TsPool2dDesc *d, const float *x, float *y) {
   PoolJob j = {.d = d, .x = x, .y = y};
-  ts_pool_for(ctx ? ctx->pool : NULL, (size_t)d->n * d->c, 0, avg_fwd, &j);
+  ts_nn_for(ctx, (size_t)d->n * d->c, 0, (size_t)d->h * d->w * 2, avg_fwd, &j);
 }
 
 static void avg_bwd(void *ctx, size_t b, size_t e, int worker) {
@@ -155,7 +155,7 @@ static void avg_bwd(void *ctx, size_t b, size_t e, int worker) {
 
 void ts_avgpool2d_backward(const TsNnCtx *ctx, const TsPool2dDesc *d, const float *dy, float *dx) {
   PoolJob j = {.d = d, .dy = dy, .dx = dx};
-  ts_pool_for(ctx ? ctx->pool : NULL, (size_t)d->n * d->c, 0, avg_bwd, &j);
+  ts_nn_for(ctx, (size_t)d->n * d->c, 0, (size_t)d->h * d->w * 2, avg_bwd, &j);
 }
 
 static void gap_fwd(void *ctx, size_t b, size_t e, int worker) {
@@ -172,7 +172,7 @@ static void gap_fwd(void *ctx, size_t b, size_t e, int worker) {
 
 void ts_global_avgpool_forward(const TsNnCtx *ctx, int n, int c, int hw, const float *x, float *y) {
   PoolJob j = {.x = x, .y = y, .hw = hw, .c = c};
-  ts_pool_for(ctx ? ctx->pool : NULL, (size_t)n * c, 0, gap_fwd, &j);
+  ts_nn_for(ctx, (size_t)n * c, 0, (size_t)hw, gap_fwd, &j);
 }
 
 static void gap_bwd(void *ctx, size_t b, size_t e, int worker) {
@@ -188,5 +188,5 @@ static void gap_bwd(void *ctx, size_t b, size_t e, int worker) {
 
 void ts_global_avgpool_backward(const TsNnCtx *ctx, int n, int c, int hw, const float *dy, float *dx) {
   PoolJob j = {.dy = dy, .dx = dx, .hw = hw, .c = c};
-  ts_pool_for(ctx ? ctx->pool : NULL, (size_t)n * c, 0, gap_bwd, &j);
+  ts_nn_for(ctx, (size_t)n * c, 0, (size_t)hw, gap_bwd, &j);
 }

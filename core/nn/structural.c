@@ -43,7 +43,7 @@ void ts_dropout_forward(const TsNnCtx *ctx, size_t n, float p, int train, uint64
     return;
   }
   DropJob j = {p, p >= 1.0f ? 0.0f : 1.0f / (1.0f - p), mix64(seed), x, NULL, NULL, y, mask, NULL};
-  ts_pool_for(ctx ? ctx->pool : NULL, n, GRAIN, drop_fwd, &j);
+  ts_nn_for(ctx, n, GRAIN, 4, drop_fwd, &j);
 }
 
 static void drop_bwd(void *ctx, size_t b, size_t e, int worker) {
@@ -59,7 +59,7 @@ void ts_dropout_backward(const TsNnCtx *ctx, size_t n, int train, const float *m
   }
   DropJob j = {0};
   j.cmask = mask, j.dy = dy, j.dx = dx;
-  ts_pool_for(ctx ? ctx->pool : NULL, n, GRAIN, drop_bwd, &j);
+  ts_nn_for(ctx, n, GRAIN, 4, drop_bwd, &j);
 }
 
 /* ---- flatten, add, concat ------------------------------------------------------ */
@@ -94,12 +94,12 @@ static void add_bwd(void *ctx, size_t b, size_t e, int worker) {
 
 void ts_add_forward(const TsNnCtx *ctx, size_t n, const float *a, const float *b, float *y) {
   AddJob j = {a, b, y, NULL, NULL};
-  ts_pool_for(ctx ? ctx->pool : NULL, n, GRAIN, add_fwd, &j);
+  ts_nn_for(ctx, n, GRAIN, 4, add_fwd, &j);
 }
 
 void ts_add_backward(const TsNnCtx *ctx, size_t n, const float *dy, float *da, float *db) {
   AddJob j = {dy, NULL, NULL, da, db};
-  ts_pool_for(ctx ? ctx->pool : NULL, n, GRAIN, add_bwd, &j);
+  ts_nn_for(ctx, n, GRAIN, 4, add_bwd, &j);
 }
 
 void ts_concat_forward(int n, int ca, int cb, int hw, const float *a, const float *b, float *y) {
@@ -167,17 +167,17 @@ static void sm_bwd(void *ctx, size_t b, size_t e, int worker) {
 
 void ts_softmax_forward(const TsNnCtx *ctx, int n, int c, const float *x, float *y) {
   SmJob j = {c, 0, x, NULL, NULL, y};
-  ts_pool_for(ctx ? ctx->pool : NULL, (size_t)n, 0, sm_fwd, &j);
+  ts_nn_for(ctx, (size_t)n, 0, 4 * (size_t)c, sm_fwd, &j);
 }
 void ts_softmax_backward(const TsNnCtx *ctx, int n, int c, const float *y, const float *dy, float *dx) {
   SmJob j = {c, 0, NULL, y, dy, dx};
-  ts_pool_for(ctx ? ctx->pool : NULL, (size_t)n, 0, sm_bwd, &j);
+  ts_nn_for(ctx, (size_t)n, 0, 4 * (size_t)c, sm_bwd, &j);
 }
 void ts_log_softmax_forward(const TsNnCtx *ctx, int n, int c, const float *x, float *y) {
   SmJob j = {c, 1, x, NULL, NULL, y};
-  ts_pool_for(ctx ? ctx->pool : NULL, (size_t)n, 0, sm_fwd, &j);
+  ts_nn_for(ctx, (size_t)n, 0, 4 * (size_t)c, sm_fwd, &j);
 }
 void ts_log_softmax_backward(const TsNnCtx *ctx, int n, int c, const float *y, const float *dy, float *dx) {
   SmJob j = {c, 1, NULL, y, dy, dx};
-  ts_pool_for(ctx ? ctx->pool : NULL, (size_t)n, 0, sm_bwd, &j);
+  ts_nn_for(ctx, (size_t)n, 0, 4 * (size_t)c, sm_bwd, &j);
 }

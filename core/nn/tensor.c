@@ -51,3 +51,14 @@ void ts_nn_ctx_init(TsNnCtx *ctx, TsPool *pool, int deterministic) {
 }
 
 int ts_nn_ctx_threads(const TsNnCtx *ctx) { return ctx ? ts_pool_threads(ctx->pool) : 1; }
+
+void ts_nn_for(const TsNnCtx *ctx, size_t n, size_t grain, size_t cost_per_item, TsPoolTask fn, void *arg) {
+  if (n == 0) return;
+  TsPool *pool = ctx ? ctx->pool : NULL;
+  size_t work = cost_per_item ? cost_per_item : 1;
+  if (!pool || n == 1 || (n <= ((size_t)1 << 16) / work && n * work < ((size_t)1 << 16))) {
+    fn(arg, 0, n, 0);
+    return;
+  }
+  ts_pool_for(pool, n, grain, fn, arg);
+}

@@ -11,7 +11,9 @@
  *    gradients in a second one (same offsets), so an optimiser step is a loop
  *    over flat arrays and a checkpoint is a list of (name, shape, pointer).
  *  - Activations (and their gradients) of a model live in one arena sized
- *    once for the model's maximum batch; forward/backward never allocate.
+ *    once for the model's maximum batch; forward/backward never allocate
+ *    (except once, to grow the convolution scratch, when a pool has more
+ *    threads than the machine has processors).
  *
  * Backends: ops take a TsNnCtx. Today only the CPU backend exists; a CUDA
  * backend would be chosen through the context without changing layers,
@@ -98,6 +100,13 @@ typedef struct TsNnCtx {
   TsPool *pool;
   int deterministic;
 } TsNnCtx;
+
+/* ts_pool_for on ctx's pool, except that a job smaller than about 64k
+ * elementary operations (n * cost_per_item) runs serially on the caller's
+ * thread as worker 0: waking the workers costs more than such a job takes,
+ * and far more on a loaded machine. Callers must give the same result
+ * either way (they do: work is partitioned by item, never by thread). */
+void ts_nn_for(const TsNnCtx *ctx, size_t n, size_t grain, size_t cost_per_item, TsPoolTask fn, void *arg);
 
 /* Fills ctx and sets OpenBLAS (when that is the CBLAS) to one thread. */
 void ts_nn_ctx_init(TsNnCtx *ctx, TsPool *pool, int deterministic);
