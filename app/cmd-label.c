@@ -457,9 +457,26 @@ int ts_demo_labels(TsDemo *demo) {
     fprintf(stderr, "toposcope: demo: %s\n", err.message);
     return 1;
   }
+  size_t count = ts_label_cache_count(c);
+  int dims = ts_label_cache_dims(c);
+  fprintf(demo->out, "   %zu persistence-image labels of %d values ([80, 60], 15 x 7 grids)\n", count, dims);
+  if (count == 0) {
+    ts_label_cache_close(c);
+    fprintf(stderr, "toposcope: demo: no image could be labelled\n");
+    return 1;
+  }
+  /* What a label looks like: how much of each half (PI_0, PI_1) is lit, and how brightly. */
   const float *v = ts_label_cache_values(c, 0);
-  fprintf(demo->out, "   %zu persistence-image labels of %d values ([80, 60], 15 x 7 grids); %s: %.3f %.3f %.3f ...\n",
-          ts_label_cache_count(c), ts_label_cache_dims(c), ts_label_cache_name(c, 0), v[0], v[1], v[2]);
+  for (int half = 0; half < 2; half++) {
+    int lit = 0;
+    float peak = 0;
+    for (int i = half * dims / 2; i < (half + 1) * dims / 2; i++) {
+      lit += v[i] > 0;
+      if (v[i] > peak) peak = v[i];
+    }
+    fprintf(demo->out, "   %s: H%d image has %d of %d pixels lit, peak %.3f\n", ts_label_cache_name(c, 0), half, lit,
+            dims / 2, peak);
+  }
   ts_label_cache_close(c);
   return 0;
 }
