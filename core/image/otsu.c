@@ -8,16 +8,14 @@
 #include <string.h>
 
 #include "image/filtration.h"
+#include "image/minmax.h"
 
 enum { OTSU_BINS = 256 };
 
 TsStatus ts_otsu_threshold(const double *v, size_t n, double *threshold, TsError *err) {
   if (n == 0) return ts_error_set(err, TS_ERR_INVALID, "Otsu threshold of an empty picture");
-  double lo = v[0], hi = v[0];
-  for (size_t i = 1; i < n; i++) {
-    if (v[i] < lo) lo = v[i];
-    if (v[i] > hi) hi = v[i];
-  }
+  double lo, hi;
+  ts_minmax(v, n, &lo, &hi);
   if (!isfinite(lo) || !isfinite(hi))
     return ts_error_set(err, TS_ERR_INVALID, "Otsu threshold of a picture with NaN or infinite values");
   if (lo == hi) return ts_error_set(err, TS_ERR_INVALID, "Otsu threshold of a constant picture");
