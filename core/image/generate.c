@@ -25,10 +25,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "base/rng.h"
 #include "image/codec.h"
 #include "image/filtration.h"
+#include "image/minmax.h"
 
 struct TsGenerator {
   TsGenerateParams p;
@@ -244,13 +248,34 @@ static void kaji_weight(TsGenerator *g, double alpha, double beta) {
       g->full[(size_t)r * n + c] = v;
       g->full[(size_t)c * n + r] = v;
     }
+  /* Ws = (W[r][c] + W[-r][-c]) / 2 times FFTW's 1/N^2, applied straight to
+   * the half spectrum (one pass instead of a table and a second pass; the
+   * same operations in the same order as before, so the same bits). */
+  double scale = 1.0 / ((double)n * (double)n);
   for (int r = 0; r < n; r++) {
     int nr = r ? n - r : 0;
     const double *row = g->full + (size_t)r * n, *mrow = g->full + (size_t)nr * n;
-    double *w = g->weight + (size_t)r * g->nh;
-    for (int c = 0; c < g->nh; c++) {
-      int nc = c ? n - c : 0;
-      w[c] = 0.5 * (row[c] + mrow[nc]);
+    fftw_complex *sp = g->spec + (size_t)r * g->nh;
+    double w0 = 0.5 * (row[0] + mrow[0]) * scale;
+    sp[0][0] *= w0;
+    sp[0][1] *= w0;
+    int c = 1;
+#ifdef __SSE2__
+    /* two columns at a time: the same operations in the same order */
+    __m128d half = _mm_set1_pd(0.5), vs = _mm_set1_pd(scale);
+    for (; c + 2 <= g->nh; c += 2) {
+      __m128d m = _mm_loadu_pd(mrow + n - c - 1); /* mrow[n-c-1], mrow[n-c] */
+      m = _mm_shuffle_pd(m, m, 1);                /* mrow[n-c], mrow[n-c-1] */
+      __m128d w = _mm_mul_pd(_mm_mul_pd(half, _mm_add_pd(_mm_loadu_pd(row + c), m)), vs);
+      double *z = &sp[c][0];
+      _mm_storeu_pd(z, _mm_mul_pd(_mm_loadu_pd(z), _mm_unpacklo_pd(w, w)));
+      _mm_storeu_pd(z + 2, _mm_mul_pd(_mm_loadu_pd(z + 2), _mm_unpackhi_pd(w, w)));
+    }
+#endif
+    for (; c < g->nh; c++) {
+      double w = 0.5 * (row[c] + mrow[n - c]) * scale;
+      sp[c][0] *= w;
+      sp[c][1] *= w;
     }
   }
 }
@@ -259,22 +284,21 @@ static void radial_weight(TsGenerator *g, double beta) {
   size_t m = (size_t)g->n * g->nh;
   for (size_t i = 0; i < m; i++) g->weight[i] = exp(-0.5 * beta * g->logs[i]);
   g->weight[0] = 0; /* no DC: a pure power law has none, and min-max removes it anyway */
+  double scale = 1.0 / ((double)g->n * (double)g->n); /* FFTW's inverse is unnormalised */
+  for (size_t i = 0; i < m; i++) {
+    double w = g->weight[i] * scale;
+    g->spec[i][0] *= w;
+    g->spec[i][1] *= w;
+  }
 }
 
 /* The field of the noise already in g->noise, into out (an fftw_malloc'd
  * array, so the inverse transform can write there directly: same alignment
  * as the planned arrays, which new-array execution requires). */
 static void field(TsGenerator *g, double alpha, double beta, double *out) {
-  size_t nn = (size_t)g->n * g->n, m = (size_t)g->n * g->nh;
   fftw_execute(g->fwd);
   if (g->p.spectrum == TS_SPECTRUM_KAJI) kaji_weight(g, alpha, beta);
   else radial_weight(g, beta);
-  double scale = 1.0 / (double)nn; /* FFTW's inverse is unnormalised */
-  for (size_t i = 0; i < m; i++) {
-    double w = g->weight[i] * scale;
-    g->spec[i][0] *= w;
-    g->spec[i][1] *= w;
-  }
   fftw_execute_dft_c2r(g->inv, g->spec, out);
 }
 
@@ -284,6 +308,24 @@ TsStatus ts_generator_field(TsGenerator *g, double alpha, double beta, const dou
   field(g, alpha, beta, g->chan[0]);
   memcpy(out, g->chan[0], bytes);
   return TS_OK;
+}
+
+/* px[3 i] = uint8(255 * ((v[i] - lo) / ptp)) for v in [lo, lo + ptp]:
+ * two lanes at a time where SSE2 is there (the same IEEE operations, and
+ * truncation to int32 equals the C conversion for 0..255, so the same
+ * bytes as the scalar loop, which handles the rest). */
+static void to_bytes(const double *v, size_t nn, double lo, double ptp, uint8_t *px) {
+  size_t i = 0;
+#ifdef __SSE2__
+  __m128d vlo = _mm_set1_pd(lo), vptp = _mm_set1_pd(ptp), k255 = _mm_set1_pd(255.0);
+  for (; i + 2 <= nn; i += 2) {
+    __m128d x = _mm_mul_pd(k255, _mm_div_pd(_mm_sub_pd(_mm_loadu_pd(v + i), vlo), vptp));
+    __m128i q = _mm_cvttpd_epi32(x);
+    px[3 * i] = (uint8_t)_mm_cvtsi128_si32(q);
+    px[3 * i + 3] = (uint8_t)_mm_cvtsi128_si32(_mm_srli_si128(q, 4));
+  }
+#endif
+  for (; i < nn; i++) px[3 * i] = (uint8_t)(255.0 * ((v[i] - lo) / ptp));
 }
 
 static double uniform_in(TsRng *rng, double lo, double hi) { return lo + (hi - lo) * ts_rng_uniform(rng); }
@@ -303,7 +345,9 @@ static void fill_uniform(TsRng *rng, double *v, size_t n) {
     s0 ^= s3;
     s2 ^= t;
     s3 = (s3 << 45) | (s3 >> 19);
-    v[i] = (double)(r >> 11) * 0x1.0p-53;
+    /* r >> 11 < 2^53 fits a signed integer, whose conversion is one
+     * instruction (the unsigned one is a branchy sequence); same value */
+    v[i] = (double)(int64_t)(r >> 11) * 0x1.0p-53;
   }
   rng->s[0] = s0, rng->s[1] = s1, rng->s[2] = s2, rng->s[3] = s3;
 }
@@ -329,11 +373,8 @@ TsStatus ts_generator_make(TsGenerator *g, uint64_t stream, uint64_t index, TsIm
       double *noise = g->chan[ch];
       fill_uniform(&rng, g->noise, nn); /* straight into the r2c input */
       field(g, inf.alpha[ch], inf.beta[ch], noise);
-      double l = noise[0], h = noise[0];
-      for (size_t i = 1; i < nn; i++) {
-        l = noise[i] < l ? noise[i] : l;
-        h = noise[i] > h ? noise[i] : h;
-      }
+      double l, h;
+      ts_minmax(noise, nn, &l, &h);
       clo[ch] = l, chi[ch] = h;
       lo = l < lo ? l : lo;
       hi = h > hi ? h : hi;
@@ -353,12 +394,14 @@ TsStatus ts_generator_make(TsGenerator *g, uint64_t stream, uint64_t index, TsIm
       double t;
       if (ts_otsu_threshold(v, nn, &t, NULL) != TS_OK) t = v[0]; /* constant: skimage returns the value */
       inf.binarised[ch] = above ? 1 : 2;
-      for (size_t i = 0; i < nn; i++) px[3 * i] = (uint8_t)(((v[i] >= t) == above) ? 255 : 0);
+      uint8_t on = above ? 255 : 0, off = (uint8_t)(255 - on);
+      for (size_t i = 0; i < nn; i++) px[3 * i] = v[i] >= t ? on : off;
     } else {
       double lo = clo[ch], ptp = chi[ch] - clo[ch];
       /* numpy: uint8(255 * ((v - min) / ptp)), truncating; a constant
        * channel (0/0 in numpy) becomes 0 rather than undefined behaviour */
-      for (size_t i = 0; i < nn; i++) px[3 * i] = ptp > 0 ? (uint8_t)(255.0 * ((v[i] - lo) / ptp)) : 0;
+      if (ptp > 0) to_bytes(v, nn, lo, ptp, px);
+      else for (size_t i = 0; i < nn; i++) px[3 * i] = 0;
     }
   }
   double pc = ts_rng_uniform(&rng);

@@ -14,6 +14,7 @@
 #include "base/pool.h"
 #include "base/rng.h"
 #include "image/generate.h"
+#include "image/minmax.h"
 
 static void complex_reference(const double *noise, int n, double alpha, double beta, double *out) {
   fftw_complex *a = fftw_malloc(sizeof(fftw_complex) * n * n);
@@ -238,6 +239,32 @@ static void test_inlined_rng(void) {
   TS_CHECK(ts_rng_u64(&a) == ts_rng_u64(&b)); /* and the state advanced alike */
 }
 
+/* The two-lane min/max against the plain loop, on every short length (the
+ * scalar tail) and with the extremes at either end and in the middle. */
+static void test_minmax(void) {
+  TsRng rng;
+  ts_rng_init(&rng, 3, 0);
+  double v[1031];
+  int ok = 1;
+  for (size_t n = 1; n <= 1031; n += n < 40 ? 1 : 99) {
+    for (int trial = 0; trial < 4; trial++) {
+      for (size_t i = 0; i < n; i++) v[i] = ts_rng_uniform(&rng) * 2 - 1;
+      if (trial == 1) v[0] = -5, v[n - 1] = 5;
+      if (trial == 2) v[n - 1] = -5, v[n / 2] = 5;
+      if (trial == 3 && n > 2) v[n / 2] = NAN; /* skipped, as the plain loop skips it */
+      double l = v[0], h = v[0];
+      for (size_t i = 1; i < n; i++) {
+        l = v[i] < l ? v[i] : l;
+        h = v[i] > h ? v[i] : h;
+      }
+      double l2, h2;
+      ts_minmax(v, n, &l2, &h2);
+      ok &= l == l2 && h == h2;
+    }
+  }
+  TS_CHECK(ok);
+}
+
 static void test_params(void) {
   TsGenerateParams p;
   ts_generate_params_default(&p);
@@ -264,6 +291,7 @@ int main(void) {
   setenv("TOPOSCOPE_FFTW_PLANNER", "estimate", 1); /* fast plans for tests */
   TS_RUN(test_params);
   TS_RUN(test_inlined_rng);
+  TS_RUN(test_minmax);
   TS_RUN(test_real_equals_complex);
   TS_RUN(test_threads_reproducible);
   TS_RUN(test_statistics);
