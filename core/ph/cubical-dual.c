@@ -52,54 +52,32 @@ static inline void prefetch_rows(const uint32_t *a, uint32_t q, size_t W, size_t
   if (q + W < n) __builtin_prefetch(&a[q + W]);
 }
 
-/* V, 2D: squares are the nodes, numbered in the order they are born (the
- * outside is node 0), so the elder of two roots is the smaller number: a
- * join looks up no ranks, the nodes born together lie together, and a
- * square's birth rank is read only when it dies in a pair. sq maps a square
- * (by its top-left pixel) to its node; squares next to a present edge are
- * always born already (they contain the edge's highest vertex). Ties (two
- * squares born at one rank) give the same pairs whichever survives. */
-static inline uint32_t vborn(uint32_t *par, uint32_t *brank, uint32_t *sq, uint32_t *next, uint32_t s, uint32_t r) {
-  uint32_t id = (*next)++;
-  sq[s] = id;
-  par[id] = id;
-  brank[id] = r;
-  return id;
+static inline void born(uint32_t *par, uint32_t *nrank, uint32_t s, uint32_t r) {
+  par[s] = s;
+  nrank[s] = r;
 }
 
-static inline void vjoin(CubGrid *g, uint32_t *par, const uint32_t *brank, uint32_t a, uint32_t b, uint32_t r) {
-  a = uf_find(par, a);
-  b = uf_find(par, b);
-  if (a == b) return;
-  uint32_t young = a > b ? a : b, old = a ^ b ^ young;
-  par[young] = old;
-  if (r >= g->cutoff) return;
-  uint32_t yr = brank[young];
-  cub_emit(g, 1, r, yr >= g->cutoff ? CUB_INF_RANK : yr);
-}
-
+/* V, 2D: squares are the nodes (indexed by their top-left pixel). */
 static TsStatus dual_v2d(CubGrid *g) {
   size_t H = g->n[0], W = g->n[1], n = g->npix;
   const uint32_t *rank = g->rank;
   uint32_t *par = ts_alloc_array(n + 1, sizeof *par, "cubical union-find", g->err);
-  uint32_t *brank = ts_alloc_array(n + 1, sizeof *brank, "cubical union-find", g->err);
-  uint32_t *sq = ts_alloc_array(n, sizeof *sq, "cubical union-find", g->err);
-  if (!par || !brank || !sq) {
+  uint32_t *nrank = ts_alloc_array(n + 1, sizeof *nrank, "cubical union-find", g->err);
+  if (!par || !nrank) {
     free(par);
-    free(brank);
-    free(sq);
+    free(nrank);
     return TS_ERR_NOMEM;
   }
-  const uint32_t ext = 0;
-  uint32_t w = (uint32_t)W, next = 1;
+  uint32_t ext = (uint32_t)n, w = (uint32_t)W;
   par[ext] = ext;
-  brank[ext] = CUB_INF_RANK;
+  nrank[ext] = CUB_INF_RANK;
   for (size_t rr = n; rr-- > 0;) {
     uint32_t r = (uint32_t)rr, p = g->order[rr];
     if (rr >= PREFETCH) {
       uint32_t q = g->order[rr - PREFETCH];
       prefetch_rows(rank, q, W, n);
-      prefetch_rows(sq, q, W, n);
+      prefetch_rows(par, q, W, n);
+      prefetch_rows(nrank, q, W, n);
     }
     size_t y = p / W, x = p - y * W;
     int up = y > 0, dn = y + 1 < H, lf = x > 0, rt = x + 1 < W;
@@ -110,32 +88,60 @@ static TsStatus dual_v2d(CubGrid *g) {
                    (unsigned)(rank[p - w + 1] < r) << 2 | (unsigned)(rank[p - 1] < r) << 3 |
                    (unsigned)(rank[p + 1] < r) << 4 | (unsigned)(rank[p + w - 1] < r) << 5 |
                    (unsigned)(rank[p + w] < r) << 6 | (unsigned)(rank[p + w + 1] < r) << 7;
-      uint32_t sul = (m & 0x0b) == 0x0b ? vborn(par, brank, sq, &next, p - w - 1, r) : sq[p - w - 1];
-      uint32_t sur = (m & 0x16) == 0x16 ? vborn(par, brank, sq, &next, p - w, r) : sq[p - w];
-      uint32_t sdl = (m & 0x68) == 0x68 ? vborn(par, brank, sq, &next, p - 1, r) : sq[p - 1];
-      uint32_t sdr = (m & 0xd0) == 0xd0 ? vborn(par, brank, sq, &next, p, r) : sq[p];
-      if (m & 0x40) vjoin(g, par, brank, sdl, sdr, r);
-      if (m & 0x10) vjoin(g, par, brank, sur, sdr, r);
-      if (m & 0x08) vjoin(g, par, brank, sul, sdl, r);
-      if (m & 0x02) vjoin(g, par, brank, sul, sur, r);
+      if ((m & 0x0b) == 0x0b) born(par, nrank, p - w - 1, r);
+      if ((m & 0x16) == 0x16) born(par, nrank, p - w, r);
+      if ((m & 0x68) == 0x68) born(par, nrank, p - 1, r);
+      if ((m & 0xd0) == 0xd0) born(par, nrank, p, r);
+      if (m & 0x40) join(g, par, nrank, p - 1, p, r, 1);
+      if (m & 0x10) join(g, par, nrank, p - w, p, r, 1);
+      if (m & 0x08) join(g, par, nrank, p - w - 1, p - 1, r, 1);
+      if (m & 0x02) join(g, par, nrank, p - w - 1, p - w, r, 1);
       continue;
     }
     /* Squares whose highest vertex is p are born. */
-    if (up && lf && rank[p - 1] < r && rank[p - w] < r && rank[p - w - 1] < r)
-      vborn(par, brank, sq, &next, p - w - 1, r);
-    if (up && rt && rank[p + 1] < r && rank[p - w] < r && rank[p - w + 1] < r) vborn(par, brank, sq, &next, p - w, r);
-    if (dn && lf && rank[p - 1] < r && rank[p + w] < r && rank[p + w - 1] < r) vborn(par, brank, sq, &next, p - 1, r);
-    if (dn && rt && rank[p + 1] < r && rank[p + w] < r && rank[p + w + 1] < r) vborn(par, brank, sq, &next, p, r);
+    if (up && lf && rank[p - 1] < r && rank[p - w] < r && rank[p - w - 1] < r) {
+      par[p - w - 1] = p - w - 1;
+      nrank[p - w - 1] = r;
+    }
+    if (up && rt && rank[p + 1] < r && rank[p - w] < r && rank[p - w + 1] < r) {
+      par[p - w] = p - w;
+      nrank[p - w] = r;
+    }
+    if (dn && lf && rank[p - 1] < r && rank[p + w] < r && rank[p + w - 1] < r) {
+      par[p - 1] = p - 1;
+      nrank[p - 1] = r;
+    }
+    if (dn && rt && rank[p + 1] < r && rank[p + w] < r && rank[p + w + 1] < r) {
+      par[p] = p;
+      nrank[p] = r;
+    }
     /* Edges whose highest vertex is p, in decreasing cell order: down, right, left, up. */
-    if (dn && rank[p + w] < r) vjoin(g, par, brank, lf ? sq[p - 1] : ext, rt ? sq[p] : ext, r);
-    if (rt && rank[p + 1] < r) vjoin(g, par, brank, up ? sq[p - w] : ext, dn ? sq[p] : ext, r);
-    if (lf && rank[p - 1] < r) vjoin(g, par, brank, up ? sq[p - w - 1] : ext, dn ? sq[p - 1] : ext, r);
-    if (up && rank[p - w] < r) vjoin(g, par, brank, lf ? sq[p - w - 1] : ext, rt ? sq[p - w] : ext, r);
+    if (dn && rank[p + w] < r) join(g, par, nrank, lf ? p - 1 : ext, rt ? p : ext, r, 1);
+    if (rt && rank[p + 1] < r) join(g, par, nrank, up ? p - w : ext, dn ? p : ext, r, 1);
+    if (lf && rank[p - 1] < r) join(g, par, nrank, up ? p - w - 1 : ext, dn ? p - 1 : ext, r, 1);
+    if (up && rank[p - w] < r) join(g, par, nrank, lf ? p - w - 1 : ext, rt ? p - w : ext, r, 1);
   }
   free(par);
-  free(brank);
-  free(sq);
+  free(nrank);
   return TS_OK;
+}
+
+/* Second stage, PREFETCH2 steps ahead, once pixel q's rows are in cache:
+ * the union-find entries (rank space: anywhere) of its higher neighbours.
+ * Off-row neighbours at the left and right edges are harmless extra fetches. */
+#define PREFETCH2 5
+static inline void prefetch_nodes(const uint32_t *rank, const uint32_t *par, uint32_t q, uint32_t rq, uint32_t w,
+                                  uint32_t n) {
+#define NODE(c)                                                                                                        \
+  do {                                                                                                                 \
+    uint32_t s_ = rank[(c)];                                                                                           \
+    if (s_ > rq && s_ < n) __builtin_prefetch(&par[s_]);                                                               \
+  } while (0)
+  if (q > 0) NODE(q - 1);
+  if (q + 1 < n) NODE(q + 1);
+  if (q >= w) NODE(q - w);
+  if (q + w < n) NODE(q + w);
+#undef NODE
 }
 
 /* T, 2D: pixels are the nodes, numbered by rank (as in H0), the outside is
@@ -151,6 +157,7 @@ static TsStatus dual_t2d(CubGrid *g) {
   for (size_t rr = n; rr-- > 0;) {
     uint32_t r = (uint32_t)rr, p = g->order[rr];
     if (rr >= PREFETCH) prefetch_rows(rank, g->order[rr - PREFETCH], W, n);
+    if (rr >= PREFETCH2) prefetch_nodes(rank, par, g->order[rr - PREFETCH2], r - PREFETCH2, w, (uint32_t)n);
     size_t y = p / W, x = p - y * W;
     /* The edges of pixel p that are its own (the other side is higher or
      * outside), bottom, right, left, top; gathered without branching on ranks. */
