@@ -156,24 +156,6 @@ static TsStatus dual_v2d(CubGrid *g) {
   return TS_OK;
 }
 
-/* Second stage, PREFETCH2 steps ahead, once pixel q's rows are in cache:
- * the union-find entries (rank space: anywhere) of its higher neighbours.
- * Off-row neighbours at the left and right edges are harmless extra fetches. */
-#define PREFETCH2 5
-static inline void prefetch_nodes(const uint32_t *rank, const uint32_t *par, uint32_t q, uint32_t rq, uint32_t w,
-                                  uint32_t n) {
-#define NODE(c)                                                                                                        \
-  do {                                                                                                                 \
-    uint32_t s_ = rank[(c)];                                                                                           \
-    if (s_ > rq && s_ < n) __builtin_prefetch(&par[s_]);                                                               \
-  } while (0)
-  if (q > 0) NODE(q - 1);
-  if (q + 1 < n) NODE(q + 1);
-  if (q >= w) NODE(q - w);
-  if (q + w < n) NODE(q + w);
-#undef NODE
-}
-
 /* T, 2D: pixels are the nodes, numbered by rank (as in H0), the outside is
  * node n; the elder of two roots is the larger number. An edge belongs to
  * the lower of its pixels. */
@@ -187,7 +169,6 @@ static TsStatus dual_t2d(CubGrid *g) {
   for (size_t rr = n; rr-- > 0;) {
     uint32_t r = (uint32_t)rr, p = g->order[rr];
     if (rr >= PREFETCH) prefetch_rows(rank, g->order[rr - PREFETCH], W, n);
-    if (rr >= PREFETCH2) prefetch_nodes(rank, par, g->order[rr - PREFETCH2], r - PREFETCH2, w, (uint32_t)n);
     size_t y = p / W, x = p - y * W;
     /* The edges of pixel p that are its own (the other side is higher or
      * outside), bottom, right, left, top; gathered without branching on ranks. */

@@ -44,33 +44,6 @@ static inline void prefetch_rows(const uint32_t *a, uint32_t q, size_t W, size_t
   if (q + W < n) __builtin_prefetch(&a[q + W]);
 }
 
-/* Second stage, PREFETCH2 steps ahead, once pixel q's rows are in cache:
- * the union-find entries of its earlier neighbours (rank space, so they lie
- * anywhere). Off-row neighbours at the left and right edges are harmless
- * extra fetches. */
-#define PREFETCH2 5
-static inline void prefetch_nodes(const uint32_t *rank, const uint32_t *par, uint32_t q, uint32_t rq, uint32_t w,
-                                  uint32_t n, int T) {
-#define NODE(c)                                                                                                          do {                                                                                                                     uint32_t s_ = rank[(c)];                                                                                               if (s_ < rq) __builtin_prefetch(&par[s_]);                                                                           } while (0)
-  if (q > 0) NODE(q - 1);
-  if (q + 1 < n) NODE(q + 1);
-  if (q >= w) {
-    NODE(q - w);
-    if (T) {
-      if (q > w) NODE(q - w - 1);
-      NODE(q - w + 1);
-    }
-  }
-  if (q + w < n) {
-    NODE(q + w);
-    if (T) {
-      NODE(q + w - 1);
-      if (q + w + 1 < n) NODE(q + w + 1);
-    }
-  }
-#undef NODE
-}
-
 /* 2D: the union-find lives in rank space (node r is the pixel of rank r), so
  * the root of a component is its lowest rank, its birth, and the elder of
  * two roots is the smaller number: no rank is looked up while joining, and
@@ -84,7 +57,6 @@ static TsStatus h0_2d(CubGrid *g) {
   for (uint32_t r = 0; r < cut; r++) {
     uint32_t p = order[r];
     if (r + PREFETCH < cut) prefetch_rows(rank, order[r + PREFETCH], W, g->npix);
-    if (r + PREFETCH2 < cut) prefetch_nodes(rank, par, order[r + PREFETCH2], r + PREFETCH2, w, (uint32_t)g->npix, g->T);
     size_t y = p / W, x = p - y * W;
     /* Ranks of the earlier neighbours, gathered without branching on them. */
     uint32_t q[8];
