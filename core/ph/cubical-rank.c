@@ -41,13 +41,14 @@ static TsStatus counting_sort(const double *v, size_t n, int super, double lo, s
 #define RADIX_SIZE (1u << RADIX_BITS)
 #define RADIX_PASSES 6
 
-/* Fills order, rank and sorted itself: the last pass knows each pixel's
- * final position, so it writes all three at once (no separate sweep). */
-static TsStatus radix_sort(const double *v, size_t n, int super, uint32_t *order, uint32_t *rank, double *sorted,
-                           TsError *err) {
+/* Fills order; the last pass writes no keys. (Writing rank and sorted in
+ * the last pass too was slower on smooth fields: the sweep in rank order
+ * below reads neighbouring pixels one after another there.) tmp (n
+ * entries) is scratch. */
+static TsStatus radix_sort(const double *v, size_t n, int super, uint32_t *order, uint32_t *tmp, TsError *err) {
   uint64_t *key = ts_alloc_array(n, sizeof *key, "cubical sort keys", err);
   uint64_t *key2 = ts_alloc_array(n, sizeof *key2, "cubical sort keys", err);
-  uint32_t *idx = ts_alloc_array(2 * n, sizeof *idx, "cubical sort keys", err);
+  uint32_t *idx = ts_alloc_array(n, sizeof *idx, "cubical sort keys", err);
   uint32_t(*hist)[RADIX_SIZE] = ts_calloc_array(RADIX_PASSES, sizeof *hist, "cubical histogram", err);
   if (!key || !key2 || !idx || !hist) {
     free(key);
@@ -68,12 +69,9 @@ static TsStatus radix_sort(const double *v, size_t n, int super, uint32_t *order
       last = p;
     }
   if (first < 0) /* all keys equal: the flat order */
-    for (size_t i = 0; i < n; i++) {
-      order[i] = rank[i] = (uint32_t)i;
-      sorted[i] = v[i];
-    }
+    for (size_t i = 0; i < n; i++) order[i] = (uint32_t)i;
   uint64_t *ka = key, *kb = key2;
-  uint32_t *ia = idx, *ib = idx + n;
+  uint32_t *ia = tmp, *ib = idx; /* the pixel numbers, ping-pong */
   for (int p = first; p >= 0 && p <= last; p++) {
     uint32_t *h = hist[p];
     int shift = p * RADIX_BITS;
@@ -88,8 +86,6 @@ static TsStatus radix_sort(const double *v, size_t n, int super, uint32_t *order
       for (size_t i = 0; i < n; i++) {
         uint32_t pos = h[(ka[i] >> shift) & (RADIX_SIZE - 1)]++, px = p == first ? (uint32_t)i : ia[i];
         order[pos] = px;
-        rank[px] = pos;
-        sorted[pos] = v[px];
       }
       break;
     }
@@ -124,9 +120,9 @@ TsStatus cub_rank_pixels(const double *v, size_t n, int super, uint32_t *order, 
     integral &= x == floor(x);
   }
   double span = hi - lo; /* infinite for infinite values: not integral then */
-  if (!(integral && isfinite(span) && span < (double)(2 * n + 65536)))
-    return radix_sort(v, n, super, order, rank, sorted, err);
-  TsStatus st = counting_sort(v, n, super, lo, (size_t)span + 1, order, rank, err);
+  TsStatus st = integral && isfinite(span) && span < (double)(2 * n + 65536)
+                    ? counting_sort(v, n, super, lo, (size_t)span + 1, order, rank, err)
+                    : radix_sort(v, n, super, order, rank, err);
   if (st) return st;
   /* One gather for both: the loads are independent, so they overlap. */
   for (size_t r = 0; r < n; r++) {
