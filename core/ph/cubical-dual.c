@@ -57,27 +57,62 @@ static inline void born(uint32_t *par, uint32_t *nrank, uint32_t s, uint32_t r) 
   nrank[s] = r;
 }
 
-/* V, 2D: squares are the nodes (indexed by their top-left pixel). */
+/* V, 2D: squares are the nodes (indexed by their top-left pixel). A node's
+ * parent and birth rank sit side by side, so that reaching a root (a random
+ * load) brings its rank along in the same cache line. */
+typedef struct VNode {
+  uint32_t par, rank;
+} VNode;
+
+static inline uint32_t vfind(VNode *nd, uint32_t x) {
+  while (nd[x].par != x) {
+    nd[x].par = nd[nd[x].par].par;
+    x = nd[x].par;
+  }
+  return x;
+}
+
+static inline void vjoin(CubGrid *g, VNode *nd, uint32_t a, uint32_t b, uint32_t r) {
+  a = vfind(nd, a);
+  b = vfind(nd, b);
+  if (a == b) return;
+  uint32_t young;
+  if (nd[a].rank < nd[b].rank) {
+    young = a;
+    nd[a].par = b;
+  } else {
+    young = b;
+    nd[b].par = a;
+  }
+  if (r >= g->cutoff) return;
+  uint32_t yr = nd[young].rank;
+  cub_emit(g, 1, r, yr >= g->cutoff ? CUB_INF_RANK : yr);
+}
+
+static inline void vborn(VNode *nd, uint32_t s, uint32_t r) {
+  nd[s].par = s;
+  nd[s].rank = r;
+}
+
 static TsStatus dual_v2d(CubGrid *g) {
   size_t H = g->n[0], W = g->n[1], n = g->npix;
   const uint32_t *rank = g->rank;
-  uint32_t *par = ts_alloc_array(n + 1, sizeof *par, "cubical union-find", g->err);
-  uint32_t *nrank = ts_alloc_array(n + 1, sizeof *nrank, "cubical union-find", g->err);
-  if (!par || !nrank) {
-    free(par);
-    free(nrank);
-    return TS_ERR_NOMEM;
-  }
+  VNode *nd = ts_alloc_array(n + 1, sizeof *nd, "cubical union-find", g->err);
+  if (!nd) return TS_ERR_NOMEM;
   uint32_t ext = (uint32_t)n, w = (uint32_t)W;
-  par[ext] = ext;
-  nrank[ext] = CUB_INF_RANK;
+  nd[ext].par = ext;
+  nd[ext].rank = CUB_INF_RANK;
   for (size_t rr = n; rr-- > 0;) {
     uint32_t r = (uint32_t)rr, p = g->order[rr];
     if (rr >= PREFETCH) {
       uint32_t q = g->order[rr - PREFETCH];
       prefetch_rows(rank, q, W, n);
-      prefetch_rows(par, q, W, n);
-      prefetch_rows(nrank, q, W, n);
+      __builtin_prefetch(&nd[q]); /* the squares at q - 1, q - W - 1 may sit a line before */
+      if (q > 0) __builtin_prefetch(&nd[q - 1]);
+      if (q > W) {
+        __builtin_prefetch(&nd[q - W]);
+        __builtin_prefetch(&nd[q - W - 1]);
+      }
     }
     size_t y = p / W, x = p - y * W;
     int up = y > 0, dn = y + 1 < H, lf = x > 0, rt = x + 1 < W;
@@ -88,41 +123,36 @@ static TsStatus dual_v2d(CubGrid *g) {
                    (unsigned)(rank[p - w + 1] < r) << 2 | (unsigned)(rank[p - 1] < r) << 3 |
                    (unsigned)(rank[p + 1] < r) << 4 | (unsigned)(rank[p + w - 1] < r) << 5 |
                    (unsigned)(rank[p + w] < r) << 6 | (unsigned)(rank[p + w + 1] < r) << 7;
-      if ((m & 0x0b) == 0x0b) born(par, nrank, p - w - 1, r);
-      if ((m & 0x16) == 0x16) born(par, nrank, p - w, r);
-      if ((m & 0x68) == 0x68) born(par, nrank, p - 1, r);
-      if ((m & 0xd0) == 0xd0) born(par, nrank, p, r);
-      if (m & 0x40) join(g, par, nrank, p - 1, p, r, 1);
-      if (m & 0x10) join(g, par, nrank, p - w, p, r, 1);
-      if (m & 0x08) join(g, par, nrank, p - w - 1, p - 1, r, 1);
-      if (m & 0x02) join(g, par, nrank, p - w - 1, p - w, r, 1);
+      if ((m & 0x0b) == 0x0b) vborn(nd, p - w - 1, r);
+      if ((m & 0x16) == 0x16) vborn(nd, p - w, r);
+      if ((m & 0x68) == 0x68) vborn(nd, p - 1, r);
+      if ((m & 0xd0) == 0xd0) vborn(nd, p, r);
+      if (m & 0x40) vjoin(g, nd, p - 1, p, r);
+      if (m & 0x10) vjoin(g, nd, p - w, p, r);
+      if (m & 0x08) vjoin(g, nd, p - w - 1, p - 1, r);
+      if (m & 0x02) vjoin(g, nd, p - w - 1, p - w, r);
       continue;
     }
     /* Squares whose highest vertex is p are born. */
     if (up && lf && rank[p - 1] < r && rank[p - w] < r && rank[p - w - 1] < r) {
-      par[p - w - 1] = p - w - 1;
-      nrank[p - w - 1] = r;
+      vborn(nd, p - w - 1, r);
     }
     if (up && rt && rank[p + 1] < r && rank[p - w] < r && rank[p - w + 1] < r) {
-      par[p - w] = p - w;
-      nrank[p - w] = r;
+      vborn(nd, p - w, r);
     }
     if (dn && lf && rank[p - 1] < r && rank[p + w] < r && rank[p + w - 1] < r) {
-      par[p - 1] = p - 1;
-      nrank[p - 1] = r;
+      vborn(nd, p - 1, r);
     }
     if (dn && rt && rank[p + 1] < r && rank[p + w] < r && rank[p + w + 1] < r) {
-      par[p] = p;
-      nrank[p] = r;
+      vborn(nd, p, r);
     }
     /* Edges whose highest vertex is p, in decreasing cell order: down, right, left, up. */
-    if (dn && rank[p + w] < r) join(g, par, nrank, lf ? p - 1 : ext, rt ? p : ext, r, 1);
-    if (rt && rank[p + 1] < r) join(g, par, nrank, up ? p - w : ext, dn ? p : ext, r, 1);
-    if (lf && rank[p - 1] < r) join(g, par, nrank, up ? p - w - 1 : ext, dn ? p - 1 : ext, r, 1);
-    if (up && rank[p - w] < r) join(g, par, nrank, lf ? p - w - 1 : ext, rt ? p - w : ext, r, 1);
+    if (dn && rank[p + w] < r) vjoin(g, nd, lf ? p - 1 : ext, rt ? p : ext, r);
+    if (rt && rank[p + 1] < r) vjoin(g, nd, up ? p - w : ext, dn ? p : ext, r);
+    if (lf && rank[p - 1] < r) vjoin(g, nd, up ? p - w - 1 : ext, dn ? p - 1 : ext, r);
+    if (up && rank[p - w] < r) vjoin(g, nd, lf ? p - w - 1 : ext, rt ? p - w : ext, r);
   }
-  free(par);
-  free(nrank);
+  free(nd);
   return TS_OK;
 }
 

@@ -48,6 +48,7 @@ typedef struct CubGrid {
   size_t lat[CUB_MAXD];        /* lattice of cell bases (c >> 1): V n, T n+1 */
   size_t latstride[CUB_MAXD], nlat;
   const double *values;
+  const double *sorted;        /* sorted[r] = values[order[r]]: a pair's values in one load each */
   uint32_t *rank, *order;      /* rank has npix + 1 entries: rank[npix] = CUB_INF_RANK */
   uint32_t cutoff;             /* ranks >= cutoff are absent (threshold) */
   CubPattern *pat[CUB_MAXD + 1];
@@ -113,9 +114,11 @@ void cub_slot_coords(const CubGrid *g, int k, uint64_t slot, size_t *cc);
 void cub_emit(CubGrid *g, int dim, uint32_t rb, uint32_t rd);
 
 /* Sorts the grid's pixels (ascending values, or descending for superlevel;
- * ties by flat index): fills order (rank -> pixel) and rank (pixel -> rank).
+ * ties by flat index): fills order (rank -> pixel), rank (pixel -> rank) and
+ * sorted (rank -> value, the input's own bits).
  * Integer-valued grids use a counting sort, others an LSD radix sort. */
-TsStatus cub_rank_pixels(const double *v, size_t n, int super, uint32_t *order, uint32_t *rank, TsError *err);
+TsStatus cub_rank_pixels(const double *v, size_t n, int super, uint32_t *order, uint32_t *rank, double *sorted,
+                         TsError *err);
 
 /* The algorithms. Each appends its pairs to g->out. */
 TsStatus cub_h0(CubGrid *g, uint8_t *negative_edges /* bitset over edge slots, or NULL */);

@@ -41,25 +41,38 @@ static TsStatus counting_sort(const double *v, size_t n, int super, double lo, s
 #define RADIX_SIZE (1u << RADIX_BITS)
 #define RADIX_PASSES 6
 
-static TsStatus radix_sort(const double *v, size_t n, int super, uint32_t *order, uint32_t *tmp_idx, TsError *err) {
+/* Fills order; the last pass writes no keys. (Writing rank and sorted in
+ * the last pass too was slower on smooth fields: the sweep in rank order
+ * below reads neighbouring pixels one after another there.) tmp (n
+ * entries) is scratch. */
+static TsStatus radix_sort(const double *v, size_t n, int super, uint32_t *order, uint32_t *tmp, TsError *err) {
   uint64_t *key = ts_alloc_array(n, sizeof *key, "cubical sort keys", err);
   uint64_t *key2 = ts_alloc_array(n, sizeof *key2, "cubical sort keys", err);
+  uint32_t *idx = ts_alloc_array(n, sizeof *idx, "cubical sort keys", err);
   uint32_t(*hist)[RADIX_SIZE] = ts_calloc_array(RADIX_PASSES, sizeof *hist, "cubical histogram", err);
-  if (!key || !key2 || !hist) {
+  if (!key || !key2 || !idx || !hist) {
     free(key);
     free(key2);
+    free(idx);
     free(hist);
     return TS_ERR_NOMEM;
   }
   for (size_t i = 0; i < n; i++) {
     uint64_t k = double_key(super ? -v[i] : v[i]);
     key[i] = k;
-    order[i] = (uint32_t)i;
     for (int p = 0; p < RADIX_PASSES; p++) hist[p][(k >> (p * RADIX_BITS)) & (RADIX_SIZE - 1)]++;
   }
+  int first = -1, last = -1; /* passes whose digit differs between keys */
+  for (int p = 0; p < RADIX_PASSES; p++)
+    if (hist[p][(key[0] >> (p * RADIX_BITS)) & (RADIX_SIZE - 1)] != n) {
+      if (first < 0) first = p;
+      last = p;
+    }
+  if (first < 0) /* all keys equal: the flat order */
+    for (size_t i = 0; i < n; i++) order[i] = (uint32_t)i;
   uint64_t *ka = key, *kb = key2;
-  uint32_t *ia = order, *ib = tmp_idx;
-  for (int p = 0; p < RADIX_PASSES; p++) {
+  uint32_t *ia = tmp, *ib = idx; /* the pixel numbers, ping-pong */
+  for (int p = first; p >= 0 && p <= last; p++) {
     uint32_t *h = hist[p];
     int shift = p * RADIX_BITS;
     if (h[(ka[0] >> shift) & (RADIX_SIZE - 1)] == n) continue; /* one digit for every key */
@@ -69,11 +82,18 @@ static TsStatus radix_sort(const double *v, size_t n, int super, uint32_t *order
       h[b] = sum;
       sum += c;
     }
+    if (p == last) {
+      for (size_t i = 0; i < n; i++) {
+        uint32_t pos = h[(ka[i] >> shift) & (RADIX_SIZE - 1)]++, px = p == first ? (uint32_t)i : ia[i];
+        order[pos] = px;
+      }
+      break;
+    }
     for (size_t i = 0; i < n; i++) {
       uint64_t k = ka[i];
       uint32_t pos = h[(k >> shift) & (RADIX_SIZE - 1)]++;
       kb[pos] = k;
-      ib[pos] = ia[i];
+      ib[pos] = p == first ? (uint32_t)i : ia[i];
     }
     uint64_t *kt = ka;
     ka = kb;
@@ -82,14 +102,15 @@ static TsStatus radix_sort(const double *v, size_t n, int super, uint32_t *order
     ia = ib;
     ib = it;
   }
-  if (ia != order) memcpy(order, ia, n * sizeof *order);
   free(key);
   free(key2);
+  free(idx);
   free(hist);
   return TS_OK;
 }
 
-TsStatus cub_rank_pixels(const double *v, size_t n, int super, uint32_t *order, uint32_t *rank, TsError *err) {
+TsStatus cub_rank_pixels(const double *v, size_t n, int super, uint32_t *order, uint32_t *rank, double *sorted,
+                         TsError *err) {
   double lo = v[0], hi = v[0];
   int integral = 1;
   for (size_t i = 0; i < n; i++) {
@@ -98,13 +119,16 @@ TsStatus cub_rank_pixels(const double *v, size_t n, int super, uint32_t *order, 
     if (x > hi) hi = x;
     integral &= x == floor(x);
   }
-  TsStatus st;
   double span = hi - lo; /* infinite for infinite values: not integral then */
-  if (integral && isfinite(span) && span < (double)(2 * n + 65536))
-    st = counting_sort(v, n, super, lo, (size_t)span + 1, order, rank, err);
-  else
-    st = radix_sort(v, n, super, order, rank, err);
+  TsStatus st = integral && isfinite(span) && span < (double)(2 * n + 65536)
+                    ? counting_sort(v, n, super, lo, (size_t)span + 1, order, rank, err)
+                    : radix_sort(v, n, super, order, rank, err);
   if (st) return st;
-  for (size_t r = 0; r < n; r++) rank[order[r]] = (uint32_t)r;
+  /* One gather for both: the loads are independent, so they overlap. */
+  for (size_t r = 0; r < n; r++) {
+    uint32_t p = order[r];
+    rank[p] = (uint32_t)r;
+    sorted[r] = v[p];
+  }
   return TS_OK;
 }

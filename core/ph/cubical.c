@@ -89,18 +89,17 @@ static inline void unravel(const CubGrid *g, size_t p, int32_t *at) {
 
 void cub_emit(CubGrid *g, int dim, uint32_t rb, uint32_t rd) {
   if (rb == rd || g->st != TS_OK) return;
-  size_t pb = g->order[rb];
-  double b = g->values[pb], dv;
+  double b = g->sorted[rb], dv;
   TsPair pr;
   if (rd == CUB_INF_RANK) {
     dv = g->super ? -INFINITY : INFINITY;
     for (int i = 0; i < 4; i++) pr.death_at[i] = -1;
   } else {
-    size_t pd = g->order[rd];
-    dv = g->values[pd];
+    dv = g->sorted[rd];
     if (dv == b) return; /* zero persistence (a tie) */
-    unravel(g, pd, pr.death_at);
+    unravel(g, g->order[rd], pr.death_at);
   }
+  size_t pb = g->order[rb];
   pr.birth = b;
   pr.death = dv;
   pr.dim = dim;
@@ -275,12 +274,14 @@ TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, cons
 
   g.order = ts_alloc_array(npix, sizeof(uint32_t), "cubical order", err);
   g.rank = ts_alloc_array(npix + 1, sizeof(uint32_t), "cubical ranks", err); /* + the outside */
-  if (!g.order || !g.rank) {
+  double *sorted = ts_alloc_array(npix, sizeof(double), "cubical sorted values", err);
+  g.sorted = sorted;
+  if (!g.order || !g.rank || !sorted) {
     st = TS_ERR_NOMEM;
     goto done;
   }
   if ((st = build_patterns(&g, err))) goto done;
-  if ((st = cub_rank_pixels(values, npix, g.super, g.order, g.rank, err))) goto done;
+  if ((st = cub_rank_pixels(values, npix, g.super, g.order, g.rank, sorted, err))) goto done;
   g.rank[npix] = CUB_INF_RANK;
 
   /* Threshold: cells whose value lies beyond it are absent, i.e. ranks >= cutoff. */
@@ -289,7 +290,7 @@ TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, cons
     size_t lo = 0, hi = npix; /* first rank whose value is beyond the threshold */
     while (lo < hi) {
       size_t mid = lo + (hi - lo) / 2;
-      double v = values[g.order[mid]];
+      double v = sorted[mid];
       int beyond = g.super ? v < o->threshold : v > o->threshold;
       if (beyond) hi = mid;
       else lo = mid + 1;
@@ -322,6 +323,7 @@ done:
   free_patterns(&g);
   free(g.order);
   free(g.rank);
+  free(sorted);
   if (st) out->n = 0;
   return st;
 }
