@@ -230,45 +230,45 @@ static int run_label(const LabelArgs *a) {
     goto done;
   }
   /* what is left to do (a resumed cache already holds some) */
-  size_t todo_n = 0;
-  char **todo = malloc(names.n * sizeof *todo);
+  size_t pending_n = 0;
+  char **pending = malloc(names.n * sizeof *pending);
   size_t chunk = 64 * (size_t)ts_pool_threads(pool);
   float *labels = malloc(chunk * (size_t)a->kp.dims * sizeof *labels);
   TsError *errors = malloc(chunk * sizeof *errors);
   size_t *npairs = calloc(chunk, sizeof *npairs);
-  if (!todo || !labels || !errors || !npairs) {
-    free(todo), free(labels), free(errors), free(npairs);
+  if (!pending || !labels || !errors || !npairs) {
+    free(pending), free(labels), free(errors), free(npairs);
     rc = ts_cli_failf("label", "out of memory");
     goto done;
   }
   for (size_t i = 0; i < names.n; i++)
-    if (!ts_label_cache_writer_has(w, names.v[i])) todo[todo_n++] = names.v[i];
-  size_t already = names.n - todo_n, failed = 0, done_n = 0, pairs = 0;
+    if (!ts_label_cache_writer_has(w, names.v[i])) pending[pending_n++] = names.v[i];
+  size_t already = names.n - pending_n, failed = 0, done_n = 0, pairs = 0;
   if (already) fprintf(a->out, "Resuming: %zu of %zu labels are already in %s\n", already, names.n, a->output);
   TsCliProgress prog;
   ts_cli_progress_begin(&prog, "label", (int64_t)names.n);
   double t0 = ts_clock_monotonic();
   int stopped = 0;
-  for (size_t base = 0; base < todo_n && rc == TS_EXIT_OK; base += chunk) {
+  for (size_t base = 0; base < pending_n && rc == TS_EXIT_OK; base += chunk) {
     if (ts_cli_stop_requested()) {
       stopped = 1;
       break;
     }
-    size_t n = todo_n - base < chunk ? todo_n - base : chunk;
-    Job job = {.root = a->dir, .names = todo + base, .in = &a->in, .type = a->type, .kp = &a->kp,
+    size_t n = pending_n - base < chunk ? pending_n - base : chunk;
+    Job job = {.root = a->dir, .names = pending + base, .in = &a->in, .type = a->type, .kp = &a->kp,
                .labels = labels, .errors = errors, .npairs = npairs};
     ts_pool_for(pool, n, 1, label_task, &job);
     for (size_t i = 0; i < n; i++) {
       if (errors[i].code != TS_OK) {
         failed++;
-        fprintf(stderr, "toposcope: label: skipped '%s': %s\n", todo[base + i], errors[i].message);
+        fprintf(stderr, "toposcope: label: skipped '%s': %s\n", pending[base + i], errors[i].message);
         char metric[64];
         snprintf(metric, sizeof metric, "failed");
         ts_store_metric(store, run, (int64_t)(already + done_n + i), 0, metric, 1, NULL);
         continue;
       }
       pairs += npairs[i];
-      if (ts_label_cache_append(w, todo[base + i], labels + i * (size_t)a->kp.dims, &err)) {
+      if (ts_label_cache_append(w, pending[base + i], labels + i * (size_t)a->kp.dims, &err)) {
         rc = ts_cli_fail("label", &err);
         break;
       }
@@ -282,7 +282,7 @@ static int run_label(const LabelArgs *a) {
   }
   ts_cli_progress_end(&prog, (int64_t)(already + done_n));
   double secs = ts_clock_monotonic() - t0;
-  free(todo), free(labels), free(errors), free(npairs);
+  free(pending), free(labels), free(errors), free(npairs);
   size_t ok = done_n - failed;
   if (rc == TS_EXIT_OK) {
     ts_store_metric(store, run, 0, 0, "images_per_second", secs > 0 ? (double)done_n / secs : 0, NULL);
