@@ -1,6 +1,5 @@
 /* toposcope label — Kaji's PHdict: the PH label of every image under a
  * folder, in one label cache (core/ph/label-cache.h), recorded in the store. */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -13,6 +12,7 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/pool.h"
+#include "base/strlist.h"
 #include "cli.h"
 #include "commands.h"
 #include "demo.h"
@@ -48,31 +48,6 @@ static void help(void) {
 
 /* ---- finding the inputs -------------------------------------------- */
 
-typedef struct Names {
-  char **v;
-  size_t n, cap;
-} Names;
-
-static int names_add(Names *s, const char *name) {
-  if (s->n == s->cap) {
-    size_t cap = s->cap ? 2 * s->cap : 256;
-    char **v = realloc(s->v, cap * sizeof *v);
-    if (!v) return -1;
-    s->v = v;
-    s->cap = cap;
-  }
-  if (!(s->v[s->n] = strdup(name))) return -1;
-  s->n++;
-  return 0;
-}
-
-static void names_free(Names *s) {
-  for (size_t i = 0; i < s->n; i++) free(s->v[i]);
-  free(s->v);
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 static int labelled_file(const char *name) {
   if (ts_label_input_is_image(name)) return 1;
   TsDiagramFormat f = ts_diagram_format_from_name(name);
@@ -81,23 +56,12 @@ static int labelled_file(const char *name) {
 }
 
 /* Appends the files under root/rel (rel "" at the top), recursively. */
-static TsStatus walk(const char *root, const char *rel, const char *skip, Names *out, int depth, TsError *err) {
+static TsStatus walk(const char *root, const char *rel, const char *skip, TsStrList *out, int depth, TsError *err) {
   char dir[PATH_MAX];
   if (snprintf(dir, sizeof dir, "%s%s%s", root, *rel ? "/" : "", rel) >= (int)sizeof dir)
     return ts_error_set(err, TS_ERR_INVALID, "path too long under '%s'", root);
-  DIR *d = opendir(dir);
-  if (!d) return ts_error_errno(err, errno, "cannot read the folder '%s'", dir);
-  TsStatus st = TS_OK;
-  Names sub = {0};
-  for (struct dirent *e; (e = readdir(d));) {
-    if (e->d_name[0] == '.') continue; /* ., .., hidden files, partial writes */
-    if (names_add(&sub, e->d_name)) {
-      st = ts_error_set(err, TS_ERR_NOMEM, "out of memory listing '%s'", dir);
-      break;
-    }
-  }
-  closedir(d);
-  if (sub.n) qsort(sub.v, sub.n, sizeof *sub.v, cmp_str);
+  TsStrList sub = {0};
+  TsStatus st = ts_list_dir(dir, &sub, err);
   for (size_t i = 0; i < sub.n && !st; i++) {
     char r[PATH_MAX], full[PATH_MAX];
     if (snprintf(r, sizeof r, "%s%s%s", rel, *rel ? "/" : "", sub.v[i]) >= (int)sizeof r ||
@@ -110,10 +74,10 @@ static TsStatus walk(const char *root, const char *rel, const char *skip, Names 
     if (S_ISDIR(sb.st_mode)) {
       if (depth < 32) st = walk(root, r, skip, out, depth + 1, err);
     } else if (S_ISREG(sb.st_mode) && labelled_file(sub.v[i]) && strcmp(full, skip) != 0) {
-      if (names_add(out, r)) st = ts_error_set(err, TS_ERR_NOMEM, "out of memory listing '%s'", dir);
+      if (ts_strlist_add(out, r)) st = ts_error_set(err, TS_ERR_NOMEM, "out of memory listing '%s'", dir);
     }
   }
-  names_free(&sub);
+  ts_strlist_clear(&sub);
   return st;
 }
 
@@ -196,13 +160,13 @@ static int run_label(const LabelArgs *a) {
   TsError err = {0};
   struct stat sb;
   if (stat(a->dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) return ts_cli_failf("label", "'%s' is not a folder", a->dir);
-  Names names = {0};
+  TsStrList names = {0};
   if (walk(a->dir, "", a->output, &names, 0, &err)) {
-    names_free(&names);
+    ts_strlist_clear(&names);
     return ts_cli_fail("label", &err);
   }
   if (names.n == 0) {
-    names_free(&names);
+    ts_strlist_clear(&names);
     return ts_cli_failf("label", "no images under '%s'", a->dir);
   }
   char *params = params_json(a);
@@ -317,7 +281,7 @@ done:
   ts_pool_free(pool);
   ts_store_close(store);
   free(params);
-  names_free(&names);
+  ts_strlist_clear(&names);
   return rc;
 }
 

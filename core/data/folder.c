@@ -1,72 +1,42 @@
 /* Image folders: DIR/<class>/<image>, classes in sorted name order, images
  * decoded by core/image (JPEG, PNG, PGM/PPM, .npy), brought to one channel
  * count and size, stored CHW. */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/strlist.h"
 #include "data/dataset.h"
 #include "image/filtration.h"
 #include "image/image.h"
 #include "ph/label-cache.h"
 
-typedef struct Names {
-  char **v;
-  size_t n, cap;
-} Names;
-
-static void names_clear(Names *s) {
-  for (size_t i = 0; i < s->n; i++) free(s->v[i]);
-  free(s->v);
-  memset(s, 0, sizeof *s);
-}
-
-static int names_add(Names *s, const char *name) {
-  if (s->n == s->cap) {
-    size_t cap = s->cap ? 2 * s->cap : 64;
-    char **v = realloc(s->v, cap * sizeof *v);
-    if (!v) return -1;
-    s->v = v;
-    s->cap = cap;
-  }
-  if (!(s->v[s->n] = strdup(name))) return -1;
-  s->n++;
-  return 0;
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 /* Sorted entries of dir: subfolders (want_dirs) or picture files. */
-static TsStatus list_dir(const char *dir, int want_dirs, Names *out, TsError *err) {
+static TsStatus list_dir(const char *dir, int want_dirs, TsStrList *out, TsError *err) {
+  TsStrList all = {0};
+  TsStatus st = ts_list_dir(dir, &all, err);
   memset(out, 0, sizeof *out);
-  DIR *d = opendir(dir);
-  if (!d) return ts_error_errno(err, errno, "cannot open folder '%s'", dir);
-  struct dirent *e;
   char path[4400];
-  while ((e = readdir(d))) {
-    if (e->d_name[0] == '.') continue;
-    if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path) continue;
+  for (size_t i = 0; i < all.n && !st; i++) {
+    if (snprintf(path, sizeof path, "%s/%s", dir, all.v[i]) >= (int)sizeof path) continue;
     struct stat sb;
     if (stat(path, &sb) != 0) continue;
     int ok;
     if (want_dirs) {
       ok = S_ISDIR(sb.st_mode);
     } else {
-      TsImageFormat f = ts_image_format_from_name(e->d_name);
+      TsImageFormat f = ts_image_format_from_name(all.v[i]);
       ok = S_ISREG(sb.st_mode) && (f == TS_FORMAT_JPEG || f == TS_FORMAT_PNG || f == TS_FORMAT_PNM || f == TS_FORMAT_NPY);
     }
-    if (ok && names_add(out, e->d_name) != 0) {
-      closedir(d);
-      names_clear(out);
-      return ts_error_set(err, TS_ERR_NOMEM, "listing '%s'", dir);
+    if (ok && ts_strlist_add(out, all.v[i]) != 0) {
+      ts_strlist_clear(out);
+      st = ts_error_set(err, TS_ERR_NOMEM, "listing '%s'", dir);
     }
   }
-  closedir(d);
-  if (out->n > 1) qsort(out->v, out->n, sizeof *out->v, cmp_str);
-  return TS_OK;
+  ts_strlist_clear(&all);
+  return st;
 }
 
 /* Converts img to `channels` (1 or 3) into CHW bytes at dst (already sized). */
@@ -85,17 +55,17 @@ static void to_chw(const TsImage *img, int channels, uint8_t *dst) {
 
 TsStatus ts_dataset_load_folder(const char *dir, const TsDatasetOptions *opts, TsDataset *ds, TsError *err) {
   memset(ds, 0, sizeof *ds);
-  Names classes;
+  TsStrList classes;
   TsStatus st = list_dir(dir, 1, &classes, err);
   if (st) return st;
   if (classes.n == 0) {
-    names_clear(&classes);
+    ts_strlist_clear(&classes);
     return ts_error_set(err, TS_ERR_INVALID, "'%s' has no class subfolders (expected DIR/<class>/<image>)", dir);
   }
   size_t nclass = classes.n;
-  Names *files = calloc(nclass, sizeof *files);
+  TsStrList *files = calloc(nclass, sizeof *files);
   if (!files) {
-    names_clear(&classes);
+    ts_strlist_clear(&classes);
     return ts_error_set(err, TS_ERR_NOMEM, "listing '%s'", dir);
   }
   size_t total = 0;
@@ -140,9 +110,9 @@ TsStatus ts_dataset_load_folder(const char *dir, const TsDatasetOptions *opts, T
     classes.n = 0;
     snprintf(ds->source, sizeof ds->source, "folder:%.500s", dir);
   }
-  for (size_t c = 0; c < nclass; c++) names_clear(&files[c]);
+  for (size_t c = 0; c < nclass; c++) ts_strlist_clear(&files[c]);
   free(files);
-  names_clear(&classes);
+  ts_strlist_clear(&classes);
   if (st) ts_dataset_clear(ds);
   return st;
 }

@@ -7,6 +7,7 @@
 #include "base/json.h"
 #include "base/pool.h"
 #include "base/rng.h"
+#include "base/strlist.h"
 #include "ts-test.h"
 
 static void test_error_messages(void) {
@@ -178,11 +179,37 @@ static void test_array(void) {
   TS_CHECK(ts_array_alloc(&a, 5, five, TS_U8, &err) == TS_ERR_UNSUPPORTED);
 }
 
+static void test_list_dir(void) {
+  char dir[] = "/tmp/ts-listdir-XXXXXX";
+  TS_CHECK(mkdtemp(dir) != NULL);
+  const char *names[] = {"b.jpg", "a.png", ".hidden", "c"};
+  for (int i = 0; i < 4; i++) {
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+    FILE *f = fopen(path, "w");
+    TS_CHECK(f != NULL);
+    if (f) fclose(f);
+  }
+  TsStrList l = {0};
+  TsError err = {0};
+  TS_CHECK(ts_list_dir(dir, &l, &err) == TS_OK);
+  TS_CHECK(l.n == 3 && !strcmp(l.v[0], "a.png") && !strcmp(l.v[1], "b.jpg") && !strcmp(l.v[2], "c"));
+  for (int i = 0; i < 4; i++) {
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+    remove(path);
+  }
+  remove(dir);
+  TS_CHECK(ts_list_dir(dir, &l, &err) == TS_ERR_IO && l.n == 0 && strstr(err.message, dir));
+  ts_strlist_clear(&l);
+}
+
 int main(void) {
   TS_RUN(test_error_messages);
   TS_RUN(test_pool);
   TS_RUN(test_rng_streams);
   TS_RUN(test_json_roundtrip);
   TS_RUN(test_array);
+  TS_RUN(test_list_dir);
   return ts_test_finish();
 }
