@@ -2,23 +2,29 @@
  * quicksort without a comparison callback, and a two-way parallel split. */
 #include "ph/rips-engine.h"
 
+/* Hoare partition around piv (a value present in a[0, n)): afterwards
+ * a[0, j] come no later than piv and a[j+1, n) no earlier; returns j. */
+static size_t partition(Simplex *a, size_t n, const Simplex *piv) {
+  size_t i = 0, j = n - 1;
+  for (;;) {
+    while (later(&a[i], piv)) i++;
+    while (later(piv, &a[j])) j--;
+    if (i >= j) return j;
+    Simplex t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+    i++;
+    j--;
+  }
+}
+
 void ts_rips_sort(Simplex *a, size_t n) {
   while (n > 24) {
     Simplex *x = &a[0], *y = &a[n / 2], *z = &a[n - 1], *m;
     if (later(x, y)) m = later(y, z) ? y : (later(x, z) ? z : x);
     else m = later(x, z) ? x : (later(y, z) ? z : y);
     Simplex piv = *m;
-    size_t i = 0, j = n - 1;
-    for (;;) {
-      while (later(&a[i], &piv)) i++;
-      while (later(&piv, &a[j])) j--;
-      if (i >= j) break;
-      Simplex t = a[i];
-      a[i] = a[j];
-      a[j] = t;
-      i++;
-      j--;
-    }
+    size_t j = partition(a, n, &piv);
     /* [0, j] and [j+1, n): recurse on the smaller */
     size_t left = j + 1;
     if (left < n - left) {
@@ -63,17 +69,7 @@ void ts_rips_sort_par(Simplex *a, size_t n, TsPool *pool) {
   for (int k = 0; k < 9; k++) smp[k] = a[(n - 1) / 8 * (size_t)k];
   ts_rips_sort(smp, 9);
   Simplex piv = smp[4];
-  size_t i = 0, j = n - 1;
-  for (;;) {
-    while (later(&a[i], &piv)) i++;
-    while (later(&piv, &a[j])) j--;
-    if (i >= j) break;
-    Simplex t = a[i];
-    a[i] = a[j];
-    a[j] = t;
-    i++;
-    j--;
-  }
+  size_t j = partition(a, n, &piv);
   SortCtx c = {{a, a + j + 1}, {j + 1, n - j - 1}};
   ts_pool_for(pool, 2, 1, sort_task, &c);
 }

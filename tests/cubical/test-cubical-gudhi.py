@@ -9,6 +9,8 @@ import struct
 import tempfile
 
 import numpy as np
+
+from cubical_cells import doubled
 from tstest import Checks, require, run
 
 gudhi = require("gudhi")
@@ -24,24 +26,6 @@ def smooth(shape, beta=2.0):
     r[(0,) * len(shape)] = 1
     spec = np.fft.fftn(rng.standard_normal(shape)) / r ** (beta / 2)
     return np.real(np.fft.ifftn(spec))
-
-
-def doubled(a):
-    """Every cell's V value (the max over its vertices), one axis at a time."""
-    out = a
-    for ax in range(a.ndim):
-        n = out.shape[ax]
-        shape = list(out.shape)
-        shape[ax] = 2 * n - 1
-        new = np.empty(shape)
-        even = [slice(None)] * a.ndim
-        odd = [slice(None)] * a.ndim
-        even[ax] = slice(0, 2 * n - 1, 2)
-        odd[ax] = slice(1, 2 * n - 1, 2)
-        new[tuple(even)] = out
-        new[tuple(odd)] = np.maximum(np.take(out, range(n - 1), axis=ax), np.take(out, range(1, n), axis=ax))
-        out = new
-    return out
 
 
 def gudhi_pairs(a, superlevel=False):

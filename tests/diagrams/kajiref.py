@@ -4,6 +4,8 @@ GUDHI 3.7 has only the T-construction, so the V-construction is computed on
 the doubled array (every cell's value = the max over its vertices)."""
 import numpy as np
 
+from cubical_cells import doubled
+
 
 def otsu(v):
     from skimage.filters import threshold_otsu
@@ -18,23 +20,6 @@ def signed_distance(grey):
         return None
     bw = grey >= otsu(grey)
     return (edt(bw) - edt(~bw)) * (256.0 / grey.shape[0])
-
-
-def doubled(a):
-    out = a
-    for ax in range(a.ndim):
-        n = out.shape[ax]
-        shape = list(out.shape)
-        shape[ax] = 2 * n - 1
-        new = np.empty(shape)
-        even = [slice(None)] * a.ndim
-        odd = [slice(None)] * a.ndim
-        even[ax] = slice(0, 2 * n - 1, 2)
-        odd[ax] = slice(1, 2 * n - 1, 2)
-        new[tuple(even)] = out
-        new[tuple(odd)] = np.maximum(np.take(out, range(n - 1), axis=ax), np.take(out, range(1, n), axis=ax))
-        out = new
-    return out
 
 
 def cubical_v(field):
