@@ -82,6 +82,17 @@ void *ts_alloc_array(size_t count, size_t size, const char *what, TsError *err) 
   return p;
 }
 
+void *ts_realloc_array(void *p, size_t count, size_t size, const char *what, TsError *err) {
+  size_t bytes;
+  if (ts_mul_size(count, size, &bytes) != 0) {
+    ts_error_set(err, TS_ERR_NOMEM, "%s: %zu x %zu bytes overflows", what, count, size);
+    return NULL;
+  }
+  void *q = realloc(p, bytes ? bytes : 1);
+  if (!q) ts_error_set(err, TS_ERR_NOMEM, "%s: cannot allocate %zu bytes", what, bytes);
+  return q;
+}
+
 void *ts_calloc_array(size_t count, size_t size, const char *what, TsError *err) {
   size_t bytes;
   if (ts_mul_size(count, size, &bytes) != 0) {

@@ -55,6 +55,8 @@ const char *ts_status_name(TsStatus code);
  * TS_ERR_NOMEM naming `what` and return NULL. */
 void *ts_alloc_array(size_t count, size_t size, const char *what, TsError *err);
 void *ts_calloc_array(size_t count, size_t size, const char *what, TsError *err);
+/* Grows (or shrinks) p to count elements; on failure p is left as it was. */
+void *ts_realloc_array(void *p, size_t count, size_t size, const char *what, TsError *err);
 /* a*b without overflow: returns 0 and sets *out, or returns -1. */
 int ts_mul_size(size_t a, size_t b, size_t *out);
 

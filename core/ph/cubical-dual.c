@@ -97,21 +97,31 @@ static inline void vborn(VNode *nd, uint32_t s, uint32_t r) {
 static TsStatus dual_v2d(CubGrid *g) {
   size_t H = g->n[0], W = g->n[1], n = g->npix;
   const uint32_t *rank = g->rank;
-  VNode *nd = ts_alloc_array(n + 1, sizeof *nd, "cubical union-find", g->err);
+  /* Zeroed, so that the prefetches below may read a square not yet born. */
+  VNode *nd = ts_calloc_array(n + 1, sizeof *nd, "cubical union-find", g->err);
   if (!nd) return TS_ERR_NOMEM;
   uint32_t ext = (uint32_t)n, w = (uint32_t)W;
   nd[ext].par = ext;
   nd[ext].rank = CUB_INF_RANK;
   for (size_t rr = n; rr-- > 0;) {
     uint32_t r = (uint32_t)rr, p = g->order[rr];
-    if (rr >= PREFETCH) {
-      uint32_t q = g->order[rr - PREFETCH];
+    if (rr >= 2 * PREFETCH) {
+      uint32_t q = g->order[rr - 2 * PREFETCH];
       prefetch_rows(rank, q, W, n);
       __builtin_prefetch(&nd[q]); /* the squares at q - 1, q - W - 1 may sit a line before */
       if (q > 0) __builtin_prefetch(&nd[q - 1]);
       if (q > W) {
         __builtin_prefetch(&nd[q - W]);
         __builtin_prefetch(&nd[q - W - 1]);
+      }
+    }
+    if (rr >= PREFETCH) { /* second stage: the squares' parents, where their finds go next */
+      uint32_t q = g->order[rr - PREFETCH];
+      __builtin_prefetch(&nd[nd[q].par]);
+      if (q > 0) __builtin_prefetch(&nd[nd[q - 1].par]);
+      if (q > W) {
+        __builtin_prefetch(&nd[nd[q - W].par]);
+        __builtin_prefetch(&nd[nd[q - W - 1].par]);
       }
     }
     size_t y = p / W, x = p - y * W;

@@ -44,6 +44,15 @@ static inline void prefetch_rows(const uint32_t *a, uint32_t q, size_t W, size_t
   if (q + W < n) __builtin_prefetch(&a[q + W]);
 }
 
+/* Second stage: the ranks around that pixel have arrived by now, so fetch
+ * the union-find entries of its neighbours, the first load of each find. */
+static inline void prefetch_nodes(const uint32_t *par, const uint32_t *rank, uint32_t q, size_t W, size_t n) {
+  if (q >= W) __builtin_prefetch(&par[rank[q - W]]);
+  if (q > 0) __builtin_prefetch(&par[rank[q - 1]]);
+  if (q + 1 < n) __builtin_prefetch(&par[rank[q + 1]]);
+  if (q + W < n) __builtin_prefetch(&par[rank[q + W]]);
+}
+
 /* 2D: the union-find lives in rank space (node r is the pixel of rank r), so
  * the root of a component is its lowest rank, its birth, and the elder of
  * two roots is the smaller number: no rank is looked up while joining, and
@@ -56,7 +65,8 @@ static TsStatus h0_2d(CubGrid *g) {
   if (!par) return TS_ERR_NOMEM;
   for (uint32_t r = 0; r < cut; r++) {
     uint32_t p = order[r];
-    if (r + PREFETCH < cut) prefetch_rows(rank, order[r + PREFETCH], W, g->npix);
+    if (r + 2 * PREFETCH < cut) prefetch_rows(rank, order[r + 2 * PREFETCH], W, g->npix);
+    if (r + PREFETCH < cut) prefetch_nodes(par, rank, order[r + PREFETCH], W, g->npix);
     size_t y = p / W, x = p - y * W;
     /* Ranks of the earlier neighbours, gathered without branching on them. */
     uint32_t q[8];

@@ -59,6 +59,12 @@ typedef struct CubGrid {
   TsDiagram *out;
   TsError *err;
   TsStatus st;                 /* first failure while emitting */
+  /* Pairs found by the sweeps, as rank pairs rb << 32 | rd, all of dimension
+   * pend_dim: turning ranks into values and coordinates takes four random
+   * loads a pair, so it waits for cub_flush, which overlaps them. */
+  uint64_t *pend;
+  size_t npend, cappend;
+  int pend_dim;
 } CubGrid;
 
 /* Boundary bits of pixel x: bit 2i when x_i == 0, bit 2i+1 when x_i == n_i-1. */
@@ -109,9 +115,22 @@ uint64_t cub_cell_slot(const CubGrid *g, const size_t *cc);
 /* Inverse of cub_cell_slot for cells of dimension k. */
 void cub_slot_coords(const CubGrid *g, int k, uint64_t slot, size_t *cc);
 
-/* Appends a pair (ranks; death CUB_INF_RANK = essential) with coordinates,
- * unless it has zero persistence. Records the first failure in g->st. */
-void cub_emit(CubGrid *g, int dim, uint32_t rb, uint32_t rd);
+void cub_emit_slow(CubGrid *g, int dim, uint32_t rb, uint32_t rd);
+/* Appends the pairs pending in g->pend to g->out with values and
+ * coordinates, leaving out those of zero persistence (ties). */
+void cub_flush(CubGrid *g);
+
+/* Records a pair (ranks; death CUB_INF_RANK = essential) for g->out; the
+ * pairs reach it, with coordinates and without those of zero persistence,
+ * at the next cub_flush. Records the first failure in g->st. */
+static inline void cub_emit(CubGrid *g, int dim, uint32_t rb, uint32_t rd) {
+  if (rb == rd) return;
+  if (g->npend == g->cappend || dim != g->pend_dim) {
+    cub_emit_slow(g, dim, rb, rd);
+    return;
+  }
+  g->pend[g->npend++] = (uint64_t)rb << 32 | rd;
+}
 
 /* Sorts the grid's pixels (ascending values, or descending for superlevel;
  * ties by flat index): fills order (rank -> pixel), rank (pixel -> rank) and

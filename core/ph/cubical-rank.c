@@ -3,9 +3,8 @@
  * Everything else in the engine is a sweep over this order, so it has to be
  * fast: integer-valued grids (8- and 16-bit images, label maps) go through
  * a counting sort in two passes; other grids through an LSD radix sort on
- * the order-preserving 64-bit image of each double, 11 bits a pass, passes
- * whose digit is the same for every key skipped. Both are stable, so ties
- * are broken by flat index. */
+ * the order-preserving 64-bit image of each double (below). Both are
+ * stable, so ties are broken by flat index. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,92 +36,168 @@ static TsStatus counting_sort(const double *v, size_t n, int super, double lo, s
   return TS_OK;
 }
 
-#define RADIX_BITS 11
-#define RADIX_SIZE (1u << RADIX_BITS)
-#define RADIX_PASSES 6
+/* LSD radix sort of packed words: the top bits of each key (its distance
+ * from the smallest key) above the pixel number, so one 8-byte word moves
+ * per element and per pass, and ties keep flat order for free (the sort is
+ * stable and pixel numbers start in order). A key too wide for the bits
+ * left loses its lowest bits; elements whose truncated keys are equal are
+ * then put in order by their whole keys afterwards, which for real data is
+ * rare (double noise in [0, 1) keeps 44 bits at 1 MP). */
+#define RADIX_MAX_BITS 11
+#define RADIX_MAX_PASSES 6
 
-/* Fills order; the last pass writes no keys. (Writing rank and sorted in
- * the last pass too was slower on smooth fields: the sweep in rank order
- * below reads neighbouring pixels one after another there.) tmp (n
- * entries) is scratch. */
-static TsStatus radix_sort(const double *v, size_t n, int super, uint32_t *order, uint32_t *tmp, TsError *err) {
-  uint64_t *key = ts_alloc_array(n, sizeof *key, "cubical sort keys", err);
-  uint64_t *key2 = ts_alloc_array(n, sizeof *key2, "cubical sort keys", err);
-  uint32_t *idx = ts_alloc_array(n, sizeof *idx, "cubical sort keys", err);
-  uint32_t(*hist)[RADIX_SIZE] = ts_calloc_array(RADIX_PASSES, sizeof *hist, "cubical histogram", err);
-  if (!key || !key2 || !idx || !hist) {
-    free(key);
-    free(key2);
-    free(idx);
+typedef struct KeyIdx {
+  uint64_t key;
+  uint32_t idx;
+} KeyIdx;
+
+static int cmp_keyidx(const void *a, const void *b) {
+  const KeyIdx *x = a, *y = b;
+  if (x->key != y->key) return x->key < y->key ? -1 : 1;
+  return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* Puts runs of equal truncated keys in order by whole key (then pixel).
+ * Short runs, the usual case, by insertion; long ones (many values a few
+ * ulps apart in a wide range) by qsort, so no input is quadratic. */
+static TsStatus fix_truncated_runs(uint64_t *w, size_t n, int ibits, const double *v, int super, TsError *err) {
+  uint64_t imask = (1ull << ibits) - 1;
+  KeyIdx *tmp = NULL;
+  size_t i = 0;
+  while (i < n) {
+    size_t j = i + 1;
+    while (j < n && (w[j] >> ibits) == (w[i] >> ibits)) j++;
+    if (j - i > 16) {
+      KeyIdx *t = ts_realloc_array(tmp, j - i, sizeof *t, "cubical sort", err);
+      if (!t) {
+        free(tmp);
+        return TS_ERR_NOMEM;
+      }
+      tmp = t;
+      for (size_t a = i; a < j; a++) {
+        uint32_t idx = (uint32_t)(w[a] & imask);
+        tmp[a - i] = (KeyIdx){double_key(super ? -v[idx] : v[idx]), idx};
+      }
+      qsort(tmp, j - i, sizeof *tmp, cmp_keyidx);
+      for (size_t a = i; a < j; a++) w[a] = (w[a] & ~imask) | tmp[a - i].idx;
+    } else {
+      for (size_t a = i + 1; a < j; a++) {
+        uint64_t x = w[a];
+        uint64_t kx = double_key(super ? -v[x & imask] : v[x & imask]);
+        size_t b = a;
+        while (b > i) {
+          uint64_t ky = double_key(super ? -v[w[b - 1] & imask] : v[w[b - 1] & imask]);
+          if (ky < kx || (ky == kx && (w[b - 1] & imask) < (x & imask))) break;
+          w[b] = w[b - 1];
+          b--;
+        }
+        w[b] = x;
+      }
+    }
+    i = j;
+  }
+  free(tmp);
+  return TS_OK;
+}
+
+/* The words of the first pass and every pass's histogram, in one read of
+ * the values; passes is a constant in each call, so the loop unrolls. */
+static inline __attribute__((always_inline)) uint64_t
+make_words(const double *v, size_t n, int super, uint64_t kmin, int shift, int ibits, int dbits, const int passes,
+           uint64_t *w, uint32_t (*hist)[1u << RADIX_MAX_BITS]) {
+  uint64_t lost = 0, lowmask = shift ? (1ull << shift) - 1 : 0, dmask = (1ull << dbits) - 1;
+  for (size_t i = 0; i < n; i++) {
+    uint64_t k = double_key(super ? -v[i] : v[i]) - kmin;
+    lost |= k & lowmask;
+    uint64_t x = (k >> shift) << ibits | i;
+    w[i] = x;
+    for (int p = 0; p < passes; p++) hist[p][(x >> (ibits + p * dbits)) & dmask]++;
+  }
+  return lost;
+}
+
+/* kmin and kmax: the smallest and largest keys. */
+static TsStatus radix_sort(const double *v, size_t n, int super, uint64_t kmin, uint64_t kmax, uint32_t *order,
+                           TsError *err) {
+  if (kmin == kmax) { /* all keys equal: the flat order */
+    for (size_t i = 0; i < n; i++) order[i] = (uint32_t)i;
+    return TS_OK;
+  }
+  int ibits = 64 - __builtin_clzll((uint64_t)(n - 1) | 1); /* bits of a pixel number */
+  int kbits = 64 - __builtin_clzll(kmax - kmin);           /* bits of a key's distance from kmin */
+  int shift = kbits > 64 - ibits ? kbits - (64 - ibits) : 0;
+  int bits = kbits - shift; /* sorted bits, above the pixel number */
+  int passes = (bits + RADIX_MAX_BITS - 1) / RADIX_MAX_BITS;
+  int dbits = (bits + passes - 1) / passes;
+  uint32_t dsize = 1u << dbits;
+  uint64_t *wa = ts_alloc_array(n, sizeof *wa, "cubical sort keys", err);
+  uint64_t *wb = ts_alloc_array(n, sizeof *wb, "cubical sort keys", err);
+  uint32_t(*hist)[1u << RADIX_MAX_BITS] = ts_calloc_array(RADIX_MAX_PASSES, sizeof *hist, "cubical histogram", err);
+  if (!wa || !wb || !hist) {
+    free(wa);
+    free(wb);
     free(hist);
     return TS_ERR_NOMEM;
   }
-  for (size_t i = 0; i < n; i++) {
-    uint64_t k = double_key(super ? -v[i] : v[i]);
-    key[i] = k;
-    for (int p = 0; p < RADIX_PASSES; p++) hist[p][(k >> (p * RADIX_BITS)) & (RADIX_SIZE - 1)]++;
+  uint64_t lost;
+  switch (passes) {
+  case 1: lost = make_words(v, n, super, kmin, shift, ibits, dbits, 1, wa, hist); break;
+  case 2: lost = make_words(v, n, super, kmin, shift, ibits, dbits, 2, wa, hist); break;
+  case 3: lost = make_words(v, n, super, kmin, shift, ibits, dbits, 3, wa, hist); break;
+  case 4: lost = make_words(v, n, super, kmin, shift, ibits, dbits, 4, wa, hist); break;
+  case 5: lost = make_words(v, n, super, kmin, shift, ibits, dbits, 5, wa, hist); break;
+  default: lost = make_words(v, n, super, kmin, shift, ibits, dbits, 6, wa, hist); break;
   }
-  int first = -1, last = -1; /* passes whose digit differs between keys */
-  for (int p = 0; p < RADIX_PASSES; p++)
-    if (hist[p][(key[0] >> (p * RADIX_BITS)) & (RADIX_SIZE - 1)] != n) {
-      if (first < 0) first = p;
-      last = p;
-    }
-  if (first < 0) /* all keys equal: the flat order */
-    for (size_t i = 0; i < n; i++) order[i] = (uint32_t)i;
-  uint64_t *ka = key, *kb = key2;
-  uint32_t *ia = tmp, *ib = idx; /* the pixel numbers, ping-pong */
-  for (int p = first; p >= 0 && p <= last; p++) {
+  for (int p = 0; p < passes; p++) {
     uint32_t *h = hist[p];
-    int shift = p * RADIX_BITS;
-    if (h[(ka[0] >> shift) & (RADIX_SIZE - 1)] == n) continue; /* one digit for every key */
+    int sh = ibits + p * dbits;
+    if (h[(wa[0] >> sh) & (dsize - 1)] == n) continue; /* one digit for every key */
     uint32_t sum = 0;
-    for (unsigned b = 0; b < RADIX_SIZE; b++) {
+    for (uint32_t b = 0; b < dsize; b++) {
       uint32_t c = h[b];
       h[b] = sum;
       sum += c;
     }
-    if (p == last) {
-      for (size_t i = 0; i < n; i++) {
-        uint32_t pos = h[(ka[i] >> shift) & (RADIX_SIZE - 1)]++, px = p == first ? (uint32_t)i : ia[i];
-        order[pos] = px;
-      }
-      break;
-    }
     for (size_t i = 0; i < n; i++) {
-      uint64_t k = ka[i];
-      uint32_t pos = h[(k >> shift) & (RADIX_SIZE - 1)]++;
-      kb[pos] = k;
-      ib[pos] = p == first ? (uint32_t)i : ia[i];
+      uint64_t x = wa[i];
+      wb[h[(x >> sh) & (dsize - 1)]++] = x;
     }
-    uint64_t *kt = ka;
-    ka = kb;
-    kb = kt;
-    uint32_t *it = ia;
-    ia = ib;
-    ib = it;
+    uint64_t *t = wa;
+    wa = wb;
+    wb = t;
   }
-  free(key);
-  free(key2);
-  free(idx);
+  uint64_t imask = (1ull << ibits) - 1, prev = ~wa[0] >> ibits, dup = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint64_t x = wa[i];
+    dup |= (x >> ibits) == prev;
+    prev = x >> ibits;
+    order[i] = (uint32_t)(x & imask);
+  }
+  TsStatus st = TS_OK;
+  if (lost && dup) { /* truncated keys tie: order those by their whole keys */
+    st = fix_truncated_runs(wa, n, ibits, v, super, err);
+    for (size_t i = 0; i < n; i++) order[i] = (uint32_t)(wa[i] & imask);
+  }
+  free(wa);
+  free(wb);
   free(hist);
-  return TS_OK;
+  return st;
 }
 
 TsStatus cub_rank_pixels(const double *v, size_t n, int super, uint32_t *order, uint32_t *rank, double *sorted,
                          TsError *err) {
   double lo = v[0], hi = v[0];
-  int integral = 1;
   for (size_t i = 0; i < n; i++) {
     double x = v[i];
-    if (x < lo) lo = x;
-    if (x > hi) hi = x;
-    integral &= x == floor(x);
+    lo = x < lo ? x : lo;
+    hi = x > hi ? x : hi;
   }
   double span = hi - lo; /* infinite for infinite values: not integral then */
-  TsStatus st = integral && isfinite(span) && span < (double)(2 * n + 65536)
-                    ? counting_sort(v, n, super, lo, (size_t)span + 1, order, rank, err)
-                    : radix_sort(v, n, super, order, rank, err);
+  int integral = isfinite(span) && span < (double)(2 * n + 65536);
+  for (size_t i = 0; integral && i < n; i++) integral = v[i] == floor(v[i]);
+  TsStatus st = integral ? counting_sort(v, n, super, lo, (size_t)span + 1, order, rank, err)
+                         : radix_sort(v, n, super, double_key(super ? -hi : lo), double_key(super ? -lo : hi),
+                                      order, err);
   if (st) return st;
   /* One gather for both: the loads are independent, so they overlap. */
   for (size_t r = 0; r < n; r++) {

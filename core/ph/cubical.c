@@ -87,29 +87,66 @@ static inline void unravel(const CubGrid *g, size_t p, int32_t *at) {
   at[0] = (int32_t)q;
 }
 
-void cub_emit(CubGrid *g, int dim, uint32_t rb, uint32_t rd) {
-  if (rb == rd || g->st != TS_OK) return;
-  double b = g->sorted[rb], dv;
-  TsPair pr;
-  if (rd == CUB_INF_RANK) {
-    dv = g->super ? -INFINITY : INFINITY;
-    for (int i = 0; i < 4; i++) pr.death_at[i] = -1;
-  } else {
-    dv = g->sorted[rd];
-    if (dv == b) return; /* zero persistence (a tie) */
-    unravel(g, g->order[rd], pr.death_at);
+void cub_emit_slow(CubGrid *g, int dim, uint32_t rb, uint32_t rd) {
+  if (g->st != TS_OK) return;
+  if (dim != g->pend_dim) {
+    cub_flush(g);
+    g->pend_dim = dim;
   }
-  size_t pb = g->order[rb];
-  pr.birth = b;
-  pr.death = dv;
-  pr.dim = dim;
-  unravel(g, pb, pr.birth_at);
+  if (g->npend == g->cappend) {
+    size_t cap = g->cappend ? 2 * g->cappend : 4096;
+    uint64_t *p = ts_realloc_array(g->pend, cap, sizeof *p, "cubical pairs", g->err);
+    if (!p) {
+      g->st = TS_ERR_NOMEM;
+      return;
+    }
+    g->pend = p;
+    g->cappend = cap;
+  }
+  g->pend[g->npend++] = (uint64_t)rb << 32 | rd;
+}
+
+void cub_flush(CubGrid *g) {
+  size_t np = g->npend;
+  g->npend = 0;
+  if (np == 0 || g->st != TS_OK) return;
   TsDiagram *d = g->out;
-  if (d->n < d->cap) {
-    d->pairs[d->n++] = pr;
-    return;
+  if ((g->st = ts_diagram_reserve(d, d->n + np, g->err))) return;
+  const uint64_t *pend = g->pend;
+  const double *sorted = g->sorted;
+  const uint32_t *order = g->order;
+  double inf = g->super ? -INFINITY : INFINITY;
+  size_t o = d->n;
+  enum { AHEAD = 16 };
+  for (size_t i = 0; i < np; i++) {
+    if (i + AHEAD < np) { /* independent random loads: start them early */
+      uint32_t b = (uint32_t)(pend[i + AHEAD] >> 32), e = (uint32_t)pend[i + AHEAD];
+      __builtin_prefetch(&sorted[b]);
+      __builtin_prefetch(&order[b]);
+      if (e != CUB_INF_RANK) {
+        __builtin_prefetch(&sorted[e]);
+        __builtin_prefetch(&order[e]);
+      }
+    }
+    uint32_t rb = (uint32_t)(pend[i] >> 32), rd = (uint32_t)pend[i];
+    TsPair *pr = &d->pairs[o];
+    memset(pr, 0, sizeof *pr); /* padding too: diagrams compare and hash as bytes */
+    double b = sorted[rb];
+    if (rd == CUB_INF_RANK) {
+      pr->death = inf;
+      for (int k = 0; k < 4; k++) pr->death_at[k] = -1;
+    } else {
+      double dv = sorted[rd];
+      if (dv == b) continue; /* zero persistence (a tie) */
+      pr->death = dv;
+      unravel(g, order[rd], pr->death_at);
+    }
+    pr->birth = b;
+    pr->dim = g->pend_dim;
+    unravel(g, order[rb], pr->birth_at);
+    o++;
   }
-  g->st = ts_diagram_push(d, &pr, g->err);
+  d->n = o;
 }
 
 /* Cells at a pixel, by dimension, in ascending slot order. */
@@ -316,10 +353,12 @@ TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, cons
   }
   free(cleared);
   if (st == TS_OK && ndim >= 2 && maxdim == ndim - 1) st = cub_top_dual(&g);
+  cub_flush(&g);
   if (st == TS_OK) st = g.st;
   if (st == TS_OK) filter_pairs(out, g.super, o->min_persistence);
 
 done:
+  free(g.pend);
   free_patterns(&g);
   free(g.order);
   free(g.rank);
