@@ -43,23 +43,21 @@ static inline void join(CubGrid *g, uint32_t *par, const uint32_t *nrank, uint32
   cub_emit(g, dim, r, yr >= g->cutoff ? CUB_INF_RANK : yr);
 }
 
-/* The sweeps visit pixels in value order, i.e. at random: fetch the rows
- * around the pixel PREFETCH steps ahead so that the loads overlap. */
+/* The 2D sweeps run in padded coordinates (CubGrid.pw) and visit pixels in
+ * value order, i.e. at random: fetch the rows of ranks around the pixel 2K
+ * steps ahead, and K steps ahead what the finds will load first. */
 #define PREFETCH 12
-static inline void prefetch_rows(const uint32_t *a, uint32_t q, size_t W, size_t n) {
-  __builtin_prefetch(&a[q]);
-  if (q >= W) __builtin_prefetch(&a[q - W]);
-  if (q + W < n) __builtin_prefetch(&a[q + W]);
+static inline void prefetch_rows(const uint32_t *rank, uint32_t q, uint32_t pw) {
+  __builtin_prefetch(&rank[q - pw]);
+  __builtin_prefetch(&rank[q]);
+  __builtin_prefetch(&rank[q + pw]);
 }
 
-static inline void born(uint32_t *par, uint32_t *nrank, uint32_t s, uint32_t r) {
-  par[s] = s;
-  nrank[s] = r;
-}
-
-/* V, 2D: squares are the nodes (indexed by their top-left pixel). A node's
- * parent and birth rank sit side by side, so that reaching a root (a random
- * load) brings its rank along in the same cache line. */
+/* V, 2D: squares are the nodes, named by their top-left pixel (padded).
+ * Squares that touch the frame are the outside: one component, rooted at
+ * square 0, that is never born (rank infinite). A node's parent and birth rank sit side by
+ * side, so that reaching a root (a random load) brings its rank along in
+ * the same cache line. */
 typedef struct VNode {
   uint32_t par, rank;
 } VNode;
@@ -89,113 +87,87 @@ static inline void vjoin(CubGrid *g, VNode *nd, uint32_t a, uint32_t b, uint32_t
   cub_emit(g, 1, r, yr >= g->cutoff ? CUB_INF_RANK : yr);
 }
 
-static inline void vborn(VNode *nd, uint32_t s, uint32_t r) {
-  nd[s].par = s;
-  nd[s].rank = r;
-}
-
 static TsStatus dual_v2d(CubGrid *g) {
-  size_t H = g->n[0], W = g->n[1], n = g->npix;
-  const uint32_t *rank = g->rank;
-  /* Zeroed, so that the prefetches below may read a square not yet born. */
-  VNode *nd = ts_calloc_array(n + 1, sizeof *nd, "cubical union-find", g->err);
+  uint32_t H = (uint32_t)g->n[0], W = (uint32_t)g->n[1], pw = g->pw, n = (uint32_t)g->npix;
+  const uint32_t *rank = g->rank, *order = g->order;
+  VNode *nd = ts_alloc_array((size_t)(H + 2) * pw, sizeof *nd, "cubical union-find", g->err);
   if (!nd) return TS_ERR_NOMEM;
-  uint32_t ext = (uint32_t)n, w = (uint32_t)W;
-  nd[ext].par = ext;
-  nd[ext].rank = CUB_INF_RANK;
-  for (size_t rr = n; rr-- > 0;) {
-    uint32_t r = (uint32_t)rr, p = g->order[rr];
+  /* Every square is born at the highest rank of its corners, before the
+   * sweep gets there: set them all up front in one raster pass (no finds
+   * reach a square before its birth, since the joins at a pixel only touch
+   * squares around it, whose corners are no higher). A square on the frame
+   * has the frame's rank n and belongs to the outside. */
+  for (uint32_t y = 0; y <= H; y++) {
+    const uint32_t *a = rank + (size_t)y * pw, *b = a + pw;
+    VNode *row = nd + (size_t)y * pw;
+    for (uint32_t x = 0; x <= W; x++) {
+      uint32_t top = a[x] > a[x + 1] ? a[x] : a[x + 1], bot = b[x] > b[x + 1] ? b[x] : b[x + 1];
+      uint32_t hi = top > bot ? top : bot, s = y * pw + x;
+      row[x].par = hi >= n ? 0 : s;
+      row[x].rank = hi;
+    }
+  }
+  nd[0].rank = CUB_INF_RANK; /* the outside: square 0, its own parent */
+  for (uint32_t rr = n; rr-- > 0;) {
+    uint32_t r = rr, p = order[rr];
     if (rr >= 2 * PREFETCH) {
-      uint32_t q = g->order[rr - 2 * PREFETCH];
-      prefetch_rows(rank, q, W, n);
-      __builtin_prefetch(&nd[q]); /* the squares at q - 1, q - W - 1 may sit a line before */
-      if (q > 0) __builtin_prefetch(&nd[q - 1]);
-      if (q > W) {
-        __builtin_prefetch(&nd[q - W]);
-        __builtin_prefetch(&nd[q - W - 1]);
-      }
+      uint32_t q = order[rr - 2 * PREFETCH];
+      prefetch_rows(rank, q, pw);
+      __builtin_prefetch(&nd[q]); /* the squares at q - 1, q - pw - 1 may sit a line before */
+      __builtin_prefetch(&nd[q - 1]);
+      __builtin_prefetch(&nd[q - pw]);
+      __builtin_prefetch(&nd[q - pw - 1]);
     }
-    if (rr >= PREFETCH) { /* second stage: the squares' parents, where their finds go next */
-      uint32_t q = g->order[rr - PREFETCH];
+    if (rr >= PREFETCH) { /* the squares' parents, where their finds go next */
+      uint32_t q = order[rr - PREFETCH];
       __builtin_prefetch(&nd[nd[q].par]);
-      if (q > 0) __builtin_prefetch(&nd[nd[q - 1].par]);
-      if (q > W) {
-        __builtin_prefetch(&nd[nd[q - W].par]);
-        __builtin_prefetch(&nd[nd[q - W - 1].par]);
-      }
+      __builtin_prefetch(&nd[nd[q - 1].par]);
+      __builtin_prefetch(&nd[nd[q - pw].par]);
+      __builtin_prefetch(&nd[nd[q - pw - 1].par]);
     }
-    size_t y = p / W, x = p - y * W;
-    int up = y > 0, dn = y + 1 < H, lf = x > 0, rt = x + 1 < W;
-    if (up && dn && lf && rt) {
-      /* Interior: which of the 8 neighbours are lower, without branching on
-       * (random) ranks; bits UL U UR L R DL D DR. */
-      unsigned m = (unsigned)(rank[p - w - 1] < r) | (unsigned)(rank[p - w] < r) << 1 |
-                   (unsigned)(rank[p - w + 1] < r) << 2 | (unsigned)(rank[p - 1] < r) << 3 |
-                   (unsigned)(rank[p + 1] < r) << 4 | (unsigned)(rank[p + w - 1] < r) << 5 |
-                   (unsigned)(rank[p + w] < r) << 6 | (unsigned)(rank[p + w + 1] < r) << 7;
-      if ((m & 0x0b) == 0x0b) vborn(nd, p - w - 1, r);
-      if ((m & 0x16) == 0x16) vborn(nd, p - w, r);
-      if ((m & 0x68) == 0x68) vborn(nd, p - 1, r);
-      if ((m & 0xd0) == 0xd0) vborn(nd, p, r);
-      if (m & 0x40) vjoin(g, nd, p - 1, p, r);
-      if (m & 0x10) vjoin(g, nd, p - w, p, r);
-      if (m & 0x08) vjoin(g, nd, p - w - 1, p - 1, r);
-      if (m & 0x02) vjoin(g, nd, p - w - 1, p - w, r);
-      continue;
-    }
-    /* Squares whose highest vertex is p are born. */
-    if (up && lf && rank[p - 1] < r && rank[p - w] < r && rank[p - w - 1] < r) {
-      vborn(nd, p - w - 1, r);
-    }
-    if (up && rt && rank[p + 1] < r && rank[p - w] < r && rank[p - w + 1] < r) {
-      vborn(nd, p - w, r);
-    }
-    if (dn && lf && rank[p - 1] < r && rank[p + w] < r && rank[p + w - 1] < r) {
-      vborn(nd, p - 1, r);
-    }
-    if (dn && rt && rank[p + 1] < r && rank[p + w] < r && rank[p + w + 1] < r) {
-      vborn(nd, p, r);
-    }
-    /* Edges whose highest vertex is p, in decreasing cell order: down, right, left, up. */
-    if (dn && rank[p + w] < r) vjoin(g, nd, lf ? p - 1 : ext, rt ? p : ext, r);
-    if (rt && rank[p + 1] < r) vjoin(g, nd, up ? p - w : ext, dn ? p : ext, r);
-    if (lf && rank[p - 1] < r) vjoin(g, nd, up ? p - w - 1 : ext, dn ? p - 1 : ext, r);
-    if (up && rank[p - w] < r) vjoin(g, nd, lf ? p - w - 1 : ext, rt ? p - w : ext, r);
+    /* Edges whose highest vertex is p (the frame is never lower), in
+     * decreasing cell order: down, right, left, up. */
+    if (rank[p + pw] < r) vjoin(g, nd, p - 1, p, r);
+    if (rank[p + 1] < r) vjoin(g, nd, p - pw, p, r);
+    if (rank[p - 1] < r) vjoin(g, nd, p - pw - 1, p - 1, r);
+    if (rank[p - pw] < r) vjoin(g, nd, p - pw - 1, p - pw, r);
   }
   free(nd);
   return TS_OK;
 }
 
-/* T, 2D: pixels are the nodes, numbered by rank (as in H0), the outside is
- * node n; the elder of two roots is the larger number. An edge belongs to
- * the lower of its pixels. */
+/* T, 2D: pixels are the nodes, numbered by rank (as in H0); the outside is
+ * node n, which is also the frame's rank; the elder of two roots is the
+ * larger number. An edge belongs to the lower of its pixels. */
 static TsStatus dual_t2d(CubGrid *g) {
-  size_t H = g->n[0], W = g->n[1], n = g->npix;
-  uint32_t *par = ts_alloc_array(n + 1, sizeof *par, "cubical union-find", g->err);
+  uint32_t n = (uint32_t)g->npix, pw = g->pw, cut = g->cutoff;
+  uint32_t *par = ts_alloc_array((size_t)n + 1, sizeof *par, "cubical union-find", g->err);
   if (!par) return TS_ERR_NOMEM;
-  const uint32_t *rank = g->rank;
-  uint32_t ext = (uint32_t)n, w = (uint32_t)W, cut = g->cutoff;
-  par[ext] = ext;
-  for (size_t rr = n; rr-- > 0;) {
-    uint32_t r = (uint32_t)rr, p = g->order[rr];
-    if (rr >= PREFETCH) prefetch_rows(rank, g->order[rr - PREFETCH], W, n);
-    size_t y = p / W, x = p - y * W;
+  const uint32_t *rank = g->rank, *order = g->order;
+  par[n] = n;
+  for (uint32_t rr = n; rr-- > 0;) {
+    uint32_t r = rr, p = order[rr];
+    if (rr >= 2 * PREFETCH) prefetch_rows(rank, order[rr - 2 * PREFETCH], pw);
+    if (rr >= PREFETCH) {
+      uint32_t s = order[rr - PREFETCH];
+      __builtin_prefetch(&par[rank[s + pw]]);
+      __builtin_prefetch(&par[rank[s + 1]]);
+      __builtin_prefetch(&par[rank[s - 1]]);
+      __builtin_prefetch(&par[rank[s - pw]]);
+    }
     /* The edges of pixel p that are its own (the other side is higher or
-     * outside), bottom, right, left, top; gathered without branching on ranks. */
+     * the outside), bottom, right, left, top; gathered without branching. */
     uint32_t q[4];
     int nq = 0;
-#define SIDE(inside, c)                                                                                                \
+#define SIDE(c)                                                                                                        \
   do {                                                                                                                 \
-    if (inside) {                                                                                                      \
-      q[nq] = rank[(c)];                                                                                               \
-      nq += q[nq] > r;                                                                                                 \
-    } else                                                                                                             \
-      q[nq++] = ext;                                                                                                   \
+    q[nq] = rank[(c)];                                                                                                 \
+    nq += q[nq] > r;                                                                                                   \
   } while (0)
-    SIDE(y + 1 < H, p + w);
-    SIDE(x + 1 < W, p + 1);
-    SIDE(x > 0, p - 1);
-    SIDE(y > 0, p - w);
+    SIDE(p + pw);
+    SIDE(p + 1);
+    SIDE(p - 1);
+    SIDE(p - pw);
 #undef SIDE
     if (nq == 0) { /* a local maximum: a new component of the complement */
       par[r] = r;
@@ -271,6 +243,6 @@ static TsStatus dual_generic(CubGrid *g) {
 }
 
 TsStatus cub_top_dual(CubGrid *g) {
-  if (g->d == 2) return g->T ? dual_t2d(g) : dual_v2d(g);
+  if (g->pw) return g->T ? dual_t2d(g) : dual_v2d(g);
   return dual_generic(g);
 }

@@ -35,39 +35,39 @@ static inline uint32_t uf_join_elder(uint32_t *par, const uint32_t *nrank, uint3
   return a;
 }
 
-/* The sweep visits pixels in value order, i.e. at random: fetch the rows of
- * ranks around the pixel PREFETCH steps ahead so the loads overlap. */
+/* The sweep visits pixels in value order, i.e. at random. Two-stage
+ * prefetch: the rows of ranks around the pixel 2K steps ahead, then, K steps
+ * ahead, the union-find entries of its neighbours (their ranks have arrived
+ * by then), the first load of each find. */
 #define PREFETCH 12
-static inline void prefetch_rows(const uint32_t *a, uint32_t q, size_t W, size_t n) {
-  __builtin_prefetch(&a[q]);
-  if (q >= W) __builtin_prefetch(&a[q - W]);
-  if (q + W < n) __builtin_prefetch(&a[q + W]);
+static inline void prefetch_rows(const uint32_t *rank, uint32_t q, uint32_t pw) {
+  __builtin_prefetch(&rank[q - pw]);
+  __builtin_prefetch(&rank[q]);
+  __builtin_prefetch(&rank[q + pw]);
 }
 
-/* Second stage: the ranks around that pixel have arrived by now, so fetch
- * the union-find entries of its neighbours, the first load of each find. */
-static inline void prefetch_nodes(const uint32_t *par, const uint32_t *rank, uint32_t q, size_t W, size_t n) {
-  if (q >= W) __builtin_prefetch(&par[rank[q - W]]);
-  if (q > 0) __builtin_prefetch(&par[rank[q - 1]]);
-  if (q + 1 < n) __builtin_prefetch(&par[rank[q + 1]]);
-  if (q + W < n) __builtin_prefetch(&par[rank[q + W]]);
-}
-
-/* 2D: the union-find lives in rank space (node r is the pixel of rank r), so
- * the root of a component is its lowest rank, its birth, and the elder of
- * two roots is the smaller number: no rank is looked up while joining, and
- * the current pixel's entry is written in sweep order. */
+/* 2D, in padded coordinates (the frame's rank is never lower). The
+ * union-find lives in rank space (node r is the pixel of rank r), so the
+ * root of a component is its lowest rank, its birth, and the elder of two
+ * roots is the smaller number: no rank is looked up while joining, and the
+ * current pixel's entry is written in sweep order. */
 static TsStatus h0_2d(CubGrid *g) {
-  size_t H = g->n[0], W = g->n[1];
   const uint32_t *rank = g->rank, *order = g->order;
-  uint32_t cut = g->cutoff, w = (uint32_t)W;
-  uint32_t *par = ts_alloc_array(cut ? cut : 1, sizeof *par, "cubical union-find", g->err);
+  uint32_t cut = g->cutoff, pw = g->pw;
+  /* one spare node: the frame's rank (npix) may be prefetched */
+  uint32_t *par = ts_alloc_array((size_t)g->npix + 1, sizeof *par, "cubical union-find", g->err);
   if (!par) return TS_ERR_NOMEM;
+  int eight = g->T; /* T: the closed squares of two pixels meet iff they touch at a corner */
   for (uint32_t r = 0; r < cut; r++) {
     uint32_t p = order[r];
-    if (r + 2 * PREFETCH < cut) prefetch_rows(rank, order[r + 2 * PREFETCH], W, g->npix);
-    if (r + PREFETCH < cut) prefetch_nodes(par, rank, order[r + PREFETCH], W, g->npix);
-    size_t y = p / W, x = p - y * W;
+    if (r + 2 * PREFETCH < cut) prefetch_rows(rank, order[r + 2 * PREFETCH], pw);
+    if (r + PREFETCH < cut) {
+      uint32_t s = order[r + PREFETCH];
+      __builtin_prefetch(&par[rank[s - pw]]);
+      __builtin_prefetch(&par[rank[s - 1]]);
+      __builtin_prefetch(&par[rank[s + 1]]);
+      __builtin_prefetch(&par[rank[s + pw]]);
+    }
     /* Ranks of the earlier neighbours, gathered without branching on them. */
     uint32_t q[8];
     int nq = 0;
@@ -77,26 +77,14 @@ static TsStatus h0_2d(CubGrid *g) {
     q[nq] = rq_;                                                                                                       \
     nq += rq_ < r;                                                                                                     \
   } while (0)
-    int up = y > 0, dn = y + 1 < H, lf = x > 0, rt = x + 1 < W;
-    if (!g->T) {
-      if (up) CAND(p - w);
-      if (lf) CAND(p - 1);
-      if (rt) CAND(p + 1);
-      if (dn) CAND(p + w);
-    } else {
-      if (up) {
-        if (lf) CAND(p - w - 1);
-        CAND(p - w);
-        if (rt) CAND(p - w + 1);
-      }
-      if (lf) CAND(p - 1);
-      if (rt) CAND(p + 1);
-      if (dn) {
-        if (lf) CAND(p + w - 1);
-        CAND(p + w);
-        if (rt) CAND(p + w + 1);
-      }
-    }
+    if (eight) CAND(p - pw - 1);
+    CAND(p - pw);
+    if (eight) CAND(p - pw + 1);
+    CAND(p - 1);
+    CAND(p + 1);
+    if (eight) CAND(p + pw - 1);
+    CAND(p + pw);
+    if (eight) CAND(p + pw + 1);
 #undef CAND
     if (nq == 0) { /* a local minimum: a new component */
       par[r] = r;
@@ -121,7 +109,7 @@ static TsStatus h0_2d(CubGrid *g) {
 }
 
 TsStatus cub_h0(CubGrid *g, uint8_t *negative_edges) {
-  if (g->d == 2 && !negative_edges) return h0_2d(g);
+  if (g->pw && !negative_edges) return h0_2d(g);
   /* Vertex nodes live in the lattice of cell bases: pixels for V, corners for T. */
   size_t nn = g->nlat;
   uint32_t *par = ts_alloc_array(nn, sizeof *par, "cubical union-find", g->err);

@@ -39,8 +39,28 @@ typedef struct CubPattern {
   uint32_t omask[15];   /* T: boundary bits that must be clear for that pixel to exist */
 } CubPattern;
 
+/* Division by a run-time constant by one multiplication: exact for every
+ * 32-bit numerator and divisor >= 2 (m = ceil(2^64 / d); the error of q*m/2^64
+ * is below q/2^64 < 1/d, too small to cross an integer). */
+__extension__ typedef unsigned __int128 cub_u128;
+typedef struct CubDiv {
+  uint64_t m;
+  uint32_t d;
+} CubDiv;
+
+static inline CubDiv cub_div_init(uint32_t d) { return (CubDiv){d > 1 ? UINT64_MAX / d + 1 : 0, d}; }
+
+static inline uint32_t cub_div(uint32_t q, CubDiv D) {
+  return D.d > 1 ? (uint32_t)(((cub_u128)q * D.m) >> 64) : q;
+}
+
 typedef struct CubGrid {
   int d, T, super;
+  /* 2D grids are swept in padded coordinates: rank has (H + 2) x (W + 2)
+   * entries with a frame of rank npix around the image (never lower than a
+   * pixel, and the outside's node for the T dual), and order holds padded
+   * indices, so the 2D sweeps need no bounds checks. pw = W + 2, else 0. */
+  uint32_t pw;
   size_t n[CUB_MAXD], pstride[CUB_MAXD], npix;
   size_t m[CUB_MAXD];          /* doubled shape */
   uint64_t cstride[CUB_MAXD];  /* doubled strides */
@@ -134,10 +154,12 @@ static inline void cub_emit(CubGrid *g, int dim, uint32_t rb, uint32_t rd) {
 
 /* Sorts the grid's pixels (ascending values, or descending for superlevel;
  * ties by flat index): fills order (rank -> pixel), rank (pixel -> rank) and
- * sorted (rank -> value, the input's own bits).
+ * sorted (rank -> value, the input's own bits). With pad_w = W > 0 (a 2D
+ * grid of width W), order and rank use padded indices (see CubGrid.pw) and
+ * rank must hold (n / W + 2) * (W + 2) entries; the frame is left unset.
  * Integer-valued grids use a counting sort, others an LSD radix sort. */
-TsStatus cub_rank_pixels(const double *v, size_t n, int super, uint32_t *order, uint32_t *rank, double *sorted,
-                         TsError *err);
+TsStatus cub_rank_pixels(const double *v, size_t n, int super, size_t pad_w, uint32_t *order, uint32_t *rank,
+                         double *sorted, TsError *err);
 
 /* The algorithms. Each appends its pairs to g->out. */
 TsStatus cub_h0(CubGrid *g, uint8_t *negative_edges /* bitset over edge slots, or NULL */);

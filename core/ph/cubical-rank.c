@@ -184,8 +184,8 @@ static TsStatus radix_sort(const double *v, size_t n, int super, uint64_t kmin, 
   return st;
 }
 
-TsStatus cub_rank_pixels(const double *v, size_t n, int super, uint32_t *order, uint32_t *rank, double *sorted,
-                         TsError *err) {
+TsStatus cub_rank_pixels(const double *v, size_t n, int super, size_t pad_w, uint32_t *order, uint32_t *rank,
+                         double *sorted, TsError *err) {
   double lo = v[0], hi = v[0];
   for (size_t i = 0; i < n; i++) {
     double x = v[i];
@@ -200,6 +200,17 @@ TsStatus cub_rank_pixels(const double *v, size_t n, int super, uint32_t *order, 
                                       order, err);
   if (st) return st;
   /* One gather for both: the loads are independent, so they overlap. */
+  if (pad_w) {
+    CubDiv w = cub_div_init((uint32_t)pad_w);
+    uint32_t pw = (uint32_t)pad_w + 2;
+    for (size_t r = 0; r < n; r++) {
+      uint32_t p = order[r], q = p + pw + 1 + 2 * cub_div(p, w);
+      order[r] = q;
+      rank[q] = (uint32_t)r;
+      sorted[r] = v[p];
+    }
+    return TS_OK;
+  }
   for (size_t r = 0; r < n; r++) {
     uint32_t p = order[r];
     rank[p] = (uint32_t)r;

@@ -79,6 +79,12 @@ void cub_slot_coords(const CubGrid *g, int k, uint64_t slot, size_t *cc) {
 static inline void unravel(const CubGrid *g, size_t p, int32_t *at) {
   uint32_t q = (uint32_t)p; /* pixel indices fit 32 bits: 32-bit divisions are cheaper */
   for (int i = 3; i >= g->d; i--) at[i] = -1;
+  if (g->pw) { /* 2D, padded */
+    uint32_t y = cub_div(q, cub_div_init(g->pw));
+    at[0] = (int32_t)y - 1;
+    at[1] = (int32_t)(q - y * g->pw) - 1;
+    return;
+  }
   for (int i = g->d - 1; i > 0; i--) {
     uint32_t n = (uint32_t)g->n[i], r = q / n;
     at[i] = (int32_t)(q - r * n);
@@ -309,8 +315,15 @@ TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, cons
     return ts_error_set(err, TS_ERR_UNSUPPORTED,
                         "cubical homology: grid too large for dimensions 1..%d (at most 2^32 cells)", ndim - 2);
 
+  /* 2D: padded (see CubGrid.pw); the frame makes it at most 4 MP + 2 x 64K
+   * entries larger, and indices stay below 2^32 for grids that fit. */
+  size_t nrank = npix + 1; /* + the outside */
+  if (ndim == 2 && (shape[0] + 2) * (shape[1] + 2) < UINT32_MAX) {
+    g.pw = (uint32_t)shape[1] + 2;
+    nrank = (shape[0] + 2) * (shape[1] + 2);
+  }
   g.order = ts_alloc_array(npix, sizeof(uint32_t), "cubical order", err);
-  g.rank = ts_alloc_array(npix + 1, sizeof(uint32_t), "cubical ranks", err); /* + the outside */
+  g.rank = ts_alloc_array(nrank, sizeof(uint32_t), "cubical ranks", err);
   double *sorted = ts_alloc_array(npix, sizeof(double), "cubical sorted values", err);
   g.sorted = sorted;
   if (!g.order || !g.rank || !sorted) {
@@ -318,8 +331,14 @@ TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, cons
     goto done;
   }
   if ((st = build_patterns(&g, err))) goto done;
-  if ((st = cub_rank_pixels(values, npix, g.super, g.order, g.rank, sorted, err))) goto done;
-  g.rank[npix] = CUB_INF_RANK;
+  if ((st = cub_rank_pixels(values, npix, g.super, g.pw ? shape[1] : 0, g.order, g.rank, sorted, err))) goto done;
+  if (g.pw) { /* the frame */
+    size_t pw = g.pw, ph = shape[0] + 2;
+    for (size_t x = 0; x < pw; x++) g.rank[x] = g.rank[(ph - 1) * pw + x] = (uint32_t)npix;
+    for (size_t y = 1; y + 1 < ph; y++) g.rank[y * pw] = g.rank[y * pw + pw - 1] = (uint32_t)npix;
+  } else {
+    g.rank[npix] = CUB_INF_RANK;
+  }
 
   /* Threshold: cells whose value lies beyond it are absent, i.e. ranks >= cutoff. */
   g.cutoff = (uint32_t)npix;

@@ -38,7 +38,7 @@ static void check_sort(const double *v, size_t n, int super, const char *what) {
   g_super = super;
   qsort(want, n, sizeof *want, cmp_index);
   TsError err = {0};
-  TS_CHECKF(cub_rank_pixels(v, n, super, order, rank, sorted, &err) == TS_OK, "%s: %s", what, err.message);
+  TS_CHECKF(cub_rank_pixels(v, n, super, 0, order, rank, sorted, &err) == TS_OK, "%s: %s", what, err.message);
   size_t bad = 0;
   for (size_t r = 0; r < n; r++) {
     bad += order[r] != want[r];
