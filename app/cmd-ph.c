@@ -337,8 +337,10 @@ int ts_cmd_ph(int argc, char **argv) {
   }
 
   TsError err;
-  TsPool *pool = n > 1 ? ts_pool_new(threads, &err) : NULL;
-  if (n > 1 && !pool) {
+  /* Several inputs run one per thread; a single 2D input runs its two
+   * sweeps (H0 and H1) on two threads. */
+  TsPool *pool = n > 1 || threads != 1 ? ts_pool_new(threads, &err) : NULL;
+  if ((n > 1 || threads != 1) && !pool) {
     free(run.jobs);
     return ts_cli_fail(CMD, &err);
   }
@@ -350,7 +352,12 @@ int ts_cmd_ph(int argc, char **argv) {
     size_t m = n - done < chunk ? n - done : chunk;
     PhRun part = run;
     part.jobs = run.jobs + done;
-    ts_pool_for(pool, m, 1, ph_task, &part);
+    if (n == 1) {
+      part.opt.pool = pool;
+      ph_task(&part, 0, 1, 0);
+    } else {
+      ts_pool_for(pool, m, 1, ph_task, &part);
+    }
     done += m;
     if (n > 1) ts_cli_progress_update(&prog, (int64_t)done);
   }

@@ -51,13 +51,9 @@ static inline void prefetch_rows(const uint32_t *rank, uint32_t q, uint32_t pw) 
  * root of a component is its lowest rank, its birth, and the elder of two
  * roots is the smaller number: no rank is looked up while joining, and the
  * current pixel's entry is written in sweep order. */
-static TsStatus h0_2d(CubGrid *g) {
+static inline __attribute__((always_inline)) void h0_2d_sweep(CubGrid *g, uint32_t *par, const int eight) {
   const uint32_t *rank = g->rank, *order = g->order;
   uint32_t cut = g->cutoff, pw = g->pw;
-  /* one spare node: the frame's rank (npix) may be prefetched */
-  uint32_t *par = ts_alloc_array((size_t)g->npix + 1, sizeof *par, "cubical union-find", g->err);
-  if (!par) return TS_ERR_NOMEM;
-  int eight = g->T; /* T: the closed squares of two pixels meet iff they touch at a corner */
   for (uint32_t r = 0; r < cut; r++) {
     uint32_t p = order[r];
     if (r + 2 * PREFETCH < cut) prefetch_rows(rank, order[r + 2 * PREFETCH], pw);
@@ -104,6 +100,15 @@ static TsStatus h0_2d(CubGrid *g) {
   }
   for (uint32_t r = 0; r < cut; r++)
     if (par[r] == r) cub_emit(g, 0, r, CUB_INF_RANK);
+}
+
+static TsStatus h0_2d(CubGrid *g) {
+  /* one spare node: the frame's rank (npix) may be prefetched */
+  uint32_t *par = ts_alloc_array((size_t)g->npix + 1, sizeof *par, "cubical union-find", g->err);
+  if (!par) return TS_ERR_NOMEM;
+  /* T: the closed squares of two pixels meet iff they touch at a corner */
+  if (g->T) h0_2d_sweep(g, par, 1);
+  else h0_2d_sweep(g, par, 0);
   free(par);
   return TS_OK;
 }

@@ -117,10 +117,28 @@ make_words(const double *v, size_t n, int super, uint64_t kmin, int shift, int i
 }
 
 /* kmin and kmax: the smallest and largest keys. */
-static TsStatus radix_sort(const double *v, size_t n, int super, uint64_t kmin, uint64_t kmax, uint32_t *order,
-                           TsError *err) {
+/* Padding of a 2D grid's indices (CubGrid.pw): w = 0 for none. */
+typedef struct Pad {
+  CubDiv w;
+  uint32_t pw;
+} Pad;
+
+/* Rank r goes to pixel p: fills order, rank and sorted (the loads are
+ * independent, so successive calls overlap). */
+static inline void gather_one(const double *v, Pad pad, uint32_t r, uint32_t p, uint32_t *order, uint32_t *rank,
+                              double *sorted) {
+  uint32_t q = pad.pw ? p + pad.pw + 1 + 2 * cub_div(p, pad.w) : p;
+  order[r] = q;
+  rank[q] = r;
+  sorted[r] = v[p];
+}
+
+/* kmin and kmax: the smallest and largest keys. Fills order, rank and
+ * sorted. */
+static TsStatus radix_sort(const double *v, size_t n, int super, uint64_t kmin, uint64_t kmax, Pad pad,
+                           uint32_t *order, uint32_t *rank, double *sorted, TsError *err) {
   if (kmin == kmax) { /* all keys equal: the flat order */
-    for (size_t i = 0; i < n; i++) order[i] = (uint32_t)i;
+    for (size_t i = 0; i < n; i++) gather_one(v, pad, (uint32_t)i, (uint32_t)i, order, rank, sorted);
     return TS_OK;
   }
   int ibits = 64 - __builtin_clzll((uint64_t)(n - 1) | 1); /* bits of a pixel number */
@@ -166,17 +184,19 @@ static TsStatus radix_sort(const double *v, size_t n, int super, uint64_t kmin, 
     wa = wb;
     wb = t;
   }
+  /* The pixel numbers, and at once the gather (and whether any truncated
+   * keys tie; if they do, which is rare, the gather is done again). */
   uint64_t imask = (1ull << ibits) - 1, prev = ~wa[0] >> ibits, dup = 0;
   for (size_t i = 0; i < n; i++) {
     uint64_t x = wa[i];
     dup |= (x >> ibits) == prev;
     prev = x >> ibits;
-    order[i] = (uint32_t)(x & imask);
+    gather_one(v, pad, (uint32_t)i, (uint32_t)(x & imask), order, rank, sorted);
   }
   TsStatus st = TS_OK;
   if (lost && dup) { /* truncated keys tie: order those by their whole keys */
     st = fix_truncated_runs(wa, n, ibits, v, super, err);
-    for (size_t i = 0; i < n; i++) order[i] = (uint32_t)(wa[i] & imask);
+    for (size_t i = 0; i < n; i++) gather_one(v, pad, (uint32_t)i, (uint32_t)(wa[i] & imask), order, rank, sorted);
   }
   free(wa);
   free(wb);
@@ -195,26 +215,12 @@ TsStatus cub_rank_pixels(const double *v, size_t n, int super, size_t pad_w, uin
   double span = hi - lo; /* infinite for infinite values: not integral then */
   int integral = isfinite(span) && span < (double)(2 * n + 65536);
   for (size_t i = 0; integral && i < n; i++) integral = v[i] == floor(v[i]);
-  TsStatus st = integral ? counting_sort(v, n, super, lo, (size_t)span + 1, order, rank, err)
-                         : radix_sort(v, n, super, double_key(super ? -hi : lo), double_key(super ? -lo : hi),
-                                      order, err);
+  Pad pad = {cub_div_init((uint32_t)pad_w), pad_w ? (uint32_t)pad_w + 2 : 0};
+  if (!integral)
+    return radix_sort(v, n, super, double_key(super ? -hi : lo), double_key(super ? -lo : hi), pad, order, rank,
+                      sorted, err);
+  TsStatus st = counting_sort(v, n, super, lo, (size_t)span + 1, order, rank, err);
   if (st) return st;
-  /* One gather for both: the loads are independent, so they overlap. */
-  if (pad_w) {
-    CubDiv w = cub_div_init((uint32_t)pad_w);
-    uint32_t pw = (uint32_t)pad_w + 2;
-    for (size_t r = 0; r < n; r++) {
-      uint32_t p = order[r], q = p + pw + 1 + 2 * cub_div(p, w);
-      order[r] = q;
-      rank[q] = (uint32_t)r;
-      sorted[r] = v[p];
-    }
-    return TS_OK;
-  }
-  for (size_t r = 0; r < n; r++) {
-    uint32_t p = order[r];
-    rank[p] = (uint32_t)r;
-    sorted[r] = v[p];
-  }
+  for (size_t r = 0; r < n; r++) gather_one(v, pad, (uint32_t)r, order[r], order, rank, sorted);
   return TS_OK;
 }

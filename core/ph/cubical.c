@@ -227,6 +227,49 @@ static void free_patterns(CubGrid *g) {
   for (int k = 0; k <= CUB_MAXD; k++) free(g->pat[k]);
 }
 
+/* A 2D grid's two sweeps, H0 upwards and H1 (by duality) downwards, only
+ * read the shared ranks: each runs on its own copy of the grid, with its
+ * own pending pairs and error, on two threads if the pool has them, and the
+ * pairs reach the diagram afterwards, H0 first, as when run one by one. */
+typedef struct Sweeps2d {
+  CubGrid g[2];
+  TsError err[2];
+  TsStatus st[2];
+} Sweeps2d;
+
+static void sweep_task(void *ctx, size_t begin, size_t end, int worker) {
+  (void)worker;
+  Sweeps2d *s = ctx;
+  for (size_t i = begin; i < end; i++) s->st[i] = i == 0 ? cub_h0(&s->g[0], NULL) : cub_top_dual(&s->g[1]);
+}
+
+static TsStatus sweeps_2d(CubGrid *g, TsPool *pool) {
+  Sweeps2d s;
+  for (int i = 0; i < 2; i++) {
+    s.g[i] = *g;
+    s.g[i].pend = NULL;
+    s.g[i].npend = s.g[i].cappend = 0;
+    s.g[i].pend_dim = i;
+    s.g[i].err = &s.err[i];
+    ts_error_clear(&s.err[i]);
+  }
+  ts_pool_for(pool, 2, 1, sweep_task, &s);
+  TsStatus st = TS_OK;
+  for (int i = 0; i < 2; i++) {
+    if (st == TS_OK && s.st[i] == TS_OK) {
+      s.g[i].err = g->err;
+      cub_flush(&s.g[i]);
+      s.st[i] = s.g[i].st;
+    }
+    if (st == TS_OK && s.st[i] != TS_OK) {
+      st = s.st[i];
+      if (s.g[i].err != g->err) ts_error_set(g->err, st, "%s", s.err[i].message);
+    }
+    free(s.g[i].pend);
+  }
+  return st;
+}
+
 static TsStatus check_values(const double *v, int ndim, const size_t *shape, size_t n, TsError *err) {
   for (size_t i = 0; i < n; i++) {
     if (isnan(v[i])) {
@@ -363,6 +406,10 @@ TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, cons
       goto done;
     }
   }
+  if (g.pw && maxdim == 1) {
+    st = sweeps_2d(&g, o->pool);
+    goto filter;
+  }
   st = cub_h0(&g, cleared);
   for (int k = 1; st == TS_OK && k <= maxdim && k <= ndim - 2; k++) {
     uint8_t *next = NULL;
@@ -374,6 +421,7 @@ TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, cons
   if (st == TS_OK && ndim >= 2 && maxdim == ndim - 1) st = cub_top_dual(&g);
   cub_flush(&g);
   if (st == TS_OK) st = g.st;
+filter:
   if (st == TS_OK) filter_pairs(out, g.super, o->min_persistence);
 
 done:

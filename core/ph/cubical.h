@@ -27,6 +27,8 @@ typedef struct TsCubicalOptions {
   int superlevel;              /* 1: superlevel sets (negate, report original values) */
   double threshold;            /* cells with value > threshold are absent; default +INFINITY */
   double min_persistence;      /* drop finite pairs with death - birth <= this; default 0 (keep > 0) */
+  TsPool *pool;                /* NULL (default): one thread; else a 2D grid runs its H0 and H1 sweeps
+                                  at once on two of the pool's threads */
 } TsCubicalOptions;
 
 void ts_cubical_options_default(TsCubicalOptions *o);
