@@ -87,7 +87,40 @@ static void test_sort_kinds(void) {
   }
 }
 
+/* 2D grids: order and rank in padded coordinates (a frame of one pixel). */
+static void test_sort_padded(void) {
+  TsRng rng;
+  ts_rng_init(&rng, 9, 0);
+  size_t shapes[][2] = {{1, 1}, {1, 7}, {7, 1}, {5, 9}, {300, 211}};
+  for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
+    size_t H = shapes[si][0], W = shapes[si][1], n = H * W, pw = W + 2;
+    double *v = malloc(n * sizeof *v);
+    uint32_t *order = malloc(n * sizeof *order), *rank = malloc((H + 2) * pw * sizeof *rank);
+    uint32_t *order0 = malloc(n * sizeof *order0), *rank0 = malloc(n * sizeof *rank0);
+    double *sorted = malloc(n * sizeof *sorted);
+    for (int ints = 0; ints < 2; ints++) {
+      for (size_t i = 0; i < n; i++) v[i] = ints ? (double)ts_rng_below(&rng, 9) : ts_rng_uniform(&rng);
+      TsError err = {0};
+      TS_CHECK(cub_rank_pixels(v, n, 0, 0, order0, rank0, sorted, &err) == TS_OK);
+      TS_CHECK(cub_rank_pixels(v, n, 0, W, order, rank, sorted, &err) == TS_OK);
+      size_t bad = 0;
+      for (size_t r = 0; r < n; r++) {
+        size_t p = order0[r], q = (p / W + 1) * pw + p % W + 1;
+        bad += order[r] != q || rank[q] != r;
+      }
+      TS_CHECKF(bad == 0, "%zux%zu: %zu mismatches", H, W, bad);
+    }
+    free(v);
+    free(order);
+    free(rank);
+    free(order0);
+    free(rank0);
+    free(sorted);
+  }
+}
+
 int main(void) {
   TS_RUN(test_sort_kinds);
+  TS_RUN(test_sort_padded);
   return ts_test_finish();
 }

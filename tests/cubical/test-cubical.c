@@ -520,6 +520,40 @@ static void test_options(void) {
   ts_diagram_clear(&dg);
 }
 
+/* A 2D grid's two sweeps on a pool's threads give the serial diagram,
+ * byte for byte, in both constructions, with thresholds and superlevel sets. */
+static void test_pool_2d(void) {
+  TsError err;
+  TsPool *pool = ts_pool_new(3, &err);
+  TS_CHECK(pool != NULL);
+  TsRng r;
+  ts_rng_init(&r, 11, 0);
+  for (int it = 0; it < 60; it++) {
+    size_t n[2] = {1 + ts_rng_below(&r, 40), 1 + ts_rng_below(&r, 40)}, N = n[0] * n[1];
+    double *f = malloc(N * sizeof *f);
+    int ties = it % 2;
+    for (size_t j = 0; j < N; j++) f[j] = ties ? (double)ts_rng_below(&r, 6) : ts_rng_uniform(&r);
+    TsCubicalOptions o;
+    ts_cubical_options_default(&o);
+    o.construction = it % 4 < 2 ? TS_CONSTRUCTION_V : TS_CONSTRUCTION_T;
+    o.superlevel = it % 3 == 0;
+    if (it % 5 == 0) o.threshold = ties ? 3 : 0.5;
+    if (o.superlevel && it % 5 == 0) o.threshold = ties ? 2 : 0.5;
+    TsDiagram a, b;
+    ts_diagram_init(&a);
+    ts_diagram_init(&b);
+    TS_CHECKF(ts_cubical_ph(f, 2, n, &o, &a, &err) == TS_OK, "%s", err.message);
+    o.pool = pool;
+    TS_CHECKF(ts_cubical_ph(f, 2, n, &o, &b, &err) == TS_OK, "%s", err.message);
+    TS_CHECKF(a.n == b.n && memcmp(a.pairs, b.pairs, a.n * sizeof(TsPair)) == 0, "grid %zux%zu, case %d", n[0], n[1],
+              it);
+    ts_diagram_clear(&a);
+    ts_diagram_clear(&b);
+    free(f);
+  }
+  ts_pool_free(pool);
+}
+
 int main(void) {
   TS_RUN(test_malformed);
   TS_RUN(test_options);
@@ -530,5 +564,6 @@ int main(void) {
   TS_RUN(test_euler);
   TS_RUN(test_duality);
   TS_RUN(test_batch);
+  TS_RUN(test_pool_2d);
   return ts_test_finish();
 }
