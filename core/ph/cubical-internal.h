@@ -68,7 +68,6 @@ typedef struct CubGrid {
   size_t lat[CUB_MAXD];        /* lattice of cell bases (c >> 1): V n, T n+1 */
   size_t latstride[CUB_MAXD], nlat;
   const double *values;
-  const double *sorted;        /* sorted[r] = values[order[r]]: a pair's values in one load each */
   uint32_t *rank, *order;      /* rank has npix + 1 entries: rank[npix] = CUB_INF_RANK */
   uint32_t cutoff;             /* ranks >= cutoff are absent (threshold) */
   CubPattern *pat[CUB_MAXD + 1];
@@ -153,11 +152,12 @@ static inline void cub_emit(CubGrid *g, int dim, uint32_t rb, uint32_t rd) {
 }
 
 /* Sorts the grid's pixels (ascending values, or descending for superlevel;
- * ties by flat index): fills order (rank -> pixel), rank (pixel -> rank) and
- * sorted (rank -> value, the input's own bits). With pad_w = W > 0 (a 2D
- * grid of width W), order and rank use padded indices (see CubGrid.pw) and
- * rank must hold (n / W + 2) * (W + 2) entries; the frame is left unset.
- * Integer-valued grids use a counting sort, others an LSD radix sort. */
+ * ties by flat index): fills order (rank -> pixel), rank (pixel -> rank)
+ * and, unless it is NULL, sorted (rank -> value, the input's own bits).
+ * With pad_w = W > 0 (a 2D grid of width W), order and rank use padded
+ * indices (see CubGrid.pw) and rank must hold (n / W + 2) * (W + 2)
+ * entries; the frame is left unset. Integer-valued grids use a counting
+ * sort, others an LSD radix sort. */
 TsStatus cub_rank_pixels(const double *v, size_t n, int super, size_t pad_w, uint32_t *order, uint32_t *rank,
                          double *sorted, TsError *err);
 

@@ -42,9 +42,11 @@ static TsStatus counting_sort(const double *v, size_t n, int super, double lo, s
  * stable and pixel numbers start in order). A key too wide for the bits
  * left loses its lowest bits; elements whose truncated keys are equal are
  * then put in order by their whole keys afterwards, which for real data is
- * rare (double noise in [0, 1) keeps 44 bits at 1 MP). */
-#define RADIX_MAX_BITS 11
-#define RADIX_MAX_PASSES 6
+ * rare (double noise in [0, 1) keeps 44 bits at 1 MP). Digits of at most
+ * 8 bits: 256 buckets keep every pass's write streams in L1, which beat
+ * fewer passes of 11 bits (24 against 29-38 ms per MP on 1 MP noise). */
+#define RADIX_MAX_BITS 8
+#define RADIX_MAX_PASSES 8
 
 typedef struct KeyIdx {
   uint64_t key;
@@ -130,7 +132,7 @@ static inline void gather_one(const double *v, Pad pad, uint32_t r, uint32_t p, 
   uint32_t q = pad.pw ? p + pad.pw + 1 + 2 * cub_div(p, pad.w) : p;
   order[r] = q;
   rank[q] = r;
-  sorted[r] = v[p];
+  if (sorted) sorted[r] = v[p];
 }
 
 /* kmin and kmax: the smallest and largest keys. Fills order, rank and
@@ -164,7 +166,9 @@ static TsStatus radix_sort(const double *v, size_t n, int super, uint64_t kmin, 
   case 3: lost = make_words(v, n, super, kmin, shift, ibits, dbits, 3, wa, hist); break;
   case 4: lost = make_words(v, n, super, kmin, shift, ibits, dbits, 4, wa, hist); break;
   case 5: lost = make_words(v, n, super, kmin, shift, ibits, dbits, 5, wa, hist); break;
-  default: lost = make_words(v, n, super, kmin, shift, ibits, dbits, 6, wa, hist); break;
+  case 6: lost = make_words(v, n, super, kmin, shift, ibits, dbits, 6, wa, hist); break;
+  case 7: lost = make_words(v, n, super, kmin, shift, ibits, dbits, 7, wa, hist); break;
+  default: lost = make_words(v, n, super, kmin, shift, ibits, dbits, 8, wa, hist); break;
   }
   for (int p = 0; p < passes; p++) {
     uint32_t *h = hist[p];

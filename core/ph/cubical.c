@@ -76,21 +76,30 @@ void cub_slot_coords(const CubGrid *g, int k, uint64_t slot, size_t *cc) {
   }
 }
 
-static inline void unravel(const CubGrid *g, size_t p, int32_t *at) {
-  uint32_t q = (uint32_t)p; /* pixel indices fit 32 bits: 32-bit divisions are cheaper */
+/* Pixel q (as order holds it: padded in 2D) -> its coordinates; returns
+ * its flat index in the input. */
+static inline uint32_t unravel(const CubGrid *g, uint32_t q, int32_t *at) {
   for (int i = 3; i >= g->d; i--) at[i] = -1;
   if (g->pw) { /* 2D, padded */
-    uint32_t y = cub_div(q, cub_div_init(g->pw));
+    uint32_t y = cub_div(q, cub_div_init(g->pw)), x = q - y * g->pw;
     at[0] = (int32_t)y - 1;
-    at[1] = (int32_t)(q - y * g->pw) - 1;
-    return;
+    at[1] = (int32_t)x - 1;
+    return (y - 1) * (uint32_t)g->n[1] + x - 1;
   }
+  uint32_t p = q; /* pixel indices fit 32 bits: 32-bit divisions are cheaper */
   for (int i = g->d - 1; i > 0; i--) {
     uint32_t n = (uint32_t)g->n[i], r = q / n;
     at[i] = (int32_t)(q - r * n);
     q = r;
   }
   at[0] = (int32_t)q;
+  return p;
+}
+
+/* The input's value at rank r. */
+static inline double value_at_rank(const CubGrid *g, uint32_t r) {
+  int32_t at[CUB_MAXD];
+  return g->values[unravel(g, g->order[r], at)];
 }
 
 void cub_emit_slow(CubGrid *g, int dim, uint32_t rb, uint32_t rd) {
@@ -119,37 +128,39 @@ void cub_flush(CubGrid *g) {
   TsDiagram *d = g->out;
   if ((g->st = ts_diagram_reserve(d, d->n + np, g->err))) return;
   const uint64_t *pend = g->pend;
-  const double *sorted = g->sorted;
   const uint32_t *order = g->order;
+  const double *values = g->values;
   double inf = g->super ? -INFINITY : INFINITY;
   size_t o = d->n;
-  enum { AHEAD = 16 };
+  /* Four random loads a pair, two by two dependent: start the pixels'
+   * numbers 2K pairs ahead and their values K pairs ahead. */
+  enum { AHEAD = 12 };
   for (size_t i = 0; i < np; i++) {
-    if (i + AHEAD < np) { /* independent random loads: start them early */
-      uint32_t b = (uint32_t)(pend[i + AHEAD] >> 32), e = (uint32_t)pend[i + AHEAD];
-      __builtin_prefetch(&sorted[b]);
+    if (i + 2 * AHEAD < np) {
+      uint32_t b = (uint32_t)(pend[i + 2 * AHEAD] >> 32), e = (uint32_t)pend[i + 2 * AHEAD];
       __builtin_prefetch(&order[b]);
-      if (e != CUB_INF_RANK) {
-        __builtin_prefetch(&sorted[e]);
-        __builtin_prefetch(&order[e]);
-      }
+      if (e != CUB_INF_RANK) __builtin_prefetch(&order[e]);
+    }
+    if (i + AHEAD < np) {
+      int32_t at[CUB_MAXD];
+      uint32_t b = (uint32_t)(pend[i + AHEAD] >> 32), e = (uint32_t)pend[i + AHEAD];
+      __builtin_prefetch(&values[unravel(g, order[b], at)]);
+      if (e != CUB_INF_RANK) __builtin_prefetch(&values[unravel(g, order[e], at)]);
     }
     uint32_t rb = (uint32_t)(pend[i] >> 32), rd = (uint32_t)pend[i];
     TsPair *pr = &d->pairs[o];
     memset(pr, 0, sizeof *pr); /* padding too: diagrams compare and hash as bytes */
-    double b = sorted[rb];
+    double b = values[unravel(g, order[rb], pr->birth_at)];
     if (rd == CUB_INF_RANK) {
       pr->death = inf;
       for (int k = 0; k < 4; k++) pr->death_at[k] = -1;
     } else {
-      double dv = sorted[rd];
+      double dv = values[unravel(g, order[rd], pr->death_at)];
       if (dv == b) continue; /* zero persistence (a tie) */
       pr->death = dv;
-      unravel(g, order[rd], pr->death_at);
     }
     pr->birth = b;
     pr->dim = g->pend_dim;
-    unravel(g, order[rb], pr->birth_at);
     o++;
   }
   d->n = o;
@@ -367,14 +378,12 @@ TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, cons
   }
   g.order = ts_alloc_array(npix, sizeof(uint32_t), "cubical order", err);
   g.rank = ts_alloc_array(nrank, sizeof(uint32_t), "cubical ranks", err);
-  double *sorted = ts_alloc_array(npix, sizeof(double), "cubical sorted values", err);
-  g.sorted = sorted;
-  if (!g.order || !g.rank || !sorted) {
+  if (!g.order || !g.rank) {
     st = TS_ERR_NOMEM;
     goto done;
   }
   if ((st = build_patterns(&g, err))) goto done;
-  if ((st = cub_rank_pixels(values, npix, g.super, g.pw ? shape[1] : 0, g.order, g.rank, sorted, err))) goto done;
+  if ((st = cub_rank_pixels(values, npix, g.super, g.pw ? shape[1] : 0, g.order, g.rank, NULL, err))) goto done;
   if (g.pw) { /* the frame */
     size_t pw = g.pw, ph = shape[0] + 2;
     for (size_t x = 0; x < pw; x++) g.rank[x] = g.rank[(ph - 1) * pw + x] = (uint32_t)npix;
@@ -389,7 +398,7 @@ TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, cons
     size_t lo = 0, hi = npix; /* first rank whose value is beyond the threshold */
     while (lo < hi) {
       size_t mid = lo + (hi - lo) / 2;
-      double v = sorted[mid];
+      double v = value_at_rank(&g, (uint32_t)mid);
       int beyond = g.super ? v < o->threshold : v > o->threshold;
       if (beyond) hi = mid;
       else lo = mid + 1;
@@ -429,7 +438,6 @@ done:
   free_patterns(&g);
   free(g.order);
   free(g.rank);
-  free(sorted);
   if (st) out->n = 0;
   return st;
 }
