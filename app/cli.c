@@ -75,7 +75,7 @@ int ts_cli_double(const char *cmd, const char *opt, const char *s, double min, d
 }
 
 int ts_cli_threads(const char *cmd, const char *s, int *out) {
-  long v;
+  long v = 0; /* set on success; gcc -O3 cannot see that */
   int rc = ts_cli_int(cmd, "--threads", s, 0, 4096, &v);
   if (rc) return rc;
   *out = v == 0 ? ts_cpu_count() : (int)v;

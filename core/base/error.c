@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 
 TsStatus ts_error_set(TsError *err, TsStatus code, const char *fmt, ...) {
@@ -79,6 +80,25 @@ void *ts_alloc_array(size_t count, size_t size, const char *what, TsError *err) 
   }
   void *p = malloc(bytes ? bytes : 1);
   if (!p) ts_error_set(err, TS_ERR_NOMEM, "%s: cannot allocate %zu bytes", what, bytes);
+  return p;
+}
+
+void *ts_alloc_array_huge(size_t count, size_t size, const char *what, TsError *err) {
+  size_t bytes;
+  enum { HUGE_PAGE = 2 << 20 };
+  if (ts_mul_size(count, size, &bytes) != 0) {
+    ts_error_set(err, TS_ERR_NOMEM, "%s: %zu x %zu bytes overflows", what, count, size);
+    return NULL;
+  }
+  if (bytes < HUGE_PAGE) return ts_alloc_array(count, size, what, err);
+  void *p = NULL;
+  if (posix_memalign(&p, HUGE_PAGE, bytes) != 0) {
+    ts_error_set(err, TS_ERR_NOMEM, "%s: cannot allocate %zu bytes", what, bytes);
+    return NULL;
+  }
+#ifdef MADV_HUGEPAGE
+  madvise(p, bytes, MADV_HUGEPAGE); /* advice only: failure changes nothing */
+#endif
   return p;
 }
 

@@ -55,6 +55,11 @@ const char *ts_status_name(TsStatus code);
  * TS_ERR_NOMEM naming `what` and return NULL. */
 void *ts_alloc_array(size_t count, size_t size, const char *what, TsError *err);
 void *ts_calloc_array(size_t count, size_t size, const char *what, TsError *err);
+/* For large arrays read at random (union-finds, sort buffers): aligned to
+ * and advised as transparent huge pages where the kernel offers them, so
+ * random reads miss the TLB less and a fresh array takes 512 times fewer
+ * page faults. Freed with free(). */
+void *ts_alloc_array_huge(size_t count, size_t size, const char *what, TsError *err);
 /* Grows (or shrinks) p to count elements; on failure p is left as it was. */
 void *ts_realloc_array(void *p, size_t count, size_t size, const char *what, TsError *err);
 /* a*b without overflow: returns 0 and sets *out, or returns -1. */

@@ -90,7 +90,7 @@ static inline void vjoin(CubGrid *g, VNode *nd, uint32_t a, uint32_t b, uint32_t
 static TsStatus dual_v2d(CubGrid *g) {
   uint32_t H = (uint32_t)g->n[0], W = (uint32_t)g->n[1], pw = g->pw, n = (uint32_t)g->npix;
   const uint32_t *rank = g->rank, *order = g->order;
-  VNode *nd = ts_alloc_array((size_t)(H + 2) * pw, sizeof *nd, "cubical union-find", g->err);
+  VNode *nd = ts_alloc_array_huge((size_t)(H + 2) * pw, sizeof *nd, "cubical union-find", g->err);
   if (!nd) return TS_ERR_NOMEM;
   /* Every square is born at the highest rank of its corners, before the
    * sweep gets there: set them all up front in one raster pass (no finds
@@ -141,7 +141,7 @@ static TsStatus dual_v2d(CubGrid *g) {
  * larger number. An edge belongs to the lower of its pixels. */
 static TsStatus dual_t2d(CubGrid *g) {
   uint32_t n = (uint32_t)g->npix, pw = g->pw, cut = g->cutoff;
-  uint32_t *par = ts_alloc_array((size_t)n + 1, sizeof *par, "cubical union-find", g->err);
+  uint32_t *par = ts_alloc_array_huge((size_t)n + 1, sizeof *par, "cubical union-find", g->err);
   if (!par) return TS_ERR_NOMEM;
   const uint32_t *rank = g->rank, *order = g->order;
   par[n] = n;

@@ -104,7 +104,7 @@ static inline __attribute__((always_inline)) void h0_2d_sweep(CubGrid *g, uint32
 
 static TsStatus h0_2d(CubGrid *g) {
   /* one spare node: the frame's rank (npix) may be prefetched */
-  uint32_t *par = ts_alloc_array((size_t)g->npix + 1, sizeof *par, "cubical union-find", g->err);
+  uint32_t *par = ts_alloc_array_huge((size_t)g->npix + 1, sizeof *par, "cubical union-find", g->err);
   if (!par) return TS_ERR_NOMEM;
   /* T: the closed squares of two pixels meet iff they touch at a corner */
   if (g->T) h0_2d_sweep(g, par, 1);

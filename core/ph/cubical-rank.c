@@ -150,8 +150,8 @@ static TsStatus radix_sort(const double *v, size_t n, int super, uint64_t kmin, 
   int passes = (bits + RADIX_MAX_BITS - 1) / RADIX_MAX_BITS;
   int dbits = (bits + passes - 1) / passes;
   uint32_t dsize = 1u << dbits;
-  uint64_t *wa = ts_alloc_array(n, sizeof *wa, "cubical sort keys", err);
-  uint64_t *wb = ts_alloc_array(n, sizeof *wb, "cubical sort keys", err);
+  uint64_t *wa = ts_alloc_array_huge(n, sizeof *wa, "cubical sort keys", err);
+  uint64_t *wb = ts_alloc_array_huge(n, sizeof *wb, "cubical sort keys", err);
   uint32_t(*hist)[1u << RADIX_MAX_BITS] = ts_calloc_array(RADIX_MAX_PASSES, sizeof *hist, "cubical histogram", err);
   if (!wa || !wb || !hist) {
     free(wa);

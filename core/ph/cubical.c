@@ -376,8 +376,8 @@ TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, cons
     g.pw = (uint32_t)shape[1] + 2;
     nrank = (shape[0] + 2) * (shape[1] + 2);
   }
-  g.order = ts_alloc_array(npix, sizeof(uint32_t), "cubical order", err);
-  g.rank = ts_alloc_array(nrank, sizeof(uint32_t), "cubical ranks", err);
+  g.order = ts_alloc_array_huge(npix, sizeof(uint32_t), "cubical order", err);
+  g.rank = ts_alloc_array_huge(nrank, sizeof(uint32_t), "cubical ranks", err);
   if (!g.order || !g.rank) {
     st = TS_ERR_NOMEM;
     goto done;
