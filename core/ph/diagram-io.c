@@ -614,10 +614,31 @@ TsStatus ts_diagram_read(const char *path, TsDiagramFormat fmt, TsDiagram *out, 
 
 /* ---- writing --------------------------------------------------------- */
 
-/* Shortest %g form that reads back exactly. */
+/* Decimal digits of v at buf; returns the end. (printf is most of the cost
+ * of a large CSV diagram, and its coordinates are all integers.) */
+static char *put_int(char *buf, int64_t v) {
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  char tmp[24];
+  int n = 0;
+  do {
+    tmp[n++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0) *buf++ = '-';
+  while (n) *buf++ = tmp[--n];
+  return buf;
+}
+
+/* Shortest %g form that reads back exactly: integers (the values of 8-bit
+ * images, distance transforms...) by put_int, which writes what %.15g would
+ * below 1e15; others by %.15g, or %.17g when that does not read back. */
 static void fmt_num(char *buf, size_t n, double v) {
   if (isinf(v)) {
     snprintf(buf, n, v > 0 ? "inf" : "-inf");
+    return;
+  }
+  if (v == floor(v) && fabs(v) < 1e15 && !(v == 0 && signbit(v))) {
+    *put_int(buf, (int64_t)v) = '\0';
     return;
   }
   snprintf(buf, n, "%.15g", v);
@@ -686,14 +707,20 @@ TsStatus ts_diagram_write(const char *path, TsDiagramFormat fmt, const TsDiagram
       for (int a = 0; a < k; a++)
         fprintf(f, ",%s_%c", h ? "death" : "birth", d->loc == TS_LOC_EDGES ? "ij"[a] : axis_names[a]);
     fputc('\n', f);
+    char row[160]; /* dim, two numbers of at most 24 characters, 8 integers of at most 11, commas */
     for (size_t i = 0; i < d->n; i++) {
       const TsPair *p = &d->pairs[i];
-      fmt_num(b, sizeof b, p->birth);
-      fmt_num(e, sizeof e, p->death);
-      fprintf(f, "%d,%s,%s", p->dim, b, e);
-      for (int a = 0; a < k; a++) fprintf(f, ",%d", (int)p->birth_at[a]);
-      for (int a = 0; a < k; a++) fprintf(f, ",%d", (int)p->death_at[a]);
-      fputc('\n', f);
+      char *w = put_int(row, p->dim);
+      *w++ = ',';
+      fmt_num(w, 40, p->birth);
+      w += strlen(w);
+      *w++ = ',';
+      fmt_num(w, 40, p->death);
+      w += strlen(w);
+      for (int a = 0; a < k; a++) *w++ = ',', w = put_int(w, p->birth_at[a]);
+      for (int a = 0; a < k; a++) *w++ = ',', w = put_int(w, p->death_at[a]);
+      *w++ = '\n';
+      fwrite(row, 1, (size_t)(w - row), f);
     }
   }
   if (ferror(f) | fclose(f)) return ts_error_set(err, TS_ERR_IO, "cannot write '%s': write error", path);
