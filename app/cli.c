@@ -137,12 +137,14 @@ void ts_cli_progress_end(TsCliProgress *p, int64_t done) {
 /* ---- stop signals ---------------------------------------------------- */
 
 static volatile int stop_flag;
+static volatile sig_atomic_t stop_signal;
 
 static void on_stop(int sig) {
   if (stop_flag && sig == SIGINT) {
     signal(SIGINT, SIG_DFL);
     raise(SIGINT);
   }
+  if (!stop_signal) stop_signal = sig;
   stop_flag = 1;
 }
 
@@ -157,6 +159,7 @@ void ts_cli_install_stop_handlers(void) {
 
 int ts_cli_stop_requested(void) { return stop_flag; }
 volatile int *ts_cli_stop_flag(void) { return &stop_flag; }
+int ts_cli_stop_exit_code(void) { return 128 + (stop_signal ? (int)stop_signal : SIGINT); }
 
 void ts_cli_help_common(FILE *f, int with_threads) {
   fprintf(f, "  --store PATH          run store (default: $XDG_DATA_HOME/toposcope/runs.sqlite)\n");

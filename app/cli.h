@@ -58,6 +58,10 @@ void ts_cli_install_stop_handlers(void);
 int ts_cli_stop_requested(void);
 /* For core progress callbacks: a pointer to the flag (nonzero = stop). */
 volatile int *ts_cli_stop_flag(void);
+/* The exit status of a command that stopped on a signal, as a shell reports
+ * one killed by it: 128 + the first stop signal (130 for SIGINT, 143 for
+ * SIGTERM). */
+int ts_cli_stop_exit_code(void);
 
 /* Prints the "--store PATH" and "--threads N" help lines, identical everywhere. */
 void ts_cli_help_common(FILE *f, int with_threads);

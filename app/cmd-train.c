@@ -25,7 +25,8 @@ static void help(void) {
          "       toposcope train --resume CKPT [--epochs E] [OPTIONS]\n"
          "Trains an image classifier with cross-entropy. Per-step loss and per-epoch\n"
          "train/validation loss and accuracy go into the run store as they happen.\n"
-         "SIGINT/SIGTERM write a checkpoint (with --save) and mark the run stopped;\n"
+         "SIGINT/SIGTERM write a checkpoint (with --save), mark the run stopped and exit\n"
+         "with 130/143 (128 + the signal);\n"
          "--resume continues it (bit-for-bit with --deterministic).\n\n"
          "Data specs: fashion-mnist | fashion-mnist:DIR | idx:IMAGES,LABELS | cifar:DIR | folder:DIR\n\n"
          "Options:\n"
@@ -293,7 +294,7 @@ static int train_run(TsTrainConfig *cfg, const TsDataset *train, const TsDataset
       fprintf(stderr, "toposcope: train: %s; checkpoint written to %s (continue with --resume %s)\n", err.message,
               cfg->save_path, cfg->save_path);
     else fprintf(stderr, "toposcope: train: %s (no --save: nothing written)\n", err.message);
-    rc = TS_EXIT_FAILURE;
+    rc = ts_cli_stop_exit_code();
   } else {
     if (store) ts_store_run_end(store, run_id, TS_RUN_FAILED, err.message, NULL);
     rc = ts_cli_fail("train", &err);
