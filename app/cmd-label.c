@@ -262,7 +262,8 @@ static int run_label(const LabelArgs *a) {
     ts_label_cache_writer_abort(w);
     w = NULL;
     ts_store_run_end(store, run, TS_RUN_STOPPED, msg, NULL);
-    rc = ts_cli_failf("label", "stopped after %zu of %zu images; continue with --resume", already + done_n, names.n);
+    ts_cli_failf("label", "stopped after %zu of %zu images; continue with --resume", already + done_n, names.n);
+    rc = ts_cli_stop_exit_code();
   } else {
     TsLabelCacheWriter *ww = w;
     w = NULL;
