@@ -7,7 +7,9 @@
  *   image-probe filtration KIND PICTURE OUT.npy
  *   image-probe field kaji|radial ALPHA BETA NOISE.npy OUT.npy
  *   image-probe decode FILE OUT.npy            any supported file as an array
- *   image-probe encode IN.npy FILE [QUALITY]   uint8 HxW[xC] array as a picture */
+ *   image-probe encode IN.npy FILE [QUALITY]   uint8 HxW[xC] array as a picture
+ *   image-probe canny SIGMA LOW HIGH IN.npy OUT.npy   edges (0/1)
+ *   image-probe resize area|bilinear OH OW IN.npy OUT.npy */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +66,24 @@ int main(int argc, char **argv) {
       ts_gradient_magnitude(v, (int)w, (int)h, !strcmp(cmd, "sobel") ? TS_GRADIENT_SOBEL : TS_GRADIENT_SCHARR, out);
     }
     if (save_f64(argv[3], out, h, w, &e)) return fail(&e);
+    free(out);
+  } else if (!strcmp(cmd, "canny")) {
+    if (argc < 7 || load_f64(argv[5], &v, &n, &h, &w, &e)) return argc < 7 ? 2 : fail(&e);
+    uint8_t *edges = malloc(n);
+    double *out = malloc(n * sizeof *out);
+    if (ts_canny(v, (int)w, (int)h, atof(argv[2]), atof(argv[3]), atof(argv[4]), edges, &e)) return fail(&e);
+    for (size_t i = 0; i < n; i++) out[i] = edges[i];
+    if (save_f64(argv[6], out, h, w, &e)) return fail(&e);
+    free(edges);
+    free(out);
+  } else if (!strcmp(cmd, "resize")) {
+    if (argc < 7 || load_f64(argv[5], &v, &n, &h, &w, &e)) return argc < 7 ? 2 : fail(&e);
+    int oh = atoi(argv[3]), ow = atoi(argv[4]);
+    if (oh < 1 || ow < 1) return 2;
+    double *out = malloc((size_t)oh * (size_t)ow * sizeof *out);
+    if (!strcmp(argv[2], "area")) ts_resize_area(v, (int)w, (int)h, out, ow, oh);
+    else ts_resize_bilinear(v, (int)w, (int)h, out, ow, oh);
+    if (save_f64(argv[6], out, (size_t)oh, (size_t)ow, &e)) return fail(&e);
     free(out);
   } else if (!strcmp(cmd, "grey") || !strcmp(cmd, "filtration")) {
     int f = !strcmp(cmd, "filtration");
