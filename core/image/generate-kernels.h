@@ -1,0 +1,65 @@
+/* generate-kernels.h — generate.c's per-pixel loops, written plainly so
+ * that GCC vectorises them. Private to generate.c, which includes this file
+ * twice: once as is (SSE2 on x86-64) and once with KERNEL_ATTR set to
+ * target("avx2") and KERNEL(name) to name_avx2, chosen at run time. The
+ * loops use no floating-point reduction or contraction, so both copies give
+ * the same bits. */
+
+/* xoshiro128** in 16 interleaved lanes: blocks x 16 numbers into v, as
+ * 24-bit floats in [0, 1). */
+KERNEL_ATTR static void KERNEL(lanes_run)(uint32_t s[4][16], float *v, size_t blocks) {
+  for (size_t q = 0; q < blocks; q++, v += 16) {
+    for (int j = 0; j < 16; j++) {
+      uint32_t s0 = s[0][j], s1 = s[1][j], s2 = s[2][j], s3 = s[3][j];
+      uint32_t x = s1 * 5;
+      uint32_t r = ((x << 7) | (x >> 25)) * 9;
+      uint32_t t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >> 21);
+      s[0][j] = s0, s[1][j] = s1, s[2][j] = s2, s[3][j] = s3;
+      v[j] = (float)(int32_t)(r >> 8) * 0x1.0p-24f;
+    }
+  }
+}
+
+/* px[i] = uint8(255 * ((v[i] - lo) / ptp)) in float, as multiplication by
+ * k = 255 / ptp (v >= lo, so the product is in [0, 255 (1 + 2^-22)]; the
+ * clamp makes 255 the most, truncation the rest). */
+KERNEL_ATTR static void KERNEL(to_bytes)(const float *restrict v, size_t nn, float lo, float k, uint8_t *restrict px) {
+  for (size_t i = 0; i < nn; i++) {
+    float x = (v[i] - lo) * k;
+    x = x < 255.0f ? x : 255.0f;
+    px[i] = (uint8_t)(int32_t)x;
+  }
+}
+
+KERNEL_ATTR static void KERNEL(binarise)(const float *restrict v, size_t nn, float t, uint8_t on,
+                                         uint8_t *restrict px) {
+  uint8_t off = (uint8_t)(255 - on);
+  for (size_t i = 0; i < nn; i++) px[i] = v[i] >= t ? on : off;
+}
+
+/* Three planes into RGB pixels, or PIL's convert('L') of them (ITU-R 601
+ * luma in 16-bit fixed point, rounded) into R = G = B. */
+KERNEL_ATTR static void KERNEL(interleave)(const uint8_t *restrict pr, const uint8_t *restrict pg,
+                                           const uint8_t *restrict pb, size_t nn, int colour,
+                                           uint8_t *restrict px) {
+  if (colour) {
+    for (size_t i = 0; i < nn; i++) {
+      px[3 * i] = pr[i];
+      px[3 * i + 1] = pg[i];
+      px[3 * i + 2] = pb[i];
+    }
+  } else {
+    for (size_t i = 0; i < nn; i++) {
+      uint32_t l = ((uint32_t)pr[i] * 19595u + (uint32_t)pg[i] * 38470u + (uint32_t)pb[i] * 7471u + 0x8000u) >> 16;
+      px[3 * i] = (uint8_t)l;
+      px[3 * i + 1] = (uint8_t)l;
+      px[3 * i + 2] = (uint8_t)l;
+    }
+  }
+}
