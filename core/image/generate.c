@@ -430,6 +430,32 @@ static void weight_row(const TsGenerator *g, const float *table, int r, float k,
   if (r == 0 && g->p.spectrum == TS_SPECTRUM_RADIAL) out[0] = 0; /* no DC: a power law has none */
 }
 
+#ifdef TS_GEN_AVX2
+/* combine_row's loop eight k1 at a time (the same operations, so the same
+ * bits); returns the first k1 left to do. */
+__attribute__((target("avx2"))) static int combine_avx2(const float *gy, const float *hy, float *o, const float *s,
+                                                        const float *cs, const float *sn, int m, float scale) {
+  const __m256 half = _mm256_set1_ps(0.5f), vsc = _mm256_set1_ps(scale);
+  const __m256i lo = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3), hi = _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7),
+                rev = _mm256_setr_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+  int k1 = 1;
+  for (; k1 + 8 <= m; k1 += 8) {
+    __m256 s1 = _mm256_loadu_ps(s + k1), s2 = _mm256_loadu_ps(s + k1 + m);
+    __m256 p = _mm256_mul_ps(half, _mm256_add_ps(s1, s2)), q = _mm256_mul_ps(half, _mm256_sub_ps(s1, s2));
+    __m256 a = _mm256_mul_ps(_mm256_sub_ps(p, _mm256_mul_ps(q, _mm256_loadu_ps(sn + k1))), vsc);
+    __m256 b = _mm256_mul_ps(_mm256_mul_ps(q, _mm256_loadu_ps(cs + k1)), vsc);
+    for (int h = 0; h < 2; h++) {
+      int kk = k1 + 4 * h;
+      __m256 ad = _mm256_permutevar8x32_ps(a, h ? hi : lo), bd = _mm256_permutevar8x32_ps(b, h ? hi : lo);
+      __m256 gv = _mm256_loadu_ps(gy + 2 * kk);
+      __m256 hv = _mm256_permutevar8x32_ps(_mm256_loadu_ps(hy + 2 * m - 6 - 2 * kk), rev); /* columns M-kk..M-kk-3 */
+      _mm256_storeu_ps(o + 2 * kk, _mm256_add_ps(_mm256_mul_ps(ad, gv), _mm256_mul_ps(bd, hv)));
+    }
+  }
+  return k1;
+}
+#endif
+
 /* Even N, row k0 of the packed spectrum: z[k] = a y[k] + i b conj(y[-k])
  * with a = (P - Q sin) scale, b = Q cos scale from the symmetrised weight
  * row s (length N, see the top of the file). */
@@ -447,6 +473,9 @@ static void combine_row(TsGenerator *g, int k0, const float *s, float scale) {
     o[1] = a * gy[1] + b * hy[0];
   }
   int k1 = 1;
+#ifdef TS_GEN_AVX2
+  if (g->avx2) k1 = combine_avx2(gy, hy, o, s, cs, sn, m, scale);
+#endif
 #ifdef __SSE2__
   /* four k1 at a time: a, b as four lanes, then duplicated over (re, im) */
   const __m128 half = _mm_set1_ps(0.5f), vsc = _mm_set1_ps(scale);
