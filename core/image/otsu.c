@@ -6,9 +6,13 @@
  * threshold bit-identical, so binarised pictures match pixel for pixel. */
 #include <float.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
+#endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
 #endif
 
 #include "image/filtration.h"
@@ -108,6 +112,42 @@ TsStatus ts_otsu_threshold(const double *v, size_t n, double *threshold, TsError
   return TS_OK;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+/* The fast path eight pixels at a time in float: f's float error is below
+ * 1e-4 bins ((x - lo) and the product rounded once each, norm once, all
+ * relative 2^-24 of at most 256 bins), so pixels within 1e-3 + eps of an
+ * edge go to the exact path and the rest have bin trunc(f). Returns the
+ * number of pixels done. */
+__attribute__((target("avx2"))) static size_t bins_avx2(const float *v, size_t n, double l, double h, double norm,
+                                                       double eps, const double *edges, long long cnt[4][OTSU_BINS]) {
+  const __m256 vl = _mm256_set1_ps((float)l), vn = _mm256_set1_ps((float)norm), ve = _mm256_set1_ps((float)(eps + 1e-3)),
+               ve1 = _mm256_set1_ps((float)(1 - eps - 1e-3)), vtop = _mm256_set1_ps(OTSU_BINS - 1), zero = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 f = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(v + i), vl), vn);
+    __m256 in = _mm256_and_ps(_mm256_cmp_ps(f, zero, _CMP_GE_OQ), _mm256_cmp_ps(f, vtop, _CMP_LE_OQ));
+    __m256i k = _mm256_cvttps_epi32(_mm256_and_ps(f, in));
+    __m256 r = _mm256_sub_ps(f, _mm256_cvtepi32_ps(k));
+    __m256 ok = _mm256_and_ps(in, _mm256_and_ps(_mm256_cmp_ps(r, ve, _CMP_GE_OQ), _mm256_cmp_ps(r, ve1, _CMP_LE_OQ)));
+    if (_mm256_movemask_ps(ok) == 0xff) {
+      int32_t kk[8];
+      _mm256_storeu_si256((__m256i *)kk, k);
+      cnt[0][kk[0]]++;
+      cnt[1][kk[1]]++;
+      cnt[2][kk[2]]++;
+      cnt[3][kk[3]]++;
+      cnt[0][kk[4]]++;
+      cnt[1][kk[5]]++;
+      cnt[2][kk[6]]++;
+      cnt[3][kk[7]]++;
+    } else {
+      for (int d = 0; d < 8; d++) OTSU_COUNT_ONE(v, i, l, h, norm, edges, cnt, d);
+    }
+  }
+  return i;
+}
+#endif
+
 void ts_otsu_threshold_f32(const float *v, size_t n, float lo, float hi, double *threshold) {
   long long cnt[4][OTSU_BINS];
   memset(cnt, 0, sizeof cnt);
@@ -124,6 +164,9 @@ void ts_otsu_threshold_f32(const float *v, size_t n, float lo, float hi, double 
    * exact scalar path (NaN and out-of-range pixels are not counted). */
   double eps = 1e-9 + 16 * DBL_EPSILON * (fabs(l) + fabs(h)) * norm;
   size_t i = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (eps < 0.01 && __builtin_cpu_supports("avx2") && !getenv("TOPOSCOPE_NO_AVX2")) i = bins_avx2(v, n, l, h, norm, eps, edges, cnt);
+#endif
 #ifdef __SSE2__
   if (eps < 0.01) {
     const __m128d vl = _mm_set1_pd(l), vn = _mm_set1_pd(norm), ve = _mm_set1_pd(eps), ve1 = _mm_set1_pd(1 - eps),
