@@ -106,7 +106,8 @@ struct TsGenerator {
   float *wtab;           /* N x N weights, AVX2 and N % 8 == 0 only (else NULL) */
   float *cs, *sn;        /* M each: cos and sin of 2 pi k1 / N */
   double cached_alpha;
-  int have_logs;
+  int have_logs;          /* 1: dlo, 2: dhi hold cached_alpha's table */
+  double *xs;            /* N: scratch for make_logs */
   int avx2;              /* use weight_row_avx2 (same bits as the SSE2 one) */
 };
 
@@ -231,6 +232,7 @@ void ts_generator_free(TsGenerator *g) {
   free(g->wa);
   free(g->wb);
   free(g->wtab);
+  free(g->xs);
   free(g->srow);
   free(g->cs);
   free(g->sn);
@@ -252,10 +254,12 @@ static void make_plans(TsGenerator *g, unsigned flags) {
  * to their extremes, so that the weight's exponent beta (L - Lref) is one
  * float product whose error is relative to itself (beta L itself reaches
  * several hundred at extreme parameters). */
-static void make_logs(TsGenerator *g, double alpha) {
+static void make_logs(TsGenerator *g, double alpha, int which) {
   int n = g->n;
-  double *x = malloc(sizeof(double) * (size_t)n);
-  if (!x) return; /* have_logs stays 0: the caller reports it */
+  double *x = g->xs;
+  if (g->have_logs && g->cached_alpha != alpha) g->have_logs = 0;
+  which &= ~g->have_logs; /* 1: dlo, 2: dhi, each only when a beta's sign asks for it */
+  if (!which) return;
   if (g->p.spectrum == TS_SPECTRUM_RADIAL) {
     /* signed integer frequencies; log |k|^2 from 0 at |k| = 1 to 2 (N/2)^2 */
     for (int i = 0; i < n; i++) x[i] = i <= n / 2 ? i : i - n;
@@ -270,17 +274,26 @@ static void make_logs(TsGenerator *g, double alpha) {
     g->lmin = log(x[0] * x[0] + x[0] * x[0]);
     g->lmax = log(x[n - 1] * x[n - 1] + x[n - 1] * x[n - 1]);
   }
-  for (int r = 0; r < n; r++)
-    for (int c = r; c < n; c++) {
-      double k2 = x[c] * x[c] + x[r] * x[r];
-      double v = k2 > 0 ? log(k2) : g->lmin; /* radial DC: its weight is 0 anyway */
-      float lo = (float)(v - g->lmin), hi = (float)(v - g->lmax);
-      g->dlo[(size_t)r * n + c] = g->dlo[(size_t)c * n + r] = lo < 0 ? 0 : lo;
-      g->dhi[(size_t)r * n + c] = g->dhi[(size_t)c * n + r] = hi > 0 ? 0 : hi;
+  /* whole rows (x[c]^2 + x[r]^2 is the same sum both ways round, so the
+   * tables come out exactly symmetric), vectorised */
+  for (int t = 1; t <= 2; t++) {
+    if (!(which & t)) continue;
+    float *d = t == 1 ? g->dlo : g->dhi;
+    double lref = t == 1 ? g->lmin : g->lmax;
+    int sign = t == 1 ? 1 : -1;
+    for (int r = 0; r < n; r++) {
+#ifdef TS_GEN_AVX2
+      if (g->avx2) {
+        log_row_avx2(x, n, x[r] * x[r], lref, sign, d + (size_t)r * n);
+        continue;
+      }
+#endif
+      log_row(x, n, x[r] * x[r], lref, sign, d + (size_t)r * n);
     }
-  free(x);
+    if (g->p.spectrum == TS_SPECTRUM_RADIAL) d[0] = 0; /* log 0: DC's weight is 0 anyway */
+  }
   g->cached_alpha = alpha;
-  g->have_logs = 1;
+  g->have_logs |= which;
 }
 
 TsStatus ts_generator_new(const TsGenerateParams *p, TsGenerator **out, TsError *err) {
@@ -305,10 +318,11 @@ TsStatus ts_generator_new(const TsGenerateParams *p, TsGenerator **out, TsError 
   g->wa = ts_alloc_array((size_t)n, sizeof(float), "generator row", err);
   g->wb = ts_alloc_array((size_t)n, sizeof(float), "generator row", err);
   g->srow = ts_alloc_array((size_t)n, sizeof(float), "generator row", err);
+  g->xs = ts_alloc_array((size_t)n, sizeof(double), "generator row", err);
   g->cs = ts_alloc_array((size_t)g->nh, sizeof(float), "generator row", err);
   g->sn = ts_alloc_array((size_t)g->nh, sizeof(float), "generator row", err);
   if (!g->x || !g->y || (g->even && !g->z) || !g->chan[0] || !g->chan[1] || !g->chan[2] || !g->dlo || !g->dhi || !g->wa ||
-      !g->wb || !g->srow || !g->cs || !g->sn) {
+      !g->wb || !g->srow || !g->xs || !g->cs || !g->sn) {
     ts_generator_free(g);
     return ts_error_set(err, TS_ERR_NOMEM, "out of memory for a %d x %d generator", n, n);
   }
@@ -341,7 +355,7 @@ TsStatus ts_generator_new(const TsGenerateParams *p, TsGenerator **out, TsError 
     ts_generator_free(g);
     return ts_error_set(err, TS_ERR_INTERNAL, "FFTW could not plan a %d x %d transform", n, n);
   }
-  if (p->spectrum == TS_SPECTRUM_RADIAL) make_logs(g, 0);
+  if (p->spectrum == TS_SPECTRUM_RADIAL) make_logs(g, 0, 3);
   *out = g;
   return TS_OK;
 }
@@ -568,11 +582,10 @@ static void multiply_row(TsGenerator *g, int k0, const float *s, float scale) {
  * parameters, which the caller treats as a failed draw. */
 static double field(TsGenerator *g, double alpha, double beta, float *out) {
   int n = g->n;
-  if (g->p.spectrum == TS_SPECTRUM_KAJI && (!g->have_logs || g->cached_alpha != alpha)) make_logs(g, alpha);
-  if (!g->have_logs) return NAN;
-  fftwf_execute(g->fwd);
   /* kaji: W = (X^2 + Y^2)^-beta = exp(-beta L); radial: |k|^-beta = exp(-beta L / 2) */
   double k = g->p.spectrum == TS_SPECTRUM_KAJI ? -beta : -0.5 * beta;
+  if (g->p.spectrum == TS_SPECTRUM_KAJI) make_logs(g, alpha, k > 0 ? 2 : 1);
+  fftwf_execute(g->fwd);
   /* W / max W = exp(k (L - Lref)), Lref where k L is largest */
   double shift = k > 0 ? k * g->lmax : k * g->lmin;
   const float *table = k > 0 ? g->dhi : g->dlo;
