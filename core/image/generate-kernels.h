@@ -5,27 +5,6 @@
  * loops use no floating-point reduction or contraction, so both copies give
  * the same bits. */
 
-/* xoshiro128** in 16 interleaved lanes: blocks x 16 numbers into v, as
- * 24-bit floats in [0, 1). */
-KERNEL_ATTR static void KERNEL(lanes_run)(uint32_t s[4][16], float *v, size_t blocks) {
-  for (size_t q = 0; q < blocks; q++, v += 16) {
-    for (int j = 0; j < 16; j++) {
-      uint32_t s0 = s[0][j], s1 = s[1][j], s2 = s[2][j], s3 = s[3][j];
-      uint32_t x = s1 * 5;
-      uint32_t r = ((x << 7) | (x >> 25)) * 9;
-      uint32_t t = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = (s3 << 11) | (s3 >> 21);
-      s[0][j] = s0, s[1][j] = s1, s[2][j] = s2, s[3][j] = s3;
-      v[j] = (float)(int32_t)(r >> 8) * 0x1.0p-24f;
-    }
-  }
-}
-
 /* px[i] = uint8(255 * ((v[i] - lo) / ptp)) in float, as multiplication by
  * k = 255 / ptp (v >= lo, so the product is in [0, 255 (1 + 2^-22)]; the
  * clamp makes 255 the most, truncation the rest). */

@@ -646,6 +646,61 @@ static double uniform_in(TsRng *rng, double lo, double hi) { return lo + (hi - l
  * Sixteen independent lanes make the loop vectorise (xoshiro256**'s 64-bit
  * multiply does not, with SSE2); the numbers are a pure function of the
  * image's stream, whatever the thread count or instruction set. */
+/* xoshiro128** in 16 interleaved lanes: blocks x 16 numbers into v, as
+ * 24-bit floats in [0, 1). */
+static void lanes_run(uint32_t s[4][16], float *v, size_t blocks) {
+  for (size_t q = 0; q < blocks; q++, v += 16) {
+    for (int j = 0; j < 16; j++) {
+      uint32_t s0 = s[0][j], s1 = s[1][j], s2 = s[2][j], s3 = s[3][j];
+      uint32_t x = s1 * 5;
+      uint32_t r = ((x << 7) | (x >> 25)) * 9;
+      uint32_t t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >> 21);
+      s[0][j] = s0, s[1][j] = s1, s[2][j] = s2, s[3][j] = s3;
+      v[j] = (float)(int32_t)(r >> 8) * 0x1.0p-24f;
+    }
+  }
+}
+
+#ifdef TS_GEN_AVX2
+/* lanes_run with the sixteen states in eight registers (GCC's vectorised
+ * lanes_run reloads them from memory every block): the same integers. */
+__attribute__((target("avx2"))) static inline void lanes8(__m256i *s0, __m256i *s1, __m256i *s2, __m256i *s3,
+                                                          float *v) {
+  __m256i x = _mm256_add_epi32(_mm256_slli_epi32(*s1, 2), *s1); /* s1 * 5 */
+  x = _mm256_or_si256(_mm256_slli_epi32(x, 7), _mm256_srli_epi32(x, 25));
+  __m256i r = _mm256_add_epi32(_mm256_slli_epi32(x, 3), x); /* * 9 */
+  __m256i t = _mm256_slli_epi32(*s1, 9);
+  *s2 = _mm256_xor_si256(*s2, *s0);
+  *s3 = _mm256_xor_si256(*s3, *s1);
+  *s1 = _mm256_xor_si256(*s1, *s2);
+  *s0 = _mm256_xor_si256(*s0, *s3);
+  *s2 = _mm256_xor_si256(*s2, t);
+  *s3 = _mm256_or_si256(_mm256_slli_epi32(*s3, 11), _mm256_srli_epi32(*s3, 21));
+  _mm256_storeu_ps(v, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(r, 8)), _mm256_set1_ps(0x1.0p-24f)));
+}
+
+__attribute__((target("avx2"))) static void lanes_run_avx2(uint32_t s[4][16], float *v, size_t blocks) {
+  __m256i a0 = _mm256_loadu_si256((const __m256i *)s[0]), a1 = _mm256_loadu_si256((const __m256i *)s[1]),
+          a2 = _mm256_loadu_si256((const __m256i *)s[2]), a3 = _mm256_loadu_si256((const __m256i *)s[3]);
+  __m256i b0 = _mm256_loadu_si256((const __m256i *)(s[0] + 8)), b1 = _mm256_loadu_si256((const __m256i *)(s[1] + 8)),
+          b2 = _mm256_loadu_si256((const __m256i *)(s[2] + 8)), b3 = _mm256_loadu_si256((const __m256i *)(s[3] + 8));
+  for (size_t q = 0; q < blocks; q++, v += 16) {
+    lanes8(&a0, &a1, &a2, &a3, v);
+    lanes8(&b0, &b1, &b2, &b3, v + 8);
+  }
+  _mm256_storeu_si256((__m256i *)s[0], a0), _mm256_storeu_si256((__m256i *)s[1], a1);
+  _mm256_storeu_si256((__m256i *)s[2], a2), _mm256_storeu_si256((__m256i *)s[3], a3);
+  _mm256_storeu_si256((__m256i *)(s[0] + 8), b0), _mm256_storeu_si256((__m256i *)(s[1] + 8), b1);
+  _mm256_storeu_si256((__m256i *)(s[2] + 8), b2), _mm256_storeu_si256((__m256i *)(s[3] + 8), b3);
+}
+#endif
+
 static void fill_uniform(TsRng *rng, float *v, size_t n, int avx2) {
   uint32_t s[4][16];
   for (int j = 0; j < 16; j++) {
