@@ -27,18 +27,22 @@
  * test-generate bounds the difference to the double-precision recipe). The
  * weight exp(-beta log(X^2 + Y^2)) is scaled so its largest value is 1 (a
  * float product with a table of log(X^2 + Y^2) minus its extreme, then a
- * vectorisable float exp), and
- * the scale exp(max) is kept in double for the "constant picture" test, so
- * no parameter in range overflows a float. DC is left out (a constant; see
- * field()). Weights below e^-60 of the largest
+ * vectorisable float exp), and the scale exp(max) is kept in double for the
+ * "constant picture" test, so no parameter in range overflows a float. DC
+ * is left out (a constant; see field()). Weights below e^-60 of the largest
  * are 0: they are far below float resolution, and denormals are slow.
+ *
+ * Speed: the per-pixel loops are written to vectorise, and where the CPU has
+ * AVX2 an eight-lane copy runs instead of the SSE2 one. Every copy does the
+ * same IEEE operations (no FMA, no reassociation), so the bytes do not
+ * depend on which one ran (test-generate compares them).
  *
  * Plans: FFTW's planner is not thread-safe, so every plan is made under one
  * mutex; fftwf_execute on a generator's own buffers is. Plans are measured
  * (FFTW_PATIENT up to 512^2, FFTW_MEASURE to 1024^2) once per size; the
- * wisdom is kept in
- * $XDG_CACHE_HOME/toposcope/fftwf-wisdom so later runs reuse the same plans
- * (and so produce the same bits) without measuring again. */
+ * wisdom is kept in $XDG_CACHE_HOME/toposcope/fftwf-wisdom so later runs
+ * reuse the same plans (and so produce the same bits) without measuring
+ * again. */
 #include "image/generate.h"
 
 #include <errno.h>
