@@ -39,7 +39,7 @@
  *
  * Plans: FFTW's planner is not thread-safe, so every plan is made under one
  * mutex; fftwf_execute on a generator's own buffers is. Plans are measured
- * (FFTW_PATIENT up to 512^2, FFTW_MEASURE to 1024^2) once per size; the
+ * (FFTW_PATIENT up to 256^2, FFTW_MEASURE to 1024^2) once per size; the
  * wisdom is kept in $XDG_CACHE_HOME/toposcope/fftwf-wisdom so later runs
  * reuse the same plans (and so produce the same bits) without measuring
  * again. */
@@ -209,14 +209,15 @@ static void save_wisdom(void) {
 }
 
 /* Measuring a plan costs seconds to minutes above ~1024^2, which a run of a
- * few huge pictures would never win back: estimate those. Up to 512^2,
+ * few huge pictures would never win back: estimate those. Up to 256^2,
  * FFTW_PATIENT's wider search pays: ~10% faster transforms at 256^2 for
- * 1-3 s of planning, once per size and machine (the wisdom keeps it). */
+ * 1-3 s of planning, once per size and machine (the wisdom keeps it);
+ * above, its planning time grows faster than it would pay back. */
 static unsigned planner_flags(int n) {
   const char *e = getenv("TOPOSCOPE_FFTW_PLANNER");
   if ((e && !strcmp(e, "estimate")) || n > 1024) return FFTW_ESTIMATE;
   if (e && !strcmp(e, "measure")) return FFTW_MEASURE;
-  return n <= 512 ? FFTW_PATIENT : FFTW_MEASURE;
+  return n <= 256 ? FFTW_PATIENT : FFTW_MEASURE;
 }
 
 /* ---- generator ------------------------------------------------------- */
