@@ -212,7 +212,7 @@ static void save_wisdom(void) {
  * few huge pictures would never win back: estimate those. Up to 256^2,
  * FFTW_PATIENT's wider search pays: ~10% faster transforms at 256^2 for
  * 1-3 s of planning, once per size and machine (the wisdom keeps it);
- * above, its planning time grows faster than it would pay back. */
+ * larger sizes plan much longer (not measured here), so they measure. */
 static unsigned planner_flags(int n) {
   const char *e = getenv("TOPOSCOPE_FFTW_PLANNER");
   if ((e && !strcmp(e, "estimate")) || n > 1024) return FFTW_ESTIMATE;
