@@ -94,6 +94,10 @@ static char *manifest_json(const GenSpec *s, int64_t train_done, int64_t val_don
                                        : s->format == TS_FORMAT_NPY ? "val/v%08d.npy"
                                                                     : "val/v%08d.jpg");
   ts_json_kv_string(&j, "streams", "image i of train uses rng stream (0 << 40) + i, of val (1 << 40) + i");
+  /* What the pixels are a function of besides the parameters: a run begun
+   * with another arithmetic must not be resumed with this one (1: double
+   * precision, xoshiro256** noise; 2: float32, 16-lane xoshiro128** noise). */
+  ts_json_kv_int(&j, "pixel_arithmetic", 2);
   ts_json_kv_int(&j, "train_done", train_done);
   ts_json_kv_int(&j, "val_done", val_done);
   ts_json_kv_bool(&j, "complete", train_done == s->n_train && val_done == s->n_val);
@@ -137,7 +141,7 @@ static TsStatus check_manifest(const char *dir, const GenSpec *s, int64_t *td, i
   char *mine = manifest_json(s, 0, 0, 0);
   static const char *const keys[] = {"size",        "alpha_min", "alpha_max", "beta_min", "beta_max",
                                      "prob_binary", "prob_colour", "spectrum", "seed",     "format",
-                                     "quality",     "n_train",   "n_val"};
+                                     "quality",     "n_train",   "n_val",    "pixel_arithmetic"};
   st = TS_OK;
   if (!mine) st = ts_error_set(err, TS_ERR_NOMEM, "out of memory");
   for (size_t k = 0; k < sizeof keys / sizeof *keys && !st; k++) {

@@ -45,6 +45,10 @@ void ts_image_to_grey(const TsImage *img, double *out);
 /* Otsu threshold as scikit-image computes it (256-bin histogram over [min, max]).
  * Fails on an empty or constant input. */
 TsStatus ts_otsu_threshold(const double *v, size_t n, double *threshold, TsError *err);
+/* The same threshold for float pixels whose smallest and largest values the
+ * caller already knows (lo < hi, both finite): the same double arithmetic on
+ * (double)v[i], so it equals ts_otsu_threshold of the converted array. */
+void ts_otsu_threshold_f32(const float *v, size_t n, float lo, float hi, double *threshold);
 /* Exact Euclidean distance transform (Felzenszwalb–Huttenlocher, linear time):
  * out[i] = distance from pixel i to the nearest pixel with mask == 0 (0 where
  * mask == 0), as scipy.ndimage.distance_transform_edt. With no zero pixel at

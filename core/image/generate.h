@@ -57,11 +57,14 @@ TsStatus ts_generator_make(TsGenerator *g, uint64_t stream, uint64_t index, TsIm
 
 /* One channel's field before quantisation: Re(ifft2(fft2(noise) * W)) for
  * the generator's spectrum with the given alpha and beta (noise and out are
- * N x N; they may be the same array). For tests and previews. */
+ * N x N; they may be the same array). Computed in float32 as the
+ * generator does, returned in double. For tests and previews. */
 TsStatus ts_generator_field(TsGenerator *g, double alpha, double beta, const double *noise, double *out);
 
-/* The generator's inlined noise draw: v[i] = ts_rng_uniform(rng) for each i,
- * the same numbers in the same order (exposed for the test that says so). */
-void ts_generate_fill_uniform(TsRng *rng, double *v, size_t n);
+/* The generator's noise: 16 interleaved xoshiro128** generators seeded
+ * from rng (32 draws), v[16 q + j] = generator j's q-th number as a 24-bit
+ * float in [0, 1). Exposed for the test that checks it against a plain
+ * one-generator-at-a-time transcription. */
+void ts_generate_fill_uniform(TsRng *rng, float *v, size_t n);
 
 #endif

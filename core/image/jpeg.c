@@ -1,6 +1,7 @@
 /* jpeg.c — JPEG through libjpeg-turbo's TurboJPEG API (see codec.h).
  * Warnings (a truncated scan, junk after the image) stop decoding and are
  * errors: a half-grey picture would silently poison a dataset. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <turbojpeg.h>
@@ -53,31 +54,72 @@ done:
   return st;
 }
 
+/* One compressor and output buffer per thread, kept between pictures:
+ * `generate` encodes thousands of small pictures, and a fresh handle plus a
+ * buffer above malloc's mmap threshold (a fresh mapping and its page faults)
+ * cost about as much as encoding a 128^2 one. Freed when the thread ends. */
+typedef struct {
+  tjhandle tj;
+  unsigned char *buf;
+  unsigned long cap;
+} JpegCache;
+
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static int cache_ok;
+
+static void cache_free(void *p) {
+  JpegCache *c = p;
+  if (!c) return;
+  if (c->tj) tjDestroy(c->tj);
+  tjFree(c->buf);
+  free(c);
+}
+
+static void cache_init(void) { cache_ok = pthread_key_create(&cache_key, cache_free) == 0; }
+
+static JpegCache *jpeg_cache(void) {
+  pthread_once(&cache_once, cache_init);
+  if (!cache_ok) return NULL;
+  JpegCache *c = pthread_getspecific(cache_key);
+  if (c) return c;
+  c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  c->tj = tjInitCompress();
+  if (!c->tj || pthread_setspecific(cache_key, c) != 0) {
+    cache_free(c);
+    return NULL;
+  }
+  return c;
+}
+
 TsStatus ts_jpeg_encode(const TsImage *img, int quality, uint8_t **out, size_t *n, TsError *err) {
   *out = NULL;
   *n = 0;
   if (quality < 1 || quality > 100) return ts_error_set(err, TS_ERR_INVALID, "JPEG quality %d is not in 1..100", quality);
   int pf = img->channels == 1 ? TJPF_GRAY : img->channels == 3 ? TJPF_RGB : img->channels == 4 ? TJPF_RGBX : -1;
   if (pf < 0 || !img->pixels) return ts_error_set(err, TS_ERR_INVALID, "JPEG holds grey or RGB pictures");
-  tjhandle tj = tjInitCompress();
-  if (!tj) return ts_error_set(err, TS_ERR_NOMEM, "TurboJPEG failed to start");
-  unsigned char *buf = NULL;
-  unsigned long size = 0;
-  int rc = tjCompress2(tj, img->pixels, img->width, 0, img->height, pf, &buf, &size,
-                       img->channels == 1 ? TJSAMP_GRAY : TJSAMP_420, quality, TJFLAG_ACCURATEDCT);
-  TsStatus st = TS_OK;
-  if (rc != 0) {
-    st = ts_error_set(err, TS_ERR_INTERNAL, "JPEG encoding failed: %s", tjGetErrorStr2(tj));
-  } else {
-    /* Hand back a malloc'd copy: callers free() what codecs return. */
-    *out = malloc(size ? size : 1);
-    if (!*out) st = ts_error_set(err, TS_ERR_NOMEM, "out of memory for a JPEG file");
-    else {
-      memcpy(*out, buf, size);
-      *n = size;
-    }
+  JpegCache *c = jpeg_cache();
+  if (!c) return ts_error_set(err, TS_ERR_NOMEM, "TurboJPEG failed to start");
+  int samp = img->channels == 1 ? TJSAMP_GRAY : TJSAMP_420;
+  unsigned long need = tjBufSize(img->width, img->height, samp);
+  if (need == (unsigned long)-1) return ts_error_set(err, TS_ERR_INVALID, "picture too large for JPEG");
+  if (c->cap < need) {
+    tjFree(c->buf);
+    c->cap = 0;
+    c->buf = tjAlloc((int)need);
+    if (!c->buf) return ts_error_set(err, TS_ERR_NOMEM, "out of memory for a JPEG file");
+    c->cap = need;
   }
-  tjFree(buf);
-  tjDestroy(tj);
-  return st;
+  /* tjBufSize is the worst case, so the buffer never has to grow */
+  unsigned long size = c->cap;
+  int rc = tjCompress2(c->tj, img->pixels, img->width, 0, img->height, pf, &c->buf, &size, samp, quality,
+                       TJFLAG_ACCURATEDCT | TJFLAG_NOREALLOC);
+  if (rc != 0) return ts_error_set(err, TS_ERR_INTERNAL, "JPEG encoding failed: %s", tjGetErrorStr2(c->tj));
+  /* Hand back a malloc'd copy: callers free() what codecs return. */
+  *out = malloc(size ? size : 1);
+  if (!*out) return ts_error_set(err, TS_ERR_NOMEM, "out of memory for a JPEG file");
+  memcpy(*out, c->buf, size);
+  *n = size;
+  return TS_OK;
 }

@@ -60,6 +60,16 @@ p = gen("a", "-n", "20", "--val", "5", "--seed", "9", "--resume", check=False)
 c.check(p.returncode == 1 and "seed" in p.stderr, f"--resume with another seed refused: {p.stderr}")
 p = gen("a", "-n", "20", "--val", "5", "--seed", "3", "--resume")
 c.check(p.returncode == 0, "--resume of a finished dataset is a no-op")
+# a dataset begun by a build with other pixel arithmetic (older manifests
+# have no pixel_arithmetic) is not continued with this one
+c.check(m.get("pixel_arithmetic") == 2, f"manifest records the pixel arithmetic: {m.get('pixel_arithmetic')}")
+old = dict(m)
+del old["pixel_arithmetic"]
+old["complete"], old["train_done"] = False, 10
+with open(os.path.join(tmp, "a", "manifest.json"), "w") as f:
+    json.dump(old, f)
+p = gen("a", "-n", "20", "--val", "5", "--seed", "3", "--resume", check=False)
+c.check(p.returncode == 1 and "pixel_arithmetic" in p.stderr, f"--resume of an older build's dataset refused: {p.stderr}")
 
 # --- formats -------------------------------------------------------------------
 gen("png", "-n", "3", "--val", "0", "--format", "png", "--spectrum", "radial")

@@ -7,12 +7,14 @@
  *  - the radial spectrum's power falls off with log-log slope -2 beta. */
 #include <fftw3.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../ts-test.h"
 #include "base/pool.h"
 #include "base/rng.h"
+#include "image/filtration.h"
 #include "image/generate.h"
 #include "image/minmax.h"
 
@@ -41,7 +43,8 @@ static void complex_reference(const double *noise, int n, double alpha, double b
 static void test_real_equals_complex(void) {
   TsRng r;
   ts_rng_init(&r, 21, 0);
-  static const int sizes[] = {2, 7, 8, 15, 32, 64};
+  static const int sizes[] = {2, 7, 8, 15, 32, 64, 128};
+  double worst = 0;
   for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
     int n = sizes[s];
     TsGenerateParams p;
@@ -56,13 +59,53 @@ static void test_real_equals_complex(void) {
       for (int i = 0; i < n * n; i++) noise[i] = ts_rng_uniform(&r);
       ts_generator_field(g, alpha, beta, noise, a);
       complex_reference(noise, n, alpha, beta, b);
-      double err = 0, mx = 0;
-      for (int i = 0; i < n * n; i++) err = fmax(err, fabs(a[i] - b[i])), mx = fmax(mx, fabs(b[i]));
-      TS_CHECKF(err <= 1e-12 * mx, "n=%d alpha=%g beta=%g: max error %g of %g", n, alpha, beta, err, mx);
+      /* float32 transforms: the error relative to the field's range (what
+       * the 8-bit picture sees) stays far below one grey level (1/255) */
+      double err = 0, lo = b[0], hi = b[0];
+      for (int i = 0; i < n * n; i++) err = fmax(err, fabs(a[i] - b[i])), lo = fmin(lo, b[i]), hi = fmax(hi, b[i]);
+      TS_CHECKF(err <= 2e-5 * (hi - lo), "n=%d alpha=%g beta=%g: max error %g of range %g", n, alpha, beta, err,
+                hi - lo);
+      worst = fmax(worst, err / (hi - lo));
     }
     free(noise), free(a), free(b);
     ts_generator_free(g);
   }
+  printf("  float32 field vs double recipe: worst error %.2g of the range\n", worst);
+}
+
+/* Extreme parameters: the weight is scaled to a largest value of 1, so
+ * float32 neither overflows (beta -16) nor flushes everything (beta 16). */
+static void test_extreme_beta(void) {
+  TsRng r;
+  ts_rng_init(&r, 5, 0);
+  int n = 16;
+  double *noise = malloc(sizeof(double) * n * n), *a = malloc(sizeof(double) * n * n),
+         *b = malloc(sizeof(double) * n * n);
+  for (int i = 0; i < n * n; i++) noise[i] = ts_rng_uniform(&r);
+  static const double betas[] = {-16, -4, 4, 16};
+  for (size_t t = 0; t < sizeof betas / sizeof *betas; t++) {
+    TsGenerateParams p;
+    ts_generate_params_default(&p);
+    p.size = n;
+    p.beta_min = p.beta_max = betas[t];
+    TsGenerator *g;
+    TS_CHECK(ts_generator_new(&p, &g, NULL) == TS_OK);
+    ts_generator_field(g, 1, betas[t], noise, a);
+    complex_reference(noise, n, 1, betas[t], b);
+    double err = 0, lo = b[0], hi = b[0];
+    for (int i = 0; i < n * n; i++) err = fmax(err, fabs(a[i] - b[i])), lo = fmin(lo, b[i]), hi = fmax(hi, b[i]);
+    TS_CHECKF(isfinite(err) && err <= 2e-5 * (hi - lo), "beta=%g: max error %g of range %g", betas[t], err, hi - lo);
+    /* the recipe redraws pictures whose range is below 1e-10 (beta 16 here:
+     * ~2e-13), and gives up after 100 draws; the scaled weight must not
+     * change that */
+    TsImage img = {0};
+    TsStatus st = ts_generator_make(g, 0, 0, &img, NULL, NULL);
+    if (hi - lo > 1e-8) TS_CHECKF(st == TS_OK, "beta=%g: no picture", betas[t]);
+    if (hi - lo < 1e-12) TS_CHECKF(st == TS_ERR_INVALID, "beta=%g: a picture of range %g", betas[t], hi - lo);
+    ts_image_clear(&img);
+    ts_generator_free(g);
+  }
+  free(noise), free(a), free(b);
 }
 
 typedef struct {
@@ -114,6 +157,35 @@ static void run_pool(int threads, size_t count, uint64_t *hash, int *grey_ok, in
   for (int t = 0; t < nt; t++) ts_generator_free(g[t]), ts_image_clear(&img[t]);
   free(g), free(img);
   ts_pool_free(pool);
+}
+
+/* The AVX2 copies of the loops (where the CPU has them) give the same
+ * pictures as the SSE2/plain ones, at even and odd sizes, both spectra. */
+static void test_avx2_same_bits(void) {
+  static const int sizes[] = {9, 32, 50};
+  int same = 1;
+  for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++)
+    for (int spec = 0; spec < 2; spec++) {
+      TsGenerateParams p;
+      ts_generate_params_default(&p);
+      p.size = sizes[si];
+      p.spectrum = spec ? TS_SPECTRUM_RADIAL : TS_SPECTRUM_KAJI;
+      p.alpha_min = 0.3;
+      TsGenerator *a, *b;
+      TS_CHECK(ts_generator_new(&p, &a, NULL) == TS_OK);
+      setenv("TOPOSCOPE_NO_AVX2", "1", 1);
+      TS_CHECK(ts_generator_new(&p, &b, NULL) == TS_OK);
+      unsetenv("TOPOSCOPE_NO_AVX2");
+      TsImage ia = {0}, ib = {0};
+      for (uint64_t i = 0; i < 12; i++) {
+        TS_CHECK(ts_generator_make(a, 0, i, &ia, NULL, NULL) == TS_OK);
+        TS_CHECK(ts_generator_make(b, 0, i, &ib, NULL, NULL) == TS_OK);
+        same &= memcmp(ia.pixels, ib.pixels, (size_t)p.size * p.size * 3) == 0;
+      }
+      ts_image_clear(&ia), ts_image_clear(&ib);
+      ts_generator_free(a), ts_generator_free(b);
+    }
+  TS_CHECK(same);
 }
 
 static void test_threads_reproducible(void) {
@@ -227,16 +299,89 @@ static void test_radial_slope(void) {
   }
 }
 
-static void test_inlined_rng(void) {
-  TsRng a, b;
-  ts_rng_init(&a, 77, 5);
-  ts_rng_init(&b, 77, 5);
-  double v[1000];
-  ts_generate_fill_uniform(&a, v, 1000);
-  int same = 1;
-  for (int i = 0; i < 1000; i++) same &= v[i] == ts_rng_uniform(&b);
-  TS_CHECK(same);
-  TS_CHECK(ts_rng_u64(&a) == ts_rng_u64(&b)); /* and the state advanced alike */
+/* xoshiro128** one number at a time, as its authors write it. */
+static uint32_t rotl32(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
+static uint32_t xoshiro128ss(uint32_t s[4]) {
+  uint32_t result = rotl32(s[1] * 5, 7) * 9, t = s[1] << 9;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl32(s[3], 11);
+  return result;
+}
+
+/* The generator's 16-lane noise against a plain transcription: lane j is
+ * xoshiro128** seeded with the j-th pair of 64-bit draws, v[16 q + j] its
+ * q-th number >> 8, times 2^-24. Lengths with and without a partial block. */
+static void test_noise(void) {
+  static const size_t lens[] = {1, 15, 16, 17, 1000, 4096};
+  for (size_t t = 0; t < sizeof lens / sizeof *lens; t++) {
+    size_t n = lens[t];
+    TsRng a, b;
+    ts_rng_init(&a, 77, 5 + t);
+    ts_rng_init(&b, 77, 5 + t);
+    float *v = malloc(sizeof(float) * n);
+    ts_generate_fill_uniform(&a, v, n);
+    uint32_t st[16][4];
+    for (int j = 0; j < 16; j++) {
+      uint64_t x = ts_rng_u64(&b), y = ts_rng_u64(&b);
+      st[j][0] = (uint32_t)x, st[j][1] = (uint32_t)(x >> 32), st[j][2] = (uint32_t)y, st[j][3] = (uint32_t)(y >> 32);
+    }
+    int same = 1;
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) {
+      float want = (float)(xoshiro128ss(st[i % 16]) >> 8) / 16777216.0f;
+      same &= v[i] == want && v[i] >= 0 && v[i] < 1;
+      sum += v[i];
+    }
+    TS_CHECKF(same, "length %zu: lanes differ from the plain transcription", n);
+    /* and the same numbers without AVX2 */
+    float *w = malloc(sizeof(float) * n);
+    ts_rng_init(&b, 77, 5 + t);
+    setenv("TOPOSCOPE_NO_AVX2", "1", 1);
+    ts_generate_fill_uniform(&b, w, n);
+    unsetenv("TOPOSCOPE_NO_AVX2");
+    TS_CHECKF(memcmp(v, w, sizeof(float) * n) == 0, "length %zu: AVX2 and plain lanes differ", n);
+    free(w);
+    ts_rng_init(&b, 77, 5 + t);
+    for (int j = 0; j < 32; j++) ts_rng_u64(&b);
+    if (n >= 1000) TS_CHECKF(fabs(sum / n - 0.5) < 5 * sqrt(1.0 / 12 / n), "mean %.4f", sum / n);
+    TS_CHECK(ts_rng_u64(&a) == ts_rng_u64(&b)); /* 32 draws for the seeds, in both */
+    free(v);
+  }
+}
+
+/* The float Otsu (vectorised bins, exact path near edges) equals the double
+ * one on the converted pixels. */
+static void test_otsu_f32(void) {
+  TsRng rng;
+  ts_rng_init(&rng, 8, 0);
+  int ok = 1;
+  for (int trial = 0; trial < 50; trial++) {
+    size_t n = 10 + ts_rng_below(&rng, 3000);
+    float *f = malloc(sizeof(float) * n);
+    double *d = malloc(sizeof(double) * n);
+    for (size_t i = 0; i < n; i++) {
+      double u = ts_rng_uniform(&rng);
+      /* smooth values, a long tail, and levels that sit on the bin edges */
+      f[i] = trial % 3 == 0   ? (float)(sin(40 * u) + 0.3 * u)
+             : trial % 3 == 1 ? (float)(u * u * 1e3 - 7)
+                              : (float)ts_rng_below(&rng, 256) * 0.25f - 3;
+      d[i] = f[i];
+    }
+    float lo, hi;
+    ts_minmax_f32(f, n, &lo, &hi);
+    double t1, t2, t3;
+    ts_otsu_threshold_f32(f, n, lo, hi, &t1);
+    setenv("TOPOSCOPE_NO_AVX2", "1", 1); /* the SSE2 bins too */
+    ts_otsu_threshold_f32(f, n, lo, hi, &t3);
+    unsetenv("TOPOSCOPE_NO_AVX2");
+    ok &= ts_otsu_threshold(d, n, &t2, NULL) == TS_OK && t1 == t2 && t3 == t2;
+    free(f), free(d);
+  }
+  TS_CHECK(ok);
 }
 
 /* The two-lane min/max against the plain loop, on every short length (the
@@ -260,6 +405,15 @@ static void test_minmax(void) {
       double l2, h2;
       ts_minmax(v, n, &l2, &h2);
       ok &= l == l2 && h == h2;
+      float f[1031], fl, fh;
+      for (size_t i = 0; i < n; i++) f[i] = (float)v[i];
+      float el = f[0], eh = f[0];
+      for (size_t i = 1; i < n; i++) {
+        el = f[i] < el ? f[i] : el;
+        eh = f[i] > eh ? f[i] : eh;
+      }
+      ts_minmax_f32(f, n, &fl, &fh);
+      ok &= el == fl && eh == fh;
     }
   }
   TS_CHECK(ok);
@@ -290,9 +444,12 @@ static void test_params(void) {
 int main(void) {
   setenv("TOPOSCOPE_FFTW_PLANNER", "estimate", 1); /* fast plans for tests */
   TS_RUN(test_params);
-  TS_RUN(test_inlined_rng);
+  TS_RUN(test_noise);
+  TS_RUN(test_otsu_f32);
   TS_RUN(test_minmax);
   TS_RUN(test_real_equals_complex);
+  TS_RUN(test_extreme_beta);
+  TS_RUN(test_avx2_same_bits);
   TS_RUN(test_threads_reproducible);
   TS_RUN(test_statistics);
   TS_RUN(test_radial_slope);

@@ -90,8 +90,10 @@ for n, alpha, beta in [(64, 1.0, 1.5), (33, 0.01, 0.5), (128, 0.7, 2.0), (16, 1.
     x = np.linspace(1, 1 + alpha * n, n)
     X, Y = np.meshgrid(x, x)
     want = ifft2(fft2(noise) / (X**2 + Y**2) ** beta).real
-    err = np.abs(got - want).max() / np.abs(want).max()
-    c.check(err < 1e-12, f"kaji field n={n} alpha={alpha} beta={beta}: relative error {err:.3g}")
+    # float32 transforms: the error relative to the field's range (what the
+    # 8-bit picture sees) must stay far below one grey level (1/255)
+    err = np.abs(got - want).max() / np.ptp(want)
+    c.check(err < 2e-5, f"kaji field n={n} alpha={alpha} beta={beta}: error {err:.3g} of the range")
 
 # radial: amplitude exactly |k|^-beta, no DC
 n, beta = 64, 1.3
@@ -104,7 +106,8 @@ K = np.sqrt(k[None, :] ** 2 + k[:, None] ** 2)
 W = np.zeros_like(K)
 W[K > 0] = K[K > 0] ** -beta
 want = np.fft.ifft2(np.fft.fft2(noise) * W).real
-c.check(np.abs(got - want).max() < 1e-12 * np.abs(want).max(), "radial field = ifft2(fft2(noise) |k|^-beta)")
+err = np.abs(got - want).max() / np.ptp(want)
+c.check(err < 2e-5, f"radial field = ifft2(fft2(noise) |k|^-beta): error {err:.3g} of the range")
 
 # --- decoders vs PIL / NumPy --------------------------------------------------
 pic = (rng.random((45, 61, 3)) * 255).astype(np.uint8)
