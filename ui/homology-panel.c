@@ -100,7 +100,13 @@ static void worker(GTask *task, gpointer source, gpointer data, GCancellable *ca
   if (g_cancellable_is_cancelled(cancel)) goto cancelled;
   if (!r->constant) {
     size_t shape[2] = {(size_t)r->fh, (size_t)r->fw}; /* axis 0 = rows */
-    if (ts_cubical_ph(r->field, 2, shape, &rq->co, &r->diagram, &err) != TS_OK) goto fail;
+    /* H0 and H1 on two threads: a pool of this request's own, since an
+     * older request may still be running on its pool. */
+    TsPool *pool = ts_pool_new(2, &err);
+    rq->co.pool = pool; /* NULL on failure: one thread */
+    TsStatus st = ts_cubical_ph(r->field, 2, shape, &rq->co, &r->diagram, &err);
+    ts_pool_free(pool);
+    if (st != TS_OK) goto fail;
   }
   if (g_cancellable_is_cancelled(cancel)) goto cancelled;
   /* Kaji's label vectors: failures here leave the diagram shown */
