@@ -7,9 +7,10 @@
  * column's pivot is its earliest coface. When that coface is no one's pivot
  * yet the pair is emergent and nothing is reduced or stored — the common
  * case by far. Otherwise the column is reduced over Z/2 (sorted vectors,
- * merged), and only then is the reduced coboundary kept, for later columns that meet
- * its pivot. The pivot table is dense over (k+1)-cell slots (4 bytes a slot)
- * and becomes the clearing set of dimension k+1. */
+ * merged), and only then is the reduced coboundary kept (compressed, see
+ * Stored), for later columns that meet its pivot. The pivot table is dense
+ * over (k+1)-cell slots, one byte a slot (which face of the pivot is the
+ * column), and becomes the clearing set of dimension k+1 (4D grids). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,31 +65,35 @@ static void sort_small(uint64_t *k, int n) {
     }
 }
 
-/* Reduced columns that had to be stored: an open-addressing map from the
- * column's slot to a run in one pool of keys. */
+/* Reduced columns that had to be stored. They are the memory of the
+ * engine (on 3D noise their lengths follow a power law: every octave of
+ * lengths holds about as many keys), so they are kept compressed: a
+ * column is its length, then the slots of its keys after the first (the
+ * pivot, known from the look-up) as zigzag varint differences, in key
+ * order; ranks are not stored but recomputed from the slots on use (about
+ * 2.2 bytes a key instead of 8). An open-addressing map finds a column
+ * from its pivot's slot. */
 typedef struct Stored {
-  uint64_t *slot; /* slot + 1; 0 = empty */
-  size_t *start;
-  uint32_t *len;
+  uint32_t *key;  /* pivot slot + 1; 0 = empty */
+  uint32_t *id;   /* index into start */
   size_t cap, n;
-  uint64_t *pool;
+  uint64_t *start; /* byte offset of column id in pool */
+  size_t start_cap;
+  uint8_t *pool;
   size_t pool_n, pool_cap;
 } Stored;
 
-static size_t hash64(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  return (size_t)x;
+static size_t hash32(uint32_t x) {
+  uint64_t h = (uint64_t)x * 0x9e3779b97f4a7c15ull;
+  return (size_t)(h >> 32);
 }
 
-static int stored_find(const Stored *s, uint64_t slot, size_t *start, uint32_t *len) {
+static int stored_find(const Stored *s, uint32_t ps, uint64_t *start) {
   if (!s->cap) return 0;
-  size_t i = hash64(slot) & (s->cap - 1);
-  while (s->slot[i]) {
-    if (s->slot[i] == slot + 1) {
-      *start = s->start[i];
-      *len = s->len[i];
+  size_t i = hash32(ps) & (s->cap - 1);
+  while (s->key[i]) {
+    if (s->key[i] == ps + 1) {
+      *start = s->start[s->id[i]];
       return 1;
     }
     i = (i + 1) & (s->cap - 1);
@@ -96,54 +101,185 @@ static int stored_find(const Stored *s, uint64_t slot, size_t *start, uint32_t *
   return 0;
 }
 
-static int stored_put(Stored *s, uint64_t slot, size_t start, uint32_t len) {
-  if (2 * (s->n + 1) > s->cap) {
-    Stored t = *s;
+static int stored_put(Stored *s, uint32_t ps, uint64_t start) {
+  if (s->n == s->start_cap) {
+    size_t cap = s->start_cap ? 2 * s->start_cap : 1024;
+    uint64_t *a = realloc(s->start, cap * sizeof *a);
+    if (!a) return -1;
+    s->start = a;
+    s->start_cap = cap;
+  }
+  if (4 * (s->n + 1) > 3 * s->cap) { /* load factor at most 3/4 */
     size_t cap = s->cap ? 2 * s->cap : 1024;
-    t.slot = calloc(cap, sizeof *t.slot);
-    t.start = malloc(cap * sizeof *t.start);
-    t.len = malloc(cap * sizeof *t.len);
-    if (!t.slot || !t.start || !t.len) {
-      free(t.slot);
-      free(t.start);
-      free(t.len);
+    uint32_t *k = calloc(cap, sizeof *k), *id = malloc(cap * sizeof *id);
+    if (!k || !id) {
+      free(k);
+      free(id);
       return -1;
     }
-    t.cap = cap;
-    t.n = 0;
     for (size_t i = 0; i < s->cap; i++) {
-      if (!s->slot[i]) continue;
-      size_t j = hash64(s->slot[i] - 1) & (cap - 1);
-      while (t.slot[j]) j = (j + 1) & (cap - 1);
-      t.slot[j] = s->slot[i];
-      t.start[j] = s->start[i];
-      t.len[j] = s->len[i];
-      t.n++;
+      if (!s->key[i]) continue;
+      size_t j = hash32(s->key[i] - 1) & (cap - 1);
+      while (k[j]) j = (j + 1) & (cap - 1);
+      k[j] = s->key[i];
+      id[j] = s->id[i];
     }
-    free(s->slot);
-    free(s->start);
-    free(s->len);
-    *s = t;
+    free(s->key);
+    free(s->id);
+    s->key = k;
+    s->id = id;
+    s->cap = cap;
   }
-  size_t i = hash64(slot) & (s->cap - 1);
-  while (s->slot[i]) i = (i + 1) & (s->cap - 1);
-  s->slot[i] = slot + 1;
-  s->start[i] = start;
-  s->len[i] = len;
-  s->n++;
+  size_t i = hash32(ps) & (s->cap - 1);
+  while (s->key[i]) i = (i + 1) & (s->cap - 1);
+  s->key[i] = ps + 1;
+  s->id[i] = (uint32_t)s->n;
+  s->start[s->n++] = start;
   return 0;
 }
 
-static int pool_push(Stored *s, uint64_t v) {
-  if (s->pool_n == s->pool_cap) {
-    size_t cap = s->pool_cap ? 2 * s->pool_cap : 4096;
-    uint64_t *a = realloc(s->pool, cap * sizeof *a);
-    if (!a) return -1;
-    s->pool = a;
-    s->pool_cap = cap;
-  }
-  s->pool[s->pool_n++] = v;
+static int pool_reserve(Stored *s, size_t more) {
+  if (s->pool_n + more <= s->pool_cap) return 0;
+  size_t cap = s->pool_cap ? s->pool_cap : 1 << 16;
+  while (cap < s->pool_n + more) cap *= 2;
+  uint8_t *a = realloc(s->pool, cap);
+  if (!a) return -1;
+  s->pool = a;
+  s->pool_cap = cap;
   return 0;
+}
+
+static inline uint8_t *put_varint(uint8_t *o, uint64_t v) {
+  while (v >= 0x80) {
+    *o++ = (uint8_t)(v | 0x80);
+    v >>= 7;
+  }
+  *o++ = (uint8_t)v;
+  return o;
+}
+
+static inline const uint8_t *get_varint(const uint8_t *i, uint64_t *v) {
+  uint64_t x = 0;
+  int sh = 0;
+  while (*i & 0x80) {
+    x |= (uint64_t)(*i++ & 0x7f) << sh;
+    sh += 7;
+  }
+  *v = x | (uint64_t)*i++ << sh;
+  return i;
+}
+
+/* Appends the reduced column a[0..n) (a[0]'s slot is the pivot). */
+static int stored_add(Stored *s, const uint64_t *a, size_t n) {
+  if (pool_reserve(s, 10 * n)) return -1; /* at most 5 bytes a slot difference, 10 for the length */
+  uint64_t start = s->pool_n;
+  uint8_t *o = s->pool + s->pool_n;
+  o = put_varint(o, n);
+  uint32_t prev = (uint32_t)a[0];
+  for (size_t i = 1; i < n; i++) {
+    uint32_t sl = (uint32_t)a[i];
+    int64_t dl = (int64_t)sl - (int64_t)prev;
+    o = put_varint(o, ((uint64_t)dl << 1) ^ (uint64_t)(dl >> 63));
+    prev = sl;
+  }
+  s->pool_n = (size_t)(o - s->pool);
+  return stored_put(s, (uint32_t)a[0], start);
+}
+
+/* Rank of the (k+1)-cell with the given slot. V: the cell's base vertex is
+ * the pixel with the lattice base's index (lattice and pixel grid agree), so
+ * the rank is the max over a table of vertex offsets per orientation. T: the
+ * min over the pixels that contain it. */
+typedef struct CofaceRank {
+  uint32_t C;
+  int nv;
+  int64_t voff[6][8];
+} CofaceRank;
+
+static void coface_rank_init(const CubGrid *g, int k1, CofaceRank *cr) {
+  cr->C = (uint32_t)g->orient_count[k1];
+  cr->nv = 1 << k1;
+  for (uint32_t o = 0; o < cr->C; o++) {
+    unsigned mask = g->orient_mask[k1][o];
+    int j = 0;
+    for (unsigned sub = 0; sub < (1u << g->d); sub++) {
+      if (sub & ~mask) continue;
+      int64_t off = 0;
+      for (int i = 0; i < g->d; i++)
+        if (sub & (1u << i)) off += (int64_t)g->pstride[i];
+      cr->voff[o][j++] = off;
+    }
+  }
+}
+
+static inline uint32_t coface_rank(const CubGrid *g, const CofaceRank *cr, int k1, uint32_t slot) {
+  if (!g->T) {
+    uint32_t base = slot / cr->C, o = slot - base * cr->C;
+    const uint32_t *rank = g->rank;
+    const int64_t *vo = cr->voff[o];
+    uint32_t r = rank[base];
+    for (int j = 1; j < cr->nv; j++) {
+      uint32_t q = rank[(int64_t)base + vo[j]];
+      if (q > r) r = q;
+    }
+    return r;
+  }
+  /* T: 32-bit divisions (slots fit 31 bits) to the lattice coordinates. */
+  uint32_t base = slot / cr->C, o = slot - base * cr->C;
+  unsigned mask = g->orient_mask[k1][o];
+  size_t lo = 0;
+  int64_t step[CUB_MAXD];
+  int ns = 0;
+  for (int i = g->d - 1; i >= 0; i--) {
+    uint32_t L = (uint32_t)g->lat[i], q = i ? base / L : 0, bi = base - q * L;
+    base = q;
+    size_t st = g->pstride[i];
+    if (mask & (1u << i)) lo += bi * st; /* odd: the one pixel bi */
+    else if (bi == 0) lo += 0;           /* even at the low face: pixel 0 */
+    else if (bi == g->n[i]) lo += (bi - 1) * st;
+    else {
+      lo += (bi - 1) * st; /* pixels bi - 1 and bi */
+      step[ns++] = (int64_t)st;
+    }
+  }
+  const uint32_t *rank = g->rank;
+  uint32_t r = rank[lo];
+  for (unsigned sub = 1; sub < (1u << ns); sub++) {
+    int64_t off = 0;
+    for (int j = 0; j < ns; j++)
+      if (sub & (1u << j)) off += step[j];
+    uint32_t q = rank[(int64_t)lo + off];
+    if (q < r) r = q;
+  }
+  return r;
+}
+
+/* Decodes the stored column at start (pivot key first) into out. */
+static size_t stored_decode(const CubGrid *g, const CofaceRank *cr, int k1, const Stored *s, uint64_t start,
+                            uint64_t pivot_key, uint64_t **out, size_t *out_cap) {
+  const uint8_t *i = s->pool + start;
+  uint64_t n;
+  i = get_varint(i, &n);
+  if (n > *out_cap) {
+    size_t cap = *out_cap ? *out_cap : 64;
+    while (cap < n) cap *= 2;
+    uint64_t *a = realloc(*out, cap * sizeof *a);
+    if (!a) return SIZE_MAX;
+    *out = a;
+    *out_cap = cap;
+  }
+  uint64_t *o = *out;
+  o[0] = pivot_key;
+  uint32_t prev = (uint32_t)pivot_key;
+  for (size_t j = 1; j < n; j++) {
+    uint64_t z;
+    i = get_varint(i, &z);
+    int64_t dl = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+    uint32_t sl = (uint32_t)((int64_t)prev + dl);
+    o[j] = ((uint64_t)coface_rank(g, cr, k1, sl) << 32) | sl;
+    prev = sl;
+  }
+  return (size_t)n;
 }
 
 /* The present cofaces of the k-cell cc as sorted keys (rank << 32 | slot).
@@ -221,19 +357,32 @@ static int coboundary(const CubGrid *g, int k, const size_t *cc, uint64_t *keys)
   return nk;
 }
 
-/* Pivot table entries: the column's slot + 1, and this bit when its reduced
- * column was stored (so the common emergent case never probes the map). */
-#define STORED 0x80000000u
+/* Pivot table: one byte per (k+1)-cell slot. 0: no column has it as its
+ * pivot; else the column's k-cell is the face of the pivot cell across axis
+ * (b - 1) >> 1 on side (b - 1) & 1, with b the low bits; STORED when its
+ * reduced column was stored (so the common emergent case never probes the
+ * map). A byte instead of a 4-byte cell slot: the pivot of a column is one
+ * of its cofaces, so the column is one of the pivot's faces. */
+#define STORED 0x80u
+
+static uint8_t face_code(const size_t *tau, const size_t *sigma, int d) {
+  for (int i = 0; i < d; i++)
+    if (tau[i] != sigma[i]) return (uint8_t)(1 + 2 * i + (sigma[i] > tau[i]));
+  return 0; /* not reached: sigma is a face of tau */
+}
 
 TsStatus cub_cohomology(CubGrid *g, int k, const uint8_t *cleared, uint8_t **pivots_out) {
   *pivots_out = NULL;
   int d = g->d;
   size_t nslot = g->nlat * (size_t)g->orient_count[k + 1];
-  /* pivot[slot of a (k+1)-cell] = slot of the k-cell whose pivot it is, + 1 (| STORED) */
-  uint32_t *pivot = ts_calloc_array(nslot, sizeof *pivot, "cubical pivot table", g->err);
+  uint8_t *pivot = ts_calloc_array(nslot, sizeof *pivot, "cubical pivot table", g->err);
   if (!pivot) return TS_ERR_NOMEM;
   Col w = {0};
   Stored st = {0};
+  uint64_t *dec = NULL;
+  size_t dec_cap = 0;
+  CofaceRank cr;
+  coface_rank_init(g, k + 1, &cr);
   TsStatus status = TS_OK;
   const CubPattern *pc = g->pat[k];
   int npc = g->npat[k];
@@ -254,7 +403,9 @@ TsStatus cub_cohomology(CubGrid *g, int k, const uint8_t *cleared, uint8_t **piv
       }
       uint32_t ps = (uint32_t)keys[0];
       if (!pivot[ps]) { /* emergent pair: the earliest coface is free */
-        pivot[ps] = (uint32_t)(sigma + 1);
+        size_t tc[CUB_MAXD];
+        cub_slot_coords(g, k + 1, ps, tc);
+        pivot[ps] = face_code(tc, cc, d);
         cub_emit(g, k, r, (uint32_t)(keys[0] >> 32));
         continue;
       }
@@ -263,16 +414,17 @@ TsStatus cub_cohomology(CubGrid *g, int k, const uint8_t *cleared, uint8_t **piv
       if (col_add(&w, keys, (size_t)nk)) goto nomem;
       while (w.n) {
         ps = (uint32_t)w.a[0];
-        if (!pivot[ps]) break;
-        uint32_t pv = pivot[ps];
-        uint64_t other = (pv & ~STORED) - 1;
-        size_t start;
-        uint32_t len;
-        if ((pv & STORED) && stored_find(&st, other, &start, &len)) {
-          if (col_add(&w, st.pool + start, len)) goto nomem;
+        uint8_t pv = pivot[ps];
+        if (!pv) break;
+        uint64_t start;
+        if ((pv & STORED) && stored_find(&st, ps, &start)) {
+          size_t len = stored_decode(g, &cr, k + 1, &st, start, w.a[0], &dec, &dec_cap);
+          if (len == SIZE_MAX || col_add(&w, dec, len)) goto nomem;
         } else {
           size_t oc[CUB_MAXD];
-          cub_slot_coords(g, k, other, oc);
+          int f = (pv & ~STORED) - 1;
+          cub_slot_coords(g, k + 1, ps, oc);
+          oc[f >> 1] += (f & 1) ? 1 : (size_t)-1;
           int no = coboundary(g, k, oc, ok);
           if (col_add(&w, ok, (size_t)no)) goto nomem;
         }
@@ -282,11 +434,10 @@ TsStatus cub_cohomology(CubGrid *g, int k, const uint8_t *cleared, uint8_t **piv
         continue;
       }
       /* Keep the reduced column for later columns that meet its pivot. */
-      size_t start = st.pool_n;
-      for (size_t i = 0; i < w.n; i++)
-        if (pool_push(&st, w.a[i])) goto nomem;
-      if (stored_put(&st, sigma, start, (uint32_t)w.n)) goto nomem;
-      pivot[ps] = (uint32_t)(sigma + 1) | STORED;
+      if (stored_add(&st, w.a, w.n)) goto nomem;
+      size_t tc[CUB_MAXD];
+      cub_slot_coords(g, k + 1, ps, tc);
+      pivot[ps] = face_code(tc, cc, d) | STORED;
       cub_emit(g, k, r, (uint32_t)(w.a[0] >> 32));
     }
   }
@@ -296,11 +447,12 @@ nomem:
 out:
   free(w.a);
   free(w.tmp);
-  free(st.slot);
+  free(dec);
+  free(st.key);
+  free(st.id);
   free(st.start);
-  free(st.len);
   free(st.pool);
-  if (status == TS_OK) {
+  if (status == TS_OK && k + 1 <= d - 2) { /* the next dimension's clearing set */
     uint8_t *bits = ts_calloc_array((nslot + 7) / 8, 1, "cubical pivot marks", g->err);
     if (!bits) status = TS_ERR_NOMEM;
     else {

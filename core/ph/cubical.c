@@ -211,8 +211,9 @@ static void filter_pairs(TsDiagram *d, int super, double minp) {
   d->n = o;
 }
 
-TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, const TsCubicalOptions *o,
-                       TsDiagram *out, TsError *err) {
+/* scratch: NULL, or values itself, which the caller lets the engine overwrite. */
+static TsStatus cubical_ph(const double *values, double *scratch, int ndim, const size_t *shape,
+                           const TsCubicalOptions *o, TsDiagram *out, TsError *err) {
   TsCubicalOptions def;
   if (!o) {
     ts_cubical_options_default(&def);
@@ -282,6 +283,11 @@ TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, cons
   }
   if ((st = build_patterns(&g, err))) goto done;
   if ((st = cub_rank_pixels(values, npix, g.super, g.order, g.rank, sorted, err))) goto done;
+  if (scratch) { /* the input is no longer needed: keep the sorted values in its place */
+    memcpy(scratch, sorted, npix * sizeof *sorted);
+    free(sorted);
+    g.sorted = sorted = scratch;
+  }
   g.rank[npix] = CUB_INF_RANK;
 
   /* Threshold: cells whose value lies beyond it are absent, i.e. ranks >= cutoff. */
@@ -323,7 +329,17 @@ done:
   free_patterns(&g);
   free(g.order);
   free(g.rank);
-  free(sorted);
+  if (sorted != scratch) free(sorted);
   if (st) out->n = 0;
   return st;
+}
+
+TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, const TsCubicalOptions *o,
+                       TsDiagram *out, TsError *err) {
+  return cubical_ph(values, NULL, ndim, shape, o, out, err);
+}
+
+TsStatus ts_cubical_ph_scratch(double *values, int ndim, const size_t *shape, const TsCubicalOptions *o,
+                               TsDiagram *out, TsError *err) {
+  return cubical_ph(values, values, ndim, shape, o, out, err);
 }

@@ -40,6 +40,13 @@ void ts_cubical_options_default(TsCubicalOptions *o);
 TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, const TsCubicalOptions *o,
                        TsDiagram *out, TsError *err);
 
+/* The same, with values as the engine's scratch: once the values are
+ * sorted the engine keeps its sorted copy in their place (8 bytes a value
+ * less at the peak); on return their contents are unspecified. For callers
+ * that convert their input anyway (toposcope ph). */
+TsStatus ts_cubical_ph_scratch(double *values, int ndim, const size_t *shape, const TsCubicalOptions *o,
+                               TsDiagram *out, TsError *err);
+
 /* Homology of count grids of one shape (values[i]: prod(shape) float64
  * each), in parallel over pool (NULL: serially on the caller's thread).
  * outs[0..count-1] must be initialised. On failure every grid is still
