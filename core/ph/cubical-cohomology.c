@@ -109,7 +109,7 @@ static int stored_put(Stored *s, uint32_t ps, uint64_t start) {
     s->start = a;
     s->start_cap = cap;
   }
-  if (4 * (s->n + 1) > 3 * s->cap) { /* load factor at most 3/4 */
+  if (8 * (s->n + 1) > 7 * s->cap) { /* load factor at most 7/8: look-ups only ever find (few probes) */
     size_t cap = s->cap ? 2 * s->cap : 1024;
     uint32_t *k = calloc(cap, sizeof *k), *id = malloc(cap * sizeof *id);
     if (!k || !id) {
@@ -357,25 +357,45 @@ static int coboundary(const CubGrid *g, int k, const size_t *cc, uint64_t *keys)
   return nk;
 }
 
-/* Pivot table: one byte per (k+1)-cell slot. 0: no column has it as its
- * pivot; else the column's k-cell is the face of the pivot cell across axis
- * (b - 1) >> 1 on side (b - 1) & 1, with b the low bits; STORED when its
- * reduced column was stored (so the common emergent case never probes the
- * map). A byte instead of a 4-byte cell slot: the pivot of a column is one
- * of its cofaces, so the column is one of the pivot's faces. */
-#define STORED 0x80u
+/* Pivot table: four bits per (k+1)-cell slot. 0: no column has it as its
+ * pivot; else the low three bits b say which face of the pivot cell the
+ * column is: across its ((b - 1) >> 1)-th odd axis, on side (b - 1) & 1;
+ * STORED when its reduced column was stored (so the common emergent case
+ * never probes the map). Four bits instead of a 4-byte cell slot: the
+ * pivot of a column is one of its cofaces, so the column is one of the
+ * pivot's (at most 6) faces. */
+#define STORED 0x8u
 
-static uint8_t face_code(const size_t *tau, const size_t *sigma, int d) {
-  for (int i = 0; i < d; i++)
-    if (tau[i] != sigma[i]) return (uint8_t)(1 + 2 * i + (sigma[i] > tau[i]));
+static inline unsigned piv_get(const uint8_t *t, uint32_t s) { return (t[s >> 1] >> ((s & 1) * 4)) & 15u; }
+static inline void piv_set(uint8_t *t, uint32_t s, unsigned v) { t[s >> 1] |= (uint8_t)(v << ((s & 1) * 4)); }
+
+static unsigned face_code(const size_t *tau, const size_t *sigma, int d) {
+  unsigned j = 0;
+  for (int i = 0; i < d; i++) {
+    if (!(tau[i] & 1)) continue;
+    if (tau[i] != sigma[i]) return 1 + 2 * j + (sigma[i] > tau[i]);
+    j++;
+  }
   return 0; /* not reached: sigma is a face of tau */
+}
+
+/* The coordinates of the face with that code of the cell tc, in place. */
+static void face_of(size_t *tc, unsigned code, int d) {
+  unsigned f = code - 1, j = 0;
+  for (int i = 0; i < d; i++) {
+    if (!(tc[i] & 1)) continue;
+    if (j++ == f >> 1) {
+      tc[i] += (f & 1) ? 1 : (size_t)-1;
+      return;
+    }
+  }
 }
 
 TsStatus cub_cohomology(CubGrid *g, int k, const uint8_t *cleared, uint8_t **pivots_out) {
   *pivots_out = NULL;
   int d = g->d;
   size_t nslot = g->nlat * (size_t)g->orient_count[k + 1];
-  uint8_t *pivot = ts_calloc_array(nslot, sizeof *pivot, "cubical pivot table", g->err);
+  uint8_t *pivot = ts_calloc_array(nslot / 2 + 1, 1, "cubical pivot table", g->err);
   if (!pivot) return TS_ERR_NOMEM;
   Col w = {0};
   Stored st = {0};
@@ -402,10 +422,10 @@ TsStatus cub_cohomology(CubGrid *g, int k, const uint8_t *cleared, uint8_t **piv
         continue;
       }
       uint32_t ps = (uint32_t)keys[0];
-      if (!pivot[ps]) { /* emergent pair: the earliest coface is free */
+      if (!piv_get(pivot, ps)) { /* emergent pair: the earliest coface is free */
         size_t tc[CUB_MAXD];
         cub_slot_coords(g, k + 1, ps, tc);
-        pivot[ps] = face_code(tc, cc, d);
+        piv_set(pivot, ps, face_code(tc, cc, d));
         cub_emit(g, k, r, (uint32_t)(keys[0] >> 32));
         continue;
       }
@@ -414,7 +434,7 @@ TsStatus cub_cohomology(CubGrid *g, int k, const uint8_t *cleared, uint8_t **piv
       if (col_add(&w, keys, (size_t)nk)) goto nomem;
       while (w.n) {
         ps = (uint32_t)w.a[0];
-        uint8_t pv = pivot[ps];
+        unsigned pv = piv_get(pivot, ps);
         if (!pv) break;
         uint64_t start;
         if ((pv & STORED) && stored_find(&st, ps, &start)) {
@@ -422,9 +442,8 @@ TsStatus cub_cohomology(CubGrid *g, int k, const uint8_t *cleared, uint8_t **piv
           if (len == SIZE_MAX || col_add(&w, dec, len)) goto nomem;
         } else {
           size_t oc[CUB_MAXD];
-          int f = (pv & ~STORED) - 1;
           cub_slot_coords(g, k + 1, ps, oc);
-          oc[f >> 1] += (f & 1) ? 1 : (size_t)-1;
+          face_of(oc, pv & ~STORED, d);
           int no = coboundary(g, k, oc, ok);
           if (col_add(&w, ok, (size_t)no)) goto nomem;
         }
@@ -437,7 +456,7 @@ TsStatus cub_cohomology(CubGrid *g, int k, const uint8_t *cleared, uint8_t **piv
       if (stored_add(&st, w.a, w.n)) goto nomem;
       size_t tc[CUB_MAXD];
       cub_slot_coords(g, k + 1, ps, tc);
-      pivot[ps] = face_code(tc, cc, d) | STORED;
+      piv_set(pivot, ps, face_code(tc, cc, d) | STORED);
       cub_emit(g, k, r, (uint32_t)(w.a[0] >> 32));
     }
   }
@@ -457,7 +476,7 @@ out:
     if (!bits) status = TS_ERR_NOMEM;
     else {
       for (size_t s = 0; s < nslot; s++)
-        if (pivot[s]) bits[s >> 3] |= (uint8_t)(1u << (s & 7));
+        if (piv_get(pivot, (uint32_t)s)) bits[s >> 3] |= (uint8_t)(1u << (s & 7));
       *pivots_out = bits;
     }
   }
