@@ -369,14 +369,15 @@ static int coboundary(const CubGrid *g, int k, const size_t *cc, uint64_t *keys)
 static inline unsigned piv_get(const uint8_t *t, uint32_t s) { return (t[s >> 1] >> ((s & 1) * 4)) & 15u; }
 static inline void piv_set(uint8_t *t, uint32_t s, unsigned v) { t[s >> 1] |= (uint8_t)(v << ((s & 1) * 4)); }
 
-static unsigned face_code(const size_t *tau, const size_t *sigma, int d) {
-  unsigned j = 0;
-  for (int i = 0; i < d; i++) {
-    if (!(tau[i] & 1)) continue;
-    if (tau[i] != sigma[i]) return 1 + 2 * j + (sigma[i] > tau[i]);
-    j++;
-  }
-  return 0; /* not reached: sigma is a face of tau */
+/* The code of the k-cell sigma as a face of its coface tau, from their
+ * slots: tau adds one odd axis i to sigma's, and lies on sigma's low side
+ * (sigma is tau's face on side 1) iff their lattice bases differ. */
+static inline unsigned face_code(const CubGrid *g, int k, uint32_t sigma, uint32_t tau) {
+  uint32_t ck = (uint32_t)g->orient_count[k], c1 = (uint32_t)g->orient_count[k + 1];
+  uint32_t sb = sigma / ck, tb = tau / c1;
+  unsigned ms = g->orient_mask[k][sigma - sb * ck], mt = g->orient_mask[k + 1][tau - tb * c1];
+  unsigned i = (unsigned)__builtin_ctz(mt & ~ms);
+  return 1 + 2 * (unsigned)__builtin_popcount(mt & ((1u << i) - 1)) + (tb != sb);
 }
 
 /* The coordinates of the face with that code of the cell tc, in place. */
@@ -410,6 +411,7 @@ TsStatus cub_cohomology(CubGrid *g, int k, const uint8_t *cleared, uint8_t **piv
   for (size_t rr = g->cutoff; rr-- > 0 && status == TS_OK;) {
     uint32_t r = (uint32_t)rr;
     size_t p = g->order[rr], x[CUB_MAXD], cc[CUB_MAXD];
+    if (rr >= CUB_PREFETCH) cub_prefetch_block(g, g->rank, sizeof *g->rank, g->order[rr - CUB_PREFETCH]);
     uint32_t b = cub_bmask(g, p, x);
     for (int j = npc - 1; j >= 0; j--) {
       if (!cub_pattern_hit(g, &pc[j], p, r, b)) continue;
@@ -423,9 +425,7 @@ TsStatus cub_cohomology(CubGrid *g, int k, const uint8_t *cleared, uint8_t **piv
       }
       uint32_t ps = (uint32_t)keys[0];
       if (!piv_get(pivot, ps)) { /* emergent pair: the earliest coface is free */
-        size_t tc[CUB_MAXD];
-        cub_slot_coords(g, k + 1, ps, tc);
-        piv_set(pivot, ps, face_code(tc, cc, d));
+        piv_set(pivot, ps, face_code(g, k, (uint32_t)sigma, ps));
         cub_emit(g, k, r, (uint32_t)(keys[0] >> 32));
         continue;
       }
@@ -454,9 +454,7 @@ TsStatus cub_cohomology(CubGrid *g, int k, const uint8_t *cleared, uint8_t **piv
       }
       /* Keep the reduced column for later columns that meet its pivot. */
       if (stored_add(&st, w.a, w.n)) goto nomem;
-      size_t tc[CUB_MAXD];
-      cub_slot_coords(g, k + 1, ps, tc);
-      piv_set(pivot, ps, face_code(tc, cc, d) | STORED);
+      piv_set(pivot, ps, face_code(g, k, (uint32_t)sigma, ps) | STORED);
       cub_emit(g, k, r, (uint32_t)(w.a[0] >> 32));
     }
   }
