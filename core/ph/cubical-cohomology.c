@@ -9,7 +9,7 @@
  * case by far. Otherwise the column is reduced over Z/2 (sorted vectors,
  * merged), and only then is the reduced coboundary kept (compressed, see
  * Stored), for later columns that meet its pivot. The pivot table is dense
- * over (k+1)-cell slots, one byte a slot (which face of the pivot is the
+ * over (k+1)-cell slots, four bits a slot (which face of the pivot is the
  * column), and becomes the clearing set of dimension k+1 (4D grids). */
 #include <stdlib.h>
 #include <string.h>
