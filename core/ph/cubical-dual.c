@@ -215,6 +215,14 @@ static TsStatus dual_generic(CubGrid *g) {
   for (size_t rr = g->npix; rr-- > 0;) {
     uint32_t r = (uint32_t)rr;
     size_t p = g->order[rr], x[CUB_MAXD], cc[CUB_MAXD];
+    if (rr >= CUB_PREFETCH) {
+      size_t q = g->order[rr - CUB_PREFETCH];
+      cub_prefetch_block(g, g->rank, sizeof *g->rank, q);
+      if (!g->T) { /* V: the top cells are numbered by their lowest pixel */
+        cub_prefetch_block(g, par, sizeof *par, q);
+        cub_prefetch_block(g, nrank, sizeof *nrank, q);
+      }
+    }
     uint32_t b = cub_bmask(g, p, x);
     for (int j = 0; j < nt; j++) {
       if (!cub_pattern_hit(g, &pt[j], p, r, b)) continue;

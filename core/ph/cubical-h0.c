@@ -130,6 +130,11 @@ TsStatus cub_h0(CubGrid *g, uint8_t *negative_edges) {
   int nv = g->npat[0], ne = g->npat[1], d = g->d;
   for (uint32_t r = 0; r < g->cutoff; r++) {
     size_t p = g->order[r], x[CUB_MAXD], cc[CUB_MAXD];
+    if (r + CUB_PREFETCH < g->cutoff) {
+      size_t q = g->order[r + CUB_PREFETCH];
+      cub_prefetch_block(g, g->rank, sizeof *g->rank, q);
+      if (!g->T) cub_prefetch_block(g, par, sizeof *par, q); /* V: nodes are the pixels */
+    }
     uint32_t b = cub_bmask(g, p, x);
     for (int j = 0; j < nv; j++) {
       if (!cub_pattern_hit(g, &pv[j], p, r, b)) continue;

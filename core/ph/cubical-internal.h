@@ -113,6 +113,33 @@ static inline int cub_pattern_hit(const CubGrid *g, const CubPattern *pt, size_t
   return 1;
 }
 
+/* The sweeps visit pixels in value order, i.e. at random, and read the
+ * ranks (and union-find nodes) of the 3^d block around each: fetch the rows
+ * of that block a few pixels ahead so the loads overlap. a: an array
+ * indexed like the pixels, of elements elsize bytes. */
+#define CUB_PREFETCH 8
+static inline void cub_prefetch_block(const CubGrid *g, const void *a, size_t elsize, size_t p) {
+  const char *b = a;
+  if (g->d < 2) {
+    __builtin_prefetch(b + p * elsize);
+    return;
+  }
+  size_t W = g->pstride[g->d - 2], P = g->d >= 3 ? g->pstride[g->d - 3] : 0, n = g->npix;
+  for (int z = g->d >= 3 ? -1 : 0; z <= (g->d >= 3 ? 1 : 0); z++) {
+    size_t q = p;
+    if (z < 0) {
+      if (q < P) continue;
+      q -= P;
+    } else if (z > 0) {
+      if (q + P >= n) continue;
+      q += P;
+    }
+    __builtin_prefetch(b + q * elsize);
+    if (q >= W) __builtin_prefetch(b + (q - W) * elsize);
+    if (q + W < n) __builtin_prefetch(b + (q + W) * elsize);
+  }
+}
+
 /* Doubled flat index of pixel p's own cell (V vertex 2x, T top cell 2x+1). */
 static inline uint64_t cub_pixel_cell(const CubGrid *g, const size_t *x) {
   uint64_t c = 0;

@@ -282,6 +282,34 @@ static void test_random_2d(void) { run_random(2, 8, 1500, 2); }
 static void test_random_3d(void) { run_random(3, 4, 500, 3); }
 static void test_random_4d(void) { run_random(4, 3, 60, 4); }
 
+/* Larger volumes, so that the cohomology keeps and reuses long reduced
+ * columns (hundreds of cofaces: the compressed store, its two-pass
+ * decoding and the working column's merging of its small part into the
+ * big one are all exercised; grids of side 4 never get there). */
+static void run_sized(int d, size_t lo, size_t hi, int count, uint64_t seed) {
+  TsRng r;
+  ts_rng_init(&r, seed, 0);
+  for (int t = 0; t < count; t++) {
+    size_t n[4], N = 1;
+    for (int i = 0; i < d; i++) {
+      n[i] = lo + ts_rng_below(&r, hi - lo + 1);
+      N *= n[i];
+    }
+    double *f = malloc(N * sizeof *f);
+    int kind = t % 3;
+    for (size_t i = 0; i < N; i++)
+      f[i] = kind == 0 ? ts_rng_uniform(&r) : kind == 1 ? (double)ts_rng_below(&r, 3 * N) : (double)ts_rng_below(&r, 5);
+    int super = t % 4 == 3;
+    double thr = t % 5 == 4 ? f[ts_rng_below(&r, N)] : INFINITY;
+    check_against_reference(f, d, n, TS_CONSTRUCTION_V, super, thr);
+    check_against_reference(f, d, n, TS_CONSTRUCTION_T, super, thr);
+    free(f);
+  }
+}
+
+static void test_larger_3d(void) { run_sized(3, 13, 16, 6, 31); }
+static void test_larger_4d(void) { run_sized(4, 5, 6, 4, 41); }
+
 /* Betti numbers from the diagram at every value match the Euler
  * characteristic of the sublevel complex (counted cell by cell). */
 static void euler_check(const double *f, int d, const size_t *n, TsConstruction cons) {
@@ -561,6 +589,8 @@ int main(void) {
   TS_RUN(test_random_2d);
   TS_RUN(test_random_3d);
   TS_RUN(test_random_4d);
+  TS_RUN(test_larger_3d);
+  TS_RUN(test_larger_4d);
   TS_RUN(test_euler);
   TS_RUN(test_duality);
   TS_RUN(test_batch);
