@@ -6,8 +6,10 @@ cofaces_of_persistence_pairs() for the locations), array already loaded.
 Peak memory is the peak RSS of each process, taken with GNU time (GUDHI's
 includes the Python interpreter and numpy, about 40 MB; toposcope's
 includes its input and output arrays)."""
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -16,7 +18,11 @@ import numpy as np
 from tsbench import run_cmd, table
 
 EXE = os.environ["TOPOSCOPE"]
-tmp = tempfile.mkdtemp(prefix="bench-cubical-")
+# Files on tmpfs where there is one: on this project's ext4 /tmp, after many
+# files were deleted, creating one took up to a few milliseconds, which
+# turned the 1000-image case into a file-system benchmark.
+tmp = tempfile.mkdtemp(prefix="bench-cubical-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+atexit.register(shutil.rmtree, tmp, True)
 rng = np.random.default_rng(0)
 
 GUDHI = r"""
