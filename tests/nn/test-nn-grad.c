@@ -167,6 +167,96 @@ static void test_conv2d(void) {
   TsConv2dDesc one = {.n = 2, .c = 5, .h = 4, .w = 3, .k = 3, .r = 1, .s = 1, .stride_h = 1, .stride_w = 1,
                       .dil_h = 1, .dil_w = 1, .groups = 1};
   run_conv(one, &ctx1, "conv2d 1x1");
+  TsConv2dDesc wino = {.n = 2, .c = 3, .h = 5, .w = 6, .k = 4, .r = 3, .s = 3, .stride_h = 1, .stride_w = 1,
+                       .pad_h = 1, .pad_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1};
+  run_conv(wino, &ctx3, "conv2d 3x3 winograd");
+  TsConv2dDesc flip = {.n = 2, .c = 3, .h = 6, .w = 5, .k = 2, .r = 5, .s = 3, .stride_h = 1, .stride_w = 1,
+                       .pad_h = 2, .pad_w = 0, .dil_h = 1, .dil_w = 1, .groups = 1};
+  run_conv(flip, &ctx1, "conv2d flipped-kernel input gradient");
+}
+
+/* The fast paths of conv2d (Winograd F(2x2,3x3) for 3x3 stride-1 pad-1;
+ * the input gradient of other stride-1 convs by the flipped kernel; images
+ * grouped side by side on small planes) against plain loops in double:
+ * forward, input and weight gradient, serial and on 3 threads. */
+static void direct_conv(const TsConv2dDesc *d, const float *x, const float *w, const float *dy, double *y,
+                        double *dx, double *dw) {
+  const int cg = d->c / d->groups, kg = d->k / d->groups;
+  for (int n = 0; n < d->n; n++)
+    for (int k = 0; k < d->k; k++)
+      for (int py = 0; py < d->p; py++)
+        for (int qx = 0; qx < d->q; qx++) {
+          const size_t yi = (((size_t)n * d->k + k) * d->p + py) * d->q + qx;
+          double acc = 0.0;
+          for (int ci = 0; ci < cg; ci++) {
+            const int c = k / kg * cg + ci;
+            for (int r = 0; r < d->r; r++)
+              for (int s = 0; s < d->s; s++) {
+                int iy = py * d->stride_h - d->pad_h + r * d->dil_h, ix = qx * d->stride_w - d->pad_w + s * d->dil_w;
+                if (iy < 0 || iy >= d->h || ix < 0 || ix >= d->w) continue;
+                const size_t xi = (((size_t)n * d->c + c) * d->h + iy) * d->w + ix;
+                const size_t wi = (((size_t)k * cg + ci) * d->r + r) * d->s + s;
+                acc += (double)x[xi] * w[wi];
+                dx[xi] += (double)dy[yi] * w[wi];
+                dw[wi] += (double)dy[yi] * x[xi];
+              }
+          }
+          y[yi] = acc;
+        }
+}
+
+static double max_rel(const float *a, const double *b, size_t n) {
+  double m = 0.0, e = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    m = fmax(m, fabs(b[i]));
+    e = fmax(e, fabs((double)a[i] - b[i]));
+  }
+  return e / fmax(m, 1e-3);
+}
+
+static void conv_fast_path(TsConv2dDesc d, const char *name) {
+  TsError err;
+  TS_CHECKF(ts_conv2d_desc_init(&d, &err) == TS_OK, "%s: %s", name, err.message);
+  size_t nx = (size_t)d.n * d.c * d.h * d.w, nw = (size_t)d.k * (d.c / d.groups) * d.r * d.s;
+  size_t ny = (size_t)d.n * d.k * d.p * d.q;
+  float *x = randv(nx, 1), *w = randv(nw, 0.5f), *dy = randv(ny, 1);
+  double *ry = calloc(ny, sizeof(double)), *rdx = calloc(nx, sizeof(double)), *rdw = calloc(nw, sizeof(double));
+  direct_conv(&d, x, w, dy, ry, rdx, rdw);
+  const TsNnCtx *ctxs[2] = {&ctx1, &ctx3};
+  for (int t = 0; t < 2; t++) {
+    float *y = calloc(ny, sizeof(float)), *dx = calloc(nx, sizeof(float)), *dw = calloc(nw, sizeof(float));
+    float *scratch = malloc(ts_conv2d_scratch_size(&d, ts_nn_ctx_threads(ctxs[t])) * sizeof(float));
+    ts_conv2d_forward(ctxs[t], &d, x, w, NULL, y, scratch);
+    ts_conv2d_backward(ctxs[t], &d, x, w, dy, dx, dw, NULL, scratch);
+    double ey = max_rel(y, ry, ny), ex = max_rel(dx, rdx, nx), ew = max_rel(dw, rdw, nw);
+    TS_CHECKF(ey < 1e-5 && ex < 1e-5 && ew < 1e-5, "%s (%d threads): relative error y %.3g dx %.3g dw %.3g", name,
+              ts_nn_ctx_threads(ctxs[t]), ey, ex, ew);
+    free(y), free(dx), free(dw), free(scratch);
+  }
+  free(x), free(w), free(dy), free(ry), free(rdx), free(rdw);
+}
+
+static void test_conv_fast_paths(void) {
+  const TsConv2dDesc base = {.n = 3, .c = 5, .h = 7, .w = 9, .k = 4, .r = 3, .s = 3, .stride_h = 1, .stride_w = 1,
+                             .pad_h = 1, .pad_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1};
+  TsConv2dDesc d = base;
+  conv_fast_path(d, "winograd odd plane");
+  d.h = 1, d.w = 2;
+  conv_fast_path(d, "winograd 1x2 plane");
+  d = base, d.n = 37, d.h = d.w = 4, d.c = 24, d.k = 20;
+  conv_fast_path(d, "winograd grouped images");
+  d = base, d.n = 2, d.h = d.w = 16, d.c = 16, d.k = 32;
+  conv_fast_path(d, "winograd 16x16");
+  d = base, d.r = d.s = 5, d.pad_h = 2, d.pad_w = 1;
+  conv_fast_path(d, "flipped kernel 5x5");
+  d = base, d.n = 9, d.h = d.w = 5, d.dil_h = 2, d.pad_w = 0, d.groups = 1;
+  conv_fast_path(d, "flipped kernel dilated, grouped images");
+  d = base, d.c = 4, d.k = 6, d.groups = 2;
+  conv_fast_path(d, "flipped kernel groups");
+  d = base, d.stride_h = 2, d.stride_w = 2;
+  conv_fast_path(d, "stride 2 (col2im)");
+  d = base, d.r = d.s = 1, d.pad_h = d.pad_w = 0;
+  conv_fast_path(d, "1x1");
 }
 
 static void test_conv_transpose2d(void) {
@@ -732,6 +822,7 @@ int main(void) {
   ts_nn_ctx_init(&ctx1, NULL, 0);
   ts_nn_ctx_init(&ctx3, pool, 0);
   TS_RUN(test_conv2d);
+  TS_RUN(test_conv_fast_paths);
   TS_RUN(test_conv_transpose2d);
   TS_RUN(test_linear);
   TS_RUN(test_batchnorm);
