@@ -220,7 +220,9 @@ static size_t col_stride_of(const TsConv2dDesc *d) {
   return 2 * col_cap_of(d) + round16(stage * G + 16);
 }
 static size_t part_stride_of(const TsConv2dDesc *d) {
-  return round16((size_t)d->c * (d->k / d->groups) * d->r * d->s + 16);
+  /* Winograd's weight gradient is summed as 16 transformed k x c blocks */
+  return round16(max_size((size_t)d->c * (d->k / d->groups) * d->r * d->s, wino_shape(d) ? 16 * (size_t)d->c * d->k : 0) +
+                 16);
 }
 
 static size_t wx_size_of(const TsConv2dDesc *d) {
@@ -325,15 +327,24 @@ static void conv_bwd_task(void *ctx, size_t pb, size_t pe, int worker) {
     int b, e;
     part_range(d->n, j->nparts, t, &b, &e);
     float *dwp = j->dw ? j->parts + t * j->part_stride : NULL;
-    if (dwp) memset(dwp, 0, sizeof(float) * (size_t)d->k * crs);
+    if (dwp) memset(dwp, 0, sizeof(float) * (j->wino ? 16 * (size_t)d->k * d->c : (size_t)d->k * crs));
     for (int n0 = b; n0 < e; n0 += IG) {
       const int cnt = n0 + IG < e ? IG : e - n0;
       const int width = cnt * pq;
+      if (j->wino) {
+        if (dwp)
+          ts_wino_weight_grad(j->x + (size_t)n0 * d->c * hw, (size_t)d->c * hw, j->dy + (size_t)n0 * d->k * pq,
+                              (size_t)d->k * pq, d->c, d->k, d->h, d->w, cnt, dwp, col, cgrad);
+        if (j->dx)
+          ts_wino_conv(j->wino_u, d->k, d->c, d->h, d->w, cnt, j->dy + (size_t)n0 * d->k * pq, (size_t)d->k * pq,
+                       j->dx + (size_t)n0 * d->c * hw, (size_t)d->c * hw, 1, col, cgrad);
+        continue;
+      }
       for (int gi = 0; gi < G; gi++) {
         const float *wg = j->w + (size_t)gi * kg * crs;
         /* this group's output gradient as a [kg, width] matrix */
         const float *dyb = j->dy + ((size_t)n0 * d->k + (size_t)gi * kg) * pq;
-        if (cnt > 1 && (dwp || !(j->flip || j->wino))) {
+        if (cnt > 1 && (dwp || !j->flip)) {
           for (int i = 0; i < cnt; i++)
             for (int k = 0; k < kg; k++)
               memcpy(stage + (size_t)k * width + (size_t)i * pq,
@@ -354,10 +365,7 @@ static void conv_bwd_task(void *ctx, size_t pb, size_t pe, int worker) {
           cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, kg, crs, width, 1.0f, dyb, width, cm, width, 1.0f,
                       dwp + (size_t)gi * kg * crs, crs);
         }
-        if (j->dx && j->wino) {
-          ts_wino_conv(j->wino_u, d->k, d->c, d->h, d->w, cnt, j->dy + (size_t)n0 * d->k * pq, (size_t)d->k * pq,
-                       j->dx + (size_t)n0 * d->c * hw, (size_t)d->c * hw, 1, col, cgrad);
-        } else if (j->dx && j->flip) {
+        if (j->dx && j->flip) {
           /* dx_g [cg, cnt hw] (+)= wflip_g [cg, kg r s] * im2col(dy_g) [kg r s, cnt hw]; dyb (stage) is free now */
           const int krs = kg * d->r * d->s, wf = cnt * hw;
           for (int i = 0; i < cnt; i++)
@@ -547,6 +555,17 @@ static void reduce_task(void *ctx, size_t b, size_t e, int worker) {
   }
 }
 
+typedef struct WinoReduceJob {
+  const ConvJob *j;
+  float *dw;
+} WinoReduceJob;
+
+static void wino_reduce_task(void *ctx, size_t b, size_t e, int worker) {
+  (void)worker;
+  WinoReduceJob *r = ctx;
+  ts_wino_weight_grad_finish(r->j->parts, r->j->part_stride, r->j->nparts, r->j->d->k, r->j->d->c, b, e, r->dw);
+}
+
 void ts_conv2d_backward(const TsNnCtx *ctx, const TsConv2dDesc *d, const float *x, const float *w,
                         const float *dy, float *dx, float *dw, float *db, float *scratch) {
   if (db) {
@@ -566,12 +585,15 @@ void ts_conv2d_backward(const TsNnCtx *ctx, const TsConv2dDesc *d, const float *
   ConvJob j;
   setup_job(&j, ctx, d, scratch);
   j.x = x, j.w = w, j.dy = dy, j.dx = dx, j.dw = dw;
-  if (!dx) j.flip = j.wino = 0;
-  if (j.wino) ts_nn_for(ctx, (size_t)d->c, 0, 16 * (size_t)d->k, wino_bwd_weights_task, &j);
+  if (!dx) j.flip = 0;
+  if (j.wino && dx) ts_nn_for(ctx, (size_t)d->c, 0, 16 * (size_t)d->k, wino_bwd_weights_task, &j);
   if (j.flip) ts_nn_for(ctx, (size_t)d->c, 0, (size_t)(d->k / d->groups) * d->r * d->s, flip_task, &j);
   size_t cost = 2 * (size_t)d->k * (d->c / d->groups) * d->r * d->s * d->p * d->q * ((size_t)d->n / (size_t)j.nparts + 1);
   ts_nn_for(ctx, (size_t)j.nparts, 1, cost, d->transposed ? convt_bwd_task : conv_bwd_task, &j);
-  if (dw) {
+  if (dw && j.wino) {
+    WinoReduceJob r = {&j, dw};
+    ts_nn_for(ctx, (size_t)d->k * d->c, 256, 16 * (size_t)j.nparts, wino_reduce_task, &r);
+  } else if (dw) {
     ReduceJob r = {dw, j.parts, j.part_stride, j.nparts};
     size_t wsize = (size_t)d->c * (d->k / d->groups) * d->r * d->s;
     ts_nn_for(ctx, wsize, 4096, (size_t)j.nparts, reduce_task, &r);

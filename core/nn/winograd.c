@@ -134,6 +134,86 @@ static void output_transform(const float *m, int ch, int h, int w, int T, float 
     }
 }
 
+/* Yg [16, ch, T] = A dy A^T per 2x2 tile of the output gradient dy (cnt
+ * images of ch x h x w): the gradient with respect to the 16 transformed
+ * products, for the weight gradient. */
+static void grad_transform(const float *dy, size_t img_stride, int cnt, int ch, int h, int w, float *yg, int T) {
+  const int th = (h + 1) / 2, tw = (w + 1) / 2;
+  const size_t plane16 = (size_t)ch * T;
+  float row[2 * WINO_MAX_TW];
+  float hb[2][4][WINO_MAX_TW]; /* hb[r][j][tx]: row r of the tile times A^T */
+  for (int n = 0; n < cnt; n++)
+    for (int c = 0; c < ch; c++) {
+      const float *p = dy + (size_t)n * img_stride + (size_t)c * h * w;
+      float *vc = yg + (size_t)c * T + (size_t)n * th * tw;
+      for (int ty = 0; ty < th; ty++) {
+        for (int r = 0; r < 2; r++) {
+          const int iy = 2 * ty + r;
+          if (iy < h) {
+            memcpy(row, p + (size_t)iy * w, sizeof(float) * (size_t)w);
+            if (w & 1) row[w] = 0.0f;
+          } else {
+            memset(row, 0, sizeof(float) * (size_t)(2 * tw));
+          }
+          float *h0 = hb[r][0], *h1 = hb[r][1], *h2 = hb[r][2], *h3 = hb[r][3];
+          for (int tx = 0; tx < tw; tx++) {
+            const float d0 = row[2 * tx], d1 = row[2 * tx + 1];
+            h0[tx] = d0;
+            h1[tx] = d0 + d1;
+            h2[tx] = d0 - d1;
+            h3[tx] = -d1;
+          }
+        }
+        float *o = vc + (size_t)ty * tw;
+        for (int j = 0; j < 4; j++) {
+          const float *a0 = hb[0][j], *a1 = hb[1][j];
+          float *o0 = o + (size_t)(0 + j) * plane16, *o1 = o + (size_t)(4 + j) * plane16;
+          float *o2 = o + (size_t)(8 + j) * plane16, *o3 = o + (size_t)(12 + j) * plane16;
+          for (int tx = 0; tx < tw; tx++) {
+            o0[tx] = a0[tx];
+            o1[tx] = a0[tx] + a1[tx];
+            o2[tx] = a0[tx] - a1[tx];
+            o3[tx] = -a1[tx];
+          }
+        }
+      }
+    }
+}
+
+void ts_wino_weight_grad(const float *x, size_t x_stride, const float *dy, size_t dy_stride, int c, int k, int h, int w,
+                         int cnt, float *du, float *v, float *yg) {
+  const int T = cnt * ts_wino_tiles(h, w);
+  input_transform(x, x_stride, cnt, c, h, w, v, T);
+  grad_transform(dy, dy_stride, cnt, k, h, w, yg, T);
+  for (int e = 0; e < 16; e++)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k, c, T, 1.0f, yg + (size_t)e * k * T, T,
+                v + (size_t)e * c * T, T, 1.0f, du + (size_t)e * k * c, c);
+}
+
+void ts_wino_weight_grad_finish(const float *parts, size_t part_stride, int nparts, int k, int c, size_t b, size_t e, float *dw) {
+  const size_t kc = (size_t)k * c;
+  for (size_t i = b; i < e; i++) { /* i = o c + ci: dw[o, ci] += G^T dU G */
+    float u[4][4];
+    for (int q = 0; q < 16; q++) {
+      float sum = parts[(size_t)q * kc + i];
+      for (int t = 1; t < nparts; t++) sum += parts[(size_t)t * part_stride + (size_t)q * kc + i];
+      u[q / 4][q % 4] = sum;
+    }
+    float t[3][4]; /* G^T dU */
+    for (int j = 0; j < 4; j++) {
+      t[0][j] = u[0][j] + 0.5f * (u[1][j] + u[2][j]);
+      t[1][j] = 0.5f * (u[1][j] - u[2][j]);
+      t[2][j] = 0.5f * (u[1][j] + u[2][j]) + u[3][j];
+    }
+    float *g = dw + i * 9;
+    for (int r = 0; r < 3; r++) { /* (G^T dU) G */
+      g[r * 3 + 0] += t[r][0] + 0.5f * (t[r][1] + t[r][2]);
+      g[r * 3 + 1] += 0.5f * (t[r][1] - t[r][2]);
+      g[r * 3 + 2] += 0.5f * (t[r][1] + t[r][2]) + t[r][3];
+    }
+  }
+}
+
 void ts_wino_conv(const float *u, int cin, int cout, int h, int w, int cnt, const float *x, size_t x_stride, float *y,
                   size_t y_stride, int accumulate, float *v, float *m) {
   const int T = cnt * ts_wino_tiles(h, w);
