@@ -140,34 +140,6 @@ static size_t col_size(const TsConv2dDesc *d) {
   return (size_t)g.ch * g.r * g.s * g.oh * g.ow;
 }
 
-/* The input gradient of a stride-1 conv2d is itself a stride-1 conv2d: of
- * dy, padded by dil (r-1) - pad, with the kernel flipped and its in/out
- * channels swapped. Computing it that way (im2col of dy, then one GEMM with
- * an inner dimension of k r s straight into dx) replaces the GEMM with an
- * inner dimension of only k into a c r s x h w column gradient plus the
- * scatter-add of col2im: on ResNet-18's 3x3 layers the GEMM writes 9x less
- * and col2im (the costliest loop outside the GEMM) disappears. Needs the
- * padding to fit, pad <= dil (r - 1), as for every "same" or "valid" conv. */
-static int use_flip(const TsConv2dDesc *d) {
-  return !d->transposed && d->stride_h == 1 && d->stride_w == 1 && !(d->r == 1 && d->s == 1 && !d->pad_h && !d->pad_w) &&
-         d->pad_h <= d->dil_h * (d->r - 1) && d->pad_w <= d->dil_w * (d->s - 1);
-}
-
-/* The geometry of that im2col: dy [kg, p, q] read into an h x w grid. */
-static Geo flip_geo(const TsConv2dDesc *d) {
-  Geo g = {0};
-  g.ch = d->k / d->groups;
-  g.ih = d->p, g.iw = d->q, g.oh = d->h, g.ow = d->w;
-  g.r = d->r, g.s = d->s, g.sh = 1, g.sw = 1;
-  g.ph = d->dil_h * (d->r - 1) - d->pad_h, g.pw = d->dil_w * (d->s - 1) - d->pad_w;
-  g.dh = d->dil_h, g.dw = d->dil_w;
-  return g;
-}
-
-static size_t flip_col_size(const TsConv2dDesc *d) {
-  return use_flip(d) ? (size_t)(d->k / d->groups) * d->r * d->s * d->h * d->w : 0;
-}
-
 static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
 
 /* 3x3, stride 1, pad 1 (ResNet's dominant case): forward and input gradient
@@ -212,12 +184,11 @@ static int group_of(const TsConv2dDesc *d, int n) {
  * group of images) and an output/gradient staging block (col_stride), then
  * one weight-gradient partial per partition. */
 static size_t col_cap_of(const TsConv2dDesc *d) {
-  return round16(max_size(max_size(col_size(d), flip_col_size(d)), wino_size(d)) * (size_t)group_of(d, d->n) + 16);
+  return round16(max_size(col_size(d), wino_size(d)) * (size_t)group_of(d, d->n) + 16);
 }
 static size_t col_stride_of(const TsConv2dDesc *d) {
   size_t G = (size_t)group_of(d, d->n);
-  size_t stage = max_size((size_t)d->k * d->p * d->q, use_flip(d) ? (size_t)d->c * d->h * d->w : 0);
-  return 2 * col_cap_of(d) + round16(stage * G + 16);
+  return 2 * col_cap_of(d) + round16((size_t)d->k * d->p * d->q * G + 16);
 }
 static size_t part_stride_of(const TsConv2dDesc *d) {
   /* Winograd's weight gradient is summed as 16 transformed k x c blocks */
@@ -233,7 +204,7 @@ size_t ts_conv2d_scratch_size(const TsConv2dDesc *d, int nthreads) {
   if (nthreads < 1) nthreads = 1;
   int parts = nthreads > DET_PARTS ? nthreads : DET_PARTS;
   if (parts > d->n) parts = d->n;
-  /* the partials, then the flipped or transformed kernel */
+  /* the partials, then the transformed kernel */
   return (size_t)nthreads * col_stride_of(d) + (size_t)parts * part_stride_of(d) + wx_size_of(d);
 }
 
@@ -247,9 +218,6 @@ typedef struct ConvJob {
   size_t part_stride; /* floats per weight partial */
   float *parts;
   int nparts;
-  int flip;       /* input gradient by the flipped kernel (use_flip) */
-  Geo gf;         /* its im2col geometry */
-  float *wflip;   /* [c, kg r s]: wflip[(gi cg + ci), (k, r', s')] = w[gi kg + k, ci, r-1-r', s-1-s'] */
   int wino;       /* use_wino */
   float *wino_u;  /* the transformed kernels (ts_wino_weights): forward, or flipped for the backward */
 } ConvJob;
@@ -344,7 +312,7 @@ static void conv_bwd_task(void *ctx, size_t pb, size_t pe, int worker) {
         const float *wg = j->w + (size_t)gi * kg * crs;
         /* this group's output gradient as a [kg, width] matrix */
         const float *dyb = j->dy + ((size_t)n0 * d->k + (size_t)gi * kg) * pq;
-        if (cnt > 1 && (dwp || !j->flip)) {
+        if (cnt > 1) {
           for (int i = 0; i < cnt; i++)
             for (int k = 0; k < kg; k++)
               memcpy(stage + (size_t)k * width + (size_t)i * pq,
@@ -365,28 +333,7 @@ static void conv_bwd_task(void *ctx, size_t pb, size_t pe, int worker) {
           cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, kg, crs, width, 1.0f, dyb, width, cm, width, 1.0f,
                       dwp + (size_t)gi * kg * crs, crs);
         }
-        if (j->dx && j->flip) {
-          /* dx_g [cg, cnt hw] (+)= wflip_g [cg, kg r s] * im2col(dy_g) [kg r s, cnt hw]; dyb (stage) is free now */
-          const int krs = kg * d->r * d->s, wf = cnt * hw;
-          for (int i = 0; i < cnt; i++)
-            im2col(&j->gf, j->dy + ((size_t)(n0 + i) * d->k + (size_t)gi * kg) * pq, cgrad + (size_t)i * hw,
-                   (size_t)wf);
-          const float *wfg = j->wflip + (size_t)gi * cg * krs;
-          if (cnt == 1) {
-            float *dxin = j->dx + ((size_t)n0 * d->c + (size_t)gi * cg) * hw;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cg, hw, krs, 1.0f, wfg, krs, cgrad, hw, 1.0f, dxin,
-                        hw);
-          } else {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cg, wf, krs, 1.0f, wfg, krs, cgrad, wf, 0.0f, stage,
-                        wf);
-            for (int i = 0; i < cnt; i++)
-              for (int c = 0; c < cg; c++) {
-                float *o = j->dx + ((size_t)(n0 + i) * d->c + (size_t)gi * cg + c) * hw;
-                const float *v = stage + (size_t)c * wf + (size_t)i * hw;
-                for (int u = 0; u < hw; u++) o[u] += v[u];
-              }
-          }
-        } else if (j->dx) {
+        if (j->dx) {
           if (cnt == 1 && ident) {
             float *dxin = j->dx + ((size_t)n0 * d->c + (size_t)gi * cg) * hw;
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, crs, pq, kg, 1.0f, wg, crs, dyb, pq, 1.0f, dxin, pq);
@@ -486,15 +433,11 @@ static void setup_job(ConvJob *j, const TsNnCtx *ctx, const TsConv2dDesc *d, flo
   j->parts = scratch + (size_t)nt * j->col_stride;
   j->part_stride = part_stride_of(d);
   j->nparts = n_parts(d, ctx ? ctx->deterministic : 0, nt);
-  j->flip = use_flip(d);
-  j->gf = flip_geo(d);
+  j->wino = use_wino(d);
   /* after the partials of the largest partition count the scratch was sized for */
   int maxparts = nt > DET_PARTS ? nt : DET_PARTS;
   if (maxparts > d->n) maxparts = d->n;
-  j->wflip = j->parts + (size_t)maxparts * j->part_stride;
-  j->wino = use_wino(d);
-  if (j->wino) j->flip = 0;
-  j->wino_u = j->wflip;
+  j->wino_u = j->parts + (size_t)maxparts * j->part_stride;
 }
 
 static void wino_fwd_weights_task(void *ctx, size_t b, size_t e, int worker) {
@@ -506,21 +449,6 @@ static void wino_bwd_weights_task(void *ctx, size_t b, size_t e, int worker) {
   (void)worker;
   ConvJob *j = ctx;
   ts_wino_weights(j->w, j->d->k, j->d->c, 1, b, e, j->wino_u);
-}
-
-static void flip_task(void *ctx, size_t b, size_t e, int worker) {
-  (void)worker;
-  ConvJob *j = ctx;
-  const TsConv2dDesc *d = j->d;
-  const int G = d->groups, kg = d->k / G, cg = d->c / G, R = d->r, S = d->s, rs = R * S;
-  for (size_t ch = b; ch < e; ch++) { /* ch = gi cg + ci */
-    const int gi = (int)ch / cg, ci = (int)ch % cg;
-    float *o = j->wflip + ch * (size_t)kg * rs;
-    for (int k = 0; k < kg; k++) {
-      const float *wk = j->w + ((size_t)(gi * kg + k) * cg + ci) * rs;
-      for (int u = 0; u < rs; u++) o[(size_t)k * rs + u] = wk[rs - 1 - u];
-    }
-  }
 }
 
 void ts_conv2d_forward(const TsNnCtx *ctx, const TsConv2dDesc *d, const float *x, const float *w,
@@ -585,9 +513,7 @@ void ts_conv2d_backward(const TsNnCtx *ctx, const TsConv2dDesc *d, const float *
   ConvJob j;
   setup_job(&j, ctx, d, scratch);
   j.x = x, j.w = w, j.dy = dy, j.dx = dx, j.dw = dw;
-  if (!dx) j.flip = 0;
   if (j.wino && dx) ts_nn_for(ctx, (size_t)d->c, 0, 16 * (size_t)d->k, wino_bwd_weights_task, &j);
-  if (j.flip) ts_nn_for(ctx, (size_t)d->c, 0, (size_t)(d->k / d->groups) * d->r * d->s, flip_task, &j);
   size_t cost = 2 * (size_t)d->k * (d->c / d->groups) * d->r * d->s * d->p * d->q * ((size_t)d->n / (size_t)j.nparts + 1);
   ts_nn_for(ctx, (size_t)j.nparts, 1, cost, d->transposed ? convt_bwd_task : conv_bwd_task, &j);
   if (dw && j.wino) {

@@ -111,7 +111,7 @@ static TsNnCtx ctx;
 
 /* ---- op cases ---------------------------------------------------------------------------- */
 /* fixed: 0 random; 1 ResNet's 3x3 stride-1 pad-1 (Winograd in conv.c);
- * 2 a stride-1 conv whose input gradient uses the flipped kernel */
+ * 2 a stride-1 conv with groups and dilation (im2col) */
 static void conv_case(Writer *w, int id, int transposed, int fixed) {
   TsConv2dDesc d;
   TsError err;

@@ -170,13 +170,13 @@ static void test_conv2d(void) {
   TsConv2dDesc wino = {.n = 2, .c = 3, .h = 5, .w = 6, .k = 4, .r = 3, .s = 3, .stride_h = 1, .stride_w = 1,
                        .pad_h = 1, .pad_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1};
   run_conv(wino, &ctx3, "conv2d 3x3 winograd");
-  TsConv2dDesc flip = {.n = 2, .c = 3, .h = 6, .w = 5, .k = 2, .r = 5, .s = 3, .stride_h = 1, .stride_w = 1,
+  TsConv2dDesc five = {.n = 2, .c = 3, .h = 6, .w = 5, .k = 2, .r = 5, .s = 3, .stride_h = 1, .stride_w = 1,
                        .pad_h = 2, .pad_w = 0, .dil_h = 1, .dil_w = 1, .groups = 1};
-  run_conv(flip, &ctx1, "conv2d flipped-kernel input gradient");
+  run_conv(five, &ctx1, "conv2d 5x3 stride 1");
 }
 
-/* The fast paths of conv2d (Winograd F(2x2,3x3) for 3x3 stride-1 pad-1;
- * the input gradient of other stride-1 convs by the flipped kernel; images
+/* The paths of conv2d (Winograd F(2x2,3x3) for 3x3 stride-1 pad-1,
+ * im2col + SGEMM for the rest, 1x1 without im2col; images
  * grouped side by side on small planes) against plain loops in double:
  * forward, input and weight gradient, serial and on 3 threads. */
 static void direct_conv(const TsConv2dDesc *d, const float *x, const float *w, const float *dy, double *y,
@@ -248,11 +248,11 @@ static void test_conv_fast_paths(void) {
   d = base, d.n = 2, d.h = d.w = 16, d.c = 16, d.k = 32;
   conv_fast_path(d, "winograd 16x16");
   d = base, d.r = d.s = 5, d.pad_h = 2, d.pad_w = 1;
-  conv_fast_path(d, "flipped kernel 5x5");
+  conv_fast_path(d, "5x5 stride 1");
   d = base, d.n = 9, d.h = d.w = 5, d.dil_h = 2, d.pad_w = 0, d.groups = 1;
-  conv_fast_path(d, "flipped kernel dilated, grouped images");
+  conv_fast_path(d, "dilated, grouped images");
   d = base, d.c = 4, d.k = 6, d.groups = 2;
-  conv_fast_path(d, "flipped kernel groups");
+  conv_fast_path(d, "3x3 groups 2");
   d = base, d.stride_h = 2, d.stride_w = 2;
   conv_fast_path(d, "stride 2 (col2im)");
   d = base, d.r = d.s = 1, d.pad_h = d.pad_w = 0;
