@@ -1,6 +1,7 @@
 /* activation.c — element-wise activations, forward and backward, split into
  * large chunks over the pool (each element is independent). */
 #include "nn/ops.h"
+#include "nn/simd.h"
 
 #include <math.h>
 
@@ -15,6 +16,7 @@ typedef struct ActJob {
   float *out;
 } ActJob;
 
+TS_NN_CLONES
 static void fwd_task(void *ctx, size_t b, size_t e, int worker) {
   (void)worker;
   const ActJob *j = ctx;
@@ -39,6 +41,7 @@ static void fwd_task(void *ctx, size_t b, size_t e, int worker) {
   }
 }
 
+TS_NN_CLONES
 static void bwd_task(void *ctx, size_t b, size_t e, int worker) {
   (void)worker;
   const ActJob *j = ctx;

@@ -2,6 +2,7 @@
  * Threads split the channels; each channel's sums run in one fixed order in
  * double precision, so results never depend on the thread count. */
 #include "nn/ops.h"
+#include "nn/simd.h"
 
 #include <math.h>
 
@@ -21,6 +22,7 @@ static double lanes_total(const double *a) {
   return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
 }
 
+TS_NN_CLONES
 static void sum_into(double *a, const float *v, size_t n) {
   size_t i = 0;
   for (; i + LANES <= n; i += LANES)
@@ -28,6 +30,7 @@ static void sum_into(double *a, const float *v, size_t n) {
   for (int l = 0; i < n; i++, l++) a[l] += (double)v[i];
 }
 
+TS_NN_CLONES
 static void sqdev_into(double *a, const float *v, size_t n, double mu) {
   size_t i = 0;
   for (; i + LANES <= n; i += LANES)
@@ -42,6 +45,7 @@ static void sqdev_into(double *a, const float *v, size_t n, double mu) {
 }
 
 /* sum g and sum g (v - mean), both in double */
+TS_NN_CLONES
 static void dot_into(double *a, double *b, const float *g, const float *v, size_t n, float mean) {
   size_t i = 0;
   for (; i + LANES <= n; i += LANES)
@@ -55,6 +59,7 @@ static void dot_into(double *a, double *b, const float *g, const float *v, size_
   }
 }
 
+TS_NN_CLONES
 static void fwd_task(void *ctx, size_t b, size_t e, int worker) {
   (void)worker;
   BnJob *j = ctx;
@@ -104,6 +109,7 @@ void ts_batchnorm_forward(const TsNnCtx *ctx, const TsBatchNormDesc *d, int trai
   if (train && num_batches_tracked) (*num_batches_tracked)++;
 }
 
+TS_NN_CLONES
 static void bwd_task(void *ctx, size_t b, size_t e, int worker) {
   (void)worker;
   BnJob *j = ctx;

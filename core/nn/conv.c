@@ -6,10 +6,10 @@
  * partials are added in partition order at the end, so the result does not
  * depend on which thread ran which partition (see tensor.h). */
 #include "nn/ops.h"
+#include "nn/simd.h"
 #include "nn/winograd.h"
 
 #include <string.h>
-#include <stdlib.h> /*TMP*/
 
 #include <cblas.h>
 
@@ -73,6 +73,7 @@ static int geo_is_identity(const Geo *g) {
 }
 
 /* col [ch*r*s, oh*ow] (rows ldc apart) from img [ch, ih, iw] */
+TS_NN_CLONES
 static void im2col(const Geo *g, const float *img, float *col, size_t ldc) {
   const size_t ohw = ldc;
   for (int c = 0; c < g->ch; c++) {
@@ -108,6 +109,7 @@ static void im2col(const Geo *g, const float *img, float *col, size_t ldc) {
 }
 
 /* img [ch, ih, iw] += col2im(col), col's rows ldc apart */
+TS_NN_CLONES
 static void col2im(const Geo *g, const float *col, float *img, size_t ldc) {
   const size_t ohw = ldc;
   for (int c = 0; c < g->ch; c++) {
@@ -144,16 +146,15 @@ static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
 
 /* 3x3, stride 1, pad 1 (ResNet's dominant case): forward and input gradient
  * by Winograd F(2x2, 3x3) (winograd.c), the weight gradient by im2col. */
-static int wino_shape(const TsConv2dDesc *d) {
+static int use_wino(const TsConv2dDesc *d) {
   return !d->transposed && d->groups == 1 && d->r == 3 && d->s == 3 && d->stride_h == 1 && d->stride_w == 1 &&
          d->dil_h == 1 && d->dil_w == 1 && d->pad_h == 1 && d->pad_w == 1 && d->w <= TS_WINO_MAX_W;
 }
 
-static int use_wino(const TsConv2dDesc *d) { return wino_shape(d) && !getenv("TS_NOWINO"); /*TMP*/ }
 
 /* floats of the transformed input (or output) of one image */
 static size_t wino_size(const TsConv2dDesc *d) {
-  return wino_shape(d) ? 16 * max_size((size_t)d->c, (size_t)d->k) * (size_t)ts_wino_tiles(d->h, d->w) : 0;
+  return use_wino(d) ? 16 * max_size((size_t)d->c, (size_t)d->k) * (size_t)ts_wino_tiles(d->h, d->w) : 0;
 }
 
 static int n_parts(const TsConv2dDesc *d, int deterministic, int nthreads) {
@@ -192,12 +193,12 @@ static size_t col_stride_of(const TsConv2dDesc *d) {
 }
 static size_t part_stride_of(const TsConv2dDesc *d) {
   /* Winograd's weight gradient is summed as 16 transformed k x c blocks */
-  return round16(max_size((size_t)d->c * (d->k / d->groups) * d->r * d->s, wino_shape(d) ? 16 * (size_t)d->c * d->k : 0) +
+  return round16(max_size((size_t)d->c * (d->k / d->groups) * d->r * d->s, use_wino(d) ? 16 * (size_t)d->c * d->k : 0) +
                  16);
 }
 
 static size_t wx_size_of(const TsConv2dDesc *d) {
-  return max_size(part_stride_of(d), wino_shape(d) ? round16(16 * (size_t)d->c * d->k + 16) : 0);
+  return max_size(part_stride_of(d), use_wino(d) ? round16(16 * (size_t)d->c * d->k + 16) : 0);
 }
 
 size_t ts_conv2d_scratch_size(const TsConv2dDesc *d, int nthreads) {
@@ -219,7 +220,7 @@ typedef struct ConvJob {
   float *parts;
   int nparts;
   int wino;       /* use_wino */
-  float *wino_u;  /* the transformed kernels (ts_wino_weights): forward, or flipped for the backward */
+  float *wino_u;  /* the transformed kernels (ts_wino_weights) */
 } ConvJob;
 
 /* ---- conv2d ------------------------------------------------------------------ */
@@ -237,7 +238,7 @@ static void conv_fwd_task(void *ctx, size_t gb, size_t ge, int worker) {
     const int n0 = (int)grp * IG, n1 = n0 + IG < d->n ? n0 + IG : d->n, cnt = n1 - n0;
     const size_t width = (size_t)cnt * pq;
     if (j->wino) {
-      ts_wino_conv(j->wino_u, d->c, d->k, d->h, d->w, cnt, j->x + (size_t)n0 * d->c * hw, (size_t)d->c * hw,
+      ts_wino_conv(j->wino_u, 0, d->c, d->k, d->h, d->w, cnt, j->x + (size_t)n0 * d->c * hw, (size_t)d->c * hw,
                    j->y + (size_t)n0 * d->k * pq, (size_t)d->k * pq, 0, col, col + col_cap_of(d));
     }
     for (int gi = 0; gi < G && !j->wino; gi++) {
@@ -304,7 +305,7 @@ static void conv_bwd_task(void *ctx, size_t pb, size_t pe, int worker) {
           ts_wino_weight_grad(j->x + (size_t)n0 * d->c * hw, (size_t)d->c * hw, j->dy + (size_t)n0 * d->k * pq,
                               (size_t)d->k * pq, d->c, d->k, d->h, d->w, cnt, dwp, col, cgrad);
         if (j->dx)
-          ts_wino_conv(j->wino_u, d->k, d->c, d->h, d->w, cnt, j->dy + (size_t)n0 * d->k * pq, (size_t)d->k * pq,
+          ts_wino_conv(j->wino_u, 1, d->k, d->c, d->h, d->w, cnt, j->dy + (size_t)n0 * d->k * pq, (size_t)d->k * pq,
                        j->dx + (size_t)n0 * d->c * hw, (size_t)d->c * hw, 1, col, cgrad);
         continue;
       }
@@ -440,15 +441,10 @@ static void setup_job(ConvJob *j, const TsNnCtx *ctx, const TsConv2dDesc *d, flo
   j->wino_u = j->parts + (size_t)maxparts * j->part_stride;
 }
 
-static void wino_fwd_weights_task(void *ctx, size_t b, size_t e, int worker) {
+static void wino_weights_task(void *ctx, size_t b, size_t e, int worker) {
   (void)worker;
   ConvJob *j = ctx;
-  ts_wino_weights(j->w, j->d->k, j->d->c, 0, b, e, j->wino_u);
-}
-static void wino_bwd_weights_task(void *ctx, size_t b, size_t e, int worker) {
-  (void)worker;
-  ConvJob *j = ctx;
-  ts_wino_weights(j->w, j->d->k, j->d->c, 1, b, e, j->wino_u);
+  ts_wino_weights(j->w, j->d->k, j->d->c, b, e, j->wino_u);
 }
 
 void ts_conv2d_forward(const TsNnCtx *ctx, const TsConv2dDesc *d, const float *x, const float *w,
@@ -456,7 +452,7 @@ void ts_conv2d_forward(const TsNnCtx *ctx, const TsConv2dDesc *d, const float *x
   ConvJob j;
   setup_job(&j, ctx, d, scratch);
   j.x = x, j.w = w, j.b = b, j.y = y;
-  if (j.wino) ts_nn_for(ctx, (size_t)d->k, 0, 16 * (size_t)d->c, wino_fwd_weights_task, &j);
+  if (j.wino) ts_nn_for(ctx, (size_t)d->k, 0, 16 * (size_t)d->c, wino_weights_task, &j);
   size_t items = (size_t)d->n;
   if (!d->transposed) {
     size_t IG = (size_t)group_of(d, d->n);
@@ -513,7 +509,7 @@ void ts_conv2d_backward(const TsNnCtx *ctx, const TsConv2dDesc *d, const float *
   ConvJob j;
   setup_job(&j, ctx, d, scratch);
   j.x = x, j.w = w, j.dy = dy, j.dx = dx, j.dw = dw;
-  if (j.wino && dx) ts_nn_for(ctx, (size_t)d->c, 0, 16 * (size_t)d->k, wino_bwd_weights_task, &j);
+  if (j.wino && dx) ts_nn_for(ctx, (size_t)d->k, 0, 16 * (size_t)d->c, wino_weights_task, &j);
   size_t cost = 2 * (size_t)d->k * (d->c / d->groups) * d->r * d->s * d->p * d->q * ((size_t)d->n / (size_t)j.nparts + 1);
   ts_nn_for(ctx, (size_t)j.nparts, 1, cost, d->transposed ? convt_bwd_task : conv_bwd_task, &j);
   if (dw && j.wino) {

@@ -14,21 +14,16 @@
 
 #include <cblas.h>
 
+#include "nn/simd.h"
+
 int ts_wino_tiles(int h, int w) { return ((h + 1) / 2) * ((w + 1) / 2); }
 
-void ts_wino_weights(const float *w, int k, int c, int flip, size_t b, size_t e, float *u) {
-  const int rows = flip ? c : k, cols = flip ? k : c;
+TS_NN_CLONES
+void ts_wino_weights(const float *w, int k, int c, size_t b, size_t e, float *u) {
   for (size_t o = b; o < e; o++) {
-    for (int i = 0; i < cols; i++) {
-      /* g: the 3x3 kernel from input channel i to output channel o */
-      float g[9];
-      if (flip) { /* the input gradient: kernel w[i, o] rotated by 180 degrees */
-        const float *src = w + ((size_t)i * c + o) * 9;
-        for (int t = 0; t < 9; t++) g[t] = src[8 - t];
-      } else {
-        memcpy(g, w + ((size_t)o * c + i) * 9, sizeof g);
-      }
-      float t[4][3]; /* G g */
+    for (int i = 0; i < c; i++) {
+      const float *g = w + ((size_t)o * c + i) * 9; /* from input channel i to output channel o */
+      float t[4][3];                                /* G g */
       for (int s = 0; s < 3; s++) {
         t[0][s] = g[s];
         t[1][s] = 0.5f * (g[s] + g[3 + s] + g[6 + s]);
@@ -37,7 +32,7 @@ void ts_wino_weights(const float *w, int k, int c, int flip, size_t b, size_t e,
       }
       for (int r = 0; r < 4; r++) { /* (G g) G^T */
         float v[4] = {t[r][0], 0.5f * (t[r][0] + t[r][1] + t[r][2]), 0.5f * (t[r][0] - t[r][1] + t[r][2]), t[r][2]};
-        for (int s = 0; s < 4; s++) u[((size_t)(r * 4 + s) * rows + o) * cols + i] = v[s];
+        for (int s = 0; s < 4; s++) u[((size_t)(r * 4 + s) * k + o) * c + i] = v[s];
       }
     }
   }
@@ -48,38 +43,50 @@ void ts_wino_weights(const float *w, int k, int c, int flip, size_t b, size_t e,
  * and M are written and read as 16 contiguous streams. */
 #define WINO_MAX_TW 256 /* widest row of tiles (TS_WINO_MAX_W) */
 
+/* d B for one input row (zero outside the image): hb[s][tx] for the tile
+ * columns tx. The row is split into its odd and even columns first, so the
+ * four combinations are contiguous loops. */
+TS_NN_CLONES
+static void row_times_b(const float *x, int w, int tw, float *hb) {
+  float ev[WINO_MAX_TW + 1], od[WINO_MAX_TW + 1]; /* ev[i] = x[2i - 1], od[i] = x[2i] */
+  ev[0] = 0.0f;
+  for (int i = 1; i <= tw; i++) ev[i] = 2 * i - 1 < w ? x[2 * i - 1] : 0.0f;
+  for (int i = 0; i <= tw; i++) od[i] = 2 * i < w ? x[2 * i] : 0.0f;
+  float *h0 = hb, *h1 = hb + tw, *h2 = hb + 2 * tw, *h3 = hb + 3 * tw;
+  for (int tx = 0; tx < tw; tx++) {
+    h0[tx] = ev[tx] - ev[tx + 1];
+    h1[tx] = od[tx] + ev[tx + 1];
+    h2[tx] = ev[tx + 1] - od[tx];
+    h3[tx] = od[tx] - od[tx + 1];
+  }
+}
+
 /* V [16, ch, T] (columns t0.. of each row) from cnt images of ch x h x w */
+TS_NN_CLONES
 static void input_transform(const float *x, size_t img_stride, int cnt, int ch, int h, int w, float *v, int T) {
   const int th = (h + 1) / 2, tw = (w + 1) / 2;
   const size_t plane16 = (size_t)ch * T;
-  float rows[4][2 * WINO_MAX_TW + 4];
-  float hb[4][4][WINO_MAX_TW]; /* hb[r][s][tx]: row r of the tile times B */
+  /* d B of input rows 2 ty - 1 .. 2 ty + 2 in slots (iy + 1) % 4: each row
+   * serves two tile rows and is transformed once */
+  float hb[4][4 * WINO_MAX_TW];
   for (int n = 0; n < cnt; n++)
     for (int c = 0; c < ch; c++) {
       const float *p = x + (size_t)n * img_stride + (size_t)c * h * w;
       float *vc = v + (size_t)c * T + (size_t)n * th * tw;
       for (int ty = 0; ty < th; ty++) {
-        for (int r = 0; r < 4; r++) { /* input row 2 ty - 1 + r, one zero in front (the padding) */
+        for (int r = ty == 0 ? 0 : 2; r < 4; r++) {
           const int iy = 2 * ty - 1 + r;
-          float *row = rows[r];
-          row[0] = 0.0f;
+          float *slot = hb[(iy + 1) & 3];
           if (iy >= 0 && iy < h)
-            memcpy(row + 1, p + (size_t)iy * w, sizeof(float) * (size_t)w);
+            row_times_b(p + (size_t)iy * w, w, tw, slot);
           else
-            memset(row + 1, 0, sizeof(float) * (size_t)w);
-          for (int i = w + 1; i < 2 * tw + 2; i++) row[i] = 0.0f;
-          float *h0 = hb[r][0], *h1 = hb[r][1], *h2 = hb[r][2], *h3 = hb[r][3];
-          for (int tx = 0; tx < tw; tx++) {
-            const float d0 = row[2 * tx], d1 = row[2 * tx + 1], d2 = row[2 * tx + 2], d3 = row[2 * tx + 3];
-            h0[tx] = d0 - d2;
-            h1[tx] = d1 + d2;
-            h2[tx] = d2 - d1;
-            h3[tx] = d1 - d3;
-          }
+            memset(slot, 0, sizeof(float) * 4 * (size_t)tw);
         }
         float *o = vc + (size_t)ty * tw;
+        const float *r0 = hb[(2 * ty) & 3], *r1 = hb[(2 * ty + 1) & 3], *r2 = hb[(2 * ty + 2) & 3],
+                    *r3 = hb[(2 * ty + 3) & 3];
         for (int s = 0; s < 4; s++) { /* B^T (d B) */
-          const float *a0 = hb[0][s], *a1 = hb[1][s], *a2 = hb[2][s], *a3 = hb[3][s];
+          const float *a0 = r0 + s * tw, *a1 = r1 + s * tw, *a2 = r2 + s * tw, *a3 = r3 + s * tw;
           float *o0 = o + (size_t)(0 + s) * plane16, *o1 = o + (size_t)(4 + s) * plane16;
           float *o2 = o + (size_t)(8 + s) * plane16, *o3 = o + (size_t)(12 + s) * plane16;
           for (int tx = 0; tx < tw; tx++) {
@@ -94,6 +101,7 @@ static void input_transform(const float *x, size_t img_stride, int cnt, int ch, 
 }
 
 /* y (=, or += when accumulate) A^T m A from M [16, ch, T] */
+TS_NN_CLONES
 static void output_transform(const float *m, int ch, int h, int w, int T, float *y, size_t img_stride, int cnt,
                              int accumulate) {
   const int th = (h + 1) / 2, tw = (w + 1) / 2;
@@ -137,6 +145,7 @@ static void output_transform(const float *m, int ch, int h, int w, int T, float 
 /* Yg [16, ch, T] = A dy A^T per 2x2 tile of the output gradient dy (cnt
  * images of ch x h x w): the gradient with respect to the 16 transformed
  * products, for the weight gradient. */
+TS_NN_CLONES
 static void grad_transform(const float *dy, size_t img_stride, int cnt, int ch, int h, int w, float *yg, int T) {
   const int th = (h + 1) / 2, tw = (w + 1) / 2;
   const size_t plane16 = (size_t)ch * T;
@@ -190,6 +199,7 @@ void ts_wino_weight_grad(const float *x, size_t x_stride, const float *dy, size_
                 v + (size_t)e * c * T, T, 1.0f, du + (size_t)e * k * c, c);
 }
 
+TS_NN_CLONES
 void ts_wino_weight_grad_finish(const float *parts, size_t part_stride, int nparts, int k, int c, size_t b, size_t e, float *dw) {
   const size_t kc = (size_t)k * c;
   for (size_t i = b; i < e; i++) { /* i = o c + ci: dw[o, ci] += G^T dU G */
@@ -214,12 +224,26 @@ void ts_wino_weight_grad_finish(const float *parts, size_t part_stride, int npar
   }
 }
 
-void ts_wino_conv(const float *u, int cin, int cout, int h, int w, int cnt, const float *x, size_t x_stride, float *y,
-                  size_t y_stride, int accumulate, float *v, float *m) {
+/* The input gradient is the convolution of dy with each kernel rotated by
+ * 180 degrees and the channels swapped. With J the reversal, G J3 = J4 P G
+ * (P swaps rows 1 and 2), so G (J g J) G^T is G g G^T with its rows and
+ * columns permuted by FLIP: the forward's transformed kernels serve the
+ * backward, read transposed, with no transform of their own. */
+static const int FLIP[4] = {3, 1, 2, 0};
+
+void ts_wino_conv(const float *u, int input_grad, int cin, int cout, int h, int w, int cnt, const float *x,
+                  size_t x_stride, float *y, size_t y_stride, int accumulate, float *v, float *m) {
   const int T = cnt * ts_wino_tiles(h, w);
   input_transform(x, x_stride, cnt, cin, h, w, v, T);
-  for (int e = 0; e < 16; e++)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, T, cin, 1.0f, u + (size_t)e * cout * cin, cin,
-                v + (size_t)e * cin * T, T, 0.0f, m + (size_t)e * cout * T, T);
+  for (int e = 0; e < 16; e++) {
+    if (input_grad) { /* u [16, cin, cout] */
+      const float *ue = u + (size_t)(FLIP[e / 4] * 4 + FLIP[e % 4]) * cout * cin;
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cout, T, cin, 1.0f, ue, cout, v + (size_t)e * cin * T, T,
+                  0.0f, m + (size_t)e * cout * T, T);
+    } else {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, T, cin, 1.0f, u + (size_t)e * cout * cin, cin,
+                  v + (size_t)e * cin * T, T, 0.0f, m + (size_t)e * cout * T, T);
+    }
+  }
   output_transform(m, cout, h, w, T, y, y_stride, cnt, accumulate);
 }

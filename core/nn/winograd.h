@@ -11,17 +11,18 @@ int ts_wino_tiles(int h, int w);
 /* widest plane the transforms take (their row buffers are on the stack) */
 #define TS_WINO_MAX_W 512
 
-/* Transformed kernels u [16, rows, cols] for rows [b, e) from w [k, c, 3, 3]:
- * flip 0, the forward (rows = k outputs, cols = c inputs); flip 1, the input
- * gradient (rows = c, cols = k, each kernel rotated by 180 degrees). */
-void ts_wino_weights(const float *w, int k, int c, int flip, size_t b, size_t e, float *u);
+/* Transformed kernels u [16, k, c] for the output channels [b, e) from
+ * w [k, c, 3, 3] (U = G g G^T). */
+void ts_wino_weights(const float *w, int k, int c, size_t b, size_t e, float *u);
 
 /* y[n] (=, or += when accumulate) conv(x[n]) for cnt images: x [cin, h, w]
  * image_stride x_stride apart, y [cout, h, w] y_stride apart; u from
- * ts_wino_weights. v holds 16 cin T and m 16 cout T floats, T = cnt
- * ts_wino_tiles(h, w). */
-void ts_wino_conv(const float *u, int cin, int cout, int h, int w, int cnt, const float *x, size_t x_stride, float *y,
-                  size_t y_stride, int accumulate, float *v, float *m);
+ * ts_wino_weights: of the forward kernel w [cout, cin, 3, 3] (input_grad 0),
+ * or, for the input gradient (x = dy, y = dx), of the forward kernel
+ * w [cin, cout, 3, 3] (input_grad 1). v holds 16 cin T and m 16 cout T
+ * floats, T = cnt ts_wino_tiles(h, w). */
+void ts_wino_conv(const float *u, int input_grad, int cin, int cout, int h, int w, int cnt, const float *x,
+                  size_t x_stride, float *y, size_t y_stride, int accumulate, float *v, float *m);
 
 /* The weight gradient in the transformed domain: du [16, k, c] += sum over
  * the tiles of cnt images of (A dy A^T) (B^T x B); x [c, h, w] and dy
