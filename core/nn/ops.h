@@ -35,7 +35,8 @@
  *          w [c, k/groups, r, s], b [k] or NULL -> y [n, k, p, q] with
  *          p = (h-1) stride_h - 2 pad_h + dil_h (r-1) + out_pad_h + 1.
  * Implementation: im2col/col2im over groups of images + cblas_sgemm; 1x1
- * stride-1 unpadded convolutions skip im2col. */
+ * stride-1 unpadded convolutions skip im2col; 3x3 stride-1 pad-1 ones (no
+ * groups, no dilation) use Winograd F(2x2, 3x3) for all three products. */
 typedef struct TsConv2dDesc {
   int n, c, h, w;         /* input */
   int k, r, s;            /* output channels, kernel height, kernel width */
