@@ -298,14 +298,16 @@ static void conv_bwd_task(void *ctx, size_t pb, size_t pe, int worker) {
     int b, e;
     part_range(d->n, j->nparts, t, &b, &e);
     float *dwp = j->dw ? j->parts + t * j->part_stride : NULL;
-    if (dwp) memset(dwp, 0, sizeof(float) * (j->wino ? 16 * (size_t)d->k * d->c : (size_t)d->k * crs));
+    /* the partition's first GEMM writes its partial (beta 0): no memset of it */
+    if (dwp && b >= e) memset(dwp, 0, sizeof(float) * (j->wino ? 16 * (size_t)d->k * d->c : (size_t)d->k * crs));
     for (int n0 = b; n0 < e; n0 += IG) {
+      const float beta = n0 == b ? 0.0f : 1.0f;
       const int cnt = n0 + IG < e ? IG : e - n0;
       const int width = cnt * pq;
       if (j->wino) {
         if (dwp)
           ts_wino_weight_grad(j->x + (size_t)n0 * d->c * hw, (size_t)d->c * hw, j->dy + (size_t)n0 * d->k * pq,
-                              (size_t)d->k * pq, d->c, d->k, d->h, d->w, cnt, dwp, col, cgrad);
+                              (size_t)d->k * pq, d->c, d->k, d->h, d->w, cnt, beta, dwp, col, cgrad);
         if (j->dx)
           ts_wino_conv(j->wino_u, 1, d->k, d->c, d->h, d->w, cnt, j->dy + (size_t)n0 * d->k * pq, (size_t)d->k * pq,
                        j->dx + (size_t)n0 * d->c * hw, (size_t)d->c * hw, 1, col, cgrad);
@@ -333,7 +335,7 @@ static void conv_bwd_task(void *ctx, size_t pb, size_t pe, int worker) {
             cm = col;
           }
           /* dW_g [kg, crs] += dy [kg, width] * col^T [width, crs] */
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, kg, crs, width, 1.0f, dyb, width, cm, width, 1.0f,
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, kg, crs, width, 1.0f, dyb, width, cm, width, beta,
                       dwp + (size_t)gi * kg * crs, crs);
         }
         if (j->dx) {

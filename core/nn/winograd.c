@@ -190,13 +190,13 @@ static void grad_transform(const float *dy, size_t img_stride, int cnt, int ch, 
 }
 
 void ts_wino_weight_grad(const float *x, size_t x_stride, const float *dy, size_t dy_stride, int c, int k, int h, int w,
-                         int cnt, float *du, float *v, float *yg) {
+                         int cnt, float beta, float *du, float *v, float *yg) {
   const int T = cnt * ts_wino_tiles(h, w);
   input_transform(x, x_stride, cnt, c, h, w, v, T);
   grad_transform(dy, dy_stride, cnt, k, h, w, yg, T);
   for (int e = 0; e < 16; e++)
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k, c, T, 1.0f, yg + (size_t)e * k * T, T,
-                v + (size_t)e * c * T, T, 1.0f, du + (size_t)e * k * c, c);
+                v + (size_t)e * c * T, T, beta, du + (size_t)e * k * c, c);
 }
 
 TS_NN_CLONES

@@ -24,12 +24,12 @@ void ts_wino_weights(const float *w, int k, int c, size_t b, size_t e, float *u)
 void ts_wino_conv(const float *u, int input_grad, int cin, int cout, int h, int w, int cnt, const float *x,
                   size_t x_stride, float *y, size_t y_stride, int accumulate, float *v, float *m);
 
-/* The weight gradient in the transformed domain: du [16, k, c] += sum over
+/* The weight gradient in the transformed domain: du [16, k, c] = beta du + sum over
  * the tiles of cnt images of (A dy A^T) (B^T x B); x [c, h, w] and dy
  * [k, h, w] per image, x_stride and dy_stride apart. v holds 16 c T and yg
  * 16 k T floats. */
 void ts_wino_weight_grad(const float *x, size_t x_stride, const float *dy, size_t dy_stride, int c, int k, int h, int w,
-                         int cnt, float *du, float *v, float *yg);
+                         int cnt, float beta, float *du, float *v, float *yg);
 
 /* dw [k, c, 3, 3] += G^T (sum of the nparts du, part_stride apart) G for the (output, input)
  * channel pairs [b, e) (index o c + ci); the partials are added in order. */
