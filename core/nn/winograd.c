@@ -18,21 +18,35 @@
 
 int ts_wino_tiles(int h, int w) { return ((h + 1) / 2) * ((w + 1) / 2); }
 
+/* Blocks of WB input channels: the 9 taps are gathered into rows first so
+ * that the transform runs along the channels, vectorised. */
+#define WB 64
 TS_NN_CLONES
 void ts_wino_weights(const float *w, int k, int c, size_t b, size_t e, float *u) {
+  float g[9][WB], t[4][3][WB];
   for (size_t o = b; o < e; o++) {
-    for (int i = 0; i < c; i++) {
-      const float *g = w + ((size_t)o * c + i) * 9; /* from input channel i to output channel o */
-      float t[4][3];                                /* G g */
-      for (int s = 0; s < 3; s++) {
-        t[0][s] = g[s];
-        t[1][s] = 0.5f * (g[s] + g[3 + s] + g[6 + s]);
-        t[2][s] = 0.5f * (g[s] - g[3 + s] + g[6 + s]);
-        t[3][s] = g[6 + s];
-      }
+    for (int i0 = 0; i0 < c; i0 += WB) {
+      const int nb = c - i0 < WB ? c - i0 : WB;
+      const float *src = w + ((size_t)o * c + i0) * 9; /* from input channels i0.. to output channel o */
+      for (int q = 0; q < nb; q++)
+        for (int tap = 0; tap < 9; tap++) g[tap][q] = src[(size_t)q * 9 + tap];
+      for (int s = 0; s < 3; s++) /* G g */
+        for (int q = 0; q < nb; q++) {
+          t[0][s][q] = g[s][q];
+          t[1][s][q] = 0.5f * (g[s][q] + g[3 + s][q] + g[6 + s][q]);
+          t[2][s][q] = 0.5f * (g[s][q] - g[3 + s][q] + g[6 + s][q]);
+          t[3][s][q] = g[6 + s][q];
+        }
       for (int r = 0; r < 4; r++) { /* (G g) G^T */
-        float v[4] = {t[r][0], 0.5f * (t[r][0] + t[r][1] + t[r][2]), 0.5f * (t[r][0] - t[r][1] + t[r][2]), t[r][2]};
-        for (int s = 0; s < 4; s++) u[((size_t)(r * 4 + s) * k + o) * c + i] = v[s];
+        float *u0 = u + ((size_t)(r * 4 + 0) * k + o) * c + i0, *u1 = u + ((size_t)(r * 4 + 1) * k + o) * c + i0;
+        float *u2 = u + ((size_t)(r * 4 + 2) * k + o) * c + i0, *u3 = u + ((size_t)(r * 4 + 3) * k + o) * c + i0;
+        const float *t0 = t[r][0], *t1 = t[r][1], *t2 = t[r][2];
+        for (int q = 0; q < nb; q++) {
+          u0[q] = t0[q];
+          u1[q] = 0.5f * (t0[q] + t1[q] + t2[q]);
+          u2[q] = 0.5f * (t0[q] - t1[q] + t2[q]);
+          u3[q] = t2[q];
+        }
       }
     }
   }
