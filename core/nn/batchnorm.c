@@ -9,6 +9,7 @@
 typedef struct BnJob {
   const TsBatchNormDesc *d;
   int train;
+  int into; /* backward: dx = (not +=) */
   const float *x, *gamma, *beta, *dy, *smean, *sinv;
   float *rm, *rv, *y, *save_mean, *save_invstd, *dx, *dgamma, *dbeta;
 } BnJob;
@@ -134,24 +135,42 @@ static void bwd_task(void *ctx, size_t b, size_t e, int worker) {
       for (int n = 0; n < d->n; n++) {
         const float *v = j->x + n * chw + c * hw, *g = j->dy + n * chw + c * hw;
         float *o = j->dx + n * chw + c * hw;
-        for (size_t i = 0; i < hw; i++) o[i] += k1 * (g[i] - mdy - (v[i] - mean) * k2);
+        if (j->into)
+          for (size_t i = 0; i < hw; i++) o[i] = k1 * (g[i] - mdy - (v[i] - mean) * k2);
+        else
+          for (size_t i = 0; i < hw; i++) o[i] += k1 * (g[i] - mdy - (v[i] - mean) * k2);
       }
     } else {
       const float k1 = gm * invstd;
       for (int n = 0; n < d->n; n++) {
         const float *g = j->dy + n * chw + c * hw;
         float *o = j->dx + n * chw + c * hw;
-        for (size_t i = 0; i < hw; i++) o[i] += k1 * g[i];
+        if (j->into)
+          for (size_t i = 0; i < hw; i++) o[i] = k1 * g[i];
+        else
+          for (size_t i = 0; i < hw; i++) o[i] += k1 * g[i];
       }
     }
   }
 }
 
+static void backward(const TsNnCtx *ctx, const TsBatchNormDesc *d, int train, const float *x, const float *gamma,
+                     const float *save_mean, const float *save_invstd, const float *dy, float *dx, float *dgamma,
+                     float *dbeta, int into) {
+  BnJob j = {0};
+  j.d = d, j.train = train, j.x = x, j.gamma = gamma, j.smean = save_mean, j.sinv = save_invstd;
+  j.dy = dy, j.dx = dx, j.dgamma = dgamma, j.dbeta = dbeta, j.into = into;
+  ts_nn_for(ctx, (size_t)d->c, 0, 3 * (size_t)d->n * d->hw, bwd_task, &j);
+}
+
 void ts_batchnorm_backward(const TsNnCtx *ctx, const TsBatchNormDesc *d, int train, const float *x,
                            const float *gamma, const float *save_mean, const float *save_invstd,
                            const float *dy, float *dx, float *dgamma, float *dbeta) {
-  BnJob j = {0};
-  j.d = d, j.train = train, j.x = x, j.gamma = gamma, j.smean = save_mean, j.sinv = save_invstd;
-  j.dy = dy, j.dx = dx, j.dgamma = dgamma, j.dbeta = dbeta;
-  ts_nn_for(ctx, (size_t)d->c, 0, 3 * (size_t)d->n * d->hw, bwd_task, &j);
+  backward(ctx, d, train, x, gamma, save_mean, save_invstd, dy, dx, dgamma, dbeta, 0);
+}
+
+void ts_batchnorm_backward_into(const TsNnCtx *ctx, const TsBatchNormDesc *d, int train, const float *x,
+                                const float *gamma, const float *save_mean, const float *save_invstd,
+                                const float *dy, float *dx, float *dgamma, float *dbeta) {
+  backward(ctx, d, train, x, gamma, save_mean, save_invstd, dy, dx, dgamma, dbeta, 1);
 }

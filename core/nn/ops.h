@@ -91,6 +91,11 @@ void ts_batchnorm_forward(const TsNnCtx *ctx, const TsBatchNormDesc *d, int trai
 void ts_batchnorm_backward(const TsNnCtx *ctx, const TsBatchNormDesc *d, int train, const float *x,
                            const float *gamma, const float *save_mean, const float *save_invstd,
                            const float *dy, float *dx, float *dgamma, float *dbeta);
+/* As ts_batchnorm_backward, but dx is written (=), not added to: for the
+ * first gradient into a buffer, which then needs no zeroing. */
+void ts_batchnorm_backward_into(const TsNnCtx *ctx, const TsBatchNormDesc *d, int train, const float *x,
+                                const float *gamma, const float *save_mean, const float *save_invstd,
+                                const float *dy, float *dx, float *dgamma, float *dbeta);
 
 /* ---- element-wise activations: x, y, dy, dx are [n] -----------------------
  * Backward takes both the input x and the output y of the forward call;
@@ -98,6 +103,8 @@ void ts_batchnorm_backward(const TsNnCtx *ctx, const TsBatchNormDesc *d, int tra
 void ts_relu_forward(const TsNnCtx *ctx, size_t n, const float *x, float *y);
 void ts_relu_backward(const TsNnCtx *ctx, size_t n, const float *x, const float *y, const float *dy,
                       float *dx);
+/* dx = (not +=) the ReLU gradient; see ts_batchnorm_backward_into. */
+void ts_relu_backward_into(const TsNnCtx *ctx, size_t n, const float *y, const float *dy, float *dx);
 /* negative_slope 0.01 in PyTorch */
 void ts_leaky_relu_forward(const TsNnCtx *ctx, size_t n, float slope, const float *x, float *y);
 void ts_leaky_relu_backward(const TsNnCtx *ctx, size_t n, float slope, const float *x, const float *y,

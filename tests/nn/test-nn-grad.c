@@ -259,6 +259,36 @@ static void test_conv_fast_paths(void) {
   conv_fast_path(d, "1x1");
 }
 
+/* The _into backward ops (dx written, not added to; the model uses them for
+ * a gradient's first contribution) give the bits of the accumulating ops
+ * on a zeroed dx, and leave no element unwritten. */
+static void test_backward_into(void) {
+  const size_t n = 3 * 5 * 37;
+  float *x = randv(n, 1), *y = malloc(n * sizeof(float)), *dy = randv(n, 1);
+  float *acc = calloc(n, sizeof(float)), *into = malloc(n * sizeof(float));
+  for (size_t i = 0; i < n; i++) into[i] = NAN;
+  ts_relu_forward(&ctx3, n, x, y);
+  ts_relu_backward(&ctx3, n, x, y, dy, acc);
+  ts_relu_backward_into(&ctx3, n, y, dy, into);
+  TS_CHECK(memcmp(acc, into, n * sizeof(float)) == 0);
+  TsBatchNormDesc d = {3, 5, 37, 1e-5f, 0.1f};
+  float *gamma = randv(5, 1), *beta = randv(5, 1), *rm = calloc(5, sizeof(float)), *rv = calloc(5, sizeof(float));
+  float sm[5], si[5], dg[2][5], db[2][5];
+  for (int train = 0; train <= 1; train++) {
+    for (int c = 0; c < 5; c++) rv[c] = 1.0f;
+    ts_batchnorm_forward(&ctx3, &d, train, x, gamma, beta, rm, rv, NULL, y, sm, si);
+    memset(acc, 0, n * sizeof(float));
+    for (size_t i = 0; i < n; i++) into[i] = NAN;
+    memset(dg, 0, sizeof dg), memset(db, 0, sizeof db);
+    ts_batchnorm_backward(&ctx3, &d, train, x, gamma, sm, si, dy, acc, dg[0], db[0]);
+    ts_batchnorm_backward_into(&ctx3, &d, train, x, gamma, sm, si, dy, into, dg[1], db[1]);
+    TS_CHECKF(memcmp(acc, into, n * sizeof(float)) == 0 && memcmp(dg[0], dg[1], sizeof dg[0]) == 0 &&
+                  memcmp(db[0], db[1], sizeof db[0]) == 0,
+              "batch norm backward_into (train %d)", train);
+  }
+  free(x), free(y), free(dy), free(acc), free(into), free(gamma), free(beta), free(rm), free(rv);
+}
+
 static void test_conv_transpose2d(void) {
   TsConv2dDesc d = {.n = 2, .c = 3, .h = 4, .w = 3, .k = 2, .r = 4, .s = 3, .stride_h = 2, .stride_w = 2,
                     .pad_h = 1, .pad_w = 0, .dil_h = 1, .dil_w = 1, .groups = 1, .out_pad_h = 1, .transposed = 1};
@@ -823,6 +853,7 @@ int main(void) {
   ts_nn_ctx_init(&ctx3, pool, 0);
   TS_RUN(test_conv2d);
   TS_RUN(test_conv_fast_paths);
+  TS_RUN(test_backward_into);
   TS_RUN(test_conv_transpose2d);
   TS_RUN(test_linear);
   TS_RUN(test_batchnorm);
