@@ -12,4 +12,12 @@
 #define TS_NN_CLONES
 #endif
 
+/* a helper of a TS_NN_CLONES function, inlined so that each clone gets it
+ * compiled for its own instruction set */
+#if defined(__GNUC__) || defined(__clang__)
+#define TS_NN_INLINE __attribute__((always_inline)) inline
+#else
+#define TS_NN_INLINE inline
+#endif
+
 #endif

@@ -59,13 +59,16 @@ void ts_wino_weights(const float *w, int k, int c, size_t b, size_t e, float *u)
 
 /* d B for one input row (zero outside the image): hb[s][tx] for the tile
  * columns tx. The row is split into its odd and even columns first, so the
- * four combinations are contiguous loops. */
-TS_NN_CLONES
+ * four combinations are contiguous loops. Inlined into the (cloned)
+ * caller, so it is compiled for the caller's instruction set. */
+TS_NN_INLINE
 static void row_times_b(const float *x, int w, int tw, float *hb) {
-  float ev[WINO_MAX_TW + 1], od[WINO_MAX_TW + 1]; /* ev[i] = x[2i - 1], od[i] = x[2i] */
+  float ev[WINO_MAX_TW + 1], od[WINO_MAX_TW + 1]; /* ev[i] = x[2i - 1], od[i] = x[2i], 0 outside */
   ev[0] = 0.0f;
-  for (int i = 1; i <= tw; i++) ev[i] = 2 * i - 1 < w ? x[2 * i - 1] : 0.0f;
-  for (int i = 0; i <= tw; i++) od[i] = 2 * i < w ? x[2 * i] : 0.0f;
+  for (int i = 1; i < tw; i++) ev[i] = x[2 * i - 1];
+  ev[tw] = w == 2 * tw ? x[w - 1] : 0.0f;
+  for (int i = 0; i < tw; i++) od[i] = x[2 * i];
+  od[tw] = 0.0f;
   float *h0 = hb, *h1 = hb + tw, *h2 = hb + 2 * tw, *h3 = hb + 3 * tw;
   for (int tx = 0; tx < tw; tx++) {
     h0[tx] = ev[tx] - ev[tx + 1];
