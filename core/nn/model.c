@@ -515,7 +515,12 @@ static float *tgrad(const TsModel *m, int t) { return tensor_trainable(m, t) ? m
  * *fresh = 1 instead of a zeroing when it is the first contributor: on
  * ResNets that spares the zeroing and the read of two thirds of the
  * activation gradients. */
-static float *grad_for_ex(TsModel *m, int idx, const unsigned char *needs, int *fresh) {
+static void zero_task(void *ctx, size_t b, size_t e, int worker) {
+  (void)worker;
+  memset((float *)ctx + b, 0, (e - b) * sizeof(float));
+}
+
+static float *grad_for_ex(TsModel *m, const TsNnCtx *ctx, int idx, const unsigned char *needs, int *fresh) {
   if (fresh) *fresh = 0;
   if (idx == NODE_INPUT || !needs[idx]) return NULL;
   Node *n = &m->nodes[idx];
@@ -525,14 +530,16 @@ static float *grad_for_ex(TsModel *m, int idx, const unsigned char *needs, int *
     Node *s = &m->nodes[o];
     if (fresh && s->grad == n->grad)
       *fresh = 1;
-    else
-      memset(s->grad, 0, (size_t)m->batch * node_per_item(s) * sizeof(float));
+    else /* on the pool: a serial memset of a large gradient leaves the other threads idle */
+      ts_nn_for(ctx, (size_t)m->batch * node_per_item(s), 1 << 16, 1, zero_task, s->grad);
     m->zeroed[o] = m->gen;
   }
   return n->grad;
 }
 
-static float *grad_for(TsModel *m, int idx, const unsigned char *needs) { return grad_for_ex(m, idx, needs, NULL); }
+static float *grad_for(TsModel *m, const TsNnCtx *ctx, int idx, const unsigned char *needs) {
+  return grad_for_ex(m, ctx, idx, needs, NULL);
+}
 
 void ts_model_backward(TsModel *m, const TsNnCtx *ctx0) {
   TsNnCtx ctx = usable_ctx(m, ctx0);
@@ -557,7 +564,7 @@ void ts_model_backward(TsModel *m, const TsNnCtx *ctx0) {
     const float *dy = n->grad;
     const size_t cnt = (size_t)B * node_per_item(n);
     int fresh = 0;
-    float *dx = grad_for_ex(m, n->in0, needs, n->kind == NODE_RELU || n->kind == NODE_BN ? &fresh : NULL);
+    float *dx = grad_for_ex(m, &ctx, n->in0, needs, n->kind == NODE_RELU || n->kind == NODE_BN ? &fresh : NULL);
     switch (n->kind) {
     case NODE_CONV: {
       TsConv2dDesc d = n->conv;
@@ -616,12 +623,12 @@ void ts_model_backward(TsModel *m, const TsNnCtx *ctx0) {
       if (dx) ts_dropout_backward(&ctx, cnt, train, n->aux, dy, dx);
       break;
     case NODE_ADD: {
-      float *db = grad_for(m, n->in1, needs);
+      float *db = grad_for(m, &ctx, n->in1, needs);
       ts_add_backward(&ctx, cnt, dy, dx, db);
       break;
     }
     case NODE_SAMPLE: {
-      float *dlv = grad_for(m, n->in1, needs);
+      float *dlv = grad_for(m, &ctx, n->in1, needs);
       const float *lv = in_data(m, n->in1);
       for (size_t k = 0; k < cnt; k++) {
         if (dx) dx[k] += dy[k];
