@@ -217,7 +217,8 @@ void ts_wino_weight_grad(const float *x, size_t x_stride, const float *dy, size_
 }
 
 TS_NN_CLONES
-void ts_wino_weight_grad_finish(const float *parts, size_t part_stride, int nparts, int k, int c, size_t b, size_t e, float *dw) {
+void ts_wino_weight_grad_finish(const float *parts, size_t part_stride, int nparts, int k, int c, size_t b, size_t e,
+                                float *dw) {
   const size_t kc = (size_t)k * c;
   for (size_t i = b; i < e; i++) { /* i = o c + ci: dw[o, ci] += G^T dU G */
     float u[4][4];
