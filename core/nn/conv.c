@@ -197,8 +197,8 @@ static size_t col_stride_of(const TsConv2dDesc *d) {
 }
 static size_t part_stride_of(const TsConv2dDesc *d) {
   /* Winograd's weight gradient is summed as 16 transformed k x c blocks */
-  return round16(max_size((size_t)d->c * (d->k / d->groups) * d->r * d->s, use_wino(d) ? 16 * (size_t)d->c * d->k : 0) +
-                 16);
+  const size_t wino = use_wino(d) ? 16 * (size_t)d->c * d->k : 0;
+  return round16(max_size((size_t)d->c * (d->k / d->groups) * d->r * d->s, wino) + 16);
 }
 
 static size_t wx_size_of(const TsConv2dDesc *d) { return use_wino(d) ? round16(16 * (size_t)d->c * d->k + 16) : 0; }
