@@ -1,6 +1,7 @@
 /* activation.c — element-wise activations, forward and backward, split into
  * large chunks over the pool (each element is independent). */
 #include "nn/ops.h"
+#include "nn/simd.h"
 
 #include <math.h>
 
@@ -13,8 +14,10 @@ typedef struct ActJob {
   float a; /* slope or alpha */
   const float *x, *y, *dy;
   float *out;
+  int into; /* backward (ReLU only): dx = (not +=) */
 } ActJob;
 
+TS_NN_CLONES
 static void fwd_task(void *ctx, size_t b, size_t e, int worker) {
   (void)worker;
   const ActJob *j = ctx;
@@ -39,6 +42,7 @@ static void fwd_task(void *ctx, size_t b, size_t e, int worker) {
   }
 }
 
+TS_NN_CLONES
 static void bwd_task(void *ctx, size_t b, size_t e, int worker) {
   (void)worker;
   const ActJob *j = ctx;
@@ -46,7 +50,10 @@ static void bwd_task(void *ctx, size_t b, size_t e, int worker) {
   float *dx = j->out, a = j->a;
   switch (j->act) {
   case RELU: /* PyTorch: gradient 0 at x == 0; uses the output */
-    for (size_t i = b; i < e; i++) dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
+    if (j->into)
+      for (size_t i = b; i < e; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+    else
+      for (size_t i = b; i < e; i++) dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
     break;
   case LEAKY:
     for (size_t i = b; i < e; i++) dx[i] += x[i] > 0.0f ? dy[i] : dy[i] * a;
@@ -77,6 +84,10 @@ static void run_bwd(const TsNnCtx *ctx, Act act, float a, size_t n, const float 
 void ts_relu_forward(const TsNnCtx *ctx, size_t n, const float *x, float *y) { run_fwd(ctx, RELU, 0, n, x, y); }
 void ts_relu_backward(const TsNnCtx *ctx, size_t n, const float *x, const float *y, const float *dy, float *dx) {
   run_bwd(ctx, RELU, 0, n, x, y, dy, dx);
+}
+void ts_relu_backward_into(const TsNnCtx *ctx, size_t n, const float *y, const float *dy, float *dx) {
+  ActJob j = {RELU, 0, NULL, y, dy, dx, 1};
+  ts_nn_for(ctx, n, GRAIN, 4, bwd_task, &j);
 }
 void ts_leaky_relu_forward(const TsNnCtx *ctx, size_t n, float slope, const float *x, float *y) {
   run_fwd(ctx, LEAKY, slope, n, x, y);

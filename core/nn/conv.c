@@ -1,11 +1,14 @@
 /* conv.c — conv2d and conv_transpose2d, forward and backward, via
- * im2col/col2im + cblas_sgemm.
+ * im2col/col2im + cblas_sgemm, or Winograd F(2x2, 3x3) (winograd.c) for
+ * 3x3 stride-1 pad-1 convolutions.
  *
  * Work is split over images: each pool task owns a range of images, its own
  * column buffer, and (backward) its own weight-gradient partial sum; the
  * partials are added in partition order at the end, so the result does not
  * depend on which thread ran which partition (see tensor.h). */
 #include "nn/ops.h"
+#include "nn/simd.h"
+#include "nn/winograd.h"
 
 #include <string.h>
 
@@ -71,6 +74,7 @@ static int geo_is_identity(const Geo *g) {
 }
 
 /* col [ch*r*s, oh*ow] (rows ldc apart) from img [ch, ih, iw] */
+TS_NN_CLONES
 static void im2col(const Geo *g, const float *img, float *col, size_t ldc) {
   const size_t ohw = ldc;
   for (int c = 0; c < g->ch; c++) {
@@ -106,6 +110,7 @@ static void im2col(const Geo *g, const float *img, float *col, size_t ldc) {
 }
 
 /* img [ch, ih, iw] += col2im(col), col's rows ldc apart */
+TS_NN_CLONES
 static void col2im(const Geo *g, const float *col, float *img, size_t ldc) {
   const size_t ohw = ldc;
   for (int c = 0; c < g->ch; c++) {
@@ -138,6 +143,22 @@ static size_t col_size(const TsConv2dDesc *d) {
   return (size_t)g.ch * g.r * g.s * g.oh * g.ow;
 }
 
+static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
+
+/* 3x3, stride 1, pad 1 (ResNet's dominant case): forward, input and weight
+ * gradient by Winograd F(2x2, 3x3) (winograd.c), 2.25x fewer GEMM flops.
+ * Measured on ResNet-18 (32x32, batch 64, 2 threads): a training step about
+ * 1.5x faster (per CPU-second) than with im2col + SGEMM. */
+static int use_wino(const TsConv2dDesc *d) {
+  return !d->transposed && d->groups == 1 && d->r == 3 && d->s == 3 && d->stride_h == 1 && d->stride_w == 1 &&
+         d->dil_h == 1 && d->dil_w == 1 && d->pad_h == 1 && d->pad_w == 1 && d->w <= TS_WINO_MAX_W;
+}
+
+/* floats of the transformed input (or output) of one image */
+static size_t wino_size(const TsConv2dDesc *d) {
+  return use_wino(d) ? 16 * max_size((size_t)d->c, (size_t)d->k) * (size_t)ts_wino_tiles(d->h, d->w) : 0;
+}
+
 static int n_parts(const TsConv2dDesc *d, int deterministic, int nthreads) {
   int parts = deterministic ? DET_PARTS : nthreads;
   if (parts > d->n) parts = d->n;
@@ -163,21 +184,31 @@ static int group_of(const TsConv2dDesc *d, int n) {
 }
 
 /* Layout: per thread a column buffer, a column-gradient buffer (each for a
- * group of images) and an output/gradient staging block (col_stride), then
- * one weight-gradient partial per partition. */
+ * group of images; Winograd's transformed input and product blocks use the
+ * same two) and an output/gradient staging block (col_stride), then one
+ * weight-gradient partial per partition, then (Winograd) the transformed
+ * kernels. */
+static size_t col_cap_of(const TsConv2dDesc *d) {
+  return round16(max_size(col_size(d), wino_size(d)) * (size_t)group_of(d, d->n) + 16);
+}
 static size_t col_stride_of(const TsConv2dDesc *d) {
   size_t G = (size_t)group_of(d, d->n);
-  return 2 * round16(col_size(d) * G + 16) + round16((size_t)d->k * d->p * d->q * G + 16);
+  return 2 * col_cap_of(d) + round16((size_t)d->k * d->p * d->q * G + 16);
 }
 static size_t part_stride_of(const TsConv2dDesc *d) {
-  return round16((size_t)d->c * (d->k / d->groups) * d->r * d->s + 16);
+  /* Winograd's weight gradient is summed as 16 transformed k x c blocks */
+  const size_t wino = use_wino(d) ? 16 * (size_t)d->c * d->k : 0;
+  return round16(max_size((size_t)d->c * (d->k / d->groups) * d->r * d->s, wino) + 16);
 }
+
+static size_t wx_size_of(const TsConv2dDesc *d) { return use_wino(d) ? round16(16 * (size_t)d->c * d->k + 16) : 0; }
 
 size_t ts_conv2d_scratch_size(const TsConv2dDesc *d, int nthreads) {
   if (nthreads < 1) nthreads = 1;
   int parts = nthreads > DET_PARTS ? nthreads : DET_PARTS;
   if (parts > d->n) parts = d->n;
-  return (size_t)nthreads * col_stride_of(d) + (size_t)parts * part_stride_of(d);
+  /* the partials, then the transformed kernel */
+  return (size_t)nthreads * col_stride_of(d) + (size_t)parts * part_stride_of(d) + wx_size_of(d);
 }
 
 typedef struct ConvJob {
@@ -190,6 +221,8 @@ typedef struct ConvJob {
   size_t part_stride; /* floats per weight partial */
   float *parts;
   int nparts;
+  int wino;       /* use_wino */
+  float *wino_u;  /* the transformed kernels (ts_wino_weights) */
 } ConvJob;
 
 /* ---- conv2d ------------------------------------------------------------------ */
@@ -202,11 +235,15 @@ static void conv_fwd_task(void *ctx, size_t gb, size_t ge, int worker) {
   const int crs = cg * d->r * d->s;
   const int IG = group_of(d, d->n);
   float *col = j->scratch + (size_t)worker * j->col_stride;
-  float *stage = col + 2 * round16(col_size(d) * (size_t)IG + 16);
+  float *stage = col + 2 * col_cap_of(d);
   for (size_t grp = gb; grp < ge; grp++) {
     const int n0 = (int)grp * IG, n1 = n0 + IG < d->n ? n0 + IG : d->n, cnt = n1 - n0;
     const size_t width = (size_t)cnt * pq;
-    for (int gi = 0; gi < G; gi++) {
+    if (j->wino) {
+      ts_wino_conv(j->wino_u, 0, d->c, d->k, d->h, d->w, cnt, j->x + (size_t)n0 * d->c * hw, (size_t)d->c * hw,
+                   j->y + (size_t)n0 * d->k * pq, (size_t)d->k * pq, 0, col, col + col_cap_of(d));
+    }
+    for (int gi = 0; gi < G && !j->wino; gi++) {
       const float *wg = j->w + (size_t)gi * kg * crs;
       if (cnt == 1) {
         const float *xin = j->x + ((size_t)n0 * d->c + (size_t)gi * cg) * hw;
@@ -253,7 +290,7 @@ static void conv_bwd_task(void *ctx, size_t pb, size_t pe, int worker) {
   const int crs = cg * d->r * d->s;
   const int ident = geo_is_identity(&j->g);
   const int IG = group_of(d, d->n);
-  const size_t colcap = round16(col_size(d) * (size_t)IG + 16);
+  const size_t colcap = col_cap_of(d);
   float *col = j->scratch + (size_t)worker * j->col_stride;
   float *cgrad = col + colcap;
   float *stage = cgrad + colcap;
@@ -261,10 +298,21 @@ static void conv_bwd_task(void *ctx, size_t pb, size_t pe, int worker) {
     int b, e;
     part_range(d->n, j->nparts, t, &b, &e);
     float *dwp = j->dw ? j->parts + t * j->part_stride : NULL;
-    if (dwp) memset(dwp, 0, sizeof(float) * (size_t)d->k * crs);
+    /* the partition's first GEMM writes its partial (beta 0): no memset of it */
+    if (dwp && b >= e) memset(dwp, 0, sizeof(float) * (j->wino ? 16 * (size_t)d->k * d->c : (size_t)d->k * crs));
     for (int n0 = b; n0 < e; n0 += IG) {
+      const float beta = n0 == b ? 0.0f : 1.0f;
       const int cnt = n0 + IG < e ? IG : e - n0;
       const int width = cnt * pq;
+      if (j->wino) {
+        if (dwp)
+          ts_wino_weight_grad(j->x + (size_t)n0 * d->c * hw, (size_t)d->c * hw, j->dy + (size_t)n0 * d->k * pq,
+                              (size_t)d->k * pq, d->c, d->k, d->h, d->w, cnt, beta, dwp, col, cgrad);
+        if (j->dx)
+          ts_wino_conv(j->wino_u, 1, d->k, d->c, d->h, d->w, cnt, j->dy + (size_t)n0 * d->k * pq, (size_t)d->k * pq,
+                       j->dx + (size_t)n0 * d->c * hw, (size_t)d->c * hw, 1, col, cgrad);
+        continue;
+      }
       for (int gi = 0; gi < G; gi++) {
         const float *wg = j->w + (size_t)gi * kg * crs;
         /* this group's output gradient as a [kg, width] matrix */
@@ -287,7 +335,7 @@ static void conv_bwd_task(void *ctx, size_t pb, size_t pe, int worker) {
             cm = col;
           }
           /* dW_g [kg, crs] += dy [kg, width] * col^T [width, crs] */
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, kg, crs, width, 1.0f, dyb, width, cm, width, 1.0f,
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, kg, crs, width, 1.0f, dyb, width, cm, width, beta,
                       dwp + (size_t)gi * kg * crs, crs);
         }
         if (j->dx) {
@@ -390,6 +438,17 @@ static void setup_job(ConvJob *j, const TsNnCtx *ctx, const TsConv2dDesc *d, flo
   j->parts = scratch + (size_t)nt * j->col_stride;
   j->part_stride = part_stride_of(d);
   j->nparts = n_parts(d, ctx ? ctx->deterministic : 0, nt);
+  j->wino = use_wino(d);
+  /* after the partials of the largest partition count the scratch was sized for */
+  int maxparts = nt > DET_PARTS ? nt : DET_PARTS;
+  if (maxparts > d->n) maxparts = d->n;
+  j->wino_u = j->parts + (size_t)maxparts * j->part_stride;
+}
+
+static void wino_weights_task(void *ctx, size_t b, size_t e, int worker) {
+  (void)worker;
+  ConvJob *j = ctx;
+  ts_wino_weights(j->w, j->d->k, j->d->c, b, e, j->wino_u);
 }
 
 void ts_conv2d_forward(const TsNnCtx *ctx, const TsConv2dDesc *d, const float *x, const float *w,
@@ -397,6 +456,7 @@ void ts_conv2d_forward(const TsNnCtx *ctx, const TsConv2dDesc *d, const float *x
   ConvJob j;
   setup_job(&j, ctx, d, scratch);
   j.x = x, j.w = w, j.b = b, j.y = y;
+  if (j.wino) ts_nn_for(ctx, (size_t)d->k, 0, 16 * (size_t)d->c, wino_weights_task, &j);
   size_t items = (size_t)d->n;
   if (!d->transposed) {
     size_t IG = (size_t)group_of(d, d->n);
@@ -423,6 +483,17 @@ static void reduce_task(void *ctx, size_t b, size_t e, int worker) {
   }
 }
 
+typedef struct WinoReduceJob {
+  const ConvJob *j;
+  float *dw;
+} WinoReduceJob;
+
+static void wino_reduce_task(void *ctx, size_t b, size_t e, int worker) {
+  (void)worker;
+  WinoReduceJob *r = ctx;
+  ts_wino_weight_grad_finish(r->j->parts, r->j->part_stride, r->j->nparts, r->j->d->k, r->j->d->c, b, e, r->dw);
+}
+
 void ts_conv2d_backward(const TsNnCtx *ctx, const TsConv2dDesc *d, const float *x, const float *w,
                         const float *dy, float *dx, float *dw, float *db, float *scratch) {
   if (db) {
@@ -442,9 +513,13 @@ void ts_conv2d_backward(const TsNnCtx *ctx, const TsConv2dDesc *d, const float *
   ConvJob j;
   setup_job(&j, ctx, d, scratch);
   j.x = x, j.w = w, j.dy = dy, j.dx = dx, j.dw = dw;
+  if (j.wino && dx) ts_nn_for(ctx, (size_t)d->k, 0, 16 * (size_t)d->c, wino_weights_task, &j);
   size_t cost = 2 * (size_t)d->k * (d->c / d->groups) * d->r * d->s * d->p * d->q * ((size_t)d->n / (size_t)j.nparts + 1);
   ts_nn_for(ctx, (size_t)j.nparts, 1, cost, d->transposed ? convt_bwd_task : conv_bwd_task, &j);
-  if (dw) {
+  if (dw && j.wino) {
+    WinoReduceJob r = {&j, dw};
+    ts_nn_for(ctx, (size_t)d->k * d->c, 256, 16 * (size_t)j.nparts, wino_reduce_task, &r);
+  } else if (dw) {
     ReduceJob r = {dw, j.parts, j.part_stride, j.nparts};
     size_t wsize = (size_t)d->c * (d->k / d->groups) * d->r * d->s;
     ts_nn_for(ctx, wsize, 4096, (size_t)j.nparts, reduce_task, &r);

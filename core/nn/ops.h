@@ -35,7 +35,8 @@
  *          w [c, k/groups, r, s], b [k] or NULL -> y [n, k, p, q] with
  *          p = (h-1) stride_h - 2 pad_h + dil_h (r-1) + out_pad_h + 1.
  * Implementation: im2col/col2im over groups of images + cblas_sgemm; 1x1
- * stride-1 unpadded convolutions skip im2col. */
+ * stride-1 unpadded convolutions skip im2col; 3x3 stride-1 pad-1 ones (no
+ * groups, no dilation) use Winograd F(2x2, 3x3) for all three products. */
 typedef struct TsConv2dDesc {
   int n, c, h, w;         /* input */
   int k, r, s;            /* output channels, kernel height, kernel width */
@@ -90,6 +91,11 @@ void ts_batchnorm_forward(const TsNnCtx *ctx, const TsBatchNormDesc *d, int trai
 void ts_batchnorm_backward(const TsNnCtx *ctx, const TsBatchNormDesc *d, int train, const float *x,
                            const float *gamma, const float *save_mean, const float *save_invstd,
                            const float *dy, float *dx, float *dgamma, float *dbeta);
+/* As ts_batchnorm_backward, but dx is written (=), not added to: for the
+ * first gradient into a buffer, which then needs no zeroing. */
+void ts_batchnorm_backward_into(const TsNnCtx *ctx, const TsBatchNormDesc *d, int train, const float *x,
+                                const float *gamma, const float *save_mean, const float *save_invstd,
+                                const float *dy, float *dx, float *dgamma, float *dbeta);
 
 /* ---- element-wise activations: x, y, dy, dx are [n] -----------------------
  * Backward takes both the input x and the output y of the forward call;
@@ -97,6 +103,8 @@ void ts_batchnorm_backward(const TsNnCtx *ctx, const TsBatchNormDesc *d, int tra
 void ts_relu_forward(const TsNnCtx *ctx, size_t n, const float *x, float *y);
 void ts_relu_backward(const TsNnCtx *ctx, size_t n, const float *x, const float *y, const float *dy,
                       float *dx);
+/* dx = (not +=) the ReLU gradient; see ts_batchnorm_backward_into. */
+void ts_relu_backward_into(const TsNnCtx *ctx, size_t n, const float *y, const float *dy, float *dx);
 /* negative_slope 0.01 in PyTorch */
 void ts_leaky_relu_forward(const TsNnCtx *ctx, size_t n, float slope, const float *x, float *y);
 void ts_leaky_relu_backward(const TsNnCtx *ctx, size_t n, float slope, const float *x, const float *y,

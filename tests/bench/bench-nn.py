@@ -8,7 +8,8 @@ loss, backward, optimiser); the two alternate ROUNDS times and the best
 images/s of each is kept (the machine is shared). PyTorch runs both with
 its default OpenMP wait policy and with OMP_WAIT_POLICY=PASSIVE (much faster
 on a loaded machine) and keeps its better figure. Ratios > 1 mean faster
-than PyTorch. Also prints the im2col + SGEMM vs direct convolution timings
+than PyTorch. Also prints the engine's (im2col + SGEMM, Winograd for 3x3
+stride-1) vs a direct convolution's timings
 (`nn-throughput conv`). Run: bash tests/bench/run nn"""
 import os
 import subprocess
@@ -105,7 +106,8 @@ def main():
           f"'cpu' columns: images per CPU-second x {THREADS}, the rate of a dedicated {THREADS}-core machine "
           "estimated from CPU time, which other processes on a shared machine do not disturb", rows,
           ["model", "batch", "toposcope img/s", "PyTorch img/s", "ratio", "toposcope cpu", "PyTorch cpu", "ratio"])
-    print(f"\nConvolution forward, im2col + SGEMM vs a direct kernel, {THREADS} threads:")
+    print(f"\nConvolution forward, the engine (im2col + SGEMM; Winograd on the 3x3 stride-1 layers) vs a direct kernel, "
+          f"{THREADS} threads:")
     print(subprocess.run([driver, "conv", str(THREADS)], capture_output=True, text=True, check=True).stdout)
 
 

@@ -167,6 +167,126 @@ static void test_conv2d(void) {
   TsConv2dDesc one = {.n = 2, .c = 5, .h = 4, .w = 3, .k = 3, .r = 1, .s = 1, .stride_h = 1, .stride_w = 1,
                       .dil_h = 1, .dil_w = 1, .groups = 1};
   run_conv(one, &ctx1, "conv2d 1x1");
+  TsConv2dDesc wino = {.n = 2, .c = 3, .h = 5, .w = 6, .k = 4, .r = 3, .s = 3, .stride_h = 1, .stride_w = 1,
+                       .pad_h = 1, .pad_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1};
+  run_conv(wino, &ctx3, "conv2d 3x3 winograd");
+  TsConv2dDesc five = {.n = 2, .c = 3, .h = 6, .w = 5, .k = 2, .r = 5, .s = 3, .stride_h = 1, .stride_w = 1,
+                       .pad_h = 2, .pad_w = 0, .dil_h = 1, .dil_w = 1, .groups = 1};
+  run_conv(five, &ctx1, "conv2d 5x3 stride 1");
+}
+
+/* The paths of conv2d (Winograd F(2x2,3x3) for 3x3 stride-1 pad-1,
+ * im2col + SGEMM for the rest, 1x1 without im2col; images
+ * grouped side by side on small planes) against plain loops in double:
+ * forward, input and weight gradient, serial and on 3 threads. */
+static void direct_conv(const TsConv2dDesc *d, const float *x, const float *w, const float *dy, double *y,
+                        double *dx, double *dw) {
+  const int cg = d->c / d->groups, kg = d->k / d->groups;
+  for (int n = 0; n < d->n; n++)
+    for (int k = 0; k < d->k; k++)
+      for (int py = 0; py < d->p; py++)
+        for (int qx = 0; qx < d->q; qx++) {
+          const size_t yi = (((size_t)n * d->k + k) * d->p + py) * d->q + qx;
+          double acc = 0.0;
+          for (int ci = 0; ci < cg; ci++) {
+            const int c = k / kg * cg + ci;
+            for (int r = 0; r < d->r; r++)
+              for (int s = 0; s < d->s; s++) {
+                int iy = py * d->stride_h - d->pad_h + r * d->dil_h, ix = qx * d->stride_w - d->pad_w + s * d->dil_w;
+                if (iy < 0 || iy >= d->h || ix < 0 || ix >= d->w) continue;
+                const size_t xi = (((size_t)n * d->c + c) * d->h + iy) * d->w + ix;
+                const size_t wi = (((size_t)k * cg + ci) * d->r + r) * d->s + s;
+                acc += (double)x[xi] * w[wi];
+                dx[xi] += (double)dy[yi] * w[wi];
+                dw[wi] += (double)dy[yi] * x[xi];
+              }
+          }
+          y[yi] = acc;
+        }
+}
+
+static double max_rel(const float *a, const double *b, size_t n) {
+  double m = 0.0, e = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    m = fmax(m, fabs(b[i]));
+    e = fmax(e, fabs((double)a[i] - b[i]));
+  }
+  return e / fmax(m, 1e-3);
+}
+
+static void conv_fast_path(TsConv2dDesc d, const char *name) {
+  TsError err;
+  TS_CHECKF(ts_conv2d_desc_init(&d, &err) == TS_OK, "%s: %s", name, err.message);
+  size_t nx = (size_t)d.n * d.c * d.h * d.w, nw = (size_t)d.k * (d.c / d.groups) * d.r * d.s;
+  size_t ny = (size_t)d.n * d.k * d.p * d.q;
+  float *x = randv(nx, 1), *w = randv(nw, 0.5f), *dy = randv(ny, 1);
+  double *ry = calloc(ny, sizeof(double)), *rdx = calloc(nx, sizeof(double)), *rdw = calloc(nw, sizeof(double));
+  direct_conv(&d, x, w, dy, ry, rdx, rdw);
+  const TsNnCtx *ctxs[2] = {&ctx1, &ctx3};
+  for (int t = 0; t < 2; t++) {
+    float *y = calloc(ny, sizeof(float)), *dx = calloc(nx, sizeof(float)), *dw = calloc(nw, sizeof(float));
+    float *scratch = malloc(ts_conv2d_scratch_size(&d, ts_nn_ctx_threads(ctxs[t])) * sizeof(float));
+    ts_conv2d_forward(ctxs[t], &d, x, w, NULL, y, scratch);
+    ts_conv2d_backward(ctxs[t], &d, x, w, dy, dx, dw, NULL, scratch);
+    double ey = max_rel(y, ry, ny), ex = max_rel(dx, rdx, nx), ew = max_rel(dw, rdw, nw);
+    TS_CHECKF(ey < 1e-5 && ex < 1e-5 && ew < 1e-5, "%s (%d threads): relative error y %.3g dx %.3g dw %.3g", name,
+              ts_nn_ctx_threads(ctxs[t]), ey, ex, ew);
+    free(y), free(dx), free(dw), free(scratch);
+  }
+  free(x), free(w), free(dy), free(ry), free(rdx), free(rdw);
+}
+
+static void test_conv_fast_paths(void) {
+  const TsConv2dDesc base = {.n = 3, .c = 5, .h = 7, .w = 9, .k = 4, .r = 3, .s = 3, .stride_h = 1, .stride_w = 1,
+                             .pad_h = 1, .pad_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1};
+  TsConv2dDesc d = base;
+  conv_fast_path(d, "winograd odd plane");
+  d.h = 1, d.w = 2;
+  conv_fast_path(d, "winograd 1x2 plane");
+  d = base, d.n = 37, d.h = d.w = 4, d.c = 24, d.k = 20;
+  conv_fast_path(d, "winograd grouped images");
+  d = base, d.n = 2, d.h = d.w = 16, d.c = 16, d.k = 32;
+  conv_fast_path(d, "winograd 16x16");
+  d = base, d.r = d.s = 5, d.pad_h = 2, d.pad_w = 1;
+  conv_fast_path(d, "5x5 stride 1");
+  d = base, d.n = 9, d.h = d.w = 5, d.dil_h = 2, d.pad_w = 0, d.groups = 1;
+  conv_fast_path(d, "dilated, grouped images");
+  d = base, d.c = 4, d.k = 6, d.groups = 2;
+  conv_fast_path(d, "3x3 groups 2");
+  d = base, d.stride_h = 2, d.stride_w = 2;
+  conv_fast_path(d, "stride 2 (col2im)");
+  d = base, d.r = d.s = 1, d.pad_h = d.pad_w = 0;
+  conv_fast_path(d, "1x1");
+}
+
+/* The _into backward ops (dx written, not added to; the model uses them for
+ * a gradient's first contribution) give the bits of the accumulating ops
+ * on a zeroed dx, and leave no element unwritten. */
+static void test_backward_into(void) {
+  const size_t n = 3 * 5 * 37;
+  float *x = randv(n, 1), *y = malloc(n * sizeof(float)), *dy = randv(n, 1);
+  float *acc = calloc(n, sizeof(float)), *into = malloc(n * sizeof(float));
+  for (size_t i = 0; i < n; i++) into[i] = NAN;
+  ts_relu_forward(&ctx3, n, x, y);
+  ts_relu_backward(&ctx3, n, x, y, dy, acc);
+  ts_relu_backward_into(&ctx3, n, y, dy, into);
+  TS_CHECK(memcmp(acc, into, n * sizeof(float)) == 0);
+  TsBatchNormDesc d = {3, 5, 37, 1e-5f, 0.1f};
+  float *gamma = randv(5, 1), *beta = randv(5, 1), *rm = calloc(5, sizeof(float)), *rv = calloc(5, sizeof(float));
+  float sm[5], si[5], dg[2][5], db[2][5];
+  for (int train = 0; train <= 1; train++) {
+    for (int c = 0; c < 5; c++) rv[c] = 1.0f;
+    ts_batchnorm_forward(&ctx3, &d, train, x, gamma, beta, rm, rv, NULL, y, sm, si);
+    memset(acc, 0, n * sizeof(float));
+    for (size_t i = 0; i < n; i++) into[i] = NAN;
+    memset(dg, 0, sizeof dg), memset(db, 0, sizeof db);
+    ts_batchnorm_backward(&ctx3, &d, train, x, gamma, sm, si, dy, acc, dg[0], db[0]);
+    ts_batchnorm_backward_into(&ctx3, &d, train, x, gamma, sm, si, dy, into, dg[1], db[1]);
+    TS_CHECKF(memcmp(acc, into, n * sizeof(float)) == 0 && memcmp(dg[0], dg[1], sizeof dg[0]) == 0 &&
+                  memcmp(db[0], db[1], sizeof db[0]) == 0,
+              "batch norm backward_into (train %d)", train);
+  }
+  free(x), free(y), free(dy), free(acc), free(into), free(gamma), free(beta), free(rm), free(rv);
 }
 
 static void test_conv_transpose2d(void) {
@@ -732,6 +852,8 @@ int main(void) {
   ts_nn_ctx_init(&ctx1, NULL, 0);
   ts_nn_ctx_init(&ctx3, pool, 0);
   TS_RUN(test_conv2d);
+  TS_RUN(test_conv_fast_paths);
+  TS_RUN(test_backward_into);
   TS_RUN(test_conv_transpose2d);
   TS_RUN(test_linear);
   TS_RUN(test_batchnorm);
