@@ -107,7 +107,7 @@ for name, arrays in cases:
     out = os.path.join(tmp, "out") if len(paths) > 1 else os.path.join(tmp, "out.npy")
     res = {}
     for cons in ("v", "t"):
-        args = [EXE, "ph", *paths, "-o", out, "--construction", cons]
+        args = [EXE, "ph", *paths, "-o", out, "--format", "npy", "--construction", cons]
         res[cons] = ours(args, 3 if npix <= 2**20 else 1)
         # one thread: a batch then runs one input at a time, a single 2D
         # input its two sweeps one after the other (the per-core goal)

@@ -43,7 +43,8 @@ static void put(Writer *w, const char *name, int i64, int ndim, const long *shap
     if (!w->e) abort();
   }
   Entry *e = &w->e[w->n++];
-  snprintf(e->name, sizeof e->name, "%s", name);
+  if (strlen(name) >= sizeof e->name) abort(); /* the names here are short; a long one is a bug */
+  memcpy(e->name, name, strlen(name) + 1);
   e->i64 = i64;
   e->ndim = ndim;
   size_t count = 1;

@@ -794,7 +794,7 @@ static void test_optim(void) {
   c.momentum = 0.9f, c.nesterov = 1, c.weight_decay = 0.01f;
   TsOptim *o = ts_optim_new(&c, &t, 1, &err);
   TS_CHECK(o != NULL);
-  double ref[3], buf[3];
+  double ref[3], buf[3] = {0, 0, 0}; /* read only after step 0 set it; gcc -O3 cannot tell */
   for (int i = 0; i < 3; i++) ref[i] = w[i];
   for (int step = 0; step < 2; step++) {
     for (int i = 0; i < 3; i++) {
