@@ -15,7 +15,8 @@
  * for the top dimension, cohomology in between), so each one's pairs are
  * exactly those of the same reduced boundary matrix. Cells are visited by
  * sweeping pixels in rank order and listing, at each pixel, the cells whose
- * rank is that pixel's ("patterns"); nothing per cell is ever stored. */
+ * rank is that pixel's ("patterns"); nothing per cell is stored but the
+ * cohomology's four-bit pivot table. */
 #ifndef TS_PH_CUBICAL_INTERNAL_H
 #define TS_PH_CUBICAL_INTERNAL_H
 
