@@ -81,6 +81,11 @@ static void result_free(gpointer p) {
   g_free(r);
 }
 
+static void set_stop_flag(GCancellable *cancel, gpointer flag) {
+  (void)cancel;
+  *(volatile int *)flag = 1;
+}
+
 static void worker(GTask *task, gpointer source, gpointer data, GCancellable *cancel) {
   (void)source;
   Request *rq = data;
@@ -104,8 +109,16 @@ static void worker(GTask *task, gpointer source, gpointer data, GCancellable *ca
      * older request may still be running on its pool. */
     TsPool *pool = ts_pool_new(2, &err);
     rq->co.pool = pool; /* NULL on failure: one thread */
+    /* a newer request cancels this one: the engine then stops within a few
+     * milliseconds instead of finishing a picture nobody will see */
+    int stop = 0;
+    rq->co.cancel = &stop;
+    gulong handler = g_cancellable_connect(cancel, G_CALLBACK(set_stop_flag), &stop, NULL);
     TsStatus st = ts_cubical_ph(r->field, 2, shape, &rq->co, &r->diagram, &err);
+    g_cancellable_disconnect(cancel, handler);
+    rq->co.cancel = NULL;
     ts_pool_free(pool);
+    if (st == TS_ERR_CANCELLED) goto cancelled;
     if (st != TS_OK) goto fail;
   }
   if (g_cancellable_is_cancelled(cancel)) goto cancelled;

@@ -497,6 +497,10 @@ TsStatus cub_cohomology(CubGrid *g, int k, const uint8_t *cleared, uint8_t **piv
   int npc = g->npat[k];
   uint64_t keys[2 * CUB_MAXD], ok[2 * CUB_MAXD];
   for (size_t rr = g->cutoff; rr-- > 0 && status == TS_OK;) {
+    if (cub_cancelled(g, rr)) {
+      status = cub_cancel_error(g);
+      break;
+    }
     uint32_t r = (uint32_t)rr;
     size_t p = g->order[rr], x[CUB_MAXD], cc[CUB_MAXD];
     if (rr >= CUB_PREFETCH) cub_prefetch_block(g, g->rank, sizeof *g->rank, g->order[rr - CUB_PREFETCH]);

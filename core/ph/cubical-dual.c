@@ -109,6 +109,10 @@ static TsStatus dual_v2d(CubGrid *g) {
   }
   nd[0].rank = CUB_INF_RANK; /* the outside: square 0, its own parent */
   for (uint32_t rr = n; rr-- > 0;) {
+    if (cub_cancelled(g, rr)) {
+      free(nd);
+      return cub_cancel_error(g);
+    }
     uint32_t r = rr, p = order[rr];
     if (rr >= 2 * PREFETCH) {
       uint32_t q = order[rr - 2 * PREFETCH];
@@ -154,6 +158,10 @@ static TsStatus dual_t2d(CubGrid *g) {
   const uint32_t *rank = g->rank, *order = g->order;
   par[n] = n;
   for (uint32_t rr = n; rr-- > 0;) {
+    if (cub_cancelled(g, rr)) {
+      free(par);
+      return cub_cancel_error(g);
+    }
     uint32_t r = rr, p = order[rr];
     if (rr >= 2 * PREFETCH) prefetch_rows(rank, order[rr - 2 * PREFETCH], pw);
     if (rr >= PREFETCH) {
@@ -213,6 +221,11 @@ static TsStatus dual_generic(CubGrid *g) {
   const CubPattern *pt = g->pat[d], *pf = g->pat[d - 1];
   int nt = g->npat[d], nf = g->npat[d - 1];
   for (size_t rr = g->npix; rr-- > 0;) {
+    if (cub_cancelled(g, rr)) {
+      free(par);
+      free(nrank);
+      return cub_cancel_error(g);
+    }
     uint32_t r = (uint32_t)rr;
     size_t p = g->order[rr], x[CUB_MAXD], cc[CUB_MAXD];
     if (rr >= CUB_PREFETCH) {

@@ -51,10 +51,11 @@ static inline void prefetch_rows(const uint32_t *rank, uint32_t q, uint32_t pw) 
  * root of a component is its lowest rank, its birth, and the elder of two
  * roots is the smaller number: no rank is looked up while joining, and the
  * current pixel's entry is written in sweep order. */
-static inline __attribute__((always_inline)) void h0_2d_sweep(CubGrid *g, uint32_t *par, const int eight) {
+static inline __attribute__((always_inline)) TsStatus h0_2d_sweep(CubGrid *g, uint32_t *par, const int eight) {
   const uint32_t *rank = g->rank, *order = g->order;
   uint32_t cut = g->cutoff, pw = g->pw;
   for (uint32_t r = 0; r < cut; r++) {
+    if (cub_cancelled(g, r)) return cub_cancel_error(g);
     uint32_t p = order[r];
     if (r + 2 * PREFETCH < cut) prefetch_rows(rank, order[r + 2 * PREFETCH], pw);
     if (r + PREFETCH < cut) {
@@ -100,6 +101,7 @@ static inline __attribute__((always_inline)) void h0_2d_sweep(CubGrid *g, uint32
   }
   for (uint32_t r = 0; r < cut; r++)
     if (par[r] == r) cub_emit(g, 0, r, CUB_INF_RANK);
+  return TS_OK;
 }
 
 static TsStatus h0_2d(CubGrid *g) {
@@ -107,10 +109,9 @@ static TsStatus h0_2d(CubGrid *g) {
   uint32_t *par = ts_alloc_array_huge((size_t)g->npix + 1, sizeof *par, "cubical union-find", g->err);
   if (!par) return TS_ERR_NOMEM;
   /* T: the closed squares of two pixels meet iff they touch at a corner */
-  if (g->T) h0_2d_sweep(g, par, 1);
-  else h0_2d_sweep(g, par, 0);
+  TsStatus st = g->T ? h0_2d_sweep(g, par, 1) : h0_2d_sweep(g, par, 0);
   free(par);
-  return TS_OK;
+  return st;
 }
 
 TsStatus cub_h0(CubGrid *g, uint8_t *negative_edges) {
@@ -129,6 +130,11 @@ TsStatus cub_h0(CubGrid *g, uint8_t *negative_edges) {
   const CubPattern *pv = g->pat[0], *pe = g->pat[1];
   int nv = g->npat[0], ne = g->npat[1], d = g->d;
   for (uint32_t r = 0; r < g->cutoff; r++) {
+    if (cub_cancelled(g, r)) {
+      free(par);
+      if (g->T) free(nrank);
+      return cub_cancel_error(g);
+    }
     size_t p = g->order[r], x[CUB_MAXD], cc[CUB_MAXD];
     if (r + CUB_PREFETCH < g->cutoff) {
       size_t q = g->order[r + CUB_PREFETCH];

@@ -62,6 +62,7 @@ typedef struct CubGrid {
    * pixel, and the outside's node for the T dual), and order holds padded
    * indices, so the 2D sweeps need no bounds checks. pw = W + 2, else 0. */
   uint32_t pw;
+  const volatile int *cancel;  /* TsCubicalOptions.cancel */
   size_t n[CUB_MAXD], pstride[CUB_MAXD], npix;
   size_t m[CUB_MAXD];          /* doubled shape */
   uint64_t cstride[CUB_MAXD];  /* doubled strides */
@@ -188,6 +189,14 @@ static inline void cub_emit(CubGrid *g, int dim, uint32_t rb, uint32_t rd) {
  * sort, others an LSD radix sort. */
 TsStatus cub_rank_pixels(const double *v, size_t n, int super, size_t pad_w, uint32_t *order, uint32_t *rank,
                          double *sorted, TsError *err);
+
+/* Whether the caller asked to stop; the sweeps ask every CUB_CANCEL_EVERY
+ * pixels (cheap, and a few milliseconds apart at most). */
+#define CUB_CANCEL_EVERY 65536u
+static inline int cub_cancelled(const CubGrid *g, size_t i) {
+  return (i & (CUB_CANCEL_EVERY - 1)) == 0 && g->cancel && *g->cancel;
+}
+TsStatus cub_cancel_error(CubGrid *g);
 
 /* The algorithms. Each appends its pairs to g->out. */
 TsStatus cub_h0(CubGrid *g, uint8_t *negative_edges /* bitset over edge slots, or NULL */);

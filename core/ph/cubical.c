@@ -102,6 +102,10 @@ static inline double value_at_rank(const CubGrid *g, uint32_t r) {
   return g->values[unravel(g, g->order[r], at)];
 }
 
+TsStatus cub_cancel_error(CubGrid *g) {
+  return ts_error_set(g->err, TS_ERR_CANCELLED, "cubical homology: cancelled");
+}
+
 void cub_emit_slow(CubGrid *g, int dim, uint32_t rb, uint32_t rd) {
   if (g->st != TS_OK) return;
   if (dim != g->pend_dim) {
@@ -345,6 +349,7 @@ TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, cons
   memset(&g, 0, sizeof g);
   g.d = ndim;
   g.T = o->construction == TS_CONSTRUCTION_T;
+  g.cancel = o->cancel;
   g.super = o->superlevel != 0;
   g.values = values;
   g.npix = npix;

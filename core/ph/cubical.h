@@ -29,6 +29,8 @@ typedef struct TsCubicalOptions {
   double min_persistence;      /* drop finite pairs with death - birth <= this; default 0 (keep > 0) */
   TsPool *pool;                /* NULL (default): one thread; else a 2D grid runs its H0 and H1 sweeps
                                   at once on two of the pool's threads */
+  const volatile int *cancel;  /* NULL (default), or a flag another thread may set: the sweeps look at it
+                                  every 64K pixels and stop with TS_ERR_CANCELLED (no pairs) */
 } TsCubicalOptions;
 
 void ts_cubical_options_default(TsCubicalOptions *o);
