@@ -12,7 +12,7 @@
 
 #include <string.h>
 
-#include <cblas.h>
+#include "nn/blas.h"
 
 #define DET_PARTS 4 /* weight-gradient partitions in deterministic mode */
 
@@ -253,12 +253,12 @@ static void conv_fwd_task(void *ctx, size_t gb, size_t ge, int worker) {
           cm = col;
         }
         float *yo = j->y + ((size_t)n0 * d->k + (size_t)gi * kg) * pq;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, kg, pq, crs, 1.0f, wg, crs, cm, pq, 0.0f, yo, pq);
+        ts_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, kg, pq, crs, 1.0f, wg, crs, cm, pq, 0.0f, yo, pq);
         continue;
       }
       for (int i = 0; i < cnt; i++)
         im2col(&j->g, j->x + ((size_t)(n0 + i) * d->c + (size_t)gi * cg) * hw, col + (size_t)i * pq, width);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, kg, (int)width, crs, 1.0f, wg, crs, col, (int)width,
+      ts_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, kg, (int)width, crs, 1.0f, wg, crs, col, (int)width,
                   0.0f, stage, (int)width);
       for (int i = 0; i < cnt; i++)
         for (int k = 0; k < kg; k++)
@@ -335,15 +335,15 @@ static void conv_bwd_task(void *ctx, size_t pb, size_t pe, int worker) {
             cm = col;
           }
           /* dW_g [kg, crs] += dy [kg, width] * col^T [width, crs] */
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, kg, crs, width, 1.0f, dyb, width, cm, width, beta,
+          ts_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, kg, crs, width, 1.0f, dyb, width, cm, width, beta,
                       dwp + (size_t)gi * kg * crs, crs);
         }
         if (j->dx) {
           if (cnt == 1 && ident) {
             float *dxin = j->dx + ((size_t)n0 * d->c + (size_t)gi * cg) * hw;
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, crs, pq, kg, 1.0f, wg, crs, dyb, pq, 1.0f, dxin, pq);
+            ts_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, crs, pq, kg, 1.0f, wg, crs, dyb, pq, 1.0f, dxin, pq);
           } else {
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, crs, width, kg, 1.0f, wg, crs, dyb, width, 0.0f,
+            ts_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, crs, width, kg, 1.0f, wg, crs, dyb, width, 0.0f,
                         cgrad, width);
             for (int i = 0; i < cnt; i++)
               col2im(&j->g, cgrad + (size_t)i * pq, j->dx + ((size_t)(n0 + i) * d->c + (size_t)gi * cg) * hw,
@@ -375,9 +375,9 @@ static void convt_fwd_task(void *ctx, size_t b, size_t e, int worker) {
       const float *wg = j->w + (size_t)gi * cg * krs;
       float *yg = yn + (size_t)gi * kg * pq;
       if (geo_is_identity(&j->g)) {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, krs, hw, cg, 1.0f, wg, krs, xin, hw, 0.0f, yg, hw);
+        ts_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, krs, hw, cg, 1.0f, wg, krs, xin, hw, 0.0f, yg, hw);
       } else {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, krs, hw, cg, 1.0f, wg, krs, xin, hw, 0.0f, col, hw);
+        ts_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, krs, hw, cg, 1.0f, wg, krs, xin, hw, 0.0f, col, hw);
         col2im(&j->g, col, yg, (size_t)hw);
       }
     }
@@ -414,11 +414,11 @@ static void convt_bwd_task(void *ctx, size_t pb, size_t pe, int worker) {
         }
         const float *xin = j->x + ((size_t)n * d->c + (size_t)gi * cg) * hw;
         if (dwp) /* dW_g [cg, krs] += x_g [cg, hw] * col^T [hw, krs] */
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, cg, krs, hw, 1.0f, xin, hw, cm, hw, 1.0f,
+          ts_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, cg, krs, hw, 1.0f, xin, hw, cm, hw, 1.0f,
                       dwp + (size_t)gi * cg * krs, krs);
         if (j->dx) {
           float *dxin = j->dx + ((size_t)n * d->c + (size_t)gi * cg) * hw;
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cg, hw, krs, 1.0f, j->w + (size_t)gi * cg * krs,
+          ts_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cg, hw, krs, 1.0f, j->w + (size_t)gi * cg * krs,
                       krs, cm, hw, 1.0f, dxin, hw);
         }
       }

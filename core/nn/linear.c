@@ -6,7 +6,7 @@
  * range in those blocks. */
 #include "nn/ops.h"
 
-#include <cblas.h>
+#include "nn/blas.h"
 
 typedef struct LinJob {
   int n, in, out;
@@ -22,7 +22,7 @@ static void fwd_task_block(LinJob *j, size_t b, size_t e) {
     for (int i = 0; i < rows; i++)
       for (int o = 0; o < j->out; o++) y[(size_t)i * j->out + o] = j->b[o];
   }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, j->out, j->in, 1.0f, j->x + b * (size_t)j->in,
+  ts_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, j->out, j->in, 1.0f, j->x + b * (size_t)j->in,
               j->in, j->w, j->in, j->b ? 1.0f : 0.0f, y, j->out);
 }
 
@@ -31,7 +31,7 @@ static void fwd_cols_task_block(LinJob *j, size_t b, size_t e) {
   int cols = (int)(e - b);
   for (int i = 0; i < j->n; i++)
     for (size_t o = b; o < e; o++) j->y[(size_t)i * j->out + o] = j->b ? j->b[o] : 0.0f;
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->n, cols, j->in, 1.0f, j->x, j->in,
+  ts_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->n, cols, j->in, 1.0f, j->x, j->in,
               j->w + b * (size_t)j->in, j->in, 1.0f, j->y + b, j->out);
 }
 
@@ -69,14 +69,14 @@ void ts_linear_forward(const TsNnCtx *ctx, int n, int in, int out, const float *
 
 static void dx_task_block(LinJob *j, size_t b, size_t e) {
   /* dx [rows, in] += dy [rows, out] * w [out, in] */
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(e - b), j->in, j->out, 1.0f,
+  ts_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(e - b), j->in, j->out, 1.0f,
               j->dy + b * (size_t)j->out, j->out, j->w, j->in, 1.0f, j->dx + b * (size_t)j->in, j->in);
 }
 
 static void dw_task_block(LinJob *j, size_t b, size_t e) {
   int rows = (int)(e - b);
   if (j->dw) /* dw [rows, in] += dy^T [rows, n] * x [n, in] */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rows, j->in, j->n, 1.0f, j->dy + b, j->out, j->x,
+    ts_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rows, j->in, j->n, 1.0f, j->dy + b, j->out, j->x,
                 j->in, 1.0f, j->dw + b * (size_t)j->in, j->in);
   if (j->db) {
     for (size_t o = b; o < e; o++) {

@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
-
 size_t ts_nn_dtype_size(TsNnDType t) { return t == TS_NN_I64 ? 8 : 4; }
 
 size_t ts_arena_round(size_t n) { return (n + 15) & ~(size_t)15; }
@@ -43,11 +41,8 @@ void ts_arena_clear(TsArena *a) {
 void ts_nn_ctx_init(TsNnCtx *ctx, TsPool *pool, int deterministic) {
   ctx->pool = pool;
   ctx->deterministic = deterministic ? 1 : 0;
-  /* Our pool is the only source of threads: a multi-threaded BLAS inside
-   * pool tasks would oversubscribe the cores. */
-#ifdef OPENBLAS_VERSION
-  openblas_set_num_threads(1);
-#endif
+  /* (The BLAS is told to run one thread per call when it is loaded:
+   * nn/blas.c.) */
 }
 
 int ts_nn_ctx_threads(const TsNnCtx *ctx) { return ctx ? ts_pool_threads(ctx->pool) : 1; }

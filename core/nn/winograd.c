@@ -12,7 +12,7 @@
 
 #include <string.h>
 
-#include <cblas.h>
+#include "nn/blas.h"
 
 #include "nn/simd.h"
 
@@ -212,7 +212,7 @@ void ts_wino_weight_grad(const float *x, size_t x_stride, const float *dy, size_
   input_transform(x, x_stride, cnt, c, h, w, v, T);
   grad_transform(dy, dy_stride, cnt, k, h, w, yg, T);
   for (int e = 0; e < 16; e++)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k, c, T, 1.0f, yg + (size_t)e * k * T, T,
+    ts_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k, c, T, 1.0f, yg + (size_t)e * k * T, T,
                 v + (size_t)e * c * T, T, beta, du + (size_t)e * k * c, c);
 }
 
@@ -256,10 +256,10 @@ void ts_wino_conv(const float *u, int input_grad, int cin, int cout, int h, int 
   for (int e = 0; e < 16; e++) {
     if (input_grad) { /* u [16, cin, cout] */
       const float *ue = u + (size_t)(FLIP[e / 4] * 4 + FLIP[e % 4]) * cout * cin;
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cout, T, cin, 1.0f, ue, cout, v + (size_t)e * cin * T, T,
+      ts_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cout, T, cin, 1.0f, ue, cout, v + (size_t)e * cin * T, T,
                   0.0f, m + (size_t)e * cout * T, T);
     } else {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, T, cin, 1.0f, u + (size_t)e * cout * cin, cin,
+      ts_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, T, cin, 1.0f, u + (size_t)e * cout * cin, cin,
                   v + (size_t)e * cin * T, T, 0.0f, m + (size_t)e * cout * T, T);
     }
   }
