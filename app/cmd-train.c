@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "data/dataset.h"
 #include "demo.h"
+#include "nn/blas.h"
 #include "run/train.h"
 
 static void help(void) {
@@ -209,6 +210,7 @@ static char *params_json(const TsTrainConfig *c, const char *resumed_from) {
   ts_json_kv_int(&j, "limit", c->limit);
   ts_json_kv_string(&j, "save", c->save_path);
   if (resumed_from) ts_json_kv_string(&j, "resumed_from", resumed_from);
+  ts_json_kv_string(&j, "blas", ts_blas_name()); /* which SGEMM ran: speed (and the last bits) depend on it */
   ts_json_object_end(&j);
   return ts_json_steal(&j);
 }

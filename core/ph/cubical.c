@@ -374,8 +374,9 @@ TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, cons
     return ts_error_set(err, TS_ERR_UNSUPPORTED,
                         "cubical homology: grid too large for dimensions 1..%d (at most 2^32 cells)", ndim - 2);
 
-  /* 2D: padded (see CubGrid.pw); the frame makes it at most 4 MP + 2 x 64K
-   * entries larger, and indices stay below 2^32 for grids that fit. */
+  /* 2D: padded (see CubGrid.pw), the frame adding 2 (H + W) + 4 entries;
+   * a grid whose padded indices would not fit 32 bits takes the general
+   * sweeps instead. */
   size_t nrank = npix + 1; /* + the outside */
   if (ndim == 2 && (shape[0] + 2) * (shape[1] + 2) < UINT32_MAX) {
     g.pw = (uint32_t)shape[1] + 2;
