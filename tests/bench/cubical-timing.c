@@ -13,16 +13,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "cubical-bench-util.h"
 #include "ph/cubical-internal.h"
 #include "ph/cubical.h"
-
-/* CPU time of this thread: on a shared machine, time spent descheduled
- * would otherwise swamp the differences being measured. */
-static double cpu_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static double *make(const char *kind, size_t n) {
   double *v = malloc(n * n * sizeof *v), *t = malloc(n * n * sizeof *t);
@@ -81,32 +74,22 @@ int main(int argc, char **argv) {
   double best = 1e30;
   size_t shape[2] = {n, n};
   for (int i = 0; i < reps; i++) {
-    double t0 = cpu_now();
+    double t0 = bench_cpu_now();
     if (ts_cubical_ph(v, 2, shape, &o, &d, &err)) {
       fprintf(stderr, "cubical-timing: %s\n", err.message);
       return 1;
     }
-    double dt = cpu_now() - t0;
+    double dt = bench_cpu_now() - t0;
     if (dt < best) best = dt;
   }
-  uint64_t h = 1469598103934665603ull; /* FNV-1a over the pairs, in output order */
-  for (size_t i = 0; i < d.n; i++) {
-    const TsPair *p = &d.pairs[i];
-    unsigned char b[52]; /* the fields, not the padding */
-    memcpy(b, &p->birth, 8);
-    memcpy(b + 8, &p->death, 8);
-    memcpy(b + 16, &p->dim, 4);
-    memcpy(b + 20, p->birth_at, 16);
-    memcpy(b + 36, p->death_at, 16);
-    for (size_t k = 0; k < sizeof b; k++) h = (h ^ b[k]) * 1099511628211ull;
-  }
+  uint64_t h = bench_diagram_hash(&d);
   uint32_t *order = malloc(n * n * sizeof *order), *rank = malloc((n + 2) * (n + 2) * sizeof *rank);
   double sort_best = 1e30;
   if (!order || !rank) return 1;
   for (int i = 0; i < reps; i++) {
-    double t0 = cpu_now();
+    double t0 = bench_cpu_now();
     if (cub_rank_pixels(v, n * n, 0, n, order, rank, NULL, &err)) return 1;
-    double dt = cpu_now() - t0;
+    double dt = bench_cpu_now() - t0;
     if (dt < sort_best) sort_best = dt;
   }
   free(order);

@@ -10,13 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "cubical-bench-util.h"
 #include "ph/cubical.h"
-
-static double cpu_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 int main(int argc, char **argv) {
   if (argc != 4 && argc != 5) {
@@ -48,26 +43,16 @@ int main(int argc, char **argv) {
   TsError err;
   double best = 1e30;
   for (int i = 0; i < reps; i++) {
-    double t0 = cpu_now();
+    double t0 = bench_cpu_now();
     if (ts_cubical_ph(v, ndim, shape, &o, &d, &err)) {
       fprintf(stderr, "cubical-timing3d: %s\n", err.message);
       return 1;
     }
-    double dt = cpu_now() - t0;
+    double dt = bench_cpu_now() - t0;
     if (dt < best) best = dt;
   }
   ts_diagram_sort(&d);
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < d.n; i++) {
-    const TsPair *p = &d.pairs[i];
-    unsigned char b[52]; /* the fields, not the padding */
-    memcpy(b, &p->birth, 8);
-    memcpy(b + 8, &p->death, 8);
-    memcpy(b + 16, &p->dim, 4);
-    memcpy(b + 20, p->birth_at, 16);
-    memcpy(b + 36, p->death_at, 16);
-    for (size_t k = 0; k < sizeof b; k++) h = (h ^ b[k]) * 1099511628211ull;
-  }
+  uint64_t h = bench_diagram_hash(&d);
   printf("noise %zu^%d %s: best of %d %.3f s, %zu pairs, hash %016llx\n", n, ndim, argv[2], reps, best, d.n,
          (unsigned long long)h);
   ts_diagram_clear(&d);
