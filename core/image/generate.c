@@ -419,10 +419,8 @@ static inline __m128 exp_nonpos4(__m128 x) {
 #endif
 
 #ifdef TS_GEN_AVX2
-/* weight_row's loop eight lanes at a time: the same operations as
- * exp_nonpos4 (no FMA), so the same bits; a fifth of the run time at
- * 128^2 with four lanes. */
-/* exp_nonpos eight lanes at a time: the same operations as exp_nonpos4
+/* exp_nonpos eight lanes at a time, for weight_row's loop (a fifth of the
+ * run time at 128^2 with four lanes): the same operations as exp_nonpos4
  * (no FMA), so the same bits. */
 __attribute__((target("avx2"))) static inline __m256 exp_nonpos8(__m256 x) {
   const __m256 magic = _mm256_set1_ps(12582912.0f), lim = _mm256_set1_ps(-60.0f);
