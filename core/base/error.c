@@ -72,30 +72,32 @@ int ts_mul_size(size_t a, size_t b, size_t *out) {
   return 0;
 }
 
+/* count * size in *bytes, or TS_ERR_NOMEM naming `what` if it overflows. */
+static int array_bytes(size_t count, size_t size, const char *what, TsError *err, size_t *bytes) {
+  if (ts_mul_size(count, size, bytes) == 0) return 0;
+  ts_error_set(err, TS_ERR_NOMEM, "%s: %zu x %zu bytes overflows", what, count, size);
+  return -1;
+}
+
+static void *nomem(const char *what, size_t bytes, TsError *err) {
+  ts_error_set(err, TS_ERR_NOMEM, "%s: cannot allocate %zu bytes", what, bytes);
+  return NULL;
+}
+
 void *ts_alloc_array(size_t count, size_t size, const char *what, TsError *err) {
   size_t bytes;
-  if (ts_mul_size(count, size, &bytes) != 0) {
-    ts_error_set(err, TS_ERR_NOMEM, "%s: %zu x %zu bytes overflows", what, count, size);
-    return NULL;
-  }
+  if (array_bytes(count, size, what, err, &bytes)) return NULL;
   void *p = malloc(bytes ? bytes : 1);
-  if (!p) ts_error_set(err, TS_ERR_NOMEM, "%s: cannot allocate %zu bytes", what, bytes);
-  return p;
+  return p ? p : nomem(what, bytes, err);
 }
 
 void *ts_alloc_array_huge(size_t count, size_t size, const char *what, TsError *err) {
   size_t bytes;
   enum { HUGE_PAGE = 2 << 20 };
-  if (ts_mul_size(count, size, &bytes) != 0) {
-    ts_error_set(err, TS_ERR_NOMEM, "%s: %zu x %zu bytes overflows", what, count, size);
-    return NULL;
-  }
+  if (array_bytes(count, size, what, err, &bytes)) return NULL;
   if (bytes < HUGE_PAGE) return ts_alloc_array(count, size, what, err);
   void *p = NULL;
-  if (posix_memalign(&p, HUGE_PAGE, bytes) != 0) {
-    ts_error_set(err, TS_ERR_NOMEM, "%s: cannot allocate %zu bytes", what, bytes);
-    return NULL;
-  }
+  if (posix_memalign(&p, HUGE_PAGE, bytes) != 0) return nomem(what, bytes, err);
 #ifdef MADV_HUGEPAGE
   madvise(p, bytes, MADV_HUGEPAGE); /* advice only: failure changes nothing */
 #endif
@@ -104,22 +106,14 @@ void *ts_alloc_array_huge(size_t count, size_t size, const char *what, TsError *
 
 void *ts_realloc_array(void *p, size_t count, size_t size, const char *what, TsError *err) {
   size_t bytes;
-  if (ts_mul_size(count, size, &bytes) != 0) {
-    ts_error_set(err, TS_ERR_NOMEM, "%s: %zu x %zu bytes overflows", what, count, size);
-    return NULL;
-  }
+  if (array_bytes(count, size, what, err, &bytes)) return NULL;
   void *q = realloc(p, bytes ? bytes : 1);
-  if (!q) ts_error_set(err, TS_ERR_NOMEM, "%s: cannot allocate %zu bytes", what, bytes);
-  return q;
+  return q ? q : nomem(what, bytes, err);
 }
 
 void *ts_calloc_array(size_t count, size_t size, const char *what, TsError *err) {
   size_t bytes;
-  if (ts_mul_size(count, size, &bytes) != 0) {
-    ts_error_set(err, TS_ERR_NOMEM, "%s: %zu x %zu bytes overflows", what, count, size);
-    return NULL;
-  }
+  if (array_bytes(count, size, what, err, &bytes)) return NULL;
   void *p = calloc(count ? count : 1, size ? size : 1);
-  if (!p) ts_error_set(err, TS_ERR_NOMEM, "%s: cannot allocate %zu bytes", what, bytes);
-  return p;
+  return p ? p : nomem(what, bytes, err);
 }
