@@ -148,63 +148,6 @@ static TsStatus dual_v2d(CubGrid *g) {
   return TS_OK;
 }
 
-/* T, 2D: pixels are the nodes, numbered by rank (as in H0); the outside is
- * node n, which is also the frame's rank; the elder of two roots is the
- * larger number. An edge belongs to the lower of its pixels. */
-static TsStatus dual_t2d(CubGrid *g) {
-  uint32_t n = (uint32_t)g->npix, pw = g->pw, cut = g->cutoff;
-  uint32_t *par = ts_alloc_array_huge((size_t)n + 1, sizeof *par, "cubical union-find", g->err);
-  if (!par) return TS_ERR_NOMEM;
-  const uint32_t *rank = g->rank, *order = g->order;
-  par[n] = n;
-  for (uint32_t rr = n; rr-- > 0;) {
-    if (cub_cancelled(g, rr)) {
-      free(par);
-      return cub_cancel_error(g);
-    }
-    uint32_t r = rr, p = order[rr];
-    if (rr >= 2 * PREFETCH) prefetch_rows(rank, order[rr - 2 * PREFETCH], pw);
-    if (rr >= PREFETCH) {
-      uint32_t s = order[rr - PREFETCH];
-      __builtin_prefetch(&par[rank[s + pw]]);
-      __builtin_prefetch(&par[rank[s + 1]]);
-      __builtin_prefetch(&par[rank[s - 1]]);
-      __builtin_prefetch(&par[rank[s - pw]]);
-    }
-    /* The edges of pixel p that are its own (the other side is higher or
-     * the outside), bottom, right, left, top; gathered without branching. */
-    uint32_t q[4];
-    int nq = 0;
-#define SIDE(c)                                                                                                        \
-  do {                                                                                                                 \
-    q[nq] = rank[(c)];                                                                                                 \
-    nq += q[nq] > r;                                                                                                   \
-  } while (0)
-    SIDE(p + pw);
-    SIDE(p + 1);
-    SIDE(p - 1);
-    SIDE(p - pw);
-#undef SIDE
-    if (nq == 0) { /* a local maximum: a new component of the complement */
-      par[r] = r;
-      continue;
-    }
-    /* r is the youngest: its first edge joins it to a neighbour, no pair. */
-    uint32_t a = uf_find(par, q[0]);
-    par[r] = a;
-    for (int j = 1; j < nq; j++) {
-      uint32_t b = uf_find(par, q[j]);
-      if (a == b) continue;
-      uint32_t young = a < b ? a : b, old = a ^ b ^ young;
-      par[young] = old;
-      if (r < cut) cub_emit(g, 1, r, young >= cut ? CUB_INF_RANK : young);
-      a = old;
-    }
-  }
-  free(par);
-  return TS_OK;
-}
-
 static TsStatus dual_generic(CubGrid *g) {
   size_t nn = g->nlat;
   uint32_t *par = ts_alloc_array(nn + 1, sizeof *par, "cubical union-find", g->err);
@@ -272,6 +215,8 @@ static TsStatus dual_generic(CubGrid *g) {
 }
 
 TsStatus cub_top_dual(CubGrid *g) {
-  if (g->pw) return g->T ? dual_t2d(g) : dual_v2d(g);
+  /* T, 2D: the complement's pixels joined to their four neighbours and to
+   * the outside (an edge belongs to the lower of its pixels) */
+  if (g->pw) return g->T ? cub_pixel_sweep(g, 0, 1) : dual_v2d(g);
   return dual_generic(g);
 }

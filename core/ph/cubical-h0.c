@@ -6,8 +6,7 @@
  * per-root data is kept. An edge that joins two components kills the younger
  * one (a pair) and is negative: it is marked so that the cohomology of
  * dimension 1 skips it (clearing).
- * 2D grids take specialised loops (4 neighbours for V, 8 for T: the closed
- * squares of two pixels meet iff they touch at a corner). */
+ * 2D grids without a middle dimension go to cub_pixel_sweep. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,87 +34,8 @@ static inline uint32_t uf_join_elder(uint32_t *par, const uint32_t *nrank, uint3
   return a;
 }
 
-/* The sweep visits pixels in value order, i.e. at random. Two-stage
- * prefetch: the rows of ranks around the pixel 2K steps ahead, then, K steps
- * ahead, the union-find entries of its neighbours (their ranks have arrived
- * by then), the first load of each find. */
-#define PREFETCH 12
-static inline void prefetch_rows(const uint32_t *rank, uint32_t q, uint32_t pw) {
-  __builtin_prefetch(&rank[q - pw]);
-  __builtin_prefetch(&rank[q]);
-  __builtin_prefetch(&rank[q + pw]);
-}
-
-/* 2D, in padded coordinates (the frame's rank is never lower). The
- * union-find lives in rank space (node r is the pixel of rank r), so the
- * root of a component is its lowest rank, its birth, and the elder of two
- * roots is the smaller number: no rank is looked up while joining, and the
- * current pixel's entry is written in sweep order. */
-static inline __attribute__((always_inline)) TsStatus h0_2d_sweep(CubGrid *g, uint32_t *par, const int eight) {
-  const uint32_t *rank = g->rank, *order = g->order;
-  uint32_t cut = g->cutoff, pw = g->pw;
-  for (uint32_t r = 0; r < cut; r++) {
-    if (cub_cancelled(g, r)) return cub_cancel_error(g);
-    uint32_t p = order[r];
-    if (r + 2 * PREFETCH < cut) prefetch_rows(rank, order[r + 2 * PREFETCH], pw);
-    if (r + PREFETCH < cut) {
-      uint32_t s = order[r + PREFETCH];
-      __builtin_prefetch(&par[rank[s - pw]]);
-      __builtin_prefetch(&par[rank[s - 1]]);
-      __builtin_prefetch(&par[rank[s + 1]]);
-      __builtin_prefetch(&par[rank[s + pw]]);
-    }
-    /* Ranks of the earlier neighbours, gathered without branching on them. */
-    uint32_t q[8];
-    int nq = 0;
-#define CAND(c)                                                                                                        \
-  do {                                                                                                                 \
-    uint32_t rq_ = rank[(c)];                                                                                          \
-    q[nq] = rq_;                                                                                                       \
-    nq += rq_ < r;                                                                                                     \
-  } while (0)
-    if (eight) CAND(p - pw - 1);
-    CAND(p - pw);
-    if (eight) CAND(p - pw + 1);
-    CAND(p - 1);
-    CAND(p + 1);
-    if (eight) CAND(p + pw - 1);
-    CAND(p + pw);
-    if (eight) CAND(p + pw + 1);
-#undef CAND
-    if (nq == 0) { /* a local minimum: a new component */
-      par[r] = r;
-      continue;
-    }
-    /* r is the youngest vertex: joining its first neighbour kills nothing. */
-    uint32_t a = uf_find(par, q[0]);
-    par[r] = a;
-    for (int j = 1; j < nq; j++) {
-      uint32_t b = uf_find(par, q[j]);
-      if (a == b) continue;
-      uint32_t young = a > b ? a : b, old = a ^ b ^ young;
-      par[young] = old;
-      cub_emit(g, 0, young, r);
-      a = old;
-    }
-  }
-  for (uint32_t r = 0; r < cut; r++)
-    if (par[r] == r) cub_emit(g, 0, r, CUB_INF_RANK);
-  return TS_OK;
-}
-
-static TsStatus h0_2d(CubGrid *g) {
-  /* one spare node: the frame's rank (npix) may be prefetched */
-  uint32_t *par = ts_alloc_array_huge((size_t)g->npix + 1, sizeof *par, "cubical union-find", g->err);
-  if (!par) return TS_ERR_NOMEM;
-  /* T: the closed squares of two pixels meet iff they touch at a corner */
-  TsStatus st = g->T ? h0_2d_sweep(g, par, 1) : h0_2d_sweep(g, par, 0);
-  free(par);
-  return st;
-}
-
 TsStatus cub_h0(CubGrid *g, uint8_t *negative_edges) {
-  if (g->pw && !negative_edges) return h0_2d(g);
+  if (g->pw && !negative_edges) return cub_pixel_sweep(g, g->T, 0); /* T: corners touch */
   /* Vertex nodes live in the lattice of cell bases: pixels for V, corners for T. */
   size_t nn = g->nlat;
   uint32_t *par = ts_alloc_array(nn, sizeof *par, "cubical union-find", g->err);

@@ -168,6 +168,19 @@ void cub_emit_slow(CubGrid *g, int dim, uint32_t rb, uint32_t rd);
  * coordinates, leaving out those of zero persistence (ties). */
 void cub_flush(CubGrid *g);
 
+/* Makes room for k more pending pairs of dimension dim (flushing those of
+ * another dimension first); nonzero on failure, recorded in g->st. */
+int cub_pend_grow(CubGrid *g, int dim, size_t k);
+
+/* Where a sweep may write up to k pairs of dimension dim without a branch
+ * per pair (pend[n] = pair; n += kept; then g->npend += n), or NULL on
+ * failure (recorded in g->st). */
+static inline uint64_t *cub_pend_room(CubGrid *g, int dim, size_t k) {
+  if (g->cappend - g->npend < k || dim != g->pend_dim)
+    if (cub_pend_grow(g, dim, k)) return NULL;
+  return g->pend + g->npend;
+}
+
 /* Records a pair (ranks; death CUB_INF_RANK = essential) for g->out; the
  * pairs reach it, with coordinates and without those of zero persistence,
  * at the next cub_flush. Records the first failure in g->st. */
@@ -201,6 +214,10 @@ TsStatus cub_cancel_error(CubGrid *g);
 /* The algorithms. Each appends its pairs to g->out. */
 TsStatus cub_h0(CubGrid *g, uint8_t *negative_edges /* bitset over edge slots, or NULL */);
 TsStatus cub_top_dual(CubGrid *g);
+/* 2D grids (g->pw set): union-find over pixels swept forwards (H0; eight:
+ * pixels touching at a corner are joined) or backwards (reverse: the
+ * T-construction's dual, four neighbours and the outside). */
+TsStatus cub_pixel_sweep(CubGrid *g, int eight, int reverse);
 /* Cohomology in dimension k (1 <= k <= d-2). cleared: bitset over k-cell
  * slots of the cells that are pivots of dimension k-1; *pivots_out gets the
  * bitset over (k+1)-cell slots of this dimension's pivots (caller frees). */

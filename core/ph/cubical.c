@@ -125,6 +125,25 @@ void cub_emit_slow(CubGrid *g, int dim, uint32_t rb, uint32_t rd) {
   g->pend[g->npend++] = (uint64_t)rb << 32 | rd;
 }
 
+int cub_pend_grow(CubGrid *g, int dim, size_t k) {
+  if (g->st != TS_OK) return -1;
+  if (dim != g->pend_dim) {
+    cub_flush(g);
+    g->pend_dim = dim;
+  }
+  if (g->cappend - g->npend >= k) return 0;
+  size_t cap = g->cappend ? 2 * g->cappend : 4096;
+  while (cap - g->npend < k) cap *= 2;
+  uint64_t *p = ts_realloc_array(g->pend, cap, sizeof *p, "cubical pairs", g->err);
+  if (!p) {
+    g->st = TS_ERR_NOMEM;
+    return -1;
+  }
+  g->pend = p;
+  g->cappend = cap;
+  return 0;
+}
+
 void cub_flush(CubGrid *g) {
   size_t np = g->npend;
   g->npend = 0;

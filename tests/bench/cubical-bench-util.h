@@ -17,10 +17,11 @@ static inline double bench_cpu_now(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* FNV-1a over the pairs' fields (not their padding), in the diagram's
- * order: equal hashes, equal diagrams. */
+/* FNV-1a over each pair's fields (not their padding), summed over the
+ * pairs so that the order they come in does not matter: equal hashes,
+ * equal multisets of pairs. */
 static inline uint64_t bench_diagram_hash(const TsDiagram *d) {
-  uint64_t h = 1469598103934665603ull;
+  uint64_t sum = 0;
   for (size_t i = 0; i < d->n; i++) {
     const TsPair *p = &d->pairs[i];
     unsigned char b[52];
@@ -29,9 +30,11 @@ static inline uint64_t bench_diagram_hash(const TsDiagram *d) {
     memcpy(b + 16, &p->dim, 4);
     memcpy(b + 20, p->birth_at, 16);
     memcpy(b + 36, p->death_at, 16);
+    uint64_t h = 1469598103934665603ull;
     for (size_t k = 0; k < sizeof b; k++) h = (h ^ b[k]) * 1099511628211ull;
+    sum += h ^ (h >> 29);
   }
-  return h;
+  return sum;
 }
 
 #endif
