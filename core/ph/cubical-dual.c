@@ -43,21 +43,23 @@ static inline void join(CubGrid *g, uint32_t *par, const uint32_t *nrank, uint32
   cub_emit(g, dim, r, yr >= g->cutoff ? CUB_INF_RANK : yr);
 }
 
-/* The 2D sweeps run in padded coordinates (CubGrid.pw) and visit pixels in
- * value order, i.e. at random: fetch the rows of ranks around the pixel 2K
- * steps ahead, and K steps ahead what the finds will load first. */
-#define PREFETCH 12
-static inline void prefetch_rows(const uint32_t *rank, uint32_t q, uint32_t pw) {
-  __builtin_prefetch(&rank[q - pw]);
-  __builtin_prefetch(&rank[q]);
-  __builtin_prefetch(&rank[q + pw]);
-}
-
 /* V, 2D: squares are the nodes, named by their top-left pixel (padded).
  * Squares that touch the frame are the outside: one component, rooted at
- * square 0, that is never born (rank infinite). A node's parent and birth rank sit side by
- * side, so that reaching a root (a random load) brings its rank along in
- * the same cache line. */
+ * square 0, that is never born (rank infinite). A node's parent and birth
+ * rank sit side by side, so that reaching a root (a random load) brings its
+ * rank along in the same cache line.
+ *
+ * At pixel p the edges whose highest vertex is p (to its lower neighbours)
+ * enter the complement. Around p the four edges and the four squares
+ * alternate on a cycle, and the edges to higher neighbours are there
+ * already and join their squares, so the k new edges split the cycle into
+ * k arcs of squares that are each one component, and the new edges join
+ * those arcs into one. With k <= 1 that joins nothing, so only pixels with
+ * two lower neighbours or more (60% of white noise) are swept, in
+ * decreasing value order, with one find per arc: the square after each new
+ * edge, going round N, E, S, W. A raster pass finds them and keeps each
+ * pixel's four lower-neighbour bits, so the sweep reads one byte where it
+ * would read three rows of ranks. */
 typedef struct VNode {
   uint32_t par, rank;
 } VNode;
@@ -70,82 +72,120 @@ static inline uint32_t vfind(VNode *nd, uint32_t x) {
   return x;
 }
 
-static inline void vjoin(CubGrid *g, VNode *nd, uint32_t a, uint32_t b, uint32_t r) {
-  a = vfind(nd, a);
-  b = vfind(nd, b);
-  if (a == b) return;
-  uint32_t young;
-  if (nd[a].rank < nd[b].rank) {
-    young = a;
-    nd[a].par = b;
-  } else {
-    young = b;
-    nd[b].par = a;
-  }
-  if (r >= g->cutoff) return;
-  uint32_t yr = nd[young].rank;
-  cub_emit(g, 1, r, yr >= g->cutoff ? CUB_INF_RANK : yr);
-}
-
-static TsStatus dual_v2d(CubGrid *g) {
+/* The squares and lower-neighbour bits of every node, and the saddles'
+ * ranks in increasing order (*list, *ns). */
+static TsStatus dual_v2d_settle(CubGrid *g, VNode *nd, uint8_t *low, uint32_t **list, size_t *ns) {
   uint32_t H = (uint32_t)g->n[0], W = (uint32_t)g->n[1], pw = g->pw, n = (uint32_t)g->npix;
-  const uint32_t *rank = g->rank, *order = g->order;
-  VNode *nd = ts_alloc_array_huge((size_t)(H + 2) * pw, sizeof *nd, "cubical union-find", g->err);
-  if (!nd) return TS_ERR_NOMEM;
+  const uint32_t *rank = g->rank;
   /* Every square is born at the highest rank of its corners, before the
-   * sweep gets there: set them all up front in one raster pass (no finds
-   * reach a square before its birth, since the joins at a pixel only touch
-   * squares around it, whose corners are no higher). A square on the frame
-   * has the frame's rank n and belongs to the outside. */
+   * sweep gets there: set them all up front (no find reaches a square
+   * before its birth, since the joins at a pixel only touch the squares
+   * around it, whose corners are no higher). A square on the frame has the
+   * frame's rank n and belongs to the outside. */
   for (uint32_t y = 0; y <= H; y++) {
-    const uint32_t *a = rank + (size_t)y * pw, *b = a + pw;
+    const uint32_t *ra = rank + (size_t)y * pw, *rb = ra + pw;
     VNode *row = nd + (size_t)y * pw;
     for (uint32_t x = 0; x <= W; x++) {
-      uint32_t top = a[x] > a[x + 1] ? a[x] : a[x + 1], bot = b[x] > b[x + 1] ? b[x] : b[x + 1];
-      uint32_t hi = top > bot ? top : bot, s = y * pw + x;
-      row[x].par = hi >= n ? 0 : s;
+      uint32_t top = ra[x] > ra[x + 1] ? ra[x] : ra[x + 1], bot = rb[x] > rb[x + 1] ? rb[x] : rb[x + 1];
+      uint32_t hi = top > bot ? top : bot, sq = y * pw + x;
+      row[x].par = hi >= n ? 0 : sq;
       row[x].rank = hi;
     }
   }
   nd[0].rank = CUB_INF_RANK; /* the outside: square 0, its own parent */
-  for (uint32_t rr = n; rr-- > 0;) {
-    if (cub_cancelled(g, rr)) {
-      free(nd);
-      return cub_cancel_error(g);
+  size_t nwords = ((size_t)n + 63) / 64, count = 0;
+  uint64_t *saddle = ts_calloc_array(nwords, sizeof *saddle, "cubical saddles", g->err);
+  if (!saddle) return TS_ERR_NOMEM;
+  for (uint32_t y = 1; y <= H; y++) {
+    const uint32_t *rr = rank + (size_t)y * pw, *up = rr - pw, *dn = rr + pw;
+    uint8_t *lr = low + (size_t)y * pw;
+    for (uint32_t x = 1; x <= W; x++) /* bits N, E, S, W: vectorises */
+      lr[x] = (uint8_t)((up[x] < rr[x]) | (rr[x + 1] < rr[x]) << 1 | (dn[x] < rr[x]) << 2 | (rr[x - 1] < rr[x]) << 3);
+    for (uint32_t x = 1; x <= W; x++) {
+      uint32_t r = rr[x];
+      uint64_t two = (0xfee8u >> lr[x]) & 1; /* two bits or more set, for the 16 masks */
+      saddle[r >> 6] |= two << (r & 63);
     }
-    uint32_t r = rr, p = order[rr];
-    if (rr >= 2 * PREFETCH) {
-      uint32_t q = order[rr - 2 * PREFETCH];
-      prefetch_rows(rank, q, pw);
-      __builtin_prefetch(&nd[q]); /* the squares at q - 1, q - pw - 1 may sit a line before */
-      __builtin_prefetch(&nd[q - 1]);
-      __builtin_prefetch(&nd[q - pw]);
-      __builtin_prefetch(&nd[q - pw - 1]);
-    }
-    if (rr >= PREFETCH) { /* the squares' parents, where their finds go next */
-      uint32_t q = order[rr - PREFETCH];
-      __builtin_prefetch(&nd[nd[q].par]);
-      __builtin_prefetch(&nd[nd[q - 1].par]);
-      __builtin_prefetch(&nd[nd[q - pw].par]);
-      __builtin_prefetch(&nd[nd[q - pw - 1].par]);
-    }
-    /* Edges whose highest vertex is p (the frame is never lower), in
-     * decreasing cell order: down, right, left, up; each joins the two
-     * squares on its sides. Around p the four edges and four squares
-     * alternate on a cycle, and the edges to higher neighbours (done
-     * earlier) already join their squares: the k edges done here join k
-     * arcs of that cycle into one, so the last of them always finds its
-     * squares joined. It is left out: one find pair less per pixel. */
-    unsigned m = (unsigned)(rank[p + pw] < r) | (unsigned)(rank[p + 1] < r) << 1 | (unsigned)(rank[p - 1] < r) << 2 |
-                 (unsigned)(rank[p - pw] < r) << 3;
-    if (m) m ^= 1u << (31 - __builtin_clz(m));
-    if (m & 1) vjoin(g, nd, p - 1, p, r);
-    if (m & 2) vjoin(g, nd, p - pw, p, r);
-    if (m & 4) vjoin(g, nd, p - pw - 1, p - 1, r);
-    if (m & 8) vjoin(g, nd, p - pw - 1, p - pw, r);
   }
-  free(nd);
+  for (size_t w = 0; w < nwords; w++) count += (size_t)__builtin_popcountll(saddle[w]);
+  uint32_t *l = ts_alloc_array(count ? count : 1, sizeof *l, "cubical saddles", g->err);
+  if (!l) {
+    free(saddle);
+    return TS_ERR_NOMEM;
+  }
+  size_t k = 0;
+  for (size_t w = 0; w < nwords; w++)
+    for (uint64_t b = saddle[w]; b; b &= b - 1) l[k++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(b));
+  free(saddle);
+  *list = l;
+  *ns = count;
   return TS_OK;
+}
+
+/* Two-stage prefetch, as in cubical-pixels.c: the pixel's bits and its
+ * squares 2K saddles ahead, their parents K ahead. */
+#define PREFETCH 8
+static TsStatus dual_v2d(CubGrid *g) {
+  uint32_t H = (uint32_t)g->n[0], pw = g->pw, cut = g->cutoff;
+  size_t total = (size_t)(H + 2) * pw;
+  VNode *nd = ts_alloc_array_huge(total, sizeof *nd, "cubical union-find", g->err);
+  uint8_t *low = ts_alloc_array_huge(total, 1, "cubical lower neighbours", g->err);
+  uint32_t *list = NULL;
+  size_t ns = 0;
+  TsStatus st = nd && low ? dual_v2d_settle(g, nd, low, &list, &ns) : TS_ERR_NOMEM;
+  const uint32_t *order = g->order;
+  /* the square after each edge going round: N -> NE, E -> SE, S -> SW, W -> NW */
+  const int32_t after[4] = {-(int32_t)pw, 0, -1, -(int32_t)pw - 1};
+  for (size_t i = ns; st == TS_OK && i-- > 0;) {
+    if (cub_cancelled(g, (uint32_t)i)) {
+      st = cub_cancel_error(g);
+      break;
+    }
+    uint32_t r = list[i], p = order[r];
+    if (i >= 2 * PREFETCH) {
+      uint32_t q = order[list[i - 2 * PREFETCH]];
+      __builtin_prefetch(&low[q]);
+      __builtin_prefetch(&nd[q - pw - 1]);
+      __builtin_prefetch(&nd[q - pw]);
+      __builtin_prefetch(&nd[q - 1]);
+      __builtin_prefetch(&nd[q]);
+    }
+    if (i >= PREFETCH) {
+      uint32_t q = order[list[i - PREFETCH]];
+      __builtin_prefetch(&nd[nd[q - pw - 1].par]);
+      __builtin_prefetch(&nd[nd[q - pw].par]);
+      __builtin_prefetch(&nd[nd[q - 1].par]);
+      __builtin_prefetch(&nd[nd[q].par]);
+    }
+    uint64_t *out = cub_pend_room(g, 1, 4);
+    if (!out) {
+      st = g->st;
+      break;
+    }
+    /* Joins without branches (as in cubical-pixels.c): the elder is the
+     * root of higher rank; a square born here (rank r) dies with zero
+     * persistence, which is not kept. */
+    unsigned m = low[p];
+    int j = __builtin_ctz(m);
+    m &= m - 1;
+    uint32_t a = vfind(nd, (uint32_t)((int64_t)p + after[j])), ra = nd[a].rank, kept = 0, keep = r < cut;
+    for (; m; m &= m - 1) {
+      j = __builtin_ctz(m);
+      uint32_t b = vfind(nd, (uint32_t)((int64_t)p + after[j]));
+      uint32_t rb = nd[b].rank, differ = a != b, bold = rb > ra;
+      uint32_t old = bold ? b : a, young = bold ? a : b, ry = bold ? ra : rb;
+      nd[young].par = old; /* a no-op when a == b */
+      out[kept] = (uint64_t)r << 32 | (ry >= cut ? CUB_INF_RANK : ry);
+      kept += differ & keep & (ry != r);
+      a = old;
+      ra = bold ? rb : ra;
+    }
+    g->npend += kept;
+  }
+  free(list);
+  free(low);
+  free(nd);
+  return st;
 }
 
 static TsStatus dual_generic(CubGrid *g) {
