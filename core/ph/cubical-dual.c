@@ -54,12 +54,15 @@ static inline void join(CubGrid *g, uint32_t *par, const uint32_t *nrank, uint32
  * alternate on a cycle, and the edges to higher neighbours are there
  * already and join their squares, so the k new edges split the cycle into
  * k arcs of squares that are each one component, and the new edges join
- * those arcs into one. With k <= 1 that joins nothing, so only pixels with
- * two lower neighbours or more (60% of white noise) are swept, in
- * decreasing value order, with one find per arc: the square after each new
- * edge, going round N, E, S, W. A raster pass finds them and keeps each
- * pixel's four lower-neighbour bits, so the sweep reads one byte where it
- * would read three rows of ranks. */
+ * those arcs into one. An arc can be a square born here (its corner
+ * opposite p lower too), alone in its component: it joins the others with
+ * zero persistence, so a raster pass links it to a square of another arc
+ * beforehand (a square is never reached before its birth). That leaves
+ * only the pixels with two or more arcs of older squares (28% of white
+ * noise, 0.4% of a smooth field) to sweep in decreasing value order, with
+ * one find per such arc: the square after each new edge, going round N, E,
+ * S, W. The raster pass keeps those arcs' bits for each pixel, so the
+ * sweep reads one byte where it would read three rows of ranks. */
 typedef struct VNode {
   uint32_t par, rank;
 } VNode;
@@ -96,14 +99,34 @@ static TsStatus dual_v2d_settle(CubGrid *g, VNode *nd, uint8_t *low, uint32_t **
   size_t nwords = ((size_t)n + 63) / 64, count = 0;
   uint64_t *saddle = ts_calloc_array(nwords, sizeof *saddle, "cubical saddles", g->err);
   if (!saddle) return TS_ERR_NOMEM;
+  /* the square after each edge going round: N -> NE, E -> SE, S -> SW, W -> NW */
+  const int32_t after[4] = {-(int32_t)pw, 0, -1, -(int32_t)pw - 1};
   for (uint32_t y = 1; y <= H; y++) {
     const uint32_t *rr = rank + (size_t)y * pw, *up = rr - pw, *dn = rr + pw;
     uint8_t *lr = low + (size_t)y * pw;
-    for (uint32_t x = 1; x <= W; x++) /* bits N, E, S, W: vectorises */
-      lr[x] = (uint8_t)((up[x] < rr[x]) | (rr[x + 1] < rr[x]) << 1 | (dn[x] < rr[x]) << 2 | (rr[x - 1] < rr[x]) << 3);
+    /* bits 0-3: the lower neighbours N, E, S, W; bits 4-7: the squares
+     * NE, SE, SW, NW born here (all three other corners lower). Vectorises. */
     for (uint32_t x = 1; x <= W; x++) {
       uint32_t r = rr[x];
-      uint64_t two = (0xfee8u >> lr[x]) & 1; /* two bits or more set, for the 16 masks */
+      unsigned n0 = up[x] < r, e0 = rr[x + 1] < r, s0 = dn[x] < r, w0 = rr[x - 1] < r;
+      unsigned ne = up[x + 1] < r, se = dn[x + 1] < r, sw = dn[x - 1] < r, nw = up[x - 1] < r;
+      lr[x] = (uint8_t)(n0 | e0 << 1 | s0 << 2 | w0 << 3 | (n0 & ne & e0) << 4 | (e0 & se & s0) << 5 |
+                        (s0 & sw & w0) << 6 | (w0 & nw & n0) << 7);
+    }
+    for (uint32_t x = 1; x <= W; x++) {
+      uint32_t p = y * pw + x, r = rr[x];
+      unsigned b = lr[x], born = b >> 4, old = b & 15 & ~born; /* arcs of older squares */
+      if (born) {
+        /* link the squares born here to the first older arc's square, or,
+         * at a local maximum (four born, no older arc), to the square SE */
+        uint32_t to = (uint32_t)((int64_t)p + (old ? after[__builtin_ctz(old)] : 0));
+        for (unsigned m = born; m; m &= m - 1) {
+          uint32_t sq = (uint32_t)((int64_t)p + after[__builtin_ctz(m)]);
+          if (sq != to) nd[sq].par = to;
+        }
+      }
+      lr[x] = (uint8_t)old;
+      uint64_t two = (0xfee8u >> old) & 1; /* two bits or more set, for the 16 masks */
       saddle[r >> 6] |= two << (r & 63);
     }
   }
