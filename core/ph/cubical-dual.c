@@ -75,61 +75,137 @@ static inline uint32_t vfind(VNode *nd, uint32_t x) {
   return x;
 }
 
-/* The squares and lower-neighbour bits of every node, and the saddles'
- * ranks in increasing order (*list, *ns). */
+#ifdef CUB_AVX2
+/* The pixel pass below for eight pixels p..p+7: their low bytes into lo8,
+ * and bit i of the result set if pixel p + i has two older arcs or more. */
+__attribute__((target("avx2"))) static unsigned dual_pixels8(const uint32_t *rank, uint32_t p, uint32_t pw,
+                                                             uint8_t *lo8) {
+#define LD(o) _mm256_loadu_si256((const __m256i *)(rank + (int64_t)p + (o)))
+  __m256i c = LD(0);
+  __m256i ln = cub_lt_epu32(LD(-(int64_t)pw), c), lne = cub_lt_epu32(LD(-(int64_t)pw + 1), c);
+  __m256i le = cub_lt_epu32(LD(1), c), lse = cub_lt_epu32(LD(pw + 1), c), ls = cub_lt_epu32(LD(pw), c);
+  __m256i lsw = cub_lt_epu32(LD((int64_t)pw - 1), c), lw = cub_lt_epu32(LD(-1), c);
+  __m256i lnw = cub_lt_epu32(LD(-(int64_t)pw - 1), c);
+#undef LD
+  __m256i o0 = _mm256_andnot_si256(_mm256_and_si256(lne, le), ln), o1 = _mm256_andnot_si256(_mm256_and_si256(lse, ls), le);
+  __m256i o2 = _mm256_andnot_si256(_mm256_and_si256(lsw, lw), ls), o3 = _mm256_andnot_si256(_mm256_and_si256(lnw, ln), lw);
+  __m256i f = _mm256_set1_epi32(1 << 4);
+  f = _mm256_blendv_epi8(f, _mm256_set1_epi32(3 << 4), o3);
+  f = _mm256_blendv_epi8(f, _mm256_set1_epi32(2 << 4), o2);
+  f = _mm256_blendv_epi8(f, _mm256_set1_epi32(1 << 4), o1);
+  f = _mm256_blendv_epi8(f, _mm256_setzero_si256(), o0);
+  __m256i bits = _mm256_or_si256(
+      _mm256_or_si256(_mm256_and_si256(o0, _mm256_set1_epi32(1)), _mm256_and_si256(o1, _mm256_set1_epi32(2))),
+      _mm256_or_si256(_mm256_and_si256(o2, _mm256_set1_epi32(4)), _mm256_and_si256(o3, _mm256_set1_epi32(8))));
+  __m256i v = _mm256_or_si256(bits, f);
+  /* byte 0 of each lane to the front of each half, then the halves together */
+  __m256i sh = _mm256_shuffle_epi8(v, _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0,
+                                                       4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
+  __m128i packed = _mm_unpacklo_epi32(_mm256_castsi256_si128(sh), _mm256_extracti128_si256(sh, 1));
+  _mm_storel_epi64((__m128i *)lo8, packed);
+  /* two older arcs or more: the sum of four -1/0 lanes at most -2 */
+  __m256i cnt = _mm256_add_epi32(_mm256_add_epi32(o0, o1), _mm256_add_epi32(o2, o3));
+  return (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(-1), cnt)));
+}
+
+/* The square pass below for the eight squares sq..sq+7 (top-left corners
+ * in row ra, bytes la; the row below is pw further on). */
+__attribute__((target("avx2"))) static void dual_squares8(const uint32_t *rank, const uint8_t *low, VNode *nd,
+                                                          uint32_t sq, uint32_t pw, uint32_t n) {
+  const uint32_t *ra = rank + sq, *rb = ra + pw;
+  const uint8_t *la = low + sq, *lb = la + pw;
+#define LDR(p) _mm256_loadu_si256((const __m256i *)(p))
+#define LDB(p) _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(p)))
+  __m256i hi = LDR(ra), off = _mm256_setzero_si256(), code = LDB(la);
+#define CORNER(rk, lb_, o)                                                                                             \
+  do {                                                                                                                 \
+    __m256i v_ = (rk), gt_ = cub_lt_epu32(hi, v_);                                                                     \
+    hi = _mm256_max_epu32(hi, v_);                                                                                     \
+    off = _mm256_blendv_epi8(off, _mm256_set1_epi32((int)(o)), gt_);                                                  \
+    code = _mm256_blendv_epi8(code, (lb_), gt_);                                                                       \
+  } while (0)
+  CORNER(LDR(ra + 1), LDB(la + 1), 1);
+  CORNER(LDR(rb), LDB(lb), pw);
+  CORNER(LDR(rb + 1), LDB(lb + 1), pw + 1);
+#undef CORNER
+#undef LDR
+#undef LDB
+  /* the arc m chose: the square after edge code >> 4 */
+  __m256i after = _mm256_setr_epi32(-(int)pw, 0, -1, -(int)pw - 1, 0, 0, 0, 0);
+  __m256i to = _mm256_permutevar8x32_epi32(after, _mm256_srli_epi32(code, 4));
+  __m256i vs = _mm256_add_epi32(_mm256_set1_epi32((int)sq), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  __m256i par = _mm256_add_epi32(_mm256_add_epi32(vs, off), to);
+  par = _mm256_and_si256(par, cub_lt_epu32(hi, _mm256_set1_epi32((int)n))); /* the frame: square 0 */
+  __m256i lo = _mm256_unpacklo_epi32(par, hi), hh = _mm256_unpackhi_epi32(par, hi);
+  _mm256_storeu_si256((__m256i *)(nd + sq), _mm256_permute2x128_si256(lo, hh, 0x20));
+  _mm256_storeu_si256((__m256i *)(nd + sq + 4), _mm256_permute2x128_si256(lo, hh, 0x31));
+}
+#endif
+
+/* The raster passes: every pixel's bits of older arcs (low), every
+ * square's rank and first parent, and the saddles' ranks in increasing
+ * order (*list, *ns). */
 static TsStatus dual_v2d_settle(CubGrid *g, VNode *nd, uint8_t *low, uint32_t **list, size_t *ns) {
   uint32_t H = (uint32_t)g->n[0], W = (uint32_t)g->n[1], pw = g->pw, n = (uint32_t)g->npix;
   const uint32_t *rank = g->rank;
-  /* Every square is born at the highest rank of its corners, before the
-   * sweep gets there: set them all up front (no find reaches a square
-   * before its birth, since the joins at a pixel only touch the squares
-   * around it, whose corners are no higher). A square on the frame has the
-   * frame's rank n and belongs to the outside. */
+  int avx2 = cub_use_avx2();
+  size_t nwords = ((size_t)n + 63) / 64, count = 0;
+  uint64_t *saddle = ts_calloc_array(nwords, sizeof *saddle, "cubical saddles", g->err);
+  if (!saddle) return TS_ERR_NOMEM;
+  /* Pixels: bits 0-3 of low[p], the new edges (to lower neighbours N, E,
+   * S, W) whose following square (NE, SE, SW, NW) is older than p, i.e.
+   * has a corner above p; bits 4-5, the arc the squares born at p join:
+   * the first older one, or at a local maximum (no older arc) the square
+   * SE, which stays their root. Branch-free, so that it vectorises. */
+  for (uint32_t y = 1; y <= H; y++) {
+    const uint32_t *rr = rank + (size_t)y * pw, *up = rr - pw, *dn = rr + pw;
+    uint8_t *lr = low + (size_t)y * pw;
+    uint32_t x = 1;
+#ifdef CUB_AVX2
+    if (avx2)
+      for (; x + 8 <= W + 1; x += 8)
+        for (unsigned two = dual_pixels8(rank, y * pw + x, pw, lr + x); two; two &= two - 1) {
+          uint32_t r = rr[x + (uint32_t)__builtin_ctz(two)];
+          saddle[r >> 6] |= 1ull << (r & 63);
+        }
+#endif
+    for (; x <= W; x++) {
+      uint32_t r = rr[x];
+      unsigned n0 = up[x] < r, e0 = rr[x + 1] < r, s0 = dn[x] < r, w0 = rr[x - 1] < r;
+      unsigned o0 = n0 & !((up[x + 1] < r) & e0), o1 = e0 & !((dn[x + 1] < r) & s0);
+      unsigned o2 = s0 & !((dn[x - 1] < r) & w0), o3 = w0 & !((up[x - 1] < r) & n0);
+      unsigned first = o0 ? 0u : o1 ? 1u : o2 ? 2u : o3 ? 3u : 1u;
+      lr[x] = (uint8_t)(o0 | o1 << 1 | o2 << 2 | o3 << 3 | first << 4);
+      uint64_t two = (0xfee8u >> (lr[x] & 15)) & 1; /* two older arcs or more */
+      saddle[r >> 6] |= two << (r & 63);
+    }
+  }
+  /* Squares: each is born at its highest corner m, where it joins the arc
+   * m chose (a square never reached before its birth, since the joins at a
+   * pixel only touch the squares around it, whose corners are no higher).
+   * A square on the frame has the frame's rank n and belongs to the
+   * outside, rooted at square 0. */
+  const int32_t after[4] = {-(int32_t)pw, 0, -1, -(int32_t)pw - 1};
   for (uint32_t y = 0; y <= H; y++) {
     const uint32_t *ra = rank + (size_t)y * pw, *rb = ra + pw;
+    const uint8_t *la = low + (size_t)y * pw, *lb = la + pw;
     VNode *row = nd + (size_t)y * pw;
-    for (uint32_t x = 0; x <= W; x++) {
-      uint32_t top = ra[x] > ra[x + 1] ? ra[x] : ra[x + 1], bot = rb[x] > rb[x + 1] ? rb[x] : rb[x + 1];
-      uint32_t hi = top > bot ? top : bot, sq = y * pw + x;
-      row[x].par = hi >= n ? 0 : sq;
+    uint32_t x = 0;
+#ifdef CUB_AVX2
+    if (avx2)
+      for (; x + 8 <= W + 1; x += 8) dual_squares8(rank, low, nd, y * pw + x, pw, n);
+#endif
+    for (; x <= W; x++) {
+      uint32_t sq = y * pw + x, hi = ra[x], m = sq;
+      unsigned code = la[x];
+      if (ra[x + 1] > hi) hi = ra[x + 1], m = sq + 1, code = la[x + 1];
+      if (rb[x] > hi) hi = rb[x], m = sq + pw, code = lb[x];
+      if (rb[x + 1] > hi) hi = rb[x + 1], m = sq + pw + 1, code = lb[x + 1];
+      row[x].par = hi >= n ? 0 : (uint32_t)((int64_t)m + after[code >> 4]);
       row[x].rank = hi;
     }
   }
   nd[0].rank = CUB_INF_RANK; /* the outside: square 0, its own parent */
-  size_t nwords = ((size_t)n + 63) / 64, count = 0;
-  uint64_t *saddle = ts_calloc_array(nwords, sizeof *saddle, "cubical saddles", g->err);
-  if (!saddle) return TS_ERR_NOMEM;
-  /* the square after each edge going round: N -> NE, E -> SE, S -> SW, W -> NW */
-  const int32_t after[4] = {-(int32_t)pw, 0, -1, -(int32_t)pw - 1};
-  for (uint32_t y = 1; y <= H; y++) {
-    const uint32_t *rr = rank + (size_t)y * pw, *up = rr - pw, *dn = rr + pw;
-    uint8_t *lr = low + (size_t)y * pw;
-    /* bits 0-3: the lower neighbours N, E, S, W; bits 4-7: the squares
-     * NE, SE, SW, NW born here (all three other corners lower). Vectorises. */
-    for (uint32_t x = 1; x <= W; x++) {
-      uint32_t r = rr[x];
-      unsigned n0 = up[x] < r, e0 = rr[x + 1] < r, s0 = dn[x] < r, w0 = rr[x - 1] < r;
-      unsigned ne = up[x + 1] < r, se = dn[x + 1] < r, sw = dn[x - 1] < r, nw = up[x - 1] < r;
-      lr[x] = (uint8_t)(n0 | e0 << 1 | s0 << 2 | w0 << 3 | (n0 & ne & e0) << 4 | (e0 & se & s0) << 5 |
-                        (s0 & sw & w0) << 6 | (w0 & nw & n0) << 7);
-    }
-    for (uint32_t x = 1; x <= W; x++) {
-      uint32_t p = y * pw + x, r = rr[x];
-      unsigned b = lr[x], born = b >> 4, old = b & 15 & ~born; /* arcs of older squares */
-      if (born) {
-        /* link the squares born here to the first older arc's square, or,
-         * at a local maximum (four born, no older arc), to the square SE */
-        uint32_t to = (uint32_t)((int64_t)p + (old ? after[__builtin_ctz(old)] : 0));
-        for (unsigned m = born; m; m &= m - 1) {
-          uint32_t sq = (uint32_t)((int64_t)p + after[__builtin_ctz(m)]);
-          if (sq != to) nd[sq].par = to;
-        }
-      }
-      lr[x] = (uint8_t)old;
-      uint64_t two = (0xfee8u >> old) & 1; /* two bits or more set, for the 16 masks */
-      saddle[r >> 6] |= two << (r & 63);
-    }
-  }
   for (size_t w = 0; w < nwords; w++) count += (size_t)__builtin_popcountll(saddle[w]);
   uint32_t *l = ts_alloc_array(count ? count : 1, sizeof *l, "cubical saddles", g->err);
   if (!l) {
@@ -155,6 +231,7 @@ static TsStatus dual_v2d(CubGrid *g) {
   uint8_t *low = ts_alloc_array_huge(total, 1, "cubical lower neighbours", g->err);
   uint32_t *list = NULL;
   size_t ns = 0;
+  if (low) memset(low, 0, total); /* the frame's bytes are read (and ignored) by the square pass */
   TsStatus st = nd && low ? dual_v2d_settle(g, nd, low, &list, &ns) : TS_ERR_NOMEM;
   const uint32_t *order = g->order;
   /* the square after each edge going round: N -> NE, E -> SE, S -> SW, W -> NW */
@@ -188,7 +265,7 @@ static TsStatus dual_v2d(CubGrid *g) {
     /* Joins without branches (as in cubical-pixels.c): the elder is the
      * root of higher rank; a square born here (rank r) dies with zero
      * persistence, which is not kept. */
-    unsigned m = low[p];
+    unsigned m = low[p] & 15;
     int j = __builtin_ctz(m);
     m &= m - 1;
     uint32_t a = vfind(nd, (uint32_t)((int64_t)p + after[j])), ra = nd[a].rank, kept = 0, keep = r < cut;

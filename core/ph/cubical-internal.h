@@ -211,6 +211,19 @@ static inline int cub_cancelled(const CubGrid *g, size_t i) {
 }
 TsStatus cub_cancel_error(CubGrid *g);
 
+/* Whether the 2D raster passes may take their AVX2 loops (the same
+ * results): the CPU has it and TOPOSCOPE_NO_AVX2 is unset, so the tests can
+ * run the scalar loops on the same machine. */
+int cub_use_avx2(void);
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define CUB_AVX2 1
+/* Unsigned a < b, lane by lane, as all-ones: max(a, b) != a. */
+__attribute__((target("avx2"))) static inline __m256i cub_lt_epu32(__m256i a, __m256i b) {
+  return _mm256_xor_si256(_mm256_cmpeq_epi32(_mm256_max_epu32(a, b), a), _mm256_set1_epi32(-1));
+}
+#endif
+
 /* The algorithms. Each appends its pairs to g->out. */
 TsStatus cub_h0(CubGrid *g, uint8_t *negative_edges /* bitset over edge slots, or NULL */);
 TsStatus cub_top_dual(CubGrid *g);

@@ -120,16 +120,10 @@ static inline unsigned settle_one(PixNode *nd, const uint32_t *rank, const ArcTa
   return c == 0 ? 1 : c >= 2 ? 2 : 0;
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define PIX_AVX2 1
+#ifdef CUB_AVX2
+#define lt_epu32 cub_lt_epu32
 /* settle_one for eight pixels of a row at once (the same parents): bit i
- * of *born and *saddle is pixel p + i. Ranks are unsigned: a < b iff
- * max(a, b) != a. */
-__attribute__((target("avx2"))) static inline __m256i lt_epu32(__m256i a, __m256i b) {
-  return _mm256_xor_si256(_mm256_cmpeq_epi32(_mm256_max_epu32(a, b), a), _mm256_set1_epi32(-1));
-}
-
+ * of *born and *saddle is pixel p + i. */
 __attribute__((target("avx2"))) static void settle8(PixNode *nd, const uint32_t *rank, uint32_t p, uint32_t pw,
                                                     const int eight, const int rev, unsigned *born, unsigned *sad) {
 #define LD(o) _mm256_loadu_si256((const __m256i *)(rank + (int64_t)p + (o)))
@@ -185,9 +179,7 @@ __attribute__((target("avx2"))) static void settle8(PixNode *nd, const uint32_t 
   _mm256_storeu_si256((__m256i *)(nd + p), _mm256_permute2x128_si256(lo, hi, 0x20));
   _mm256_storeu_si256((__m256i *)(nd + p + 4), _mm256_permute2x128_si256(lo, hi, 0x31));
 }
-
-/* TOPOSCOPE_NO_AVX2 lets the tests run the scalar loop on the same machine. */
-static int pix_avx2(void) { return __builtin_cpu_supports("avx2") && !getenv("TOPOSCOPE_NO_AVX2"); }
+#undef lt_epu32
 #endif
 
 /* The raster pass: every node's rank and first parent, the saddles as a
@@ -214,7 +206,7 @@ static inline __attribute__((always_inline)) uint32_t settle_rows(CubGrid *g, Pi
     nd[p] = (PixNode){rank[p], rev ? 0 : p};
     nd[e] = (PixNode){rank[e], rev ? 0 : e};
     p++;
-#ifdef PIX_AVX2
+#ifdef CUB_AVX2
     if (avx2)
       for (; p + 8 <= e; p += 8) {
         unsigned b, sd;
@@ -332,10 +324,7 @@ static TsStatus essential(CubGrid *g, const PixNode *nd, size_t total, uint32_t 
 static inline __attribute__((always_inline)) TsStatus sweep(CubGrid *g, PixNode *nd, const ArcTable *arcs,
                                                             uint64_t *saddle, size_t nwords, const int eight,
                                                             const int rev) {
-  int avx2 = 0;
-#ifdef PIX_AVX2
-  avx2 = pix_avx2();
-#endif
+  int avx2 = cub_use_avx2();
   uint32_t alive = settle_rows(g, nd, arcs, saddle, eight, rev, avx2);
   size_t ns = 0;
   for (size_t w = 0; w < nwords; w++) ns += (size_t)__builtin_popcountll(saddle[w]);

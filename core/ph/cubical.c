@@ -102,6 +102,14 @@ static inline double value_at_rank(const CubGrid *g, uint32_t r) {
   return g->values[unravel(g, g->order[r], at)];
 }
 
+int cub_use_avx2(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  return __builtin_cpu_supports("avx2") && !getenv("TOPOSCOPE_NO_AVX2");
+#else
+  return 0;
+#endif
+}
+
 TsStatus cub_cancel_error(CubGrid *g) {
   return ts_error_set(g->err, TS_ERR_CANCELLED, "cubical homology: cancelled");
 }
