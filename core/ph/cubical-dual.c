@@ -227,7 +227,8 @@ static TsStatus dual_v2d_settle(CubGrid *g, VNode *nd, uint8_t *low, uint32_t **
 static TsStatus dual_v2d(CubGrid *g) {
   uint32_t H = (uint32_t)g->n[0], pw = g->pw, cut = g->cutoff;
   size_t total = (size_t)(H + 2) * pw;
-  VNode *nd = ts_alloc_array_huge(total, sizeof *nd, "cubical union-find", g->err);
+  VNode *own = g->work[1] ? NULL : ts_alloc_array_huge(total, sizeof *own, "cubical union-find", g->err);
+  VNode *nd = g->work[1] ? (VNode *)g->work[1] : own;
   uint8_t *low = ts_alloc_array_huge(total, 1, "cubical lower neighbours", g->err);
   uint32_t *list = NULL;
   size_t ns = 0;
@@ -284,7 +285,7 @@ static TsStatus dual_v2d(CubGrid *g) {
   }
   free(list);
   free(low);
-  free(nd);
+  free(own);
   return st;
 }
 

@@ -71,6 +71,10 @@ typedef struct CubGrid {
   size_t latstride[CUB_MAXD], nlat;
   const double *values;
   uint32_t *rank, *order;      /* rank has npix + 1 entries: rank[npix] = CUB_INF_RANK */
+  /* 2D: two arrays of one 8-byte word per padded pixel, the pixel sort's
+   * buffers and then the two sweeps' union-find nodes, so that the pages
+   * are faulted in once (NULL: each allocates its own). */
+  uint64_t *work[2];
   uint32_t cutoff;             /* ranks >= cutoff are absent (threshold) */
   CubPattern *pat[CUB_MAXD + 1];
   int npat[CUB_MAXD + 1];
@@ -199,9 +203,10 @@ static inline void cub_emit(CubGrid *g, int dim, uint32_t rb, uint32_t rd) {
  * With pad_w = W > 0 (a 2D grid of width W), order and rank use padded
  * indices (see CubGrid.pw) and rank must hold (n / W + 2) * (W + 2)
  * entries; the frame is left unset. Integer-valued grids use a counting
- * sort, others an LSD radix sort. */
+ * sort, others an LSD radix sort, in scratch[0] and scratch[1] (n words
+ * each) if scratch is not NULL. */
 TsStatus cub_rank_pixels(const double *v, size_t n, int super, size_t pad_w, uint32_t *order, uint32_t *rank,
-                         double *sorted, TsError *err);
+                         double *sorted, uint64_t *const *scratch, TsError *err);
 
 /* Whether the caller asked to stop; the sweeps ask every CUB_CANCEL_EVERY
  * pixels (cheap, and a few milliseconds apart at most). */

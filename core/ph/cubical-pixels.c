@@ -342,7 +342,9 @@ static inline __attribute__((always_inline)) TsStatus sweep(CubGrid *g, PixNode 
 
 TsStatus cub_pixel_sweep(CubGrid *g, int eight, int reverse) {
   size_t total = ((size_t)g->n[0] + 2) * g->pw, nwords = ((size_t)g->npix + 63) / 64;
-  PixNode *nd = ts_alloc_array_huge(total, sizeof *nd, "cubical union-find", g->err);
+  /* forwards the first work array, backwards the second (they may run at once) */
+  PixNode *own = g->work[reverse] ? NULL : ts_alloc_array_huge(total, sizeof *own, "cubical union-find", g->err);
+  PixNode *nd = g->work[reverse] ? (PixNode *)g->work[reverse] : own;
   uint64_t *saddle = ts_calloc_array(nwords, sizeof *saddle, "cubical saddles", g->err);
   TsStatus st = TS_ERR_NOMEM;
   if (nd && saddle) {
@@ -351,7 +353,7 @@ TsStatus cub_pixel_sweep(CubGrid *g, int eight, int reverse) {
     if (reverse) st = eight ? sweep(g, nd, &arcs, saddle, nwords, 1, 1) : sweep(g, nd, &arcs, saddle, nwords, 0, 1);
     else st = eight ? sweep(g, nd, &arcs, saddle, nwords, 1, 0) : sweep(g, nd, &arcs, saddle, nwords, 0, 0);
   }
-  free(nd);
+  free(own);
   free(saddle);
   return st;
 }

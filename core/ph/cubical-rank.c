@@ -138,7 +138,7 @@ static inline void gather_one(const double *v, Pad pad, uint32_t r, uint32_t p, 
 /* kmin and kmax: the smallest and largest keys. Fills order, rank and
  * sorted. */
 static TsStatus radix_sort(const double *v, size_t n, int super, uint64_t kmin, uint64_t kmax, Pad pad,
-                           uint32_t *order, uint32_t *rank, double *sorted, TsError *err) {
+                           uint32_t *order, uint32_t *rank, double *sorted, uint64_t *const *scratch, TsError *err) {
   if (kmin == kmax) { /* all keys equal: the flat order */
     for (size_t i = 0; i < n; i++) gather_one(v, pad, (uint32_t)i, (uint32_t)i, order, rank, sorted);
     return TS_OK;
@@ -150,12 +150,13 @@ static TsStatus radix_sort(const double *v, size_t n, int super, uint64_t kmin, 
   int passes = (bits + RADIX_MAX_BITS - 1) / RADIX_MAX_BITS;
   int dbits = (bits + passes - 1) / passes;
   uint32_t dsize = 1u << dbits;
-  uint64_t *wa = ts_alloc_array_huge(n, sizeof *wa, "cubical sort keys", err);
-  uint64_t *wb = ts_alloc_array_huge(n, sizeof *wb, "cubical sort keys", err);
+  uint64_t *wa = scratch ? scratch[0] : ts_alloc_array_huge(n, sizeof *wa, "cubical sort keys", err);
+  uint64_t *wb = scratch ? scratch[1] : ts_alloc_array_huge(n, sizeof *wb, "cubical sort keys", err);
+  uint64_t *own[2] = {scratch ? NULL : wa, scratch ? NULL : wb}; /* freed here (the passes swap wa and wb) */
   uint32_t(*hist)[1u << RADIX_MAX_BITS] = ts_calloc_array(RADIX_MAX_PASSES, sizeof *hist, "cubical histogram", err);
   if (!wa || !wb || !hist) {
-    free(wa);
-    free(wb);
+    free(own[0]);
+    free(own[1]);
     free(hist);
     return TS_ERR_NOMEM;
   }
@@ -202,14 +203,14 @@ static TsStatus radix_sort(const double *v, size_t n, int super, uint64_t kmin, 
     st = fix_truncated_runs(wa, n, ibits, v, super, err);
     for (size_t i = 0; i < n; i++) gather_one(v, pad, (uint32_t)i, (uint32_t)(wa[i] & imask), order, rank, sorted);
   }
-  free(wa);
-  free(wb);
+  free(own[0]);
+  free(own[1]);
   free(hist);
   return st;
 }
 
 TsStatus cub_rank_pixels(const double *v, size_t n, int super, size_t pad_w, uint32_t *order, uint32_t *rank,
-                         double *sorted, TsError *err) {
+                         double *sorted, uint64_t *const *scratch, TsError *err) {
   double lo = v[0], hi = v[0];
   for (size_t i = 0; i < n; i++) {
     double x = v[i];
@@ -222,7 +223,7 @@ TsStatus cub_rank_pixels(const double *v, size_t n, int super, size_t pad_w, uin
   Pad pad = {cub_div_init((uint32_t)pad_w), pad_w ? (uint32_t)pad_w + 2 : 0};
   if (!integral)
     return radix_sort(v, n, super, double_key(super ? -hi : lo), double_key(super ? -lo : hi), pad, order, rank,
-                      sorted, err);
+                      sorted, scratch, err);
   TsStatus st = counting_sort(v, n, super, lo, (size_t)span + 1, order, rank, err);
   if (st) return st;
   for (size_t r = 0; r < n; r++) gather_one(v, pad, (uint32_t)r, order[r], order, rank, sorted);

@@ -416,7 +416,16 @@ TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, cons
     goto done;
   }
   if ((st = build_patterns(&g, err))) goto done;
-  if ((st = cub_rank_pixels(values, npix, g.super, g.pw ? shape[1] : 0, g.order, g.rank, NULL, err))) goto done;
+  if (g.pw && maxdim == 1) { /* the sort's buffers become the two sweeps' nodes */
+    for (int i = 0; i < 2; i++)
+      if (!(g.work[i] = ts_alloc_array_huge(nrank, sizeof *g.work[i], "cubical work", err))) {
+        st = TS_ERR_NOMEM;
+        goto done;
+      }
+  }
+  if ((st = cub_rank_pixels(values, npix, g.super, g.pw ? shape[1] : 0, g.order, g.rank, NULL,
+                            g.work[0] ? g.work : NULL, err)))
+    goto done;
   if (g.pw) { /* the frame */
     size_t pw = g.pw, ph = shape[0] + 2;
     for (size_t x = 0; x < pw; x++) g.rank[x] = g.rank[(ph - 1) * pw + x] = (uint32_t)npix;
@@ -471,6 +480,8 @@ done:
   free_patterns(&g);
   free(g.order);
   free(g.rank);
+  free(g.work[0]);
+  free(g.work[1]);
   if (st) out->n = 0;
   return st;
 }

@@ -38,7 +38,7 @@ static void check_sort(const double *v, size_t n, int super, const char *what) {
   g_super = super;
   qsort(want, n, sizeof *want, cmp_index);
   TsError err = {0};
-  TS_CHECKF(cub_rank_pixels(v, n, super, 0, order, rank, sorted, &err) == TS_OK, "%s: %s", what, err.message);
+  TS_CHECKF(cub_rank_pixels(v, n, super, 0, order, rank, sorted, NULL, &err) == TS_OK, "%s: %s", what, err.message);
   size_t bad = 0;
   for (size_t r = 0; r < n; r++) {
     bad += order[r] != want[r];
@@ -101,8 +101,8 @@ static void test_sort_padded(void) {
     for (int ints = 0; ints < 2; ints++) {
       for (size_t i = 0; i < n; i++) v[i] = ints ? (double)ts_rng_below(&rng, 9) : ts_rng_uniform(&rng);
       TsError err = {0};
-      TS_CHECK(cub_rank_pixels(v, n, 0, 0, order0, rank0, sorted, &err) == TS_OK);
-      TS_CHECK(cub_rank_pixels(v, n, 0, W, order, rank, sorted, &err) == TS_OK);
+      TS_CHECK(cub_rank_pixels(v, n, 0, 0, order0, rank0, sorted, NULL, &err) == TS_OK);
+      TS_CHECK(cub_rank_pixels(v, n, 0, W, order, rank, sorted, NULL, &err) == TS_OK);
       size_t bad = 0;
       for (size_t r = 0; r < n; r++) {
         size_t p = order0[r], q = (p / W + 1) * pw + p % W + 1;
