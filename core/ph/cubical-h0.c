@@ -6,7 +6,8 @@
  * per-root data is kept. An edge that joins two components kills the younger
  * one (a pair) and is negative: it is marked so that the cohomology of
  * dimension 1 skips it (clearing).
- * 2D grids without a middle dimension go to cub_pixel_sweep. */
+ * 2D grids without a middle dimension go to cub_pixel_sweep and
+ * cub_square_sweep. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,7 +36,9 @@ static inline uint32_t uf_join_elder(uint32_t *par, const uint32_t *nrank, uint3
 }
 
 TsStatus cub_h0(CubGrid *g, uint8_t *negative_edges) {
-  if (g->pw && !negative_edges) return cub_pixel_sweep(g, g->T, 0); /* T: corners touch */
+  /* 2D: V's pixels joined to their four neighbours, T's squares (the
+   * vertices where four pixels meet) across its edges */
+  if (g->pw && !negative_edges) return g->T ? cub_square_sweep(g, 0) : cub_pixel_sweep(g, 0);
   /* Vertex nodes live in the lattice of cell bases: pixels for V, corners for T. */
   size_t nn = g->nlat;
   uint32_t *par = ts_alloc_array(nn, sizeof *par, "cubical union-find", g->err);

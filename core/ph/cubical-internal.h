@@ -232,10 +232,13 @@ __attribute__((target("avx2"))) static inline __m256i cub_lt_epu32(__m256i a, __
 /* The algorithms. Each appends its pairs to g->out. */
 TsStatus cub_h0(CubGrid *g, uint8_t *negative_edges /* bitset over edge slots, or NULL */);
 TsStatus cub_top_dual(CubGrid *g);
-/* 2D grids (g->pw set): union-find over pixels swept forwards (H0; eight:
- * pixels touching at a corner are joined) or backwards (reverse: the
- * T-construction's dual, four neighbours and the outside). */
-TsStatus cub_pixel_sweep(CubGrid *g, int eight, int reverse);
+/* 2D grids (g->pw set): union-find over pixels joined to their four
+ * neighbours, swept forwards (H0 of V) or backwards (reverse: the
+ * T-construction's dual, with the outside). */
+TsStatus cub_pixel_sweep(CubGrid *g, int reverse);
+/* 2D grids: union-find over the squares of four pixels, swept backwards
+ * (reverse: the V-construction's dual) or forwards (H0 of T). */
+TsStatus cub_square_sweep(CubGrid *g, int reverse);
 /* Cohomology in dimension k (1 <= k <= d-2). cleared: bitset over k-cell
  * slots of the cells that are pivots of dimension k-1; *pivots_out gets the
  * bitset over (k+1)-cell slots of this dimension's pivots (caller frees). */

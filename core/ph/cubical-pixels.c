@@ -1,10 +1,9 @@
-/* cubical-pixels.c — union-find over the pixels of a 2D grid, swept in
- * value order: H0 of the V-construction (pixels joined to their four
- * neighbours) and of the T-construction (eight: the closed squares of two
- * pixels meet iff they touch at a corner), and, swept backwards, the
- * T-construction's top dimension by duality (the complement's pixels
- * joined to their four neighbours and to the outside; cubical-dual.c says
- * why that is H1).
+/* cubical-pixels.c — union-find over the pixels of a 2D grid, each joined
+ * to its four neighbours, swept in value order: forwards H0 of the
+ * V-construction, backwards the T-construction's top dimension by duality
+ * (the complement's pixels, joined to their neighbours and to the outside;
+ * cubical-dual.c says why that is H1). Its mirror image is
+ * cubical-squares.c (the V dual and T's H0).
  *
  * "Earlier" means lower rank forwards and higher rank backwards. Grids are
  * in padded coordinates (CubGrid.pw): the frame's rank npix is never
@@ -17,13 +16,12 @@
  * Most pixels cannot merge anything, and those are settled in one raster
  * pass instead of the sweep in value order, which visits pixels at random:
  * the eight pixels around p, as a ring N NE E SE S SW W NW, split the
- * earlier ones into arcs, runs that are adjacent along the ring and so
- * already one component (four neighbours: N and E are joined through an
- * earlier NE, and so on; eight: any two ring neighbours). A pixel with no
- * arc starts a component; with one arc it joins that component and kills
- * nothing, so its parent can be any earlier neighbour (the eldest: the
- * trees stay shallow), set in the raster pass. Only pixels with two arcs or
- * more ("saddles", 28% of white noise for V's H0) are swept in value order,
+ * earlier ones into arcs, runs that are already one component (N and E are
+ * joined through an earlier NE, and so on). A pixel with no arc starts a
+ * component; with one arc it joins that component and kills nothing, so
+ * its parent can be any earlier neighbour (the eldest: the trees stay
+ * shallow), set in the raster pass. Only pixels with two arcs or more
+ * ("saddles", 28% of white noise) are swept in value order,
  * with one find per arc. By induction on the rank, the union-find has the
  * components of the sublevel set (or of the complement) whenever the sweep
  * reaches a saddle: every join it skipped was between pixels already
@@ -55,19 +53,16 @@ typedef struct ArcTable {
   uint16_t starts[256];
 } ArcTable;
 
-static void arc_table(ArcTable *t, int eight) {
+static void arc_table(ArcTable *t) {
   for (unsigned m = 0; m < 256; m++) {
     unsigned c = 0, st = 0, any = 0;
-    for (int k = 0; k < 8; k++) {
-      if (!eight && (k & 1)) continue; /* four neighbours: the diagonals only link */
+    for (int k = 0; k < 8; k += 2) { /* the four neighbours; the diagonals only link */
       if (!(m >> k & 1)) continue;
       any = 1;
-      /* k continues an arc if the ring cell before it is earlier, and with
-       * four neighbours the neighbour before that too (then k - 1 is a
-       * diagonal joining two neighbours). */
+      /* k continues an arc if the neighbour before it and the diagonal
+       * between them are earlier */
       unsigned prev = (unsigned)(k + 7) & 7, prev2 = (unsigned)(k + 6) & 7;
-      unsigned joined = eight ? (m >> prev & 1) : (m >> prev & 1) & (m >> prev2 & 1);
-      if (joined) continue;
+      if ((m >> prev & 1) & (m >> prev2 & 1)) continue;
       st |= (unsigned)k << (3 * c);
       c++;
     }
@@ -93,7 +88,7 @@ static inline unsigned ring_mask(const uint32_t *rk, size_t stride, uint32_t p, 
 /* One pixel of the raster pass: its first parent, and whether it starts a
  * component (1), is a saddle (2) or neither (0). */
 static inline unsigned settle_one(PixNode *nd, const uint32_t *rank, const ArcTable *arcs, uint32_t p, uint32_t pw,
-                                  const int eight, const int rev) {
+                                  const int rev) {
   uint32_t r = rank[p];
   unsigned c = arcs->count[ring_mask(rank, 1, p, pw, r, rev)];
   /* the eldest earlier neighbour (none: p stays its own parent) */
@@ -109,12 +104,6 @@ static inline unsigned settle_one(PixNode *nd, const uint32_t *rank, const ArcTa
   ELDER(p + 1);
   ELDER(p + pw);
   ELDER(p - 1);
-  if (eight) {
-    ELDER(p - pw + 1);
-    ELDER(p + pw + 1);
-    ELDER(p + pw - 1);
-    ELDER(p - pw - 1);
-  }
 #undef ELDER
   nd[p] = (PixNode){r, best};
   return c == 0 ? 1 : c >= 2 ? 2 : 0;
@@ -125,7 +114,7 @@ static inline unsigned settle_one(PixNode *nd, const uint32_t *rank, const ArcTa
 /* settle_one for eight pixels of a row at once (the same parents): bit i
  * of *born and *saddle is pixel p + i. */
 __attribute__((target("avx2"))) static void settle8(PixNode *nd, const uint32_t *rank, uint32_t p, uint32_t pw,
-                                                    const int eight, const int rev, unsigned *born, unsigned *sad) {
+                                                    const int rev, unsigned *born, unsigned *sad) {
 #define LD(o) _mm256_loadu_si256((const __m256i *)(rank + (int64_t)p + (o)))
   __m256i c = LD(0), n = LD(-(int64_t)pw), ne = LD(-(int64_t)pw + 1), e = LD(1), se = LD(pw + 1), so = LD(pw),
           sw = LD((int64_t)pw - 1), w = LD(-1), nw = LD(-(int64_t)pw - 1);
@@ -135,23 +124,10 @@ __attribute__((target("avx2"))) static void settle8(PixNode *nd, const uint32_t 
           lw = EARLIER(w), lnw = EARLIER(nw);
 #undef EARLIER
   /* arc starts as -1 lanes, summed: minus the arc count (as arc_table) */
-  __m256i any, nstart;
-  if (!eight) {
-    any = _mm256_or_si256(_mm256_or_si256(ln, le), _mm256_or_si256(ls, lw));
-    __m256i s0 = _mm256_andnot_si256(_mm256_and_si256(lnw, lw), ln);
-    __m256i s1 = _mm256_andnot_si256(_mm256_and_si256(lne, ln), le);
-    __m256i s2 = _mm256_andnot_si256(_mm256_and_si256(lse, le), ls);
-    __m256i s3 = _mm256_andnot_si256(_mm256_and_si256(lsw, ls), lw);
-    nstart = _mm256_add_epi32(_mm256_add_epi32(s0, s1), _mm256_add_epi32(s2, s3));
-  } else {
-    any = _mm256_or_si256(_mm256_or_si256(_mm256_or_si256(ln, le), _mm256_or_si256(ls, lw)),
-                          _mm256_or_si256(_mm256_or_si256(lne, lse), _mm256_or_si256(lsw, lnw)));
-    __m256i t0 = _mm256_add_epi32(_mm256_andnot_si256(lnw, ln), _mm256_andnot_si256(ln, lne));
-    __m256i t1 = _mm256_add_epi32(_mm256_andnot_si256(lne, le), _mm256_andnot_si256(le, lse));
-    __m256i t2 = _mm256_add_epi32(_mm256_andnot_si256(lse, ls), _mm256_andnot_si256(ls, lsw));
-    __m256i t3 = _mm256_add_epi32(_mm256_andnot_si256(lsw, lw), _mm256_andnot_si256(lw, lnw));
-    nstart = _mm256_add_epi32(_mm256_add_epi32(t0, t1), _mm256_add_epi32(t2, t3));
-  }
+  __m256i any = _mm256_or_si256(_mm256_or_si256(ln, le), _mm256_or_si256(ls, lw));
+  __m256i s0 = _mm256_andnot_si256(_mm256_and_si256(lnw, lw), ln), s1 = _mm256_andnot_si256(_mm256_and_si256(lne, ln), le);
+  __m256i s2 = _mm256_andnot_si256(_mm256_and_si256(lse, le), ls), s3 = _mm256_andnot_si256(_mm256_and_si256(lsw, ls), lw);
+  __m256i nstart = _mm256_add_epi32(_mm256_add_epi32(s0, s1), _mm256_add_epi32(s2, s3));
   *born = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(any)) ^ 0xffu;
   *sad = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(-1), nstart)));
   /* the eldest earlier neighbour, in settle_one's order (ranks are
@@ -168,12 +144,6 @@ __attribute__((target("avx2"))) static void settle8(PixNode *nd, const uint32_t 
   ELDER(e, 1);
   ELDER(so, pw);
   ELDER(w, -1);
-  if (eight) {
-    ELDER(ne, -(int64_t)pw + 1);
-    ELDER(se, pw + 1);
-    ELDER(sw, (int64_t)pw - 1);
-    ELDER(nw, -(int64_t)pw - 1);
-  }
 #undef ELDER
   __m256i lo = _mm256_unpacklo_epi32(c, best), hi = _mm256_unpackhi_epi32(c, best);
   _mm256_storeu_si256((__m256i *)(nd + p), _mm256_permute2x128_si256(lo, hi, 0x20));
@@ -188,8 +158,7 @@ __attribute__((target("avx2"))) static void settle8(PixNode *nd, const uint32_t 
  * left out; backwards they are swept too (their joins shape the
  * complement), only their pairs are not kept. */
 static inline __attribute__((always_inline)) uint32_t settle_rows(CubGrid *g, PixNode *nd, const ArcTable *arcs,
-                                                                  uint64_t *saddle, const int eight, const int rev,
-                                                                  int avx2) {
+                                                                  uint64_t *saddle, const int rev, int avx2) {
   uint32_t H = (uint32_t)g->n[0], W = (uint32_t)g->n[1], pw = g->pw, born = 0;
   uint32_t cut = rev ? (uint32_t)g->npix : g->cutoff;
   const uint32_t *rank = g->rank;
@@ -210,7 +179,7 @@ static inline __attribute__((always_inline)) uint32_t settle_rows(CubGrid *g, Pi
     if (avx2)
       for (; p + 8 <= e; p += 8) {
         unsigned b, sd;
-        settle8(nd, rank, p, pw, eight, rev, &b, &sd);
+        settle8(nd, rank, p, pw, rev, &b, &sd);
         for (unsigned i = 0; i < 8; i++) {
           uint32_t r = rank[p + i];
           if (r >= cut) continue;
@@ -221,7 +190,7 @@ static inline __attribute__((always_inline)) uint32_t settle_rows(CubGrid *g, Pi
 #endif
     for (; p < e; p++) {
       uint32_t r = rank[p];
-      unsigned kind = settle_one(nd, rank, arcs, p, pw, eight, rev);
+      unsigned kind = settle_one(nd, rank, arcs, p, pw, rev);
       if (r >= cut) continue;
       born += kind == 1;
       if (kind == 2) saddle[r >> 6] |= 1ull << (r & 63);
@@ -319,13 +288,12 @@ static TsStatus essential(CubGrid *g, const PixNode *nd, size_t total, uint32_t 
   return TS_OK;
 }
 
-/* The two phases of one sweep, with eight and rev constant (separate
- * copies, so their tests leave the loops). */
+/* The two phases of one sweep, with rev constant (separate copies, so its
+ * tests leave the loops). */
 static inline __attribute__((always_inline)) TsStatus sweep(CubGrid *g, PixNode *nd, const ArcTable *arcs,
-                                                            uint64_t *saddle, size_t nwords, const int eight,
-                                                            const int rev) {
+                                                            uint64_t *saddle, size_t nwords, const int rev) {
   int avx2 = cub_use_avx2();
-  uint32_t alive = settle_rows(g, nd, arcs, saddle, eight, rev, avx2);
+  uint32_t alive = settle_rows(g, nd, arcs, saddle, rev, avx2);
   size_t ns = 0;
   for (size_t w = 0; w < nwords; w++) ns += (size_t)__builtin_popcountll(saddle[w]);
   uint32_t *list = ts_alloc_array(ns ? ns : 1, sizeof *list, "cubical saddles", g->err);
@@ -340,7 +308,7 @@ static inline __attribute__((always_inline)) TsStatus sweep(CubGrid *g, PixNode 
   return st;
 }
 
-TsStatus cub_pixel_sweep(CubGrid *g, int eight, int reverse) {
+TsStatus cub_pixel_sweep(CubGrid *g, int reverse) {
   size_t total = ((size_t)g->n[0] + 2) * g->pw, nwords = ((size_t)g->npix + 63) / 64;
   /* forwards the first work array, backwards the second (they may run at once) */
   PixNode *own = g->work[reverse] ? NULL : ts_alloc_array_huge(total, sizeof *own, "cubical union-find", g->err);
@@ -349,9 +317,8 @@ TsStatus cub_pixel_sweep(CubGrid *g, int eight, int reverse) {
   TsStatus st = TS_ERR_NOMEM;
   if (nd && saddle) {
     ArcTable arcs;
-    arc_table(&arcs, eight);
-    if (reverse) st = eight ? sweep(g, nd, &arcs, saddle, nwords, 1, 1) : sweep(g, nd, &arcs, saddle, nwords, 0, 1);
-    else st = eight ? sweep(g, nd, &arcs, saddle, nwords, 1, 0) : sweep(g, nd, &arcs, saddle, nwords, 0, 0);
+    arc_table(&arcs);
+    st = reverse ? sweep(g, nd, &arcs, saddle, nwords, 1) : sweep(g, nd, &arcs, saddle, nwords, 0);
   }
   free(own);
   free(saddle);
