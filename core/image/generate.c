@@ -496,6 +496,52 @@ static void weight_row(const TsGenerator *g, const float *table, int r, float k,
 }
 
 #ifdef TS_GEN_AVX2
+/* combine_uv: combine_row with the symmetrised row s[j] = (u[j] + v[-j]) / 2
+ * formed on the fly from the weight rows u = W[k0] and v = W[-k0] (the
+ * table's), eight k1 at a time, instead of written out and read back (a
+ * reversed-index loop that GCC leaves scalar). The same float operations
+ * as field()'s s[] and combine_row, so the same bits. dc_zero: s[0] = 0. */
+__attribute__((target("avx2"))) static void combine_uv(const float *gy, const float *hy, float *o, const float *u,
+                                                       const float *v, int dc_zero, const float *cs,
+                                                       const float *sn, int m, float scale) {
+  const int n = 2 * m;
+  const __m256 half = _mm256_set1_ps(0.5f), vsc = _mm256_set1_ps(scale);
+  const __m256i lo = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3), hi = _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7),
+                rev = _mm256_setr_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+  {
+    float s0 = dc_zero ? 0 : 0.5f * (u[0] + v[0]), sm = 0.5f * (u[m] + v[m]);
+    float p = 0.5f * (s0 + sm), q = 0.5f * (s0 - sm);
+    float a = p * scale, b = q * scale; /* sin 0 = 0, cos 0 = 1 */
+    o[0] = a * gy[0] + b * hy[1];
+    o[1] = a * gy[1] + b * hy[0];
+  }
+  int k1 = 1;
+  for (; k1 + 8 <= m; k1 += 8) {
+    /* v[n - k1 - j] and v[m - k1 - j], j = 0..7: eight floats read backwards */
+    __m256 v1 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(v + n - k1 - 7), rev);
+    __m256 v2 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(v + m - k1 - 7), rev);
+    __m256 s1 = _mm256_mul_ps(half, _mm256_add_ps(_mm256_loadu_ps(u + k1), v1));
+    __m256 s2 = _mm256_mul_ps(half, _mm256_add_ps(_mm256_loadu_ps(u + k1 + m), v2));
+    __m256 p = _mm256_mul_ps(half, _mm256_add_ps(s1, s2)), q = _mm256_mul_ps(half, _mm256_sub_ps(s1, s2));
+    __m256 a = _mm256_mul_ps(_mm256_sub_ps(p, _mm256_mul_ps(q, _mm256_loadu_ps(sn + k1))), vsc);
+    __m256 b = _mm256_mul_ps(_mm256_mul_ps(q, _mm256_loadu_ps(cs + k1)), vsc);
+    for (int h = 0; h < 2; h++) {
+      int kk = k1 + 4 * h;
+      __m256 ad = _mm256_permutevar8x32_ps(a, h ? hi : lo), bd = _mm256_permutevar8x32_ps(b, h ? hi : lo);
+      __m256 gv = _mm256_loadu_ps(gy + 2 * kk);
+      __m256 hv = _mm256_permutevar8x32_ps(_mm256_loadu_ps(hy + 2 * m - 6 - 2 * kk), rev); /* columns M-kk..M-kk-3 */
+      _mm256_storeu_ps(o + 2 * kk, _mm256_add_ps(_mm256_mul_ps(ad, gv), _mm256_mul_ps(bd, hv)));
+    }
+  }
+  for (; k1 < m; k1++) {
+    float s1 = 0.5f * (u[k1] + v[n - k1]), s2 = 0.5f * (u[k1 + m] + v[m - k1]);
+    float p = 0.5f * (s1 + s2), q = 0.5f * (s1 - s2);
+    float a = (p - q * sn[k1]) * scale, b = q * cs[k1] * scale;
+    o[2 * k1] = a * gy[2 * k1] + b * hy[2 * m + 1 - 2 * k1];
+    o[2 * k1 + 1] = a * gy[2 * k1 + 1] + b * hy[2 * m - 2 * k1];
+  }
+}
+
 /* combine_row's loop eight k1 at a time (the same operations, so the same
  * bits); returns the first k1 left to do. */
 __attribute__((target("avx2"))) static int combine_avx2(const float *gy, const float *hy, float *o, const float *s,
@@ -615,6 +661,14 @@ static double field(TsGenerator *g, double alpha, double beta, float *out) {
     }
     for (int pass = 0; pass < (nk0 != k0 ? 2 : 1); pass++) {
       const float *u = pass ? wb : wa, *v = pass ? wa : wb;
+#ifdef TS_GEN_AVX2
+      if (g->wtab && g->even) {
+        int row = pass ? nk0 : k0, nrow = row ? n - row : 0;
+        combine_uv((const float *)(g->y + (size_t)row * g->m), (const float *)(g->y + (size_t)nrow * g->m),
+                   (float *)(g->z + (size_t)row * g->m), u, v, k0 == 0 && pass == 0, g->cs, g->sn, g->m, scale);
+        continue;
+      }
+#endif
       /* Ws[row][j] = (W[row][j] + W[-row][-j]) / 2 */
       s[0] = 0.5f * (u[0] + v[0]);
       for (int j = 1; j < n; j++) s[j] = 0.5f * (u[j] + v[n - j]);
