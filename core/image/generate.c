@@ -758,6 +758,36 @@ __attribute__((target("avx2"))) static void lanes_run_avx2(uint32_t s[4][16], fl
 }
 #endif
 
+#ifdef TS_GEN_AVX2
+/* ts_minmax_f32 (same promise: min and max are exact, a NaN is skipped as
+ * `x < m ? x : m` skips it) 32 floats at a time in four independent pairs
+ * of accumulators: the SSE2 one waits on its two per side. */
+__attribute__((target("avx2"))) static void minmax_avx2(const float *v, size_t n, float *lo, float *hi) {
+  size_t i = 1;
+  float l = v[0], h = v[0];
+  if (n >= 33) {
+    __m256 l0 = _mm256_set1_ps(l), l1 = l0, l2 = l0, l3 = l0, h0 = l0, h1 = l0, h2 = l0, h3 = l0;
+    for (; i + 32 <= n; i += 32) {
+      __m256 a = _mm256_loadu_ps(v + i), b = _mm256_loadu_ps(v + i + 8), c = _mm256_loadu_ps(v + i + 16),
+             d = _mm256_loadu_ps(v + i + 24);
+      l0 = _mm256_min_ps(a, l0), l1 = _mm256_min_ps(b, l1), l2 = _mm256_min_ps(c, l2), l3 = _mm256_min_ps(d, l3);
+      h0 = _mm256_max_ps(a, h0), h1 = _mm256_max_ps(b, h1), h2 = _mm256_max_ps(c, h2), h3 = _mm256_max_ps(d, h3);
+    }
+    float t[8];
+    _mm256_storeu_ps(t, _mm256_min_ps(_mm256_min_ps(l0, l1), _mm256_min_ps(l2, l3)));
+    for (int k = 0; k < 8; k++) l = t[k] < l ? t[k] : l;
+    _mm256_storeu_ps(t, _mm256_max_ps(_mm256_max_ps(h0, h1), _mm256_max_ps(h2, h3)));
+    for (int k = 0; k < 8; k++) h = t[k] > h ? t[k] : h;
+  }
+  for (; i < n; i++) {
+    l = v[i] < l ? v[i] : l;
+    h = v[i] > h ? v[i] : h;
+  }
+  *lo = l;
+  *hi = h;
+}
+#endif
+
 static void fill_uniform(TsRng *rng, float *v, size_t n, int avx2) {
   uint32_t s[4][16];
   for (int j = 0; j < 16; j++) {
@@ -782,12 +812,12 @@ static void fill_uniform(TsRng *rng, float *v, size_t n, int avx2) {
 
 void ts_generate_fill_uniform(TsRng *rng, float *v, size_t n) { fill_uniform(rng, v, n, use_avx2()); }
 
-TsStatus ts_generator_make(TsGenerator *g, uint64_t stream, uint64_t index, TsImage *img, TsGenerateInfo *info,
-                           TsError *err) {
+/* Both entry points: grey NULL, every picture into img with three
+ * channels; else grey pictures into grey with one. */
+static TsStatus make(TsGenerator *g, uint64_t stream, uint64_t index, TsImage *img, TsImage *grey, TsImage **made,
+                     TsGenerateInfo *info, TsError *err) {
   int n = g->n;
   size_t nn = (size_t)n * n;
-  TsStatus s = ts_image_alloc(img, n, n, 3, err);
-  if (s) return s;
   TsRng rng;
   ts_rng_init(&rng, g->p.seed, (stream << 40) + index);
   TsGenerateInfo inf;
@@ -800,7 +830,11 @@ TsStatus ts_generator_make(TsGenerator *g, uint64_t stream, uint64_t index, TsIm
       inf.beta[ch] = uniform_in(&rng, g->p.beta_min, g->p.beta_max);
       fill_uniform(&rng, g->x, nn, g->avx2); /* straight into the forward input */
       double sc = field(g, inf.alpha[ch], inf.beta[ch], g->chan[ch]);
-      ts_minmax_f32(g->chan[ch], nn, &clo[ch], &chi[ch]);
+#ifdef TS_GEN_AVX2
+      if (g->avx2) minmax_avx2(g->chan[ch], nn, &clo[ch], &chi[ch]);
+      else
+#endif
+        ts_minmax_f32(g->chan[ch], nn, &clo[ch], &chi[ch]);
       /* the recipe's range in double, over all three channels */
       double l = clo[ch] * sc, h = chi[ch] * sc;
       lo = l < lo ? l : lo;
@@ -845,11 +879,32 @@ TsStatus ts_generator_make(TsGenerator *g, uint64_t stream, uint64_t index, TsIm
   }
   double pc = ts_rng_uniform(&rng);
   inf.colour = !(pc > g->p.prob_colour);
+  TsStatus s = ts_image_alloc(inf.colour || !grey ? img : grey, n, n, inf.colour || !grey ? 3 : 1, err);
+  if (s) return s;
+  if (made) *made = inf.colour || !grey ? img : grey;
+  if (info) *info = inf;
+  if (!inf.colour && grey) {
+#ifdef TS_GEN_AVX2
+    if (g->avx2) luma_avx2(planes, planes + nn, planes + 2 * nn, nn, grey->pixels);
+    else
+#endif
+      luma(planes, planes + nn, planes + 2 * nn, nn, grey->pixels);
+    return TS_OK;
+  }
 #ifdef TS_GEN_AVX2
   if (g->avx2) interleave_avx2(planes, planes + nn, planes + 2 * nn, nn, inf.colour, img->pixels);
   else
 #endif
     interleave(planes, planes + nn, planes + 2 * nn, nn, inf.colour, img->pixels);
-  if (info) *info = inf;
   return TS_OK;
+}
+
+TsStatus ts_generator_make(TsGenerator *g, uint64_t stream, uint64_t index, TsImage *img, TsGenerateInfo *info,
+                           TsError *err) {
+  return make(g, stream, index, img, NULL, NULL, info, err);
+}
+
+TsStatus ts_generator_make_stored(TsGenerator *g, uint64_t stream, uint64_t index, TsImage *rgb, TsImage *grey,
+                                  TsImage **made, TsGenerateInfo *info, TsError *err) {
+  return make(g, stream, index, rgb, grey, made, info, err);
 }
