@@ -515,8 +515,10 @@ __attribute__((target("avx2"))) static void combine_uv(const float *gy, const fl
     o[0] = a * gy[0] + b * hy[1];
     o[1] = a * gy[1] + b * hy[0];
   }
-  int k1 = 1;
-  for (; k1 + 8 <= m; k1 += 8) {
+  /* k1 = 1.. in steps of 8, the last step moved back to end at M - 1: it
+   * redoes a few k1 with the same operations (the same values) rather than
+   * leave up to seven to a scalar tail that costs as much as the rest */
+  for (int k1 = 1; m >= 9; k1 = k1 + 16 <= m ? k1 + 8 : m - 8) {
     /* v[n - k1 - j] and v[m - k1 - j], j = 0..7: eight floats read backwards */
     __m256 v1 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(v + n - k1 - 7), rev);
     __m256 v2 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(v + m - k1 - 7), rev);
@@ -532,8 +534,9 @@ __attribute__((target("avx2"))) static void combine_uv(const float *gy, const fl
       __m256 hv = _mm256_permutevar8x32_ps(_mm256_loadu_ps(hy + 2 * m - 6 - 2 * kk), rev); /* columns M-kk..M-kk-3 */
       _mm256_storeu_ps(o + 2 * kk, _mm256_add_ps(_mm256_mul_ps(ad, gv), _mm256_mul_ps(bd, hv)));
     }
+    if (k1 == m - 8) break;
   }
-  for (; k1 < m; k1++) {
+  for (int k1 = 1; k1 < m && m < 9; k1++) {
     float s1 = 0.5f * (u[k1] + v[n - k1]), s2 = 0.5f * (u[k1 + m] + v[m - k1]);
     float p = 0.5f * (s1 + s2), q = 0.5f * (s1 - s2);
     float a = (p - q * sn[k1]) * scale, b = q * cs[k1] * scale;
