@@ -441,6 +441,33 @@ __attribute__((target("avx2"))) static inline __m256 exp_nonpos8(__m256 x) {
   return _mm256_andnot_ps(_mm256_cmp_ps(x, lim, _CMP_LT_OQ), _mm256_castsi256_ps(eb));
 }
 
+/* exp_nonpos8 of x[0..3] in place, the four written out step by step side
+ * by side: each exp is a chain of ~20 dependent operations, and one after
+ * another they fill the scheduler with operations that wait, so that only
+ * about two ran at once. The same operations per lane, so the same bits. */
+#define EXP4_STEP(stmt)                                                                                                \
+  for (int j = 0; j < 4; j++) stmt
+__attribute__((target("avx2"))) static inline void exp_nonpos8x4(__m256 x[4]) {
+  const __m256 magic = _mm256_set1_ps(12582912.0f), lim = _mm256_set1_ps(-60.0f);
+  __m256 xc[4], t[4], nf[4], r[4], q[4], e[4];
+  __m256i ni[4];
+  EXP4_STEP(xc[j] = _mm256_min_ps(_mm256_max_ps(x[j], lim), _mm256_setzero_ps()));
+  EXP4_STEP(t[j] = _mm256_add_ps(_mm256_mul_ps(xc[j], _mm256_set1_ps(1.44269504088896341f)), magic));
+  EXP4_STEP(nf[j] = _mm256_sub_ps(t[j], magic));
+  EXP4_STEP(ni[j] = _mm256_sub_epi32(_mm256_castps_si256(t[j]), _mm256_castps_si256(magic)));
+  EXP4_STEP(r[j] = _mm256_sub_ps(xc[j], _mm256_mul_ps(nf[j], _mm256_set1_ps(0.693359375f))));
+  EXP4_STEP(r[j] = _mm256_sub_ps(r[j], _mm256_mul_ps(nf[j], _mm256_set1_ps(-2.12194440e-4f))));
+  EXP4_STEP(q[j] = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(1.9875691500e-4f), r[j]), _mm256_set1_ps(1.3981999507e-3f)));
+  EXP4_STEP(q[j] = _mm256_add_ps(_mm256_mul_ps(q[j], r[j]), _mm256_set1_ps(8.3334519073e-3f)));
+  EXP4_STEP(q[j] = _mm256_add_ps(_mm256_mul_ps(q[j], r[j]), _mm256_set1_ps(4.1665795894e-2f)));
+  EXP4_STEP(q[j] = _mm256_add_ps(_mm256_mul_ps(q[j], r[j]), _mm256_set1_ps(1.6666665459e-1f)));
+  EXP4_STEP(q[j] = _mm256_add_ps(_mm256_mul_ps(q[j], r[j]), _mm256_set1_ps(5.0000001201e-1f)));
+  EXP4_STEP(e[j] = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(q[j], _mm256_mul_ps(r[j], r[j])), r[j]), _mm256_set1_ps(1.0f)));
+  EXP4_STEP(x[j] = _mm256_andnot_ps(_mm256_cmp_ps(x[j], lim, _CMP_LT_OQ),
+                                    _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(e[j]), _mm256_slli_epi32(ni[j], 23)))));
+}
+#undef EXP4_STEP
+
 __attribute__((target("avx2"))) static int weight_row_avx2(const float *d, int n, float k, float *out) {
   const __m256 vk = _mm256_set1_ps(k);
   int j = 0;
@@ -456,10 +483,10 @@ __attribute__((target("avx2"))) static void weight_table_avx2(const float *d, in
   for (int bi = 0; bi < n; bi += 8)
     for (int bj = bi; bj < n; bj += 8) {
       __m256 v[8];
-      for (int t = 0; t < 8; t++) {
-        v[t] = exp_nonpos8(_mm256_mul_ps(vk, _mm256_loadu_ps(d + (size_t)(bi + t) * n + bj)));
-        _mm256_storeu_ps(w + (size_t)(bi + t) * n + bj, v[t]);
-      }
+      for (int t = 0; t < 8; t++) v[t] = _mm256_mul_ps(vk, _mm256_loadu_ps(d + (size_t)(bi + t) * n + bj));
+      exp_nonpos8x4(v);
+      exp_nonpos8x4(v + 4);
+      for (int t = 0; t < 8; t++) _mm256_storeu_ps(w + (size_t)(bi + t) * n + bj, v[t]);
       if (bj == bi) continue;
       __m256 a[8], b[8];
       for (int t = 0; t < 8; t += 2) {
