@@ -457,14 +457,16 @@ __attribute__((target("avx2"))) static inline void exp_nonpos8x4(__m256 x[4]) {
   EXP4_STEP(ni[j] = _mm256_sub_epi32(_mm256_castps_si256(t[j]), _mm256_castps_si256(magic)));
   EXP4_STEP(r[j] = _mm256_sub_ps(xc[j], _mm256_mul_ps(nf[j], _mm256_set1_ps(0.693359375f))));
   EXP4_STEP(r[j] = _mm256_sub_ps(r[j], _mm256_mul_ps(nf[j], _mm256_set1_ps(-2.12194440e-4f))));
-  EXP4_STEP(q[j] = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(1.9875691500e-4f), r[j]), _mm256_set1_ps(1.3981999507e-3f)));
+  EXP4_STEP(q[j] = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(1.9875691500e-4f), r[j]),
+                                 _mm256_set1_ps(1.3981999507e-3f)));
   EXP4_STEP(q[j] = _mm256_add_ps(_mm256_mul_ps(q[j], r[j]), _mm256_set1_ps(8.3334519073e-3f)));
   EXP4_STEP(q[j] = _mm256_add_ps(_mm256_mul_ps(q[j], r[j]), _mm256_set1_ps(4.1665795894e-2f)));
   EXP4_STEP(q[j] = _mm256_add_ps(_mm256_mul_ps(q[j], r[j]), _mm256_set1_ps(1.6666665459e-1f)));
   EXP4_STEP(q[j] = _mm256_add_ps(_mm256_mul_ps(q[j], r[j]), _mm256_set1_ps(5.0000001201e-1f)));
-  EXP4_STEP(e[j] = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(q[j], _mm256_mul_ps(r[j], r[j])), r[j]), _mm256_set1_ps(1.0f)));
-  EXP4_STEP(x[j] = _mm256_andnot_ps(_mm256_cmp_ps(x[j], lim, _CMP_LT_OQ),
-                                    _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(e[j]), _mm256_slli_epi32(ni[j], 23)))));
+  EXP4_STEP(e[j] = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(q[j], _mm256_mul_ps(r[j], r[j])), r[j]),
+                                 _mm256_set1_ps(1.0f)));
+  EXP4_STEP(ni[j] = _mm256_add_epi32(_mm256_castps_si256(e[j]), _mm256_slli_epi32(ni[j], 23)));
+  EXP4_STEP(x[j] = _mm256_andnot_ps(_mm256_cmp_ps(x[j], lim, _CMP_LT_OQ), _mm256_castsi256_ps(ni[j])));
 }
 #undef EXP4_STEP
 
