@@ -136,11 +136,15 @@ void ts_cli_progress_end(TsCliProgress *p, int64_t done) {
 
 /* ---- stop signals ---------------------------------------------------- */
 
-static volatile int stop_flag;
+static volatile int stop_flag, stop_now_flag, gentle;
 static volatile sig_atomic_t stop_signal;
 
 static void on_stop(int sig) {
   if (stop_flag && sig == SIGINT) {
+    if (gentle && !stop_now_flag) {
+      stop_now_flag = 1;
+      return;
+    }
     signal(SIGINT, SIG_DFL);
     raise(SIGINT);
   }
@@ -158,6 +162,8 @@ void ts_cli_install_stop_handlers(void) {
 }
 
 int ts_cli_stop_requested(void) { return stop_flag; }
+void ts_cli_stop_gently(void) { gentle = 1; }
+int ts_cli_stop_now(void) { return stop_now_flag; }
 volatile int *ts_cli_stop_flag(void) { return &stop_flag; }
 int ts_cli_stop_exit_code(void) { return 128 + (stop_signal ? (int)stop_signal : SIGINT); }
 

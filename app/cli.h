@@ -53,7 +53,7 @@ int ts_cli_open_store(const char *cmd, const char *path, TsStoreMode mode, TsSto
 
 /* SIGINT/SIGTERM set a flag that long jobs poll, so they can finish the item
  * in hand, write what they have and mark the run stopped. A second SIGINT
- * kills at once. */
+ * kills at once (but see ts_cli_stop_gently). */
 void ts_cli_install_stop_handlers(void);
 int ts_cli_stop_requested(void);
 /* For core progress callbacks: a pointer to the flag (nonzero = stop). */
@@ -62,6 +62,12 @@ volatile int *ts_cli_stop_flag(void);
  * one killed by it: 128 + the first stop signal (130 for SIGINT, 143 for
  * SIGTERM). */
 int ts_cli_stop_exit_code(void);
+/* For a job whose items write files in place (`generate`): after this, a
+ * second SIGINT sets ts_cli_stop_now() instead of killing, so that the job
+ * drops the rest of its batch once the files in hand are whole; a third
+ * kills at once. */
+void ts_cli_stop_gently(void);
+int ts_cli_stop_now(void);
 
 /* Prints the "--store PATH" and "--threads N" help lines, identical everywhere. */
 void ts_cli_help_common(FILE *f, int with_threads);

@@ -68,6 +68,11 @@ TsStatus ts_file_read(const char *path, size_t max, uint8_t **data, size_t *n, T
 /* Writes to "PATH.tmp-PID" then renames, so readers (and a Ctrl-C) only
  * ever see whole files. */
 TsStatus ts_file_write_atomic(const char *path, const void *data, size_t n, TsError *err);
+/* Writes name in the folder open as dirfd, in place (created or
+ * truncated; removed again if writing fails): no temporary name and no
+ * rename, for callers that make many files and know by other means which
+ * are whole (`generate`: its manifest). path is only for messages. */
+TsStatus ts_file_write_at(int dirfd, const char *name, const char *path, const void *data, size_t n, TsError *err);
 
 /* Decodes a file held in memory, by its magic (IDX/CIFAR have none: by
  * name, ".idx*"/"-ubyte" and ".bin"). */

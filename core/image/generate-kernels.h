@@ -43,6 +43,13 @@ KERNEL_ATTR static void KERNEL(interleave)(const uint8_t *restrict pr, const uin
   }
 }
 
+/* interleave's grey case into a one-channel picture. */
+KERNEL_ATTR static void KERNEL(luma)(const uint8_t *restrict pr, const uint8_t *restrict pg,
+                                     const uint8_t *restrict pb, size_t nn, uint8_t *restrict px) {
+  for (size_t i = 0; i < nn; i++)
+    px[i] = (uint8_t)(((uint32_t)pr[i] * 19595u + (uint32_t)pg[i] * 38470u + (uint32_t)pb[i] * 7471u + 0x8000u) >> 16);
+}
+
 /* d[c] = log(x[c]^2 + xr2) in float for c < n (Cephes' logf on the float
  * of the double sum: ~1e-6 absolute for the values here), less lref,
  * clamped to the sign the table promises (sign +1: >= 0, -1: <= 0).

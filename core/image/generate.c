@@ -441,6 +441,35 @@ __attribute__((target("avx2"))) static inline __m256 exp_nonpos8(__m256 x) {
   return _mm256_andnot_ps(_mm256_cmp_ps(x, lim, _CMP_LT_OQ), _mm256_castsi256_ps(eb));
 }
 
+/* exp_nonpos8 of x[0..3] in place, the four written out step by step side
+ * by side: each exp is a chain of ~20 dependent operations, and one after
+ * another they fill the scheduler with operations that wait, so that only
+ * about two ran at once. The same operations per lane, so the same bits. */
+#define EXP4_STEP(stmt)                                                                                                \
+  for (int j = 0; j < 4; j++) stmt
+__attribute__((target("avx2"))) static inline void exp_nonpos8x4(__m256 x[4]) {
+  const __m256 magic = _mm256_set1_ps(12582912.0f), lim = _mm256_set1_ps(-60.0f);
+  __m256 xc[4], t[4], nf[4], r[4], q[4], e[4];
+  __m256i ni[4];
+  EXP4_STEP(xc[j] = _mm256_min_ps(_mm256_max_ps(x[j], lim), _mm256_setzero_ps()));
+  EXP4_STEP(t[j] = _mm256_add_ps(_mm256_mul_ps(xc[j], _mm256_set1_ps(1.44269504088896341f)), magic));
+  EXP4_STEP(nf[j] = _mm256_sub_ps(t[j], magic));
+  EXP4_STEP(ni[j] = _mm256_sub_epi32(_mm256_castps_si256(t[j]), _mm256_castps_si256(magic)));
+  EXP4_STEP(r[j] = _mm256_sub_ps(xc[j], _mm256_mul_ps(nf[j], _mm256_set1_ps(0.693359375f))));
+  EXP4_STEP(r[j] = _mm256_sub_ps(r[j], _mm256_mul_ps(nf[j], _mm256_set1_ps(-2.12194440e-4f))));
+  EXP4_STEP(q[j] = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(1.9875691500e-4f), r[j]),
+                                 _mm256_set1_ps(1.3981999507e-3f)));
+  EXP4_STEP(q[j] = _mm256_add_ps(_mm256_mul_ps(q[j], r[j]), _mm256_set1_ps(8.3334519073e-3f)));
+  EXP4_STEP(q[j] = _mm256_add_ps(_mm256_mul_ps(q[j], r[j]), _mm256_set1_ps(4.1665795894e-2f)));
+  EXP4_STEP(q[j] = _mm256_add_ps(_mm256_mul_ps(q[j], r[j]), _mm256_set1_ps(1.6666665459e-1f)));
+  EXP4_STEP(q[j] = _mm256_add_ps(_mm256_mul_ps(q[j], r[j]), _mm256_set1_ps(5.0000001201e-1f)));
+  EXP4_STEP(e[j] = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(q[j], _mm256_mul_ps(r[j], r[j])), r[j]),
+                                 _mm256_set1_ps(1.0f)));
+  EXP4_STEP(ni[j] = _mm256_add_epi32(_mm256_castps_si256(e[j]), _mm256_slli_epi32(ni[j], 23)));
+  EXP4_STEP(x[j] = _mm256_andnot_ps(_mm256_cmp_ps(x[j], lim, _CMP_LT_OQ), _mm256_castsi256_ps(ni[j])));
+}
+#undef EXP4_STEP
+
 __attribute__((target("avx2"))) static int weight_row_avx2(const float *d, int n, float k, float *out) {
   const __m256 vk = _mm256_set1_ps(k);
   int j = 0;
@@ -456,10 +485,10 @@ __attribute__((target("avx2"))) static void weight_table_avx2(const float *d, in
   for (int bi = 0; bi < n; bi += 8)
     for (int bj = bi; bj < n; bj += 8) {
       __m256 v[8];
-      for (int t = 0; t < 8; t++) {
-        v[t] = exp_nonpos8(_mm256_mul_ps(vk, _mm256_loadu_ps(d + (size_t)(bi + t) * n + bj)));
-        _mm256_storeu_ps(w + (size_t)(bi + t) * n + bj, v[t]);
-      }
+      for (int t = 0; t < 8; t++) v[t] = _mm256_mul_ps(vk, _mm256_loadu_ps(d + (size_t)(bi + t) * n + bj));
+      exp_nonpos8x4(v);
+      exp_nonpos8x4(v + 4);
+      for (int t = 0; t < 8; t++) _mm256_storeu_ps(w + (size_t)(bi + t) * n + bj, v[t]);
       if (bj == bi) continue;
       __m256 a[8], b[8];
       for (int t = 0; t < 8; t += 2) {
@@ -496,6 +525,55 @@ static void weight_row(const TsGenerator *g, const float *table, int r, float k,
 }
 
 #ifdef TS_GEN_AVX2
+/* combine_uv: combine_row with the symmetrised row s[j] = (u[j] + v[-j]) / 2
+ * formed on the fly from the weight rows u = W[k0] and v = W[-k0] (the
+ * table's), eight k1 at a time, instead of written out and read back (a
+ * reversed-index loop that GCC leaves scalar). The same float operations
+ * as field()'s s[] and combine_row, so the same bits. dc_zero: s[0] = 0. */
+__attribute__((target("avx2"))) static void combine_uv(const float *gy, const float *hy, float *o, const float *u,
+                                                       const float *v, int dc_zero, const float *cs,
+                                                       const float *sn, int m, float scale) {
+  const int n = 2 * m;
+  const __m256 half = _mm256_set1_ps(0.5f), vsc = _mm256_set1_ps(scale);
+  const __m256i lo = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3), hi = _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7),
+                rev = _mm256_setr_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+  {
+    float s0 = dc_zero ? 0 : 0.5f * (u[0] + v[0]), sm = 0.5f * (u[m] + v[m]);
+    float p = 0.5f * (s0 + sm), q = 0.5f * (s0 - sm);
+    float a = p * scale, b = q * scale; /* sin 0 = 0, cos 0 = 1 */
+    o[0] = a * gy[0] + b * hy[1];
+    o[1] = a * gy[1] + b * hy[0];
+  }
+  /* k1 = 1.. in steps of 8, the last step moved back to end at M - 1: it
+   * redoes a few k1 with the same operations (the same values) rather than
+   * leave up to seven to a scalar tail that costs as much as the rest */
+  for (int k1 = 1; m >= 9; k1 = k1 + 16 <= m ? k1 + 8 : m - 8) {
+    /* v[n - k1 - j] and v[m - k1 - j], j = 0..7: eight floats read backwards */
+    __m256 v1 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(v + n - k1 - 7), rev);
+    __m256 v2 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(v + m - k1 - 7), rev);
+    __m256 s1 = _mm256_mul_ps(half, _mm256_add_ps(_mm256_loadu_ps(u + k1), v1));
+    __m256 s2 = _mm256_mul_ps(half, _mm256_add_ps(_mm256_loadu_ps(u + k1 + m), v2));
+    __m256 p = _mm256_mul_ps(half, _mm256_add_ps(s1, s2)), q = _mm256_mul_ps(half, _mm256_sub_ps(s1, s2));
+    __m256 a = _mm256_mul_ps(_mm256_sub_ps(p, _mm256_mul_ps(q, _mm256_loadu_ps(sn + k1))), vsc);
+    __m256 b = _mm256_mul_ps(_mm256_mul_ps(q, _mm256_loadu_ps(cs + k1)), vsc);
+    for (int h = 0; h < 2; h++) {
+      int kk = k1 + 4 * h;
+      __m256 ad = _mm256_permutevar8x32_ps(a, h ? hi : lo), bd = _mm256_permutevar8x32_ps(b, h ? hi : lo);
+      __m256 gv = _mm256_loadu_ps(gy + 2 * kk);
+      __m256 hv = _mm256_permutevar8x32_ps(_mm256_loadu_ps(hy + 2 * m - 6 - 2 * kk), rev); /* columns M-kk..M-kk-3 */
+      _mm256_storeu_ps(o + 2 * kk, _mm256_add_ps(_mm256_mul_ps(ad, gv), _mm256_mul_ps(bd, hv)));
+    }
+    if (k1 == m - 8) break;
+  }
+  for (int k1 = 1; k1 < m && m < 9; k1++) {
+    float s1 = 0.5f * (u[k1] + v[n - k1]), s2 = 0.5f * (u[k1 + m] + v[m - k1]);
+    float p = 0.5f * (s1 + s2), q = 0.5f * (s1 - s2);
+    float a = (p - q * sn[k1]) * scale, b = q * cs[k1] * scale;
+    o[2 * k1] = a * gy[2 * k1] + b * hy[2 * m + 1 - 2 * k1];
+    o[2 * k1 + 1] = a * gy[2 * k1 + 1] + b * hy[2 * m - 2 * k1];
+  }
+}
+
 /* combine_row's loop eight k1 at a time (the same operations, so the same
  * bits); returns the first k1 left to do. */
 __attribute__((target("avx2"))) static int combine_avx2(const float *gy, const float *hy, float *o, const float *s,
@@ -615,6 +693,14 @@ static double field(TsGenerator *g, double alpha, double beta, float *out) {
     }
     for (int pass = 0; pass < (nk0 != k0 ? 2 : 1); pass++) {
       const float *u = pass ? wb : wa, *v = pass ? wa : wb;
+#ifdef TS_GEN_AVX2
+      if (g->wtab && g->even) {
+        int row = pass ? nk0 : k0, nrow = row ? n - row : 0;
+        combine_uv((const float *)(g->y + (size_t)row * g->m), (const float *)(g->y + (size_t)nrow * g->m),
+                   (float *)(g->z + (size_t)row * g->m), u, v, k0 == 0 && pass == 0, g->cs, g->sn, g->m, scale);
+        continue;
+      }
+#endif
       /* Ws[row][j] = (W[row][j] + W[-row][-j]) / 2 */
       s[0] = 0.5f * (u[0] + v[0]);
       for (int j = 1; j < n; j++) s[j] = 0.5f * (u[j] + v[n - j]);
@@ -704,6 +790,36 @@ __attribute__((target("avx2"))) static void lanes_run_avx2(uint32_t s[4][16], fl
 }
 #endif
 
+#ifdef TS_GEN_AVX2
+/* ts_minmax_f32 (same promise: min and max are exact, a NaN is skipped as
+ * `x < m ? x : m` skips it) 32 floats at a time in four independent pairs
+ * of accumulators: the SSE2 one waits on its two per side. */
+__attribute__((target("avx2"))) static void minmax_avx2(const float *v, size_t n, float *lo, float *hi) {
+  size_t i = 1;
+  float l = v[0], h = v[0];
+  if (n >= 33) {
+    __m256 l0 = _mm256_set1_ps(l), l1 = l0, l2 = l0, l3 = l0, h0 = l0, h1 = l0, h2 = l0, h3 = l0;
+    for (; i + 32 <= n; i += 32) {
+      __m256 a = _mm256_loadu_ps(v + i), b = _mm256_loadu_ps(v + i + 8), c = _mm256_loadu_ps(v + i + 16),
+             d = _mm256_loadu_ps(v + i + 24);
+      l0 = _mm256_min_ps(a, l0), l1 = _mm256_min_ps(b, l1), l2 = _mm256_min_ps(c, l2), l3 = _mm256_min_ps(d, l3);
+      h0 = _mm256_max_ps(a, h0), h1 = _mm256_max_ps(b, h1), h2 = _mm256_max_ps(c, h2), h3 = _mm256_max_ps(d, h3);
+    }
+    float t[8];
+    _mm256_storeu_ps(t, _mm256_min_ps(_mm256_min_ps(l0, l1), _mm256_min_ps(l2, l3)));
+    for (int k = 0; k < 8; k++) l = t[k] < l ? t[k] : l;
+    _mm256_storeu_ps(t, _mm256_max_ps(_mm256_max_ps(h0, h1), _mm256_max_ps(h2, h3)));
+    for (int k = 0; k < 8; k++) h = t[k] > h ? t[k] : h;
+  }
+  for (; i < n; i++) {
+    l = v[i] < l ? v[i] : l;
+    h = v[i] > h ? v[i] : h;
+  }
+  *lo = l;
+  *hi = h;
+}
+#endif
+
 static void fill_uniform(TsRng *rng, float *v, size_t n, int avx2) {
   uint32_t s[4][16];
   for (int j = 0; j < 16; j++) {
@@ -728,12 +844,12 @@ static void fill_uniform(TsRng *rng, float *v, size_t n, int avx2) {
 
 void ts_generate_fill_uniform(TsRng *rng, float *v, size_t n) { fill_uniform(rng, v, n, use_avx2()); }
 
-TsStatus ts_generator_make(TsGenerator *g, uint64_t stream, uint64_t index, TsImage *img, TsGenerateInfo *info,
-                           TsError *err) {
+/* Both entry points: grey NULL, every picture into img with three
+ * channels; else grey pictures into grey with one. */
+static TsStatus make(TsGenerator *g, uint64_t stream, uint64_t index, TsImage *img, TsImage *grey, TsImage **made,
+                     TsGenerateInfo *info, TsError *err) {
   int n = g->n;
   size_t nn = (size_t)n * n;
-  TsStatus s = ts_image_alloc(img, n, n, 3, err);
-  if (s) return s;
   TsRng rng;
   ts_rng_init(&rng, g->p.seed, (stream << 40) + index);
   TsGenerateInfo inf;
@@ -746,7 +862,11 @@ TsStatus ts_generator_make(TsGenerator *g, uint64_t stream, uint64_t index, TsIm
       inf.beta[ch] = uniform_in(&rng, g->p.beta_min, g->p.beta_max);
       fill_uniform(&rng, g->x, nn, g->avx2); /* straight into the forward input */
       double sc = field(g, inf.alpha[ch], inf.beta[ch], g->chan[ch]);
-      ts_minmax_f32(g->chan[ch], nn, &clo[ch], &chi[ch]);
+#ifdef TS_GEN_AVX2
+      if (g->avx2) minmax_avx2(g->chan[ch], nn, &clo[ch], &chi[ch]);
+      else
+#endif
+        ts_minmax_f32(g->chan[ch], nn, &clo[ch], &chi[ch]);
       /* the recipe's range in double, over all three channels */
       double l = clo[ch] * sc, h = chi[ch] * sc;
       lo = l < lo ? l : lo;
@@ -791,11 +911,32 @@ TsStatus ts_generator_make(TsGenerator *g, uint64_t stream, uint64_t index, TsIm
   }
   double pc = ts_rng_uniform(&rng);
   inf.colour = !(pc > g->p.prob_colour);
+  TsStatus s = ts_image_alloc(inf.colour || !grey ? img : grey, n, n, inf.colour || !grey ? 3 : 1, err);
+  if (s) return s;
+  if (made) *made = inf.colour || !grey ? img : grey;
+  if (info) *info = inf;
+  if (!inf.colour && grey) {
+#ifdef TS_GEN_AVX2
+    if (g->avx2) luma_avx2(planes, planes + nn, planes + 2 * nn, nn, grey->pixels);
+    else
+#endif
+      luma(planes, planes + nn, planes + 2 * nn, nn, grey->pixels);
+    return TS_OK;
+  }
 #ifdef TS_GEN_AVX2
   if (g->avx2) interleave_avx2(planes, planes + nn, planes + 2 * nn, nn, inf.colour, img->pixels);
   else
 #endif
     interleave(planes, planes + nn, planes + 2 * nn, nn, inf.colour, img->pixels);
-  if (info) *info = inf;
   return TS_OK;
+}
+
+TsStatus ts_generator_make(TsGenerator *g, uint64_t stream, uint64_t index, TsImage *img, TsGenerateInfo *info,
+                           TsError *err) {
+  return make(g, stream, index, img, NULL, NULL, info, err);
+}
+
+TsStatus ts_generator_make_stored(TsGenerator *g, uint64_t stream, uint64_t index, TsImage *rgb, TsImage *grey,
+                                  TsImage **made, TsGenerateInfo *info, TsError *err) {
+  return make(g, stream, index, rgb, grey, made, info, err);
 }

@@ -54,6 +54,13 @@ void ts_generator_free(TsGenerator *g);
  * R = G = B. info may be NULL. */
 TsStatus ts_generator_make(TsGenerator *g, uint64_t stream, uint64_t index, TsImage *img, TsGenerateInfo *info,
                            TsError *err);
+/* The same picture as a dataset stores it: colour pictures into rgb
+ * (N x N x 3), grey ones into grey with one channel (the R of
+ * ts_generator_make's R = G = B), each reused between calls; *made points
+ * at the one filled. Saves `generate` the three-channel interleave and the
+ * copy back out of it. */
+TsStatus ts_generator_make_stored(TsGenerator *g, uint64_t stream, uint64_t index, TsImage *rgb, TsImage *grey,
+                                  TsImage **made, TsGenerateInfo *info, TsError *err);
 
 /* One channel's field before quantisation: Re(ifft2(fft2(noise) * W)) for
  * the generator's spectrum with the given alpha and beta (noise and out are

@@ -105,6 +105,31 @@ TsStatus ts_file_read(const char *path, size_t max, uint8_t **data, size_t *n, T
   return TS_OK;
 }
 
+TsStatus ts_file_write_at(int dirfd, const char *name, const char *path, const void *data, size_t n, TsError *err) {
+  int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) return ts_error_errno(err, errno, "cannot write '%s'", path);
+  const uint8_t *p = data;
+  size_t left = n;
+  while (left > 0) {
+    ssize_t w = write(fd, p, left);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      int e = w < 0 ? errno : EIO;
+      close(fd);
+      unlinkat(dirfd, name, 0);
+      return ts_error_errno(err, e, "cannot write '%s'", path);
+    }
+    p += w;
+    left -= (size_t)w;
+  }
+  if (close(fd) != 0) {
+    int e = errno;
+    unlinkat(dirfd, name, 0);
+    return ts_error_errno(err, e, "cannot write '%s'", path);
+  }
+  return TS_OK;
+}
+
 TsStatus ts_file_write_atomic(const char *path, const void *data, size_t n, TsError *err) {
   size_t len = strlen(path) + 32;
   char *tmp = malloc(len);

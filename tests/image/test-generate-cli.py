@@ -105,6 +105,30 @@ diff = [f for f in files("big") if not filecmp.cmp(os.path.join(tmp, "big", f), 
                                                    shallow=False)]
 c.check(not diff, f"interrupted + resumed = uninterrupted, byte for byte ({len(diff)} differ)")
 
+# --- a second Ctrl-C: the pictures in hand are finished, the batch dropped -------
+# Files are written in place (no rename), so this is what keeps them whole.
+big2 = os.path.join(tmp, "big2")
+proc = subprocess.Popen([toposcope(), "generate", "-o", big2, "--no-store", "--size", "1024", "-n", "64", "--val",
+                         "0", "--threads", "2", "--seed", "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                        text=True, env=dict(os.environ, TOPOSCOPE_FFTW_PLANNER="estimate"))
+deadline = time.time() + 60
+while time.time() < deadline and not (os.path.isdir(os.path.join(big2, "train"))
+                                      and os.listdir(os.path.join(big2, "train"))):
+    time.sleep(0.02)
+proc.send_signal(signal.SIGINT)
+time.sleep(0.05)
+proc.send_signal(signal.SIGINT)
+out, err = proc.communicate(timeout=120)
+m = manifest("big2")
+names = files("big2")
+c.check(proc.returncode == 130, f"twice stopped run exits 130, got {proc.returncode}: {err}")
+c.check(m["train_done"] <= len(names) and not m["complete"], f"{m['train_done']} counted, {len(names)} files")
+whole = []
+for f in names:
+    with open(os.path.join(big2, f), "rb") as fh:
+        whole.append(fh.read()[-2:] == b"\xff\xd9")  # JPEG's end-of-image marker
+c.check(names and all(whole), f"{whole.count(False)} of {len(names)} files cut short")
+
 # --- the store -----------------------------------------------------------------
 p = run(["runs", "list", "--store", store])
 c.check(p.stdout.count("generate") >= 5, f"generate runs listed in the store:\n{p.stdout}")
