@@ -90,6 +90,9 @@ typedef struct CubGrid {
   uint64_t *pend;
   size_t npend, cappend;
   int pend_dim;
+  /* 2D: the pending pairs name pixels (padded), not ranks: a sweep that
+   * knows the pixels spares the flush two random loads a pair. */
+  int pend_pixels;
 } CubGrid;
 
 /* Boundary bits of pixel x: bit 2i when x_i == 0, bit 2i+1 when x_i == n_i-1. */
@@ -171,6 +174,11 @@ void cub_emit_slow(CubGrid *g, int dim, uint32_t rb, uint32_t rd);
 /* Appends the pairs pending in g->pend to g->out with values and
  * coordinates, leaving out those of zero persistence (ties). */
 void cub_flush(CubGrid *g);
+/* Flushes, then takes pending pairs as pixels (1) or ranks (0). */
+static inline void cub_pend_pixels(CubGrid *g, int pixels) {
+  cub_flush(g);
+  g->pend_pixels = pixels;
+}
 
 /* Makes room for k more pending pairs of dimension dim (flushing those of
  * another dimension first); nonzero on failure, recorded in g->st. */

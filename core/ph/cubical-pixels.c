@@ -249,7 +249,8 @@ static inline __attribute__((always_inline)) TsStatus sweep_saddles(CubGrid *g, 
       uint32_t bold = earlier(rb, ra, rev); /* b is the elder: a dies */
       uint32_t old = bold ? b : a, young = bold ? a : b, ry = bold ? ra : rb;
       nd[young].par = old; /* a no-op when a == b */
-      out[kept] = rev ? (uint64_t)r << 32 | (ry >= cut ? CUB_INF_RANK : ry) : (uint64_t)ry << 32 | r;
+      /* the pair as pixels (cub_pend_pixels): p and the young root */
+      out[kept] = rev ? (uint64_t)p << 32 | (ry >= cut ? CUB_INF_RANK : young) : (uint64_t)young << 32 | p;
       kept += differ & keep;
       dead += differ;
       a = old;
@@ -274,7 +275,7 @@ static int cmp_u32(const void *a, const void *b) {
 static TsStatus essential(CubGrid *g, const PixNode *nd, size_t total, uint32_t alive) {
   if (alive == 0) return TS_OK;
   if (alive == 1) {
-    cub_emit(g, 0, 0, CUB_INF_RANK);
+    cub_emit(g, 0, g->order[0], CUB_INF_RANK);
     return TS_OK;
   }
   uint32_t *roots = ts_alloc_array(alive, sizeof *roots, "cubical union-find", g->err);
@@ -283,7 +284,7 @@ static TsStatus essential(CubGrid *g, const PixNode *nd, size_t total, uint32_t 
   for (size_t i = 0; i < total && k < alive; i++)
     if (nd[i].par == i && nd[i].rank < g->cutoff) roots[k++] = nd[i].rank;
   qsort(roots, k, sizeof *roots, cmp_u32);
-  for (size_t i = 0; i < k; i++) cub_emit(g, 0, roots[i], CUB_INF_RANK);
+  for (size_t i = 0; i < k; i++) cub_emit(g, 0, g->order[roots[i]], CUB_INF_RANK);
   free(roots);
   return TS_OK;
 }
@@ -316,9 +317,11 @@ TsStatus cub_pixel_sweep(CubGrid *g, int reverse) {
   uint64_t *saddle = ts_calloc_array(nwords, sizeof *saddle, "cubical saddles", g->err);
   TsStatus st = TS_ERR_NOMEM;
   if (nd && saddle) {
+    cub_pend_pixels(g, 1);
     ArcTable arcs;
     arc_table(&arcs);
     st = reverse ? sweep(g, nd, &arcs, saddle, nwords, 1) : sweep(g, nd, &arcs, saddle, nwords, 0);
+    cub_pend_pixels(g, 0);
   }
   free(own);
   free(saddle);

@@ -163,11 +163,14 @@ void cub_flush(CubGrid *g) {
   const double *values = g->values;
   double inf = g->super ? -INFINITY : INFINITY;
   size_t o = d->n;
-  /* Four random loads a pair, two by two dependent: start the pixels'
-   * numbers 2K pairs ahead and their values K pairs ahead. */
+  /* Four random loads a pair, two by two dependent (two when the pairs
+   * name pixels): start the pixels' numbers 2K pairs ahead and their
+   * values K pairs ahead. */
   enum { AHEAD = 12 };
+  const int pixels = g->pend_pixels;
+#define PIXEL(x) (pixels ? (x) : order[(x)])
   for (size_t i = 0; i < np; i++) {
-    if (i + 2 * AHEAD < np) {
+    if (!pixels && i + 2 * AHEAD < np) {
       uint32_t b = (uint32_t)(pend[i + 2 * AHEAD] >> 32), e = (uint32_t)pend[i + 2 * AHEAD];
       __builtin_prefetch(&order[b]);
       if (e != CUB_INF_RANK) __builtin_prefetch(&order[e]);
@@ -175,18 +178,18 @@ void cub_flush(CubGrid *g) {
     if (i + AHEAD < np) {
       int32_t at[CUB_MAXD];
       uint32_t b = (uint32_t)(pend[i + AHEAD] >> 32), e = (uint32_t)pend[i + AHEAD];
-      __builtin_prefetch(&values[unravel(g, order[b], at)]);
-      if (e != CUB_INF_RANK) __builtin_prefetch(&values[unravel(g, order[e], at)]);
+      __builtin_prefetch(&values[unravel(g, PIXEL(b), at)]);
+      if (e != CUB_INF_RANK) __builtin_prefetch(&values[unravel(g, PIXEL(e), at)]);
     }
     uint32_t rb = (uint32_t)(pend[i] >> 32), rd = (uint32_t)pend[i];
     TsPair *pr = &d->pairs[o];
     memset(pr, 0, sizeof *pr); /* padding too: diagrams compare and hash as bytes */
-    double b = values[unravel(g, order[rb], pr->birth_at)];
+    double b = values[unravel(g, PIXEL(rb), pr->birth_at)];
     if (rd == CUB_INF_RANK) {
       pr->death = inf;
       for (int k = 0; k < 4; k++) pr->death_at[k] = -1;
     } else {
-      double dv = values[unravel(g, order[rd], pr->death_at)];
+      double dv = values[unravel(g, PIXEL(rd), pr->death_at)];
       if (dv == b) continue; /* zero persistence (a tie) */
       pr->death = dv;
     }
@@ -194,6 +197,7 @@ void cub_flush(CubGrid *g) {
     pr->dim = g->pend_dim;
     o++;
   }
+#undef PIXEL
   d->n = o;
 }
 
