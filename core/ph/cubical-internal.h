@@ -174,7 +174,10 @@ void cub_emit_slow(CubGrid *g, int dim, uint32_t rb, uint32_t rd);
 /* Appends the pairs pending in g->pend to g->out with values and
  * coordinates, leaving out those of zero persistence (ties). */
 void cub_flush(CubGrid *g);
-/* Flushes, then takes pending pairs as pixels (1) or ranks (0). */
+/* Flushes, then takes pending pairs as pixels (1) or ranks (0): each 2D
+ * sweep says which at its start, and the pairs it leaves pending are
+ * flushed by the next sweep or the caller, so that they reach the
+ * diagram in the callers' order (H0 first). */
 static inline void cub_pend_pixels(CubGrid *g, int pixels) {
   cub_flush(g);
   g->pend_pixels = pixels;

@@ -317,11 +317,10 @@ TsStatus cub_pixel_sweep(CubGrid *g, int reverse) {
   uint64_t *saddle = ts_calloc_array(nwords, sizeof *saddle, "cubical saddles", g->err);
   TsStatus st = TS_ERR_NOMEM;
   if (nd && saddle) {
-    cub_pend_pixels(g, 1);
+    cub_pend_pixels(g, 1); /* until the next sweep or the caller's flush */
     ArcTable arcs;
     arc_table(&arcs);
     st = reverse ? sweep(g, nd, &arcs, saddle, nwords, 1) : sweep(g, nd, &arcs, saddle, nwords, 0);
-    cub_pend_pixels(g, 0);
   }
   free(own);
   free(saddle);

@@ -320,6 +320,7 @@ TsStatus cub_square_sweep(CubGrid *g, int reverse) {
   uint8_t *low = ts_alloc_array_huge(total, 1, "cubical arcs", g->err);
   TsStatus st = TS_ERR_NOMEM;
   if (nd && low) {
+    cub_pend_pixels(g, 0); /* pairs of ranks */
     memset(low, 0, total); /* the frame's bytes are read (and ignored) by the square pass */
     st = reverse ? sweep(g, nd, low, 1) : sweep(g, nd, low, 0);
   }

@@ -300,6 +300,11 @@ static TsStatus sweeps_2d(CubGrid *g, TsPool *pool) {
     ts_error_clear(&s.err[i]);
   }
   ts_pool_for(pool, 2, 1, sweep_task, &s);
+  /* the union-find nodes are done with: the diagram grows in their place */
+  for (int i = 0; i < 2; i++) {
+    free(g->work[i]);
+    g->work[i] = NULL;
+  }
   TsStatus st = TS_OK;
   for (int i = 0; i < 2; i++) {
     if (st == TS_OK && s.st[i] == TS_OK) {

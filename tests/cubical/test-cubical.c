@@ -581,6 +581,10 @@ static void test_pool_2d(void) {
     TS_CHECKF(ts_cubical_ph(f, 2, n, &o, &b, &err) == TS_OK, "%s", err.message);
     TS_CHECKF(a.n == b.n && memcmp(a.pairs, b.pairs, a.n * sizeof(TsPair)) == 0, "grid %zux%zu, case %d", n[0], n[1],
               it);
+    /* H0 first, then H1, whichever sweep finished first */
+    for (size_t k = 1; k < b.n; k++)
+      TS_CHECKF(b.pairs[k - 1].dim <= b.pairs[k].dim, "grid %zux%zu, case %d: H%d after H%d", n[0], n[1], it,
+                b.pairs[k].dim, b.pairs[k - 1].dim);
     ts_diagram_clear(&a);
     ts_diagram_clear(&b);
     free(f);
