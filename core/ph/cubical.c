@@ -175,9 +175,11 @@ void cub_flush(CubGrid *g) {
       __builtin_prefetch(&order[b]);
       if (e != CUB_INF_RANK) __builtin_prefetch(&order[e]);
     }
-    if (i + AHEAD < np) {
+    /* pixels: no numbers to wait for, so the values start 2K ahead */
+    size_t ahead = pixels ? 2 * AHEAD : AHEAD;
+    if (i + ahead < np) {
       int32_t at[CUB_MAXD];
-      uint32_t b = (uint32_t)(pend[i + AHEAD] >> 32), e = (uint32_t)pend[i + AHEAD];
+      uint32_t b = (uint32_t)(pend[i + ahead] >> 32), e = (uint32_t)pend[i + ahead];
       __builtin_prefetch(&values[unravel(g, PIXEL(b), at)]);
       if (e != CUB_INF_RANK) __builtin_prefetch(&values[unravel(g, PIXEL(e), at)]);
     }
