@@ -321,7 +321,12 @@ TsStatus cub_square_sweep(CubGrid *g, int reverse) {
   TsStatus st = TS_ERR_NOMEM;
   if (nd && low) {
     cub_pend_pixels(g, 0); /* pairs of ranks */
-    memset(low, 0, total); /* the frame's bytes are read (and ignored) by the square pass */
+    /* the frame's bytes are read (and ignored) by the square pass; the
+     * pixel pass writes all the others */
+    uint32_t H = (uint32_t)g->n[0], pw = g->pw;
+    memset(low, 0, pw);
+    memset(low + (size_t)(H + 1) * pw, 0, pw);
+    for (uint32_t y = 1; y <= H; y++) low[(size_t)y * pw] = low[(size_t)y * pw + pw - 1] = 0;
     st = reverse ? sweep(g, nd, low, 1) : sweep(g, nd, low, 0);
   }
   free(low);
