@@ -209,7 +209,8 @@ static inline void cub_emit(CubGrid *g, int dim, uint32_t rb, uint32_t rd) {
 }
 
 /* Sorts the grid's pixels (ascending values, or descending for superlevel;
- * ties by flat index): fills order (rank -> pixel), rank (pixel -> rank)
+ * ties by flat index; TS_ERR_INVALID, unlocated, if a value is NaN): fills
+ * order (rank -> pixel), rank (pixel -> rank)
  * and, unless it is NULL, sorted (rank -> value, the input's own bits).
  * With pad_w = W > 0 (a 2D grid of width W), order and rank use padded
  * indices (see CubGrid.pw) and rank must hold (n / W + 2) * (W + 2)

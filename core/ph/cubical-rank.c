@@ -239,12 +239,17 @@ static TsStatus radix_sort(const double *v, size_t n, int super, uint64_t kmin, 
 
 TsStatus cub_rank_pixels(const double *v, size_t n, int super, size_t pad_w, uint32_t *order, uint32_t *rank,
                          double *sorted, uint64_t *const *scratch, TsError *err) {
-  double lo = v[0], hi = v[0];
+  /* the range, and whether there is a NaN (the caller's check, in the
+   * same read of the values) */
+  double lo = INFINITY, hi = -INFINITY;
+  int nan = 0;
   for (size_t i = 0; i < n; i++) {
     double x = v[i];
     lo = x < lo ? x : lo;
     hi = x > hi ? x : hi;
+    nan |= x != x;
   }
+  if (nan) return ts_error_set(err, TS_ERR_INVALID, "cubical homology: a value is NaN");
   double span = hi - lo; /* infinite for infinite values: not integral then */
   int integral = isfinite(span) && span < (double)(2 * n + 65536);
   for (size_t i = 0; integral && i < n; i++) integral = v[i] == floor(v[i]);

@@ -378,8 +378,7 @@ TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, cons
   if (isnan(o->min_persistence) || o->min_persistence < 0)
     return ts_error_set(err, TS_ERR_INVALID, "cubical homology: min_persistence must be >= 0");
   if (o->maxdim < -1) return ts_error_set(err, TS_ERR_INVALID, "cubical homology: maxdim %d < 0", o->maxdim);
-  TsStatus st = check_values(values, ndim, shape, npix, err);
-  if (st) return st;
+  TsStatus st;
   int maxdim = o->maxdim < 0 || o->maxdim > ndim - 1 ? ndim - 1 : o->maxdim;
   out->maxdim = maxdim;
 
@@ -435,8 +434,11 @@ TsStatus ts_cubical_ph(const double *values, int ndim, const size_t *shape, cons
       }
   }
   if ((st = cub_rank_pixels(values, npix, g.super, g.pw ? shape[1] : 0, g.order, g.rank, NULL,
-                            g.work[0] ? g.work : NULL, err)))
+                            g.work[0] ? g.work : NULL, err))) {
+    /* the sort looks for NaN as it reads the values; say where it is */
+    if (st == TS_ERR_INVALID) check_values(values, ndim, shape, npix, err);
     goto done;
+  }
   if (g.pw) { /* the frame */
     size_t pw = g.pw, ph = shape[0] + 2;
     for (size_t x = 0; x < pw; x++) g.rank[x] = g.rank[(ph - 1) * pw + x] = (uint32_t)npix;
