@@ -341,11 +341,18 @@ static TsStatus check_values(const double *v, int ndim, const size_t *shape, siz
 }
 
 static void filter_pairs(TsDiagram *d, int super, double minp) {
+  /* The flush already left out pairs of zero persistence, and none is
+   * negative: with minp 0 there is nothing to do (and 56 bytes a pair to
+   * read and write back). */
+  if (!(minp > 0)) return;
   size_t o = 0;
   for (size_t i = 0; i < d->n; i++) {
     const TsPair *p = &d->pairs[i];
     double life = super ? p->birth - p->death : p->death - p->birth;
-    if (isinf(p->death) || life > minp) d->pairs[o++] = *p;
+    if (isinf(p->death) || life > minp) {
+      if (o != i) d->pairs[o] = *p;
+      o++;
+    }
   }
   d->n = o;
 }
