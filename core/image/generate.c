@@ -525,6 +525,27 @@ static void weight_row(const TsGenerator *g, const float *table, int r, float k,
 }
 
 #ifdef TS_GEN_AVX2
+/* Eight k1 from k1 on, given the symmetrised weights s1 = Ws[k0][k1..],
+ * s2 = Ws[k0][k1 + M..]: G'[k] = (P - Q sin) G[k] + i Q cos conj(G[-k]),
+ * written to o (both AVX2 combines share it, so the same bits). */
+__attribute__((target("avx2"))) static inline void combine8(const float *gy, const float *hy, float *o, __m256 s1,
+                                                           __m256 s2, const float *cs, const float *sn, int k1,
+                                                           int m, __m256 vsc) {
+  const __m256 half = _mm256_set1_ps(0.5f);
+  const __m256i lo = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3), hi = _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7),
+                rev = _mm256_setr_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+  __m256 p = _mm256_mul_ps(half, _mm256_add_ps(s1, s2)), q = _mm256_mul_ps(half, _mm256_sub_ps(s1, s2));
+  __m256 a = _mm256_mul_ps(_mm256_sub_ps(p, _mm256_mul_ps(q, _mm256_loadu_ps(sn + k1))), vsc);
+  __m256 b = _mm256_mul_ps(_mm256_mul_ps(q, _mm256_loadu_ps(cs + k1)), vsc);
+  for (int h = 0; h < 2; h++) {
+    int kk = k1 + 4 * h;
+    __m256 ad = _mm256_permutevar8x32_ps(a, h ? hi : lo), bd = _mm256_permutevar8x32_ps(b, h ? hi : lo);
+    __m256 gv = _mm256_loadu_ps(gy + 2 * kk);
+    __m256 hv = _mm256_permutevar8x32_ps(_mm256_loadu_ps(hy + 2 * m - 6 - 2 * kk), rev); /* columns M-kk..M-kk-3 */
+    _mm256_storeu_ps(o + 2 * kk, _mm256_add_ps(_mm256_mul_ps(ad, gv), _mm256_mul_ps(bd, hv)));
+  }
+}
+
 /* combine_uv: combine_row with the symmetrised row s[j] = (u[j] + v[-j]) / 2
  * formed on the fly from the weight rows u = W[k0] and v = W[-k0] (the
  * table's), eight k1 at a time, instead of written out and read back (a
@@ -535,8 +556,7 @@ __attribute__((target("avx2"))) static void combine_uv(const float *gy, const fl
                                                        const float *sn, int m, float scale) {
   const int n = 2 * m;
   const __m256 half = _mm256_set1_ps(0.5f), vsc = _mm256_set1_ps(scale);
-  const __m256i lo = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3), hi = _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7),
-                rev = _mm256_setr_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+  const __m256i rev = _mm256_setr_epi32(7, 6, 5, 4, 3, 2, 1, 0);
   {
     float s0 = dc_zero ? 0 : 0.5f * (u[0] + v[0]), sm = 0.5f * (u[m] + v[m]);
     float p = 0.5f * (s0 + sm), q = 0.5f * (s0 - sm);
@@ -553,16 +573,7 @@ __attribute__((target("avx2"))) static void combine_uv(const float *gy, const fl
     __m256 v2 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(v + m - k1 - 7), rev);
     __m256 s1 = _mm256_mul_ps(half, _mm256_add_ps(_mm256_loadu_ps(u + k1), v1));
     __m256 s2 = _mm256_mul_ps(half, _mm256_add_ps(_mm256_loadu_ps(u + k1 + m), v2));
-    __m256 p = _mm256_mul_ps(half, _mm256_add_ps(s1, s2)), q = _mm256_mul_ps(half, _mm256_sub_ps(s1, s2));
-    __m256 a = _mm256_mul_ps(_mm256_sub_ps(p, _mm256_mul_ps(q, _mm256_loadu_ps(sn + k1))), vsc);
-    __m256 b = _mm256_mul_ps(_mm256_mul_ps(q, _mm256_loadu_ps(cs + k1)), vsc);
-    for (int h = 0; h < 2; h++) {
-      int kk = k1 + 4 * h;
-      __m256 ad = _mm256_permutevar8x32_ps(a, h ? hi : lo), bd = _mm256_permutevar8x32_ps(b, h ? hi : lo);
-      __m256 gv = _mm256_loadu_ps(gy + 2 * kk);
-      __m256 hv = _mm256_permutevar8x32_ps(_mm256_loadu_ps(hy + 2 * m - 6 - 2 * kk), rev); /* columns M-kk..M-kk-3 */
-      _mm256_storeu_ps(o + 2 * kk, _mm256_add_ps(_mm256_mul_ps(ad, gv), _mm256_mul_ps(bd, hv)));
-    }
+    combine8(gy, hy, o, s1, s2, cs, sn, k1, m, vsc);
     if (k1 == m - 8) break;
   }
   for (int k1 = 1; k1 < m && m < 9; k1++) {
@@ -578,23 +589,10 @@ __attribute__((target("avx2"))) static void combine_uv(const float *gy, const fl
  * bits); returns the first k1 left to do. */
 __attribute__((target("avx2"))) static int combine_avx2(const float *gy, const float *hy, float *o, const float *s,
                                                         const float *cs, const float *sn, int m, float scale) {
-  const __m256 half = _mm256_set1_ps(0.5f), vsc = _mm256_set1_ps(scale);
-  const __m256i lo = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3), hi = _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7),
-                rev = _mm256_setr_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+  const __m256 vsc = _mm256_set1_ps(scale);
   int k1 = 1;
-  for (; k1 + 8 <= m; k1 += 8) {
-    __m256 s1 = _mm256_loadu_ps(s + k1), s2 = _mm256_loadu_ps(s + k1 + m);
-    __m256 p = _mm256_mul_ps(half, _mm256_add_ps(s1, s2)), q = _mm256_mul_ps(half, _mm256_sub_ps(s1, s2));
-    __m256 a = _mm256_mul_ps(_mm256_sub_ps(p, _mm256_mul_ps(q, _mm256_loadu_ps(sn + k1))), vsc);
-    __m256 b = _mm256_mul_ps(_mm256_mul_ps(q, _mm256_loadu_ps(cs + k1)), vsc);
-    for (int h = 0; h < 2; h++) {
-      int kk = k1 + 4 * h;
-      __m256 ad = _mm256_permutevar8x32_ps(a, h ? hi : lo), bd = _mm256_permutevar8x32_ps(b, h ? hi : lo);
-      __m256 gv = _mm256_loadu_ps(gy + 2 * kk);
-      __m256 hv = _mm256_permutevar8x32_ps(_mm256_loadu_ps(hy + 2 * m - 6 - 2 * kk), rev); /* columns M-kk..M-kk-3 */
-      _mm256_storeu_ps(o + 2 * kk, _mm256_add_ps(_mm256_mul_ps(ad, gv), _mm256_mul_ps(bd, hv)));
-    }
-  }
+  for (; k1 + 8 <= m; k1 += 8)
+    combine8(gy, hy, o, _mm256_loadu_ps(s + k1), _mm256_loadu_ps(s + k1 + m), cs, sn, k1, m, vsc);
   return k1;
 }
 #endif

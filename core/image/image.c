@@ -105,25 +105,31 @@ TsStatus ts_file_read(const char *path, size_t max, uint8_t **data, size_t *n, T
   return TS_OK;
 }
 
-TsStatus ts_file_write_at(int dirfd, const char *name, const char *path, const void *data, size_t n, TsError *err) {
-  int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0) return ts_error_errno(err, errno, "cannot write '%s'", path);
+/* Writes all n bytes to fd; 0 or the errno of the failure. */
+static int write_all(int fd, const void *data, size_t n) {
   const uint8_t *p = data;
   size_t left = n;
   while (left > 0) {
     ssize_t w = write(fd, p, left);
     if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      int e = w < 0 ? errno : EIO;
-      close(fd);
-      unlinkat(dirfd, name, 0);
-      return ts_error_errno(err, e, "cannot write '%s'", path);
-    }
+    if (w <= 0) return w < 0 ? errno : EIO;
     p += w;
     left -= (size_t)w;
   }
+  return 0;
+}
+
+TsStatus ts_file_write_at(int dirfd, const char *name, const char *path, const void *data, size_t n, TsError *err) {
+  int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) return ts_error_errno(err, errno, "cannot write '%s'", path);
+  int e = write_all(fd, data, n);
+  if (e) {
+    close(fd);
+    unlinkat(dirfd, name, 0);
+    return ts_error_errno(err, e, "cannot write '%s'", path);
+  }
   if (close(fd) != 0) {
-    int e = errno;
+    e = errno;
     unlinkat(dirfd, name, 0);
     return ts_error_errno(err, e, "cannot write '%s'", path);
   }
@@ -141,23 +147,15 @@ TsStatus ts_file_write_atomic(const char *path, const void *data, size_t n, TsEr
     free(tmp);
     return s;
   }
-  const uint8_t *p = data;
-  size_t left = n;
-  while (left > 0) {
-    ssize_t w = write(fd, p, left);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      int e = errno;
-      close(fd);
-      unlink(tmp);
-      free(tmp);
-      return ts_error_errno(err, e, "cannot write '%s'", path);
-    }
-    p += w;
-    left -= (size_t)w;
+  int e = write_all(fd, data, n);
+  if (e) {
+    close(fd);
+    unlink(tmp);
+    free(tmp);
+    return ts_error_errno(err, e, "cannot write '%s'", path);
   }
   if (close(fd) != 0 || rename(tmp, path) != 0) {
-    int e = errno;
+    e = errno;
     unlink(tmp);
     free(tmp);
     return ts_error_errno(err, e, "cannot write '%s'", path);

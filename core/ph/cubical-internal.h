@@ -241,6 +241,49 @@ __attribute__((target("avx2"))) static inline __m256i cub_lt_epu32(__m256i a, __
 }
 #endif
 
+/* A node of the 2D sweeps' union-finds (cubical-pixels.c,
+ * cubical-squares.c): parent and birth rank side by side, so that reaching
+ * a root (a random load) brings its rank along in the same cache line. */
+typedef struct CubNode {
+  uint32_t par, rank;
+} CubNode;
+
+static inline uint32_t cub_find(CubNode *nd, uint32_t x) {
+  while (nd[x].par != x) {
+    nd[x].par = nd[nd[x].par].par;
+    x = nd[x].par;
+  }
+  return x;
+}
+
+/* One join at a saddle: *a (its rank *ra) and the root b become one
+ * component under the elder (the higher rank backwards, rev, else the
+ * lower), written without branches (which root is the elder and whether
+ * the two are one already are coin flips on noise, and a mispredicted
+ * branch costs more than the work). Returns whether they were two; *young
+ * and *ry get the root that died and its rank (*a itself when they were
+ * one). */
+static inline uint32_t cub_join(CubNode *nd, uint32_t *a, uint32_t *ra, uint32_t b, const int rev, uint32_t *young,
+                                uint32_t *ry) {
+  uint32_t rb = nd[b].rank, differ = *a != b;
+  uint32_t bold = rev ? rb > *ra : rb < *ra; /* b is the elder: a dies */
+  uint32_t old = bold ? b : *a;
+  *young = bold ? *a : b;
+  *ry = bold ? *ra : rb;
+  nd[*young].par = old; /* a no-op when a == b */
+  *a = old;
+  *ra = bold ? rb : *ra;
+  return differ;
+}
+
+/* What the two 2D sweeps also share: the ranks set in a bitset of nwords
+ * words, in increasing order, as a new array (*list, *ns); and, after a
+ * forward sweep, H0's essential classes: the alive components' roots
+ * among the nodes [y][x], y < rows, x < cols (rows pw apart), pended in
+ * increasing rank as pixels or ranks as g->pend_pixels says. */
+TsStatus cub_bitset_list(const uint64_t *bits, size_t nwords, uint32_t **list, size_t *ns, TsError *err);
+TsStatus cub_essential(CubGrid *g, const CubNode *nd, uint32_t rows, uint32_t cols, uint32_t alive);
+
 /* The algorithms. Each appends its pairs to g->out. */
 TsStatus cub_h0(CubGrid *g, uint8_t *negative_edges /* bitset over edge slots, or NULL */);
 TsStatus cub_top_dual(CubGrid *g);

@@ -31,18 +31,6 @@
 
 #include "ph/cubical-internal.h"
 
-typedef struct PixNode {
-  uint32_t rank, par;
-} PixNode;
-
-static inline uint32_t node_find(PixNode *nd, uint32_t x) {
-  while (nd[x].par != x) {
-    nd[x].par = nd[nd[x].par].par;
-    x = nd[x].par;
-  }
-  return x;
-}
-
 /* Whether rank a comes before rank b in the sweep. */
 static inline int earlier(uint32_t a, uint32_t b, const int rev) { return rev ? a > b : a < b; }
 
@@ -87,7 +75,7 @@ static inline unsigned ring_mask(const uint32_t *rk, size_t stride, uint32_t p, 
 
 /* One pixel of the raster pass: its first parent, and whether it starts a
  * component (1), is a saddle (2) or neither (0). */
-static inline unsigned settle_one(PixNode *nd, const uint32_t *rank, const ArcTable *arcs, uint32_t p, uint32_t pw,
+static inline unsigned settle_one(CubNode *nd, const uint32_t *rank, const ArcTable *arcs, uint32_t p, uint32_t pw,
                                   const int rev) {
   uint32_t r = rank[p];
   unsigned c = arcs->count[ring_mask(rank, 1, p, pw, r, rev)];
@@ -105,7 +93,7 @@ static inline unsigned settle_one(PixNode *nd, const uint32_t *rank, const ArcTa
   ELDER(p + pw);
   ELDER(p - 1);
 #undef ELDER
-  nd[p] = (PixNode){r, best};
+  nd[p] = (CubNode){best, r};
   return c == 0 ? 1 : c >= 2 ? 2 : 0;
 }
 
@@ -113,7 +101,7 @@ static inline unsigned settle_one(PixNode *nd, const uint32_t *rank, const ArcTa
 #define lt_epu32 cub_lt_epu32
 /* settle_one for eight pixels of a row at once (the same parents): bit i
  * of *born and *saddle is pixel p + i. */
-__attribute__((target("avx2"))) static void settle8(PixNode *nd, const uint32_t *rank, uint32_t p, uint32_t pw,
+__attribute__((target("avx2"))) static void settle8(CubNode *nd, const uint32_t *rank, uint32_t p, uint32_t pw,
                                                     const int rev, unsigned *born, unsigned *sad) {
 #define LD(o) _mm256_loadu_si256((const __m256i *)(rank + (int64_t)p + (o)))
   __m256i c = LD(0), n = LD(-(int64_t)pw), ne = LD(-(int64_t)pw + 1), e = LD(1), se = LD(pw + 1), so = LD(pw),
@@ -145,7 +133,7 @@ __attribute__((target("avx2"))) static void settle8(PixNode *nd, const uint32_t 
   ELDER(so, pw);
   ELDER(w, -1);
 #undef ELDER
-  __m256i lo = _mm256_unpacklo_epi32(c, best), hi = _mm256_unpackhi_epi32(c, best);
+  __m256i lo = _mm256_unpacklo_epi32(best, c), hi = _mm256_unpackhi_epi32(best, c);
   _mm256_storeu_si256((__m256i *)(nd + p), _mm256_permute2x128_si256(lo, hi, 0x20));
   _mm256_storeu_si256((__m256i *)(nd + p + 4), _mm256_permute2x128_si256(lo, hi, 0x31));
 }
@@ -157,7 +145,7 @@ __attribute__((target("avx2"))) static void settle8(PixNode *nd, const uint32_t 
  * arc). Forwards, pixels beyond the threshold are never reached and are
  * left out; backwards they are swept too (their joins shape the
  * complement), only their pairs are not kept. */
-static inline __attribute__((always_inline)) uint32_t settle_rows(CubGrid *g, PixNode *nd, const ArcTable *arcs,
+static inline __attribute__((always_inline)) uint32_t settle_rows(CubGrid *g, CubNode *nd, const ArcTable *arcs,
                                                                   uint64_t *saddle, const int rev, int avx2) {
   uint32_t H = (uint32_t)g->n[0], W = (uint32_t)g->n[1], pw = g->pw, born = 0;
   uint32_t cut = rev ? (uint32_t)g->npix : g->cutoff;
@@ -166,14 +154,14 @@ static inline __attribute__((always_inline)) uint32_t settle_rows(CubGrid *g, Pi
    * prefetches); backwards the outside, one component rooted at node 0 */
   for (uint32_t i = 0; i < pw; i++) {
     uint32_t j = (H + 1) * pw + i;
-    nd[i] = (PixNode){rank[i], rev ? 0 : i};
-    nd[j] = (PixNode){rank[j], rev ? 0 : j};
+    nd[i] = (CubNode){rev ? 0 : i, rank[i]};
+    nd[j] = (CubNode){rev ? 0 : j, rank[j]};
   }
   (void)avx2;
   for (uint32_t y = 1; y <= H; y++) {
     uint32_t p = y * pw, e = p + W + 1;
-    nd[p] = (PixNode){rank[p], rev ? 0 : p};
-    nd[e] = (PixNode){rank[e], rev ? 0 : e};
+    nd[p] = (CubNode){rev ? 0 : p, rank[p]};
+    nd[e] = (CubNode){rev ? 0 : e, rank[e]};
     p++;
 #ifdef CUB_AVX2
     if (avx2)
@@ -202,12 +190,9 @@ static inline __attribute__((always_inline)) uint32_t settle_rows(CubGrid *g, Pi
 /* The sweep over the saddles (list, ascending ranks) in value order.
  * Two-stage prefetch: the rows around the saddle 2K ahead, then, K ahead,
  * its neighbours' parents (the rows have arrived by then), where their
- * finds go next. Joins are written without branches: which root is the
- * elder and whether two arcs were already one are coin flips on noise, and
- * a mispredicted branch costs more than the work. Returns the number of
- * components that died. */
+ * finds go next. Returns the number of components that died. */
 #define PREFETCH 8
-static inline __attribute__((always_inline)) TsStatus sweep_saddles(CubGrid *g, PixNode *nd, const ArcTable *arcs,
+static inline __attribute__((always_inline)) TsStatus sweep_saddles(CubGrid *g, CubNode *nd, const ArcTable *arcs,
                                                                     const uint32_t *list, size_t ns, const int rev,
                                                                     uint32_t *dead_out) {
   const uint32_t *order = g->order;
@@ -238,23 +223,18 @@ static inline __attribute__((always_inline)) TsStatus sweep_saddles(CubGrid *g, 
     unsigned m = ring_mask(&nd[0].rank, 2, p, pw, r, rev), c = arcs->count[m], st = arcs->starts[m];
     uint64_t *out = cub_pend_room(g, dim, 4);
     if (!out) return g->st;
-    uint32_t a = node_find(nd, (uint32_t)((int64_t)p + ring[st & 7]));
+    uint32_t a = cub_find(nd, (uint32_t)((int64_t)p + ring[st & 7]));
     uint32_t ra = nd[a].rank, kept = 0;
     /* backwards, pairs are (r, death) and only below the threshold */
     uint32_t keep = !rev || r < cut;
     for (unsigned j = 1; j < c; j++) {
       st >>= 3;
-      uint32_t b = node_find(nd, (uint32_t)((int64_t)p + ring[st & 7]));
-      uint32_t rb = nd[b].rank, differ = a != b;
-      uint32_t bold = earlier(rb, ra, rev); /* b is the elder: a dies */
-      uint32_t old = bold ? b : a, young = bold ? a : b, ry = bold ? ra : rb;
-      nd[young].par = old; /* a no-op when a == b */
+      uint32_t young, ry, differ = cub_join(nd, &a, &ra, cub_find(nd, (uint32_t)((int64_t)p + ring[st & 7])), rev,
+                                            &young, &ry);
       /* the pair as pixels (cub_pend_pixels): p and the young root */
       out[kept] = rev ? (uint64_t)p << 32 | (ry >= cut ? CUB_INF_RANK : young) : (uint64_t)young << 32 | p;
       kept += differ & keep;
       dead += differ;
-      a = old;
-      ra = bold ? rb : ra;
     }
     g->npend += kept;
     nd[p].par = a; /* p itself straight to the root */
@@ -263,57 +243,26 @@ static inline __attribute__((always_inline)) TsStatus sweep_saddles(CubGrid *g, 
   return TS_OK;
 }
 
-static int cmp_u32(const void *a, const void *b) {
-  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-  return (x > y) - (x < y);
-}
-
-/* Forwards, the components alive after the sweep are essential: their
- * roots' ranks, in increasing order. Without a threshold that is one
- * component, born at rank 0; otherwise the roots are found in one raster
- * pass. */
-static TsStatus essential(CubGrid *g, const PixNode *nd, size_t total, uint32_t alive) {
-  if (alive == 0) return TS_OK;
-  if (alive == 1) {
-    cub_emit(g, 0, g->order[0], CUB_INF_RANK);
-    return TS_OK;
-  }
-  uint32_t *roots = ts_alloc_array(alive, sizeof *roots, "cubical union-find", g->err);
-  if (!roots) return TS_ERR_NOMEM;
-  size_t k = 0;
-  for (size_t i = 0; i < total && k < alive; i++)
-    if (nd[i].par == i && nd[i].rank < g->cutoff) roots[k++] = nd[i].rank;
-  qsort(roots, k, sizeof *roots, cmp_u32);
-  for (size_t i = 0; i < k; i++) cub_emit(g, 0, g->order[roots[i]], CUB_INF_RANK);
-  free(roots);
-  return TS_OK;
-}
-
 /* The two phases of one sweep, with rev constant (separate copies, so its
  * tests leave the loops). */
-static inline __attribute__((always_inline)) TsStatus sweep(CubGrid *g, PixNode *nd, const ArcTable *arcs,
+static inline __attribute__((always_inline)) TsStatus sweep(CubGrid *g, CubNode *nd, const ArcTable *arcs,
                                                             uint64_t *saddle, size_t nwords, const int rev) {
   int avx2 = cub_use_avx2();
   uint32_t alive = settle_rows(g, nd, arcs, saddle, rev, avx2);
   size_t ns = 0;
-  for (size_t w = 0; w < nwords; w++) ns += (size_t)__builtin_popcountll(saddle[w]);
-  uint32_t *list = ts_alloc_array(ns ? ns : 1, sizeof *list, "cubical saddles", g->err);
-  if (!list) return TS_ERR_NOMEM;
-  size_t k = 0;
-  for (size_t w = 0; w < nwords; w++)
-    for (uint64_t b = saddle[w]; b; b &= b - 1) list[k++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(b));
-  uint32_t dead = 0;
+  uint32_t *list = NULL, dead = 0;
+  if (cub_bitset_list(saddle, nwords, &list, &ns, g->err)) return TS_ERR_NOMEM;
   TsStatus st = sweep_saddles(g, nd, arcs, list, ns, rev, &dead);
   free(list);
-  if (st == TS_OK && !rev) st = essential(g, nd, ((size_t)g->n[0] + 2) * g->pw, alive - dead);
+  if (st == TS_OK && !rev) st = cub_essential(g, nd, (uint32_t)g->n[0] + 2, g->pw, alive - dead);
   return st;
 }
 
 TsStatus cub_pixel_sweep(CubGrid *g, int reverse) {
   size_t total = ((size_t)g->n[0] + 2) * g->pw, nwords = ((size_t)g->npix + 63) / 64;
   /* forwards the first work array, backwards the second (they may run at once) */
-  PixNode *own = g->work[reverse] ? NULL : ts_alloc_array_huge(total, sizeof *own, "cubical union-find", g->err);
-  PixNode *nd = g->work[reverse] ? (PixNode *)g->work[reverse] : own;
+  CubNode *own = g->work[reverse] ? NULL : ts_alloc_array_huge(total, sizeof *own, "cubical union-find", g->err);
+  CubNode *nd = g->work[reverse] ? (CubNode *)g->work[reverse] : own;
   uint64_t *saddle = ts_calloc_array(nwords, sizeof *saddle, "cubical saddles", g->err);
   TsStatus st = TS_ERR_NOMEM;
   if (nd && saddle) {

@@ -13,8 +13,7 @@
  *     complex of f is the dual of the V complex of -f.
  * "Earlier" means higher rank backwards and lower rank forwards; a square
  * is born at its earliest corner, and the elder of two roots is the one
- * born earlier. A node's parent and birth rank sit side by side, so that
- * reaching a root (a random load) brings its rank along in the same line.
+ * born earlier.
  *
  * At pixel p the edges to the neighbours that come later (for V: lower)
  * enter. Around p the four edges and the four squares alternate on a
@@ -35,18 +34,6 @@
 #include <string.h>
 
 #include "ph/cubical-internal.h"
-
-typedef struct SqNode {
-  uint32_t par, rank;
-} SqNode;
-
-static inline uint32_t sq_find(SqNode *nd, uint32_t x) {
-  while (nd[x].par != x) {
-    nd[x].par = nd[nd[x].par].par;
-    x = nd[x].par;
-  }
-  return x;
-}
 
 /* Whether rank a comes after rank b in the sweep. */
 static inline int later(uint32_t a, uint32_t b, const int rev) { return rev ? a < b : a > b; }
@@ -89,7 +76,7 @@ __attribute__((target("avx2"))) static void pixels8(const uint32_t *rank, uint32
 }
 
 /* The square pass below for the eight squares sq..sq+7. */
-__attribute__((target("avx2"))) static void squares8(const uint32_t *rank, const uint8_t *low, SqNode *nd, uint32_t sq,
+__attribute__((target("avx2"))) static void squares8(const uint32_t *rank, const uint8_t *low, CubNode *nd, uint32_t sq,
                                                      uint32_t pw, uint32_t n, const int rev) {
   const uint32_t *ra = rank + sq, *rb = ra + pw;
   const uint8_t *la = low + sq, *lb = la + pw;
@@ -127,13 +114,13 @@ __attribute__((target("avx2"))) static void squares8(const uint32_t *rank, const
  * the threshold are never reached and are left out; backwards they are
  * swept too (their joins shape the complement), only their pairs are not
  * kept. */
-static inline __attribute__((always_inline)) TsStatus settle(CubGrid *g, SqNode *nd, uint8_t *low, const int rev,
+static inline __attribute__((always_inline)) TsStatus settle(CubGrid *g, CubNode *nd, uint8_t *low, const int rev,
                                                              uint32_t **list, size_t *ns, uint32_t *born_out) {
   uint32_t H = (uint32_t)g->n[0], W = (uint32_t)g->n[1], pw = g->pw, n = (uint32_t)g->npix;
   uint32_t cut = rev ? n : g->cutoff, born = 0;
   const uint32_t *rank = g->rank;
   int avx2 = cub_use_avx2();
-  size_t nwords = ((size_t)n + 63) / 64, count = 0;
+  size_t nwords = ((size_t)n + 63) / 64;
   uint64_t *saddle = ts_calloc_array(nwords, sizeof *saddle, "cubical saddles", g->err);
   if (!saddle) return TS_ERR_NOMEM;
   /* Pixels: bits 0-3 of low[p], the new edges (to N, E, S, W) whose
@@ -179,7 +166,7 @@ static inline __attribute__((always_inline)) TsStatus settle(CubGrid *g, SqNode 
   for (uint32_t y = 0; y <= H; y++) {
     const uint32_t *ra = rank + (size_t)y * pw, *rb = ra + pw;
     const uint8_t *la = low + (size_t)y * pw, *lb = la + pw;
-    SqNode *row = nd + (size_t)y * pw;
+    CubNode *row = nd + (size_t)y * pw;
     uint32_t x = 0;
 #ifdef CUB_AVX2
     if (avx2)
@@ -196,30 +183,17 @@ static inline __attribute__((always_inline)) TsStatus settle(CubGrid *g, SqNode 
     }
   }
   if (rev) nd[0].rank = CUB_INF_RANK; /* the outside: square 0, its own parent */
-  for (size_t w = 0; w < nwords; w++) count += (size_t)__builtin_popcountll(saddle[w]);
-  uint32_t *l = ts_alloc_array(count ? count : 1, sizeof *l, "cubical saddles", g->err);
-  if (!l) {
-    free(saddle);
-    return TS_ERR_NOMEM;
-  }
-  size_t k = 0;
-  for (size_t w = 0; w < nwords; w++)
-    for (uint64_t b = saddle[w]; b; b &= b - 1) l[k++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(b));
+  TsStatus st = cub_bitset_list(saddle, nwords, list, ns, g->err);
   free(saddle);
-  *list = l;
-  *ns = count;
   *born_out = born;
-  return TS_OK;
+  return st;
 }
 
 /* The sweep over the saddles in value order (list ascending). Two-stage
  * prefetch: the pixel's bits and its squares 2K saddles ahead, their
- * parents K ahead. Joins are written without branches: which root is the
- * elder and whether two arcs were already one are coin flips on noise, and
- * a mispredicted branch costs more than the work. Returns the number of
- * components that died. */
+ * parents K ahead. Returns the number of components that died. */
 #define PREFETCH 8
-static inline __attribute__((always_inline)) TsStatus sweep_saddles(CubGrid *g, SqNode *nd, const uint8_t *low,
+static inline __attribute__((always_inline)) TsStatus sweep_saddles(CubGrid *g, CubNode *nd, const uint8_t *low,
                                                                     const uint32_t *list, size_t ns, const int rev,
                                                                     uint32_t *dead_out) {
   const uint32_t *order = g->order;
@@ -251,21 +225,17 @@ static inline __attribute__((always_inline)) TsStatus sweep_saddles(CubGrid *g, 
     unsigned m = low[p] & 15;
     int j = __builtin_ctz(m);
     m &= m - 1;
-    uint32_t a = sq_find(nd, (uint32_t)((int64_t)p + after[j])), ra = nd[a].rank, kept = 0;
+    uint32_t a = cub_find(nd, (uint32_t)((int64_t)p + after[j])), ra = nd[a].rank, kept = 0;
     /* backwards, pairs are (r, death) and only below the threshold; a root
      * born at r dies with zero persistence, which is not kept */
     uint32_t keep = !rev || r < cut;
     for (; m; m &= m - 1) {
       j = __builtin_ctz(m);
-      uint32_t b = sq_find(nd, (uint32_t)((int64_t)p + after[j]));
-      uint32_t rb = nd[b].rank, differ = a != b, bold = later(ra, rb, rev); /* b is the elder: a dies */
-      uint32_t old = bold ? b : a, young = bold ? a : b, ry = bold ? ra : rb;
-      nd[young].par = old; /* a no-op when a == b */
+      uint32_t young, ry, differ = cub_join(nd, &a, &ra, cub_find(nd, (uint32_t)((int64_t)p + after[j])), rev,
+                                            &young, &ry);
       out[kept] = rev ? (uint64_t)r << 32 | (ry >= cut ? CUB_INF_RANK : ry) : (uint64_t)ry << 32 | r;
       kept += differ & keep & (ry != r);
       dead += differ;
-      a = old;
-      ra = bold ? rb : ra;
     }
     g->npend += kept;
   }
@@ -273,41 +243,13 @@ static inline __attribute__((always_inline)) TsStatus sweep_saddles(CubGrid *g, 
   return TS_OK;
 }
 
-static int cmp_u32(const void *a, const void *b) {
-  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-  return (x > y) - (x < y);
-}
-
-/* Forwards, the components alive after the sweep are essential: their
- * roots' ranks, in increasing order. Without a threshold that is one
- * component, born at rank 0; otherwise the roots are found in one raster
- * pass over the squares. */
-static TsStatus essential(CubGrid *g, const SqNode *nd, uint32_t alive) {
-  if (alive == 0) return TS_OK;
-  if (alive == 1) {
-    cub_emit(g, 0, 0, CUB_INF_RANK);
-    return TS_OK;
-  }
-  uint32_t *roots = ts_alloc_array(alive, sizeof *roots, "cubical union-find", g->err);
-  if (!roots) return TS_ERR_NOMEM;
-  uint32_t H = (uint32_t)g->n[0], W = (uint32_t)g->n[1], pw = g->pw;
-  size_t k = 0;
-  for (uint32_t y = 0; y <= H; y++)
-    for (uint32_t sq = y * pw, e = sq + W; sq <= e && k < alive; sq++)
-      if (nd[sq].par == sq && nd[sq].rank < g->cutoff) roots[k++] = nd[sq].rank;
-  qsort(roots, k, sizeof *roots, cmp_u32);
-  for (size_t i = 0; i < k; i++) cub_emit(g, 0, roots[i], CUB_INF_RANK);
-  free(roots);
-  return TS_OK;
-}
-
-static inline __attribute__((always_inline)) TsStatus sweep(CubGrid *g, SqNode *nd, uint8_t *low, const int rev) {
+static inline __attribute__((always_inline)) TsStatus sweep(CubGrid *g, CubNode *nd, uint8_t *low, const int rev) {
   uint32_t *list = NULL, born = 0, dead = 0;
   size_t ns = 0;
   TsStatus st = settle(g, nd, low, rev, &list, &ns, &born);
   if (st == TS_OK) st = sweep_saddles(g, nd, low, list, ns, rev, &dead);
   free(list);
-  if (st == TS_OK && !rev) st = essential(g, nd, born - dead);
+  if (st == TS_OK && !rev) st = cub_essential(g, nd, (uint32_t)g->n[0] + 1, (uint32_t)g->n[1] + 1, born - dead);
   return st;
 }
 
@@ -315,8 +257,8 @@ TsStatus cub_square_sweep(CubGrid *g, int reverse) {
   size_t total = ((size_t)g->n[0] + 2) * g->pw;
   /* backwards (a dual) the second work array, forwards (H0) the first:
    * the two sweeps of a grid may run at once */
-  SqNode *own = g->work[reverse] ? NULL : ts_alloc_array_huge(total, sizeof *own, "cubical union-find", g->err);
-  SqNode *nd = g->work[reverse] ? (SqNode *)g->work[reverse] : own;
+  CubNode *own = g->work[reverse] ? NULL : ts_alloc_array_huge(total, sizeof *own, "cubical union-find", g->err);
+  CubNode *nd = g->work[reverse] ? (CubNode *)g->work[reverse] : own;
   uint8_t *low = ts_alloc_array_huge(total, 1, "cubical arcs", g->err);
   TsStatus st = TS_ERR_NOMEM;
   if (nd && low) {

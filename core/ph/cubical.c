@@ -110,6 +110,40 @@ int cub_use_avx2(void) {
 #endif
 }
 
+TsStatus cub_bitset_list(const uint64_t *bits, size_t nwords, uint32_t **list, size_t *ns, TsError *err) {
+  size_t count = 0, k = 0;
+  for (size_t w = 0; w < nwords; w++) count += (size_t)__builtin_popcountll(bits[w]);
+  uint32_t *l = ts_alloc_array(count ? count : 1, sizeof *l, "cubical saddles", err);
+  if (!l) return TS_ERR_NOMEM;
+  for (size_t w = 0; w < nwords; w++)
+    for (uint64_t b = bits[w]; b; b &= b - 1) l[k++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(b));
+  *list = l;
+  *ns = count;
+  return TS_OK;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Without a threshold one component is alive, born at rank 0; otherwise
+ * the roots are found in one raster pass. */
+TsStatus cub_essential(CubGrid *g, const CubNode *nd, uint32_t rows, uint32_t cols, uint32_t alive) {
+  if (alive == 0) return TS_OK;
+  uint32_t *roots = ts_alloc_array(alive, sizeof *roots, "cubical union-find", g->err);
+  if (!roots) return TS_ERR_NOMEM;
+  size_t k = 0;
+  if (alive == 1) roots[k++] = 0;
+  for (uint32_t y = 0; y < rows && k < alive; y++)
+    for (uint32_t i = y * g->pw, e = i + cols; i < e && k < alive; i++)
+      if (nd[i].par == i && nd[i].rank < g->cutoff) roots[k++] = nd[i].rank;
+  qsort(roots, k, sizeof *roots, cmp_u32);
+  for (size_t i = 0; i < k; i++) cub_emit(g, 0, g->pend_pixels ? g->order[roots[i]] : roots[i], CUB_INF_RANK);
+  free(roots);
+  return TS_OK;
+}
+
 TsStatus cub_cancel_error(CubGrid *g) {
   return ts_error_set(g->err, TS_ERR_CANCELLED, "cubical homology: cancelled");
 }
