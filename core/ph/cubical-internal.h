@@ -227,6 +227,11 @@ static inline int cub_cancelled(const CubGrid *g, size_t i) {
   return (i & (CUB_CANCEL_EVERY - 1)) == 0 && g->cancel && *g->cancel;
 }
 TsStatus cub_cancel_error(CubGrid *g);
+/* For the 2D raster passes, row by row: whether to stop (every 256 rows;
+ * the sweep then sees the flag and returns cub_cancel_error). */
+static inline int cub_cancelled_row(const CubGrid *g, uint32_t y) {
+  return (y & 255) == 0 && g->cancel && *g->cancel;
+}
 
 /* Whether the 2D raster passes may take their AVX2 loops (the same
  * results): the CPU has it and TOPOSCOPE_NO_AVX2 is unset, so the tests can

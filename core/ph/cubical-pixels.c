@@ -158,7 +158,7 @@ static inline __attribute__((always_inline)) uint32_t settle_rows(CubGrid *g, Cu
     nd[j] = (CubNode){rev ? 0 : j, rank[j]};
   }
   (void)avx2;
-  for (uint32_t y = 1; y <= H; y++) {
+  for (uint32_t y = 1; y <= H && !cub_cancelled_row(g, y); y++) {
     uint32_t p = y * pw, e = p + W + 1;
     nd[p] = (CubNode){rev ? 0 : p, rank[p]};
     nd[e] = (CubNode){rev ? 0 : e, rank[e]};
@@ -249,6 +249,7 @@ static inline __attribute__((always_inline)) TsStatus sweep(CubGrid *g, CubNode 
                                                             uint64_t *saddle, size_t nwords, const int rev) {
   int avx2 = cub_use_avx2();
   uint32_t alive = settle_rows(g, nd, arcs, saddle, rev, avx2);
+  if (g->cancel && *g->cancel) return cub_cancel_error(g);
   size_t ns = 0;
   uint32_t *list = NULL, dead = 0;
   if (cub_bitset_list(saddle, nwords, &list, &ns, g->err)) return TS_ERR_NOMEM;

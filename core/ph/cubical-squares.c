@@ -128,7 +128,7 @@ static inline __attribute__((always_inline)) TsStatus settle(CubGrid *g, CubNode
    * earlier than p; bits 4-5, the arc that the squares born at p join: the
    * first older one, or at a local extremum (no older arc) the square SE,
    * which stays their root. */
-  for (uint32_t y = 1; y <= H; y++) {
+  for (uint32_t y = 1; y <= H && !cub_cancelled_row(g, y); y++) {
     const uint32_t *rr = rank + (size_t)y * pw, *up = rr - pw, *dn = rr + pw;
     uint8_t *lr = low + (size_t)y * pw;
     uint32_t x = 1;
@@ -163,7 +163,7 @@ static inline __attribute__((always_inline)) TsStatus settle(CubGrid *g, CubNode
    * belongs to the outside; forwards the frame comes last, so a square's
    * birth is at one of its pixels. */
   const int32_t after[4] = {-(int32_t)pw, 0, -1, -(int32_t)pw - 1};
-  for (uint32_t y = 0; y <= H; y++) {
+  for (uint32_t y = 0; y <= H && !cub_cancelled_row(g, y); y++) {
     const uint32_t *ra = rank + (size_t)y * pw, *rb = ra + pw;
     const uint8_t *la = low + (size_t)y * pw, *lb = la + pw;
     CubNode *row = nd + (size_t)y * pw;
@@ -247,6 +247,7 @@ static inline __attribute__((always_inline)) TsStatus sweep(CubGrid *g, CubNode 
   uint32_t *list = NULL, born = 0, dead = 0;
   size_t ns = 0;
   TsStatus st = settle(g, nd, low, rev, &list, &ns, &born);
+  if (st == TS_OK && g->cancel && *g->cancel) st = cub_cancel_error(g);
   if (st == TS_OK) st = sweep_saddles(g, nd, low, list, ns, rev, &dead);
   free(list);
   if (st == TS_OK && !rev) st = cub_essential(g, nd, (uint32_t)g->n[0] + 1, (uint32_t)g->n[1] + 1, born - dead);
