@@ -148,25 +148,6 @@ TsStatus cub_cancel_error(CubGrid *g) {
   return ts_error_set(g->err, TS_ERR_CANCELLED, "cubical homology: cancelled");
 }
 
-void cub_emit_slow(CubGrid *g, int dim, uint32_t rb, uint32_t rd) {
-  if (g->st != TS_OK) return;
-  if (dim != g->pend_dim) {
-    cub_flush(g);
-    g->pend_dim = dim;
-  }
-  if (g->npend == g->cappend) {
-    size_t cap = g->cappend ? 2 * g->cappend : 4096;
-    uint64_t *p = ts_realloc_array(g->pend, cap, sizeof *p, "cubical pairs", g->err);
-    if (!p) {
-      g->st = TS_ERR_NOMEM;
-      return;
-    }
-    g->pend = p;
-    g->cappend = cap;
-  }
-  g->pend[g->npend++] = (uint64_t)rb << 32 | rd;
-}
-
 int cub_pend_grow(CubGrid *g, int dim, size_t k) {
   if (g->st != TS_OK) return -1;
   if (dim != g->pend_dim) {
@@ -184,6 +165,11 @@ int cub_pend_grow(CubGrid *g, int dim, size_t k) {
   g->pend = p;
   g->cappend = cap;
   return 0;
+}
+
+void cub_emit_slow(CubGrid *g, int dim, uint32_t rb, uint32_t rd) {
+  if (cub_pend_grow(g, dim, 1)) return;
+  g->pend[g->npend++] = (uint64_t)rb << 32 | rd;
 }
 
 void cub_flush(CubGrid *g) {
