@@ -4,8 +4,9 @@
  * noise: uniform white noise; smooth: white noise blurred by four passes of
  * a 9x9 box filter (a smooth field with few critical points); bytes: noise
  * rounded to 0..255 (the counting sort). Prints the best time, ms per
- * megapixel (thread CPU time), the pair count and a hash of the diagram (to check that a
- * change leaves the output identical), then the best time of the pixel sort
+ * megapixel (thread CPU time), the pair count and a hash of the diagram's
+ * multiset of pairs (to check that a change leaves the output identical,
+ * whatever order the pairs come in), then the best time of the pixel sort
  * alone (cub_rank_pixels), the sweeps' share being the rest. */
 #include <stdint.h>
 #include <stdio.h>

@@ -2,8 +2,8 @@
  * best-of-N timings and a check that a change leaves the output identical:
  *   cubical-timing3d SIZE v|t REPEATS [NDIM]
  * Prints the best thread CPU time, the pair count and a hash of the
- * diagram in canonical order (ts_diagram_sort, then FNV-1a over the
- * fields), so that algorithms emitting pairs in another order hash alike. */
+ * diagram's multiset of pairs (bench_diagram_hash), so that algorithms
+ * emitting pairs in another order hash alike. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +51,6 @@ int main(int argc, char **argv) {
     double dt = bench_cpu_now() - t0;
     if (dt < best) best = dt;
   }
-  ts_diagram_sort(&d);
   uint64_t h = bench_diagram_hash(&d);
   printf("noise %zu^%d %s: best of %d %.3f s, %zu pairs, hash %016llx\n", n, ndim, argv[2], reps, best, d.n,
          (unsigned long long)h);
