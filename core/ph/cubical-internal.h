@@ -281,6 +281,13 @@ static inline uint32_t cub_join(CubNode *nd, uint32_t *a, uint32_t *ra, uint32_t
   return differ;
 }
 
+/* The pixel of the saddle k places after the one at list[at] in the sweep
+ * (the list ascending, swept backwards if rev), for prefetching; the
+ * caller knows there are k more. */
+static inline uint32_t cub_saddle_ahead(const CubGrid *g, const uint32_t *list, size_t at, size_t k, const int rev) {
+  return g->order[list[rev ? at - k : at + k]];
+}
+
 /* What the two 2D sweeps also share: the ranks set in a bitset of nwords
  * words, in increasing order, as a new array (*list, *ns); and, after a
  * forward sweep, H0's essential classes: the alive components' roots

@@ -205,7 +205,7 @@ static inline __attribute__((always_inline)) TsStatus sweep_saddles(CubGrid *g, 
     size_t at = rev ? ns - 1 - i : i, left = ns - 1 - i;
     uint32_t r = list[at], p = order[r];
     if (left >= 2 * PREFETCH) {
-      uint32_t q = order[list[rev ? at - 2 * PREFETCH : at + 2 * PREFETCH]];
+      uint32_t q = cub_saddle_ahead(g, list, at, 2 * PREFETCH, rev);
       __builtin_prefetch(&nd[q - pw - 1]);
       __builtin_prefetch(&nd[q - pw + 1]);
       __builtin_prefetch(&nd[q - 1]);
@@ -214,7 +214,7 @@ static inline __attribute__((always_inline)) TsStatus sweep_saddles(CubGrid *g, 
       __builtin_prefetch(&nd[q + pw + 1]);
     }
     if (left >= PREFETCH) {
-      uint32_t q = order[list[rev ? at - PREFETCH : at + PREFETCH]];
+      uint32_t q = cub_saddle_ahead(g, list, at, PREFETCH, rev);
       __builtin_prefetch(&nd[nd[q - pw].par]);
       __builtin_prefetch(&nd[nd[q - 1].par]);
       __builtin_prefetch(&nd[nd[q + 1].par]);
