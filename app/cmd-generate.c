@@ -1,4 +1,4 @@
-/* toposcope generate — Kaji's synthetic FFT images (REFERENCE.md §1) as a
+/* toposcope generate — Kaji's synthetic FFT images (see core/image/generate.h) as a
  * dataset folder: DIR/train/t%08d.EXT, DIR/val/v%08d.EXT, DIR/manifest.json.
  *
  * Work goes in batches over the thread pool, one TsGenerator per worker.

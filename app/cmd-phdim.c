@@ -1,4 +1,4 @@
-/* toposcope phdim — the PH dimension of a point cloud (REFERENCE.md §6). */
+/* toposcope phdim — the PH dimension of a point cloud (README, Methods). */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* filtration.c — Kaji's PH-label preprocessing and the other filtrations
- * (see filtration.h and REFERENCE.md §2). */
+ * (see filtration.h). */
 #include "image/filtration.h"
 
 #include <math.h>

@@ -1,6 +1,6 @@
 /* filtration.h — from a picture to the scalar field homology is computed on.
  *
- * Kaji's PH-label preprocessing (REFERENCE.md §2) and the other filtrations
+ * Kaji's PH-label preprocessing (PHdict.py; README, Methods) and the other filtrations
  * of `toposcope ph --filtration` and the GUI: grey, Otsu binarisation,
  * (signed) exact Euclidean distance, gradient magnitude. */
 #ifndef TS_IMAGE_FILTRATION_H

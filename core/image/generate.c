@@ -1,4 +1,4 @@
-/* generate.c — Kaji's FFT images (REFERENCE.md §1) with FFTW3 real
+/* generate.c — Kaji's FFT images (see generate.h) with FFTW3 real
  * transforms in single precision.
  *
  * Why real transforms are exact here: the published recipe computes

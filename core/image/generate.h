@@ -1,9 +1,61 @@
-/* generate.h — synthetic FFT images (Kaji's random_image.py, REFERENCE.md §1).
+/* generate.h — synthetic FFT images (Kaji's random_image.py).
  *
  * Each image is a pure function of (params, stream, index): the generator
  * draws from the random stream (seed, stream * 2^40 + index), so a dataset
  * is identical whatever the thread count. One TsGenerator per thread: it
- * owns the FFTW plans and scratch buffers for one image size. */
+ * owns the FFTW plans and scratch buffers for one image size.
+ *
+ * ---- How an image is made (the algorithm, precision, FFTW plans).
+ *
+ * **The algorithm, per channel** (exactly `random_image.py`): alpha, beta
+ * uniform; `x = linspace(1, 1 + alpha N, N)`; `W = 1 / (X^2 + Y^2)^beta`;
+ * channel = `Re(ifft2(fft2(noise) * W))` for uniform noise; redraw if the
+ * picture is constant; then binarise with Otsu (probability pb) or min-max
+ * normalise; `uint8(255 x)`; grey with probability 1 - pc (PIL's `L`:
+ * `(19595 R + 38470 G + 7471 B + 2^15) >> 16`).
+ * *Why real FFTs suffice:* `W` is real but not symmetric under k -> -k (it is
+ * indexed from DC, so negative frequencies are damped as if they were high).
+ * For real noise `F = fft2(noise)` is Hermitian and
+ * `Re(ifft2(F W)) = ifft2(F (W(k) + W(-k)) / 2)`, so an r2c transform, a
+ * product with the symmetrised weight on the half spectrum and a c2r transform
+ * give the same picture for about a third of the work. The real transform
+ * itself is done as a complex one of half the size (the N x N real field read
+ * as N x N/2 complex numbers, FFTW's SIMD complex codelets; its own r2c ones
+ * are scalar), and the weight, the unpacking of the half-size spectrum and the
+ * repacking for the inverse come down to one pass of four multiplications per
+ * coefficient (the derivation is at the top of `core/image/generate.c`).
+ * *Precision:* noise, transforms and weights are float32 (the output has 8
+ * bits): `test-generate` checks the field against plain double-precision
+ * complex FFTs of the recipe and `test-image-ref.py` against a NumPy
+ * transcription, both to within 2e-5 of the field's range (measured: 3e-7
+ * of the range, under a 10000th of a grey level). The weight is divided by its largest value (the
+ * scale is kept in double for the "constant picture" test, so beta up to ±16
+ * neither overflows nor underflows a float) and DC, a constant that min-max,
+ * Otsu and that test ignore, is left out of the transform. The noise is 16
+ * interleaved xoshiro128** streams seeded from the image's own stream (24-bit
+ * uniform floats), so it vectorises. Pixels therefore differ from those of
+ * the earlier double-precision generator (same algorithm and statistics, not
+ * the same bytes): the manifest records `"pixel_arithmetic": 2`, and
+ * `--resume` refuses a dataset begun with the other. The same seed gives the
+ * same bytes whatever `--threads` is, and the AVX2 and SSE2 code paths give the
+ * same bytes (`test-generate` checks both). Note that `kaji`'s
+ * amplitude falls as 1/|k|^(2 beta) along the positive axes, while `radial`'s
+ * falls as 1/|k|^beta in every direction (power slope -2 beta; alpha has no
+ * effect on a pure power law, and DC is dropped).
+ *
+ * FFTW plans are made once per size and thread under one mutex (the planner is
+ * not thread-safe; execution is) with `FFTW_PATIENT` up to 256^2 (1–3 s once
+ * per size and machine at 128^2–256^2, for transforms ~10% faster than
+ * `FFTW_MEASURE`'s at 256^2), `FFTW_MEASURE` up to 1024^2 (larger sizes are
+ * estimated, as measuring them costs minutes), and the wisdom is cached in
+ * `$XDG_CACHE_HOME/toposcope/fftwf-wisdom`, so later runs reuse the same
+ * plans (and so the same bits) without measuring again
+ * (`TOPOSCOPE_FFTW_PLANNER=estimate` or `measure` plans faster). Threads of one run
+ * share the in-memory wisdom, so they always use the same plans; two runs agree
+ * bit for bit when they share the wisdom file (or both use `estimate`). Where
+ * the cache folder is not writable, measured plans may differ between runs and
+ * a pixel could, very rarely, differ by one level.
+ */
 #ifndef TS_IMAGE_GENERATE_H
 #define TS_IMAGE_GENERATE_H
 

@@ -10,7 +10,7 @@
  *   LeNet-5 (ReLU + max pool; conv1 has padding 2 so 28x28 works):
  *           conv1 (1->6 k5 p2), conv2 (6->16 k5), fc1 (->120), fc2 (120->84), fc3 (84->n)
  *   MLP:    fc1, fc2, ..., fcL (ReLU between)
- *   TopoVAE (REFERENCE.md §5): encoder.conv1 (1->32 k4 s2 p1),
+ *   TopoVAE (Topo-GEN's FashionMNIST VAE): encoder.conv1 (1->32 k4 s2 p1),
  *           encoder.conv2 (32->64 k4 s2 p1), encoder.fc (3136->256),
  *           encoder.fc_mu, encoder.fc_logvar (256->latent),
  *           decoder.fc (latent->256), decoder.fc2 (256->3136),

@@ -18,7 +18,77 @@
  *    torch.nn.functional, forward and backward.
  *  - Threads come from ctx->pool; see tensor.h for the determinism promise.
  * Shapes are validated once, by the *_desc_init functions and the model
- * builder; the kernels trust them. */
+ * builder; the kernels trust them.
+ *
+ * ---- How the engine spends its memory and threads, and why.
+ *
+ * **Memory.** All parameters of a model live in one allocation and their
+ * gradients in a second one with the same offsets; running statistics in a
+ * third. Activations and their gradients live in one arena sized once for the
+ * model's maximum batch, so forward and backward never allocate. The gradient
+ * of an activation is zeroed just before its first contribution in the
+ * backward pass (no full-arena memset), or not at all when that first
+ * contribution comes from a ReLU or a batch norm, which then write it instead
+ * of adding to it (`ts_relu_backward_into`, `ts_batchnorm_backward_into`).
+ *
+ * **Kernels and threads.** Convolutions are im2col (or, for 1×1 stride-1
+ * convolutions, the input itself) followed by `cblas_sgemm` from Debian's
+ * OpenBLAS, per image; the pool (`--threads`) splits the images, and OpenBLAS
+ * is set to one thread so that N threads means N threads. OpenBLAS is not
+ * linked but loaded (`dlopen`) the first time the engine multiplies
+ * matrices (`core/nn/blas.c`): its pthread build starts a thread pool when it
+ * is loaded, and those threads spun for about 0.1 s of CPU in every command,
+ * `generate`, `ph` and the others included (30% of the CPU time of
+ * generating 1000 pictures of 128²). Where no CBLAS can be loaded, or with
+ * `TOPOSCOPE_BLAS=builtin`, a plain loop stands in (slow; the gradient
+ * checks run through it too). The 3×3 stride-1
+ * pad-1 convolutions (without groups or dilation: almost all of a ResNet's
+ * work) use Winograd's F(2×2, 3×3) instead (`core/nn/winograd.c`) for all
+ * three products: the input is cut into 4×4 tiles that overlap by 2, each
+ * tile and kernel is transformed (adds, subtracts and halvings only), and 16
+ * GEMMs over the channels replace one im2col GEMM, 2.25× fewer
+ * multiplications. The input gradient reuses the forward's transformed
+ * kernels, read transposed with the 16 positions permuted (rotating a 3×3
+ * kernel by 180° permutes the rows and columns of G g Gᵀ), and the weight
+ * gradient is summed in the transformed domain and brought back with Gᵀ dU G
+ * once per step. The results differ from im2col's by reordered float32 sums
+ * (about 1e-6 relative), are checked against plain loops in double and
+ * against PyTorch, and stay bit-reproducible. Weight gradients are summed
+ * per partition of the batch and the partitions are added in a fixed order.
+ * Linear layers split rows (forward, input gradient) or output features
+ * (weight gradient) over the threads, so each element is one single-threaded
+ * GEMM. Batch norm splits channels and sums each channel in double, over 8
+ * lanes so that the sums vectorise. The build targets baseline x86-64, so the
+ * hot element-wise loops (Winograd transforms, im2col/col2im, batch norm,
+ * activations) are compiled twice, for AVX2 and the baseline, and picked at
+ * load time (`target_clones`, `core/nn/simd.h`); neither clone contracts to
+ * fused multiply-adds, so both give the same bits. We measured, rather than
+ * guessed, whether direct convolution kernels win anywhere: `nn-throughput
+ * conv 2` times the forward pass of every convolution shape of the three
+ * benchmark models both ways, and the GEMM-based kernels win on all of them,
+ * from 4× (LeNet's 1-channel conv1, the ResNet stem) to 68× (ResNet layer 4)
+ * — see the table below. When an output plane is small (ResNet's 8×8 and 4×4 stages) the
+ * columns of several images are put side by side so that each GEMM is at
+ * least 256 columns wide, instead of one narrow GEMM per image that re-reads
+ * the whole weight (measured: a ResNet-18 step 26.3 against 24.8 images/s
+ * without it, within the machine's noise). Jobs smaller than about 64k
+ * operations run on the calling thread, since waking the pool costs more
+ * than they take. Measured and dropped: the input gradient of other stride-1
+ * convolutions as a convolution of dy with the flipped kernel (no col2im; no
+ * gain on ResNet's shapes, LeNet-5 30% slower), and Debian's serial OpenBLAS
+ * (linked with a run path to it, it removes the start-up spin too, but its
+ * build is not safe to call from several threads at once: one run in four of
+ * the PyTorch comparison then gave a ResNet-18 weight 5% off).
+ *
+ * **Determinism.** With `deterministic = 1` (the `--deterministic` of
+ * `toposcope train`) every reduction across batch items uses a partition
+ * that depends on the batch size only (4 partitions for conv weight
+ * gradients, blocks of 32 rows or features for linear layers), so a step
+ * gives the same bits for any thread count; the tests compare 1, 2 and 3
+ * threads bit for bit. Without it results are reproducible for a fixed
+ * thread count. Dropout masks and the VAE's noise are functions of the step
+ * seed and the layer, never of the thread.
+ */
 #ifndef TS_NN_OPS_H
 #define TS_NN_OPS_H
 

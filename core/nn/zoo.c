@@ -1,6 +1,6 @@
 /* zoo.c — the model definitions: LeNet-5, ResNet-18/34/50 (torchvision's
  * topology and names, optional small-image stem and width multiplier), the
- * TopoVAE of REFERENCE.md §5 and an MLP. */
+ * TopoVAE of Topo-GEN (README, Methods) and an MLP. */
 #include "model-graph.h"
 
 #include <math.h>

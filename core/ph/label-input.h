@@ -1,7 +1,7 @@
 /* label-input.h — from a file to the diagram a PH label is computed from.
  *
  * A diagram file (any format diagram-io.h reads) is read as it is; an image
- * (JPEG, PNG, PGM/PPM) goes through Kaji's label pipeline (REFERENCE.md §2):
+ * (JPEG, PNG, PGM/PPM) goes through Kaji's label pipeline (README, Methods):
  * optional resize, grey, Otsu, the chosen filtration (signed distance by
  * default, scaled by 256 / height), then cubical PH in the V-construction,
  * H0 and H1, sublevel sets. A constant image gives an empty diagram. */

@@ -1,5 +1,5 @@
-/* phdim.h — the persistent-homology dimension of a point cloud (REFERENCE.md
- * §6, seed 002): for sample sizes n = n_start, n_start + step, ... < N, draw
+/* phdim.h — the persistent-homology dimension of a point cloud (as "Topology and
+ * geometry of data manifold in deep learning" estimates it): for sample sizes n = n_start, n_start + step, ... < N, draw
  * n points without replacement, E(n) = H0 lifespan sum = sum over the finite
  * H0 bars of 0.5 (d - b)^alpha (Euclidean Rips; the bars are the minimum
  * spanning tree's edges), fit log E = m log n + c by least squares, and

@@ -1,4 +1,4 @@
-/* vectorize.c — diagrams as vectors (see vectorize.h, REFERENCE.md §3, §6, §7). */
+/* vectorize.c — diagrams as vectors (see vectorize.h). */
 #include "ph/vectorize.h"
 
 #include <math.h>

@@ -1,4 +1,5 @@
-/* vectorize.h — diagrams as fixed-length vectors (REFERENCE.md §3, §6, §7).
+/* vectorize.h — diagrams as fixed-length vectors (Kaji's labels, layer lifespans,
+ * dnn-topology's summaries: README, Methods).
  *
  * Kaji's PH labels (persistence image, life curve, landscape, histogram),
  * and the general summaries: Betti curves, landscapes, entropy, lifespans. */
@@ -90,9 +91,9 @@ typedef struct TsDiagramStats {
   size_t count;            /* all pairs, essential included */
   size_t essential;        /* pairs with death = +inf */
   double total_persistence;/* sum (d - b)^power (power given to ts_diagram_stats) */
-  double lifespan_sum;     /* sum 0.5 (d - b)^alpha (REFERENCE §6) */
+  double lifespan_sum;     /* sum 0.5 (d - b)^alpha (layer topology) */
   double average_life;     /* mean (d - b) */
-  double midlife;          /* mean (b + d) / 2 (REFERENCE §7, done right) */
+  double midlife;          /* mean (b + d) / 2 (dnn-topology's, done right) */
   double max_life;
   double entropy;          /* persistent entropy of lifetimes > min_life */
 } TsDiagramStats;

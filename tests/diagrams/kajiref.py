@@ -1,4 +1,4 @@
-"""Kaji's PH-label pipeline (REFERENCE.md §2-3) in NumPy, SciPy and GUDHI:
+"""Kaji's PH-label pipeline (PHdict.py's steps) in NumPy, SciPy and GUDHI:
 the slow, obviously transcribed reference for tests and benchmarks.
 GUDHI 3.7 has only the T-construction, so the V-construction is computed on
 the doubled array (every cell's value = the max over its vertices)."""

@@ -1,6 +1,6 @@
 """Cross-checks of `toposcope vectorize` and `toposcope distance` against
 GUDHI (gudhi.representations, bottleneck_distance, wasserstein with POT) and
-against NumPy/SciPy transcriptions of Kaji's definitions (REFERENCE.md §3)."""
+against NumPy/SciPy transcriptions of Kaji's definitions (PHdict.py)."""
 import os
 import sys
 import tempfile
@@ -78,7 +78,7 @@ for trial in range(5):
     C.check(abs(float(stats[7]) - ((D[:, 0] + D[:, 1]) / 2).mean()) < 1e-9, "midlife")
 
 
-# ---- Kaji's labels vs NumPy transcriptions of REFERENCE.md §3 -------------
+# ---- Kaji's labels vs NumPy transcriptions of PHdict.py -------------
 from kajiref import kaji_life_curve, kaji_pi  # noqa: E402
 
 for trial in range(4):

@@ -619,7 +619,7 @@ static double model_loss(TsModel *m, const TsNnCtx *ctx, const float *x, int bat
   ts_model_forward(m, ctx, x, batch, 1, 99);
   TsTensor *out = ts_model_output(m, 0);
   if (ts_model_config(m)->kind == TS_MODEL_TOPOVAE) {
-    /* (BCE_sum + KLD_sum) / B as in REFERENCE.md §5 */
+    /* (BCE_sum + KLD_sum) / B as Topo-GEN's VAE loss */
     double l = ts_loss_bce(out->numel, out->data, x, TS_REDUCE_SUM, 1.0f / batch, with_grad ? out->grad : NULL);
     TsTensor *mu = ts_model_output(m, 1), *lv = ts_model_output(m, 2);
     l += ts_loss_gaussian_kl(mu->numel, mu->data, lv->data, 1.0f / batch, with_grad ? mu->grad : NULL,
