@@ -38,6 +38,12 @@ static void help(void) {
          "  --label-norm MODE     zscore (per-dimension mean/std fitted on the training labels,\n"
          "                        kept in the checkpoint) | none (raw labels) (default: zscore)\n"
          "  --ph-weight W         simultaneous: weight of the MSE term (default: 1)\n"
+         "  --init CKPT           fine-tune: start from every tensor of CKPT whose name and shape\n"
+         "                        match, the head and missing tensors freshly initialised\n"
+         "                        (without --model, the architecture is CKPT's)\n"
+         "  --freeze MODE         backbone (train the head only) | none (default: none)\n"
+         "  --per-class N         N training images of each class, drawn by --subset-seed\n"
+         "  --subset-seed S       (default: 0)\n"
          "  --model NAME          lenet5 | resnet18 | resnet34 | resnet50 | mlp (default: lenet5)\n"
          "  --data SPEC           training set (default with --resume: the checkpoint's)\n"
          "  --val SPEC|none       validation set (default: the test split of --data, if any)\n"
@@ -222,6 +228,10 @@ static char *params_json(const TsTrainConfig *c, const char *resumed_from) {
   ts_json_kv_int(&j, "crop_pad", c->aug.crop_pad);
   ts_json_kv_bool(&j, "hflip", c->aug.hflip);
   ts_json_kv_int(&j, "limit", c->limit);
+  ts_json_kv_int(&j, "per_class", c->per_class);
+  ts_json_kv_int(&j, "subset_seed", (int64_t)c->subset_seed);
+  ts_json_kv_string(&j, "init", c->init);
+  ts_json_kv_bool(&j, "freeze_backbone", c->freeze_backbone);
   ts_json_kv_string(&j, "save", c->save_path);
   if (resumed_from) ts_json_kv_string(&j, "resumed_from", resumed_from);
   ts_json_kv_string(&j, "blas", ts_blas_name()); /* which SGEMM ran: speed (and the last bits) depend on it */
@@ -229,10 +239,15 @@ static char *params_json(const TsTrainConfig *c, const char *resumed_from) {
   return ts_json_steal(&j);
 }
 
-static int load_data(const char *cmd, const char *spec, TsSplit split, int64_t limit, TsDataset *ds) {
+static int load_data(const char *cmd, const char *spec, TsSplit split, int64_t limit, int64_t per_class,
+                     uint64_t subset_seed, TsDataset *ds) {
   TsError err = {0};
   if (ts_dataset_open(spec, split, NULL, ds, &err)) return ts_cli_fail(cmd, &err);
   ts_dataset_truncate(ds, limit > 0 ? limit : -1);
+  if (per_class > 0 && ts_dataset_per_class(ds, per_class, subset_seed, &err)) {
+    ts_dataset_clear(ds);
+    return ts_cli_fail(cmd, &err);
+  }
   return 0;
 }
 
@@ -246,6 +261,16 @@ static int train_run(TsTrainConfig *cfg, const TsDataset *train, const TsDataset
   if (!t) {
     ts_pool_free(pool);
     return ts_cli_fail("train", &err);
+  }
+  if (!resume && cfg->init[0]) {
+    char *report = NULL;
+    if (ts_trainer_init_from(t, cfg->init, &report, &err)) {
+      ts_trainer_free(t);
+      ts_pool_free(pool);
+      return ts_cli_fail("train", &err);
+    }
+    if (!quiet && report) fprintf(out, "%s\n", report);
+    free(report);
   }
   int64_t run_id = -1;
   if (resume) {
@@ -324,7 +349,7 @@ int ts_cmd_train(int argc, char **argv) {
   enum {
     O_MODEL = 256, O_DATA, O_VAL, O_EPOCHS, O_BATCH, O_OPT, O_LR, O_MOM, O_NEST, O_WD, O_SCHED, O_SEED, O_DET,
     O_AUG, O_RESIZE, O_NORM, O_STEM, O_WIDTH, O_HIDDEN, O_LIMIT, O_VLIMIT, O_SAVE, O_RESUME, O_LTHREADS, O_NAME,
-    O_STORE, O_THREADS, O_TASK, O_LNORM, O_PHW
+    O_STORE, O_THREADS, O_TASK, O_LNORM, O_PHW, O_INIT, O_FREEZE, O_PERCLASS, O_SUBSEED
   };
   static const struct option opts[] = {
       {"model", required_argument, 0, O_MODEL},     {"data", required_argument, 0, O_DATA},
@@ -342,12 +367,17 @@ int ts_cmd_train(int argc, char **argv) {
       {"name", required_argument, 0, O_NAME},       {"store", required_argument, 0, O_STORE},
       {"threads", required_argument, 0, O_THREADS}, {"quiet", no_argument, 0, 'q'},
       {"task", required_argument, 0, O_TASK},       {"label-norm", required_argument, 0, O_LNORM},
-      {"ph-weight", required_argument, 0, O_PHW},
+      {"ph-weight", required_argument, 0, O_PHW},   {"init", required_argument, 0, O_INIT},
+      {"freeze", required_argument, 0, O_FREEZE},   {"per-class", required_argument, 0, O_PERCLASS},
+      {"subset-seed", required_argument, 0, O_SUBSEED},
       {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
   TsTrainConfig cfg = ts_train_config_default();
   const char *model = NULL, *data = NULL, *val = NULL, *opt = NULL, *sched = NULL, *save = NULL, *resume = NULL;
   const char *store_path = NULL, *name = NULL, *norm = "auto", *augment = NULL, *resize = NULL, *hidden = NULL;
-  const char *task = NULL, *lnorm = NULL;
+  const char *task = NULL, *lnorm = NULL, *init = NULL, *freeze = NULL;
+  long per_class = -1;
+  uint64_t subset_seed = 0;
+  int have_subset_seed = 0;
   double lr = -1, mom = -1, wd = -1, width = -1, phw = -1;
   long epochs = -1, batch = -1, limit = -1, vlimit = -1, lthreads = -1;
   uint64_t seed = 0;
@@ -383,6 +413,10 @@ int ts_cmd_train(int argc, char **argv) {
     case O_STORE: store_path = optarg; break;
     case O_THREADS: if ((rc = ts_cli_threads("train", optarg, &threads))) return rc; break;
     case O_TASK: task = optarg; break;
+    case O_INIT: init = optarg; break;
+    case O_FREEZE: freeze = optarg; break;
+    case O_PERCLASS: if ((rc = ts_cli_int("train", "--per-class", optarg, 1, LONG_MAX, &per_class))) return rc; break;
+    case O_SUBSEED: if ((rc = ts_cli_u64("train", "--subset-seed", optarg, &subset_seed))) return rc; have_subset_seed = 1; break;
     case O_LNORM: lnorm = optarg; break;
     case O_PHW: if ((rc = ts_cli_double("train", "--ph-weight", optarg, 0, 1e6, &phw))) return rc; break;
     case 'q': quiet = 1; break;
@@ -399,7 +433,8 @@ int ts_cmd_train(int argc, char **argv) {
     /* The run's own settings come from the checkpoint; only the length,
      * the output and the machine-side options may change. */
     if (model || opt || lr >= 0 || mom >= 0 || wd >= 0 || sched || have_seed || augment || resize || stem ||
-        width > 0 || hidden || limit > 0 || batch > 0 || nesterov || task || lnorm || phw >= 0)
+        width > 0 || hidden || limit > 0 || batch > 0 || nesterov || task || lnorm || phw >= 0 || init || freeze ||
+        per_class > 0 || have_subset_seed)
       return ts_cli_usage_error("train", "--resume takes the run's settings from the checkpoint: only --epochs, "
                                          "--data, --val, --save, --threads, --loader-threads, --store, --name may change");
     if (ts_safetensors_read(resume, &ck, &err) || ts_train_config_from_checkpoint(&ck, &cfg, &err)) {
@@ -433,8 +468,20 @@ int ts_cmd_train(int argc, char **argv) {
       cfg.obj.ph_weight = (float)phw;
     }
     cfg.model = ts_model_config_default((TsModelKind)kind);
-    cfg.model.in_channels = cfg.model.in_h = cfg.model.in_w = cfg.model.num_outputs = 0;
     cfg.model.small_stem = stem;
+    if (init && !model) {
+      /* The architecture of the checkpoint to fine-tune (its head aside). */
+      TsSafetensors ist = {0};
+      TsAugment inorm;
+      if (ts_safetensors_read(init, &ist, &err) ||
+          ts_checkpoint_model_config(&ist, NULL, 0, 0, &cfg.model, &inorm, &err)) {
+        ts_safetensors_clear(&ist);
+        return ts_cli_fail("train", &err);
+      }
+      ts_safetensors_clear(&ist);
+      if (stem) cfg.model.small_stem = 1;
+    }
+    cfg.model.in_channels = cfg.model.in_h = cfg.model.in_w = cfg.model.num_outputs = 0;
     if (width > 0) cfg.model.width = (float)width;
     if (hidden) {
       cfg.model.n_hidden = 0;
@@ -477,6 +524,14 @@ int ts_cmd_train(int argc, char **argv) {
     if ((rc = parse_normalize(norm, &cfg.aug, &is_auto))) return rc;
     if (!is_auto) norm = NULL;
     cfg.limit = limit > 0 ? limit : 0;
+    cfg.per_class = per_class > 0 ? per_class : 0;
+    cfg.subset_seed = subset_seed;
+    if (init) snprintf(cfg.init, sizeof cfg.init, "%s", init);
+    if (freeze) {
+      if (strcmp(freeze, "backbone") && strcmp(freeze, "none"))
+        return ts_cli_usage_error("train", "--freeze must be backbone or none, not '%s'", freeze);
+      cfg.freeze_backbone = strcmp(freeze, "backbone") == 0;
+    }
     snprintf(cfg.data, sizeof cfg.data, "%s", data);
     if (val) snprintf(cfg.val_data, sizeof cfg.val_data, "%s", val);
     else if (ts_dataset_has_split(data, TS_SPLIT_TEST)) snprintf(cfg.val_data, sizeof cfg.val_data, "%s", data);
@@ -487,7 +542,7 @@ int ts_cmd_train(int argc, char **argv) {
   if (strcmp(cfg.val_data, "none") == 0) cfg.val_data[0] = '\0';
 
   TsDataset train = {0}, valds = {0};
-  if ((rc = load_data("train", cfg.data, TS_SPLIT_TRAIN, cfg.limit, &train))) {
+  if ((rc = load_data("train", cfg.data, TS_SPLIT_TRAIN, cfg.limit, cfg.per_class, cfg.subset_seed, &train))) {
     ts_safetensors_clear(&ck);
     return rc;
   }
@@ -495,7 +550,7 @@ int ts_cmd_train(int argc, char **argv) {
    * spec that only has a training split (idx:, a plain folder). */
   if (cfg.val_data[0]) {
     TsSplit sp = ts_dataset_has_split(cfg.val_data, TS_SPLIT_TEST) ? TS_SPLIT_TEST : TS_SPLIT_TRAIN;
-    if ((rc = load_data("train", cfg.val_data, sp, cfg.val_limit, &valds))) {
+    if ((rc = load_data("train", cfg.val_data, sp, cfg.val_limit, 0, 0, &valds))) {
       ts_dataset_clear(&train);
       ts_safetensors_clear(&ck);
       return rc;
