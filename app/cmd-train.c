@@ -74,6 +74,9 @@ static void help(void) {
          "  --resume CKPT         continue the run saved in CKPT\n"
          "  --loader-threads N    background batch preparation threads (default: 1)\n"
          "  --name NAME           the run's name in the store (default: MODEL on DATA)\n"
+         "  --experiment-id N, --cell TEXT, --parent-run N\n"
+         "                        put the run in experiment N at cell TEXT, continuing run N\n"
+         "                        (what toposcope experiment passes its fine-tunings)\n"
          "  -q, --quiet           no per-epoch lines\n");
   ts_cli_help_common(stdout, 1);
 }
@@ -251,9 +254,17 @@ static int load_data(const char *cmd, const char *spec, TsSplit split, int64_t l
   return 0;
 }
 
+/* Where a new run goes in the store: an experiment's cell, the run it
+ * continues from (0: none). */
+typedef struct Group {
+  int64_t experiment, parent;
+  const char *cell;
+  int64_t *run_id_out; /* the run's id, when asked */
+} Group;
+
 /* Trains with store recording; returns an exit code. run_id < 0: begin a new run. */
 static int train_run(TsTrainConfig *cfg, const TsDataset *train, const TsDataset *val, const TsSafetensors *resume,
-                     TsStore *store, const char *run_name, int threads, int quiet, FILE *out) {
+                     TsStore *store, const char *run_name, int threads, int quiet, FILE *out, const Group *group) {
   TsError err = {0};
   TsPool *pool = ts_pool_new(threads, &err);
   if (!pool) return ts_cli_fail("train", &err);
@@ -291,6 +302,8 @@ static int train_run(TsTrainConfig *cfg, const TsDataset *train, const TsDataset
     char *params = params_json(ts_trainer_config(t), resume ? resume->path : NULL);
     TsStatus s = ts_store_run_begin(store, "train", run_name, params, &run_id, &err);
     free(params);
+    if (!s && group && (group->experiment > 0 || group->parent > 0))
+      s = ts_store_run_group(store, run_id, group->experiment, group->cell, group->parent, &err);
     if (s) {
       ts_trainer_free(t);
       ts_pool_free(pool);
@@ -321,6 +334,7 @@ static int train_run(TsTrainConfig *cfg, const TsDataset *train, const TsDataset
     if (resume) fprintf(out, "resuming at epoch %lld, step %lld\n", (long long)pos->epoch + 1, (long long)pos->global_step);
     fflush(out);
   }
+  if (group && group->run_id_out) *group->run_id_out = run_id;
   Report rep = {.quiet = quiet, .out = out};
   TsTrainHooks hooks = {.user = &rep, .on_step = on_step, .on_epoch = on_epoch};
   TsStatus s = ts_trainer_run(t, store, run_id, &hooks, ts_cli_stop_flag(), &err);
@@ -349,7 +363,7 @@ int ts_cmd_train(int argc, char **argv) {
   enum {
     O_MODEL = 256, O_DATA, O_VAL, O_EPOCHS, O_BATCH, O_OPT, O_LR, O_MOM, O_NEST, O_WD, O_SCHED, O_SEED, O_DET,
     O_AUG, O_RESIZE, O_NORM, O_STEM, O_WIDTH, O_HIDDEN, O_LIMIT, O_VLIMIT, O_SAVE, O_RESUME, O_LTHREADS, O_NAME,
-    O_STORE, O_THREADS, O_TASK, O_LNORM, O_PHW, O_INIT, O_FREEZE, O_PERCLASS, O_SUBSEED
+    O_STORE, O_THREADS, O_TASK, O_LNORM, O_PHW, O_INIT, O_FREEZE, O_PERCLASS, O_SUBSEED, O_EXPID, O_CELL, O_PARENT
   };
   static const struct option opts[] = {
       {"model", required_argument, 0, O_MODEL},     {"data", required_argument, 0, O_DATA},
@@ -369,13 +383,15 @@ int ts_cmd_train(int argc, char **argv) {
       {"task", required_argument, 0, O_TASK},       {"label-norm", required_argument, 0, O_LNORM},
       {"ph-weight", required_argument, 0, O_PHW},   {"init", required_argument, 0, O_INIT},
       {"freeze", required_argument, 0, O_FREEZE},   {"per-class", required_argument, 0, O_PERCLASS},
-      {"subset-seed", required_argument, 0, O_SUBSEED},
+      {"subset-seed", required_argument, 0, O_SUBSEED}, {"experiment-id", required_argument, 0, O_EXPID},
+      {"cell", required_argument, 0, O_CELL},       {"parent-run", required_argument, 0, O_PARENT},
       {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
   TsTrainConfig cfg = ts_train_config_default();
   const char *model = NULL, *data = NULL, *val = NULL, *opt = NULL, *sched = NULL, *save = NULL, *resume = NULL;
   const char *store_path = NULL, *name = NULL, *norm = "auto", *augment = NULL, *resize = NULL, *hidden = NULL;
   const char *task = NULL, *lnorm = NULL, *init = NULL, *freeze = NULL;
-  long per_class = -1;
+  long per_class = -1, experiment = 0, parent = 0;
+  const char *cell = NULL;
   uint64_t subset_seed = 0;
   int have_subset_seed = 0;
   double lr = -1, mom = -1, wd = -1, width = -1, phw = -1;
@@ -414,6 +430,9 @@ int ts_cmd_train(int argc, char **argv) {
     case O_THREADS: if ((rc = ts_cli_threads("train", optarg, &threads))) return rc; break;
     case O_TASK: task = optarg; break;
     case O_INIT: init = optarg; break;
+    case O_EXPID: if ((rc = ts_cli_int("train", "--experiment-id", optarg, 1, LONG_MAX, &experiment))) return rc; break;
+    case O_PARENT: if ((rc = ts_cli_int("train", "--parent-run", optarg, 1, LONG_MAX, &parent))) return rc; break;
+    case O_CELL: cell = optarg; break;
     case O_FREEZE: freeze = optarg; break;
     case O_PERCLASS: if ((rc = ts_cli_int("train", "--per-class", optarg, 1, LONG_MAX, &per_class))) return rc; break;
     case O_SUBSEED: if ((rc = ts_cli_u64("train", "--subset-seed", optarg, &subset_seed))) return rc; have_subset_seed = 1; break;
@@ -569,8 +588,9 @@ int ts_cmd_train(int argc, char **argv) {
   char run_name[128];
   if (name) snprintf(run_name, sizeof run_name, "%s", name);
   else snprintf(run_name, sizeof run_name, "%s on %.100s", ts_model_kind_name(cfg.model.kind), cfg.data);
+  Group group = {.experiment = experiment, .parent = parent, .cell = cell};
   rc = train_run(&cfg, &train, cfg.val_data[0] ? &valds : NULL, have_ck ? &ck : NULL, store, run_name, threads,
-                 quiet, stdout);
+                 quiet, stdout, &group);
   ts_store_close(store);
   ts_dataset_clear(&train);
   ts_dataset_clear(&valds);
@@ -638,7 +658,7 @@ int ts_demo_train(TsDemo *demo) {
     if (ts_store_open(demo->store_path, TS_STORE_WRITE, &store, &err) != TS_OK) store = NULL;
     else own_store = 1;
   }
-  int rc = train_run(&cfg, &train, &val, NULL, store, "demo: lenet5", demo->threads, 0, out);
+  int rc = train_run(&cfg, &train, &val, NULL, store, "demo: lenet5", demo->threads, 0, out, NULL);
   if (own_store) ts_store_close(store);
   ts_dataset_clear(&train);
   ts_dataset_clear(&val);
