@@ -74,6 +74,12 @@ static void help(void) {
          "  --resume CKPT         continue the run saved in CKPT\n"
          "  --loader-threads N    background batch preparation threads (default: 1)\n"
          "  --name NAME           the run's name in the store (default: MODEL on DATA)\n"
+         "  --combined            pretrain then fine-tune in one command (Kaji's combined mode):\n"
+         "                        two runs in the store, the fine-tuning pointing at the pretraining\n"
+         "  --pretrain-data SPEC  --combined: the pretraining data (labels:DIR,CACHE)\n"
+         "  --pretrain-val SPEC   its validation set (default: none)\n"
+         "  --pretrain-task T     ph | simultaneous (default: ph)\n"
+         "  --pretrain-epochs E   (default: --epochs)\n"
          "  --experiment-id N, --cell TEXT, --parent-run N\n"
          "                        put the run in experiment N at cell TEXT, continuing run N\n"
          "                        (what toposcope experiment passes its fine-tunings)\n"
@@ -363,7 +369,7 @@ int ts_cmd_train(int argc, char **argv) {
   enum {
     O_MODEL = 256, O_DATA, O_VAL, O_EPOCHS, O_BATCH, O_OPT, O_LR, O_MOM, O_NEST, O_WD, O_SCHED, O_SEED, O_DET,
     O_AUG, O_RESIZE, O_NORM, O_STEM, O_WIDTH, O_HIDDEN, O_LIMIT, O_VLIMIT, O_SAVE, O_RESUME, O_LTHREADS, O_NAME,
-    O_STORE, O_THREADS, O_TASK, O_LNORM, O_PHW, O_INIT, O_FREEZE, O_PERCLASS, O_SUBSEED, O_EXPID, O_CELL, O_PARENT
+    O_STORE, O_THREADS, O_TASK, O_LNORM, O_PHW, O_INIT, O_FREEZE, O_PERCLASS, O_SUBSEED, O_EXPID, O_CELL, O_PARENT, O_COMBINED, O_PDATA, O_PVAL, O_PEPOCHS, O_PTASK
   };
   static const struct option opts[] = {
       {"model", required_argument, 0, O_MODEL},     {"data", required_argument, 0, O_DATA},
@@ -385,12 +391,17 @@ int ts_cmd_train(int argc, char **argv) {
       {"freeze", required_argument, 0, O_FREEZE},   {"per-class", required_argument, 0, O_PERCLASS},
       {"subset-seed", required_argument, 0, O_SUBSEED}, {"experiment-id", required_argument, 0, O_EXPID},
       {"cell", required_argument, 0, O_CELL},       {"parent-run", required_argument, 0, O_PARENT},
+      {"combined", no_argument, 0, O_COMBINED},     {"pretrain-data", required_argument, 0, O_PDATA},
+      {"pretrain-val", required_argument, 0, O_PVAL}, {"pretrain-epochs", required_argument, 0, O_PEPOCHS},
+      {"pretrain-task", required_argument, 0, O_PTASK},
       {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
   TsTrainConfig cfg = ts_train_config_default();
   const char *model = NULL, *data = NULL, *val = NULL, *opt = NULL, *sched = NULL, *save = NULL, *resume = NULL;
   const char *store_path = NULL, *name = NULL, *norm = "auto", *augment = NULL, *resize = NULL, *hidden = NULL;
   const char *task = NULL, *lnorm = NULL, *init = NULL, *freeze = NULL;
-  long per_class = -1, experiment = 0, parent = 0;
+  long per_class = -1, experiment = 0, parent = 0, pretrain_epochs = -1;
+  const char *pretrain_data = NULL, *pretrain_val = NULL, *pretrain_task = NULL;
+  int combined = 0;
   const char *cell = NULL;
   uint64_t subset_seed = 0;
   int have_subset_seed = 0;
@@ -433,6 +444,11 @@ int ts_cmd_train(int argc, char **argv) {
     case O_EXPID: if ((rc = ts_cli_int("train", "--experiment-id", optarg, 1, LONG_MAX, &experiment))) return rc; break;
     case O_PARENT: if ((rc = ts_cli_int("train", "--parent-run", optarg, 1, LONG_MAX, &parent))) return rc; break;
     case O_CELL: cell = optarg; break;
+    case O_COMBINED: combined = 1; break;
+    case O_PDATA: pretrain_data = optarg; break;
+    case O_PVAL: pretrain_val = optarg; break;
+    case O_PTASK: pretrain_task = optarg; break;
+    case O_PEPOCHS: if ((rc = ts_cli_int("train", "--pretrain-epochs", optarg, 0, 1000000, &pretrain_epochs))) return rc; break;
     case O_FREEZE: freeze = optarg; break;
     case O_PERCLASS: if ((rc = ts_cli_int("train", "--per-class", optarg, 1, LONG_MAX, &per_class))) return rc; break;
     case O_SUBSEED: if ((rc = ts_cli_u64("train", "--subset-seed", optarg, &subset_seed))) return rc; have_subset_seed = 1; break;
@@ -444,6 +460,13 @@ int ts_cmd_train(int argc, char **argv) {
     }
   }
   if (optind < argc) return ts_cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
+  if (combined != (pretrain_data != NULL))
+    return ts_cli_usage_error("train", combined ? "--combined needs --pretrain-data SPEC"
+                                                : "--pretrain-data is for --combined");
+  if (combined && (resume || init))
+    return ts_cli_usage_error("train", "--combined pretrains its own --init; resume each of its runs with --resume");
+  if (pretrain_task && strcmp(pretrain_task, "ph") && strcmp(pretrain_task, "simultaneous"))
+    return ts_cli_usage_error("train", "--pretrain-task must be ph or simultaneous, not '%s'", pretrain_task);
 
   TsError err = {0};
   TsSafetensors ck = {0};
@@ -589,6 +612,45 @@ int ts_cmd_train(int argc, char **argv) {
   if (name) snprintf(run_name, sizeof run_name, "%s", name);
   else snprintf(run_name, sizeof run_name, "%s on %.100s", ts_model_kind_name(cfg.model.kind), cfg.data);
   Group group = {.experiment = experiment, .parent = parent, .cell = cell};
+  if (pretrain_data) {
+    /* --combined: the pretraining is a run of its own; the fine-tuning
+     * starts from its checkpoint and points at it. */
+    TsTrainConfig pc = cfg;
+    snprintf(pc.obj.task, sizeof pc.obj.task, "%s", pretrain_task ? pretrain_task : "ph");
+    snprintf(pc.data, sizeof pc.data, "%s", pretrain_data);
+    snprintf(pc.val_data, sizeof pc.val_data, "%s", pretrain_val ? pretrain_val : "");
+    if (pretrain_epochs >= 0) pc.epochs = (int)pretrain_epochs;
+    pc.per_class = 0;
+    pc.limit = pc.val_limit = 0;
+    pc.init[0] = '\0';
+    pc.freeze_backbone = 0;
+    pc.model.num_outputs = 0;
+    if (cfg.save_path[0]) snprintf(pc.save_path, sizeof pc.save_path, "%.4000s.pretrain", cfg.save_path);
+    TsDataset ptrain = {0}, pval = {0};
+    int64_t prun = 0;
+    rc = load_data("train", pc.data, TS_SPLIT_TRAIN, 0, 0, 0, &ptrain);
+    if (!rc && pc.val_data[0]) rc = load_data("train", pc.val_data, TS_SPLIT_TRAIN, 0, 0, 0, &pval);
+    if (!rc) {
+      if (norm) auto_normalize(&ptrain, &pc.aug);
+      char pname[160];
+      snprintf(pname, sizeof pname, "pretrain (%s): %.100s", pc.obj.task, run_name);
+      Group pg = {.experiment = experiment, .cell = cell, .run_id_out = &prun};
+      if (!quiet) fprintf(stdout, "pretraining (%s) on %s\n", pc.obj.task, pc.data);
+      rc = train_run(&pc, &ptrain, pc.val_data[0] ? &pval : NULL, NULL, store, pname, threads, quiet, stdout, &pg);
+    }
+    ts_dataset_clear(&ptrain);
+    ts_dataset_clear(&pval);
+    if (!rc && !pc.save_path[0]) rc = ts_cli_failf("train", "--combined: the pretraining wrote no checkpoint");
+    if (rc) {
+      ts_store_close(store);
+      ts_dataset_clear(&train);
+      ts_dataset_clear(&valds);
+      return rc;
+    }
+    snprintf(cfg.init, sizeof cfg.init, "%s", pc.save_path);
+    group.parent = prun;
+    if (!quiet) fprintf(stdout, "fine-tuning (%s) on %s\n", cfg.obj.task, cfg.data);
+  }
   rc = train_run(&cfg, &train, cfg.val_data[0] ? &valds : NULL, have_ck ? &ck : NULL, store, run_name, threads,
                  quiet, stdout, &group);
   ts_store_close(store);
