@@ -57,8 +57,10 @@ TsStatus ts_dataset_per_class(TsDataset *ds, int64_t n, uint64_t seed, TsError *
   int64_t *count = ts_calloc_array((size_t)nc, sizeof(int64_t), "class counts", err);
   if (!count) return TS_ERR_NOMEM;
   for (int64_t i = 0; i < ds->count; i++) count[ds->labels[i]]++;
+  /* Classes with no sample at all (an IDX file's num_classes is at least
+   * 10) are not classes of this set. */
   for (int c = 0; c < nc; c++)
-    if (count[c] < n) {
+    if (count[c] && count[c] < n) {
       TsStatus s = ts_error_set(err, TS_ERR_INVALID, "%s: --per-class %lld, but class %d%s%s%s has %lld images",
                                 ds->source, (long long)n, c, ds->class_names ? " ('" : "",
                                 ds->class_names ? ds->class_names[c] : "", ds->class_names ? "')" : "",
@@ -79,7 +81,7 @@ TsStatus ts_dataset_per_class(TsDataset *ds, int64_t n, uint64_t seed, TsError *
       int64_t *v = idx + start[c], m = start[c + 1] - start[c];
       TsRng r;
       ts_rng_init(&r, seed, (uint64_t)c);
-      for (int64_t k = 0; k < n; k++) { /* partial Fisher-Yates: the first n of a uniform shuffle */
+      for (int64_t k = 0; k < n && k < m; k++) { /* partial Fisher-Yates: the first n of a uniform shuffle */
         int64_t j = k + (int64_t)ts_rng_below(&r, (uint64_t)(m - k)), tmp = v[k];
         v[k] = v[j];
         v[j] = tmp;

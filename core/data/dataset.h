@@ -18,7 +18,11 @@
  *                            those are the two splits
  *   labels:DIR,CACHE         the pictures of a label cache (ph/label-cache.h,
  *                            written by `toposcope label DIR`) with their PH
- *                            labels as regression targets (no test split)
+ *                            labels as regression targets (no test split);
+ *                            classes: the first folder of each picture's
+ *                            path when all have one and there are two or
+ *                            more (a labelled folder of class folders),
+ *                            else one class
  * IDX and CIFAR files are read by core/image (image/idx.h, image/cifar.h);
  * this module only lays their pictures out CHW and names the classes.
  * Ownership: a TsDataset owns its arrays; ts_dataset_clear frees them. */
@@ -38,8 +42,8 @@ typedef struct TsDataset {
   int32_t *labels;    /* count, each in [0, num_classes), owned */
   char **class_names; /* num_classes names, or NULL */
   /* Regression targets (PH labels): count x target_dims floats, owned, or
-   * NULL for a classification set. Sets with targets have one class and
-   * every label 0. */
+   * NULL for a classification set. A set with targets has one class (every
+   * label 0) unless its source names classes (labels: of class folders). */
   float *targets;
   int target_dims;
   char source[512];   /* where it came from, for messages and run parameters */
@@ -72,8 +76,8 @@ void ts_dataset_clear(TsDataset *ds);
 void ts_dataset_truncate(TsDataset *ds, int64_t n);
 /* Keeps n samples of every class, drawn reproducibly from seed (each class's
  * indices shuffled by its own stream (seed, class), the first n kept), in
- * their original order. A class with fewer than n samples is an error
- * naming it and its count. */
+ * their original order. A class with fewer than n samples (but some) is
+ * an error naming it and its count. */
 TsStatus ts_dataset_per_class(TsDataset *ds, int64_t n, uint64_t seed, TsError *err);
 /* Checks labels lie in [0, num_classes); names the first bad sample. */
 TsStatus ts_dataset_validate(const TsDataset *ds, TsError *err);

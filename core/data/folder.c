@@ -117,6 +117,54 @@ TsStatus ts_dataset_load_folder(const char *dir, const TsDatasetOptions *opts, T
   return st;
 }
 
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Classes of a label cache's pictures: the first folder of each name, when
+ * every name has one and there are at least two (a labelled folder of class
+ * folders); else one class. */
+static TsStatus cache_classes(const TsLabelCache *cache, TsDataset *ds, TsError *err) {
+  size_t n = ts_label_cache_count(cache);
+  char **first = ts_calloc_array(n, sizeof(char *), "class names", err);
+  if (!first) return TS_ERR_NOMEM;
+  TsStatus st = TS_OK;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    const char *name = ts_label_cache_name(cache, i), *slash = strchr(name, '/');
+    if (!slash) break;
+    if (!(first[k] = strndup(name, (size_t)(slash - name)))) {
+      st = ts_error_set(err, TS_ERR_NOMEM, "class names");
+      break;
+    }
+    k++;
+  }
+  if (!st && k == n && n) {
+    char **u = ts_alloc_array(n, sizeof(char *), "class names", err);
+    if (!u) st = TS_ERR_NOMEM;
+    size_t nu = 0;
+    if (!st) {
+      memcpy(u, first, n * sizeof(char *));
+      qsort(u, n, sizeof(char *), cmp_str);
+      for (size_t i = 0; i < n; i++)
+        if (!nu || strcmp(u[nu - 1], u[i]) != 0) u[nu++] = u[i];
+    }
+    if (!st && nu >= 2 && nu <= INT32_MAX) {
+      ds->class_names = ts_calloc_array(nu, sizeof(char *), "class names", err);
+      if (!ds->class_names) st = TS_ERR_NOMEM;
+      for (size_t c = 0; !st && c < nu; c++)
+        if (!(ds->class_names[c] = strdup(u[c]))) st = ts_error_set(err, TS_ERR_NOMEM, "class names");
+      ds->num_classes = (int)nu;
+      for (size_t i = 0; !st && i < n; i++) {
+        char **hit = bsearch(&first[i], ds->class_names, nu, sizeof(char *), cmp_str);
+        ds->labels[i] = (int32_t)(hit - ds->class_names);
+      }
+    }
+    free(u);
+  }
+  for (size_t i = 0; i < k; i++) free(first[i]);
+  free(first);
+  return st;
+}
+
 TsStatus ts_dataset_load_label_cache(const char *dir, const char *cache_path, const TsDatasetOptions *opts,
                                      TsDataset *ds, TsError *err) {
   memset(ds, 0, sizeof *ds);
@@ -167,6 +215,7 @@ TsStatus ts_dataset_load_label_cache(const char *dir, const char *cache_path, co
     ts_image_clear(&img);
     ts_image_clear(&rs);
   }
+  if (!st) st = cache_classes(cache, ds, err);
   ts_label_cache_close(cache);
   if (!st) snprintf(ds->source, sizeof ds->source, "labels:%.250s,%.250s", dir, cache_path);
   if (st) ts_dataset_clear(ds);
