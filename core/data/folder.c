@@ -40,7 +40,7 @@ static TsStatus list_dir(const char *dir, int want_dirs, TsStrList *out, TsError
 }
 
 /* Converts img to `channels` (1 or 3) into CHW bytes at dst (already sized). */
-static void to_chw(const TsImage *img, int channels, uint8_t *dst) {
+void ts_dataset_image_to_chw(const TsImage *img, int channels, uint8_t *dst) {
   size_t hw = (size_t)img->width * (size_t)img->height;
   for (size_t p = 0; p < hw; p++) {
     const uint8_t *s = img->pixels + p * (size_t)img->channels;
@@ -97,7 +97,7 @@ TsStatus ts_dataset_load_folder(const char *dir, const TsDatasetOptions *opts, T
         use = &rs;
       }
       if (!st) {
-        to_chw(use, ch, ds->pixels + at * (size_t)ch * (size_t)h * (size_t)w);
+        ts_dataset_image_to_chw(use, ch, ds->pixels + at * (size_t)ch * (size_t)h * (size_t)w);
         ds->labels[at++] = (int32_t)c;
       }
       ts_image_clear(&img);
@@ -209,7 +209,7 @@ TsStatus ts_dataset_load_label_cache(const char *dir, const char *cache_path, co
       use = &rs;
     }
     if (!st) {
-      to_chw(use, ch, ds->pixels + i * (size_t)ch * (size_t)h * (size_t)w);
+      ts_dataset_image_to_chw(use, ch, ds->pixels + i * (size_t)ch * (size_t)h * (size_t)w);
       st = ts_label_cache_row(cache, i, ds->targets + i * (size_t)nd, err);
     }
     ts_image_clear(&img);

@@ -52,8 +52,8 @@ def close(what, ours, ref, tol=TOL):
 def objective_case(case, t):
     """A training objective's loss and gradients (run/objective.h): classify
     = CE, ph = MSE on z-scored labels, simultaneous = CE on the first C
-    outputs + ph_weight * MSE of the rest; z-score fitted (population std)
-    on the training labels."""
+    outputs + ph_weight * MSE of the rest; z-score fitted (population std,
+    floored at 1% of its root mean square) on the training labels."""
     i = case["id"]
     g = lambda k: t[f"{i}.{k}"]
     task, n, nc, nd = case["task"], case["n"], case["classes"], case["dims"]
@@ -69,7 +69,8 @@ def objective_case(case, t):
         y = g("targets").double()
         if case["norm"] == "zscore":
             mean, std = y.mean(0), y.std(0, unbiased=False)
-            std = torch.where(std > 1e-12, std, torch.ones_like(std))
+            fl = 0.01 * std.pow(2).mean().sqrt()
+            std = torch.where((std >= fl) & (std > 1e-12), std, fl if fl > 1e-12 else torch.ones_like(std))
         else:
             mean, std = torch.zeros(nd, dtype=torch.float64), torch.ones(nd, dtype=torch.float64)
         close(f"objective #{i} {task} label mean", g("mean"), mean)
