@@ -32,7 +32,13 @@ static void help(void) {
          "SIGINT/SIGTERM write a checkpoint (with --save), mark the run stopped and exit\n"
          "with 130/143 (128 + the signal);\n"
          "--resume continues it (bit-for-bit with --deterministic).\n\n"
-         "Data specs: fashion-mnist | fashion-mnist:DIR | idx:IMAGES,LABELS | cifar:DIR | folder:DIR\n\n"
+         "Data specs: fashion-mnist | fashion-mnist:DIR | idx:IMAGES,LABELS | cifar:DIR | folder:DIR |\n"
+         "            labels:DIR,CACHE (pictures + their PH labels) | generate:SIZE (made on the fly)\n"
+         "Memory: folders and label caches whose pictures take more than --in-memory MB are\n"
+         "decoded per batch by the loader threads instead of loaded: then the pictures use\n"
+         "(prefetch 4 + loader threads) batches of floats (batch x C x H x W x 4 bytes) and one\n"
+         "decoded picture per loader thread, whatever the set's size; labels (4 bytes a value)\n"
+         "and file names (about 100 bytes a picture) stay in memory. generate: always streams.\n\n"
          "Options:\n"
          "  --task TASK           classify | ph | simultaneous (default: classify)\n"
          "  --label-norm MODE     zscore (per-dimension mean/std fitted on the training labels,\n"
@@ -67,6 +73,15 @@ static void help(void) {
          "  --width W             ResNet channel multiplier (default: 1)\n"
          "  --hidden N,N,...      MLP hidden sizes (default: 256,128)\n"
          "  --limit N             use the first N training samples (default: all)\n"
+         "  --in-memory MB        stream sets larger than this from disk (default: 1024)\n"
+         "generate:SIZE (the options of toposcope generate and label; keys of the spec):\n"
+         "  --gen-count N         pictures per epoch (default: 10000; each epoch new ones)\n"
+         "  --gen-val N           validation pictures (the val stream; default: 1000)\n"
+         "  --gen-seed S          the generator's seed (default: 0)\n"
+         "  --alpha-range A B, --beta-range A B, --prob-binary P, --prob-colour P (default 0.5),\n"
+         "  --spectrum kaji|radial      as toposcope generate\n"
+         "  --label-type T, --label-dims N, --max-life A [B], --filtration F, --gradient,\n"
+         "  --sigma S, --weight-power N as toposcope label (--type, --dims, ...)\n"
          "  --val-limit N         use the first N validation samples (default: all)\n"
          "  --save CKPT           checkpoint (safetensors) after every epoch and on stop\n"
          "                        (default: checkpoints/run-ID.safetensors beside the store;\n"
@@ -146,23 +161,44 @@ static int parse_normalize(const char *s, TsAugment *a, int *is_auto) {
   return 0;
 }
 
-/* Per-channel mean and std of the stored bytes, on the [0, 1] scale. */
-static void auto_normalize(const TsDataset *ds, TsAugment *a) {
+/* Per-channel mean and std of the stored bytes, on the [0, 1] scale; of the
+ * first 1024 pictures (epoch 0) of a streamed set. */
+static int auto_normalize(const TsDataset *ds, TsAugment *a) {
   size_t hw = (size_t)ds->height * (size_t)ds->width;
-  for (int c = 0; c < ds->channels && c < 4; c++) {
-    double s = 0, s2 = 0;
-    for (int64_t i = 0; i < ds->count; i++) {
-      const uint8_t *p = ts_dataset_sample(ds, i) + (size_t)c * hw;
+  int64_t count = ds->pixels || ds->count < 1024 ? ds->count : 1024;
+  uint8_t *buf = ds->pixels ? NULL : malloc(hw * (size_t)ds->channels);
+  void *worker = NULL;
+  TsError err = {0};
+  if (!ds->pixels && (!buf || (ds->stream->worker_new && !(worker = ds->stream->worker_new(ds->stream->user, &err))))) {
+    free(buf);
+    return buf ? ts_cli_fail("train", &err) : ts_cli_failf("train", "out of memory");
+  }
+  double sum[4] = {0}, sum2[4] = {0};
+  for (int64_t i = 0; i < count; i++) {
+    const uint8_t *px = ds->pixels ? ts_dataset_sample(ds, i) : buf;
+    if (!ds->pixels && ts_dataset_fetch(ds, worker, 0, i, buf, NULL, &err)) {
+      if (worker && ds->stream->worker_free) ds->stream->worker_free(ds->stream->user, worker);
+      free(buf);
+      return ts_cli_fail("train", &err);
+    }
+    for (int c = 0; c < ds->channels && c < 4; c++) {
+      const uint8_t *p = px + (size_t)c * hw;
       uint64_t a1 = 0, a2 = 0;
       for (size_t k = 0; k < hw; k++) a1 += p[k], a2 += (uint64_t)p[k] * p[k];
-      s += (double)a1;
-      s2 += (double)a2;
+      sum[c] += (double)a1;
+      sum2[c] += (double)a2;
     }
-    double n = (double)ds->count * (double)hw, m = s / n / 255.0, v = s2 / n / 65025.0 - m * m;
+  }
+  if (worker && ds->stream->worker_free) ds->stream->worker_free(ds->stream->user, worker);
+  free(buf);
+  for (int c = 0; c < ds->channels && c < 4; c++) {
+    double s = sum[c], s2 = sum2[c];
+    double n = (double)count * (double)hw, m = s / n / 255.0, v = s2 / n / 65025.0 - m * m;
     a->mean[c] = (float)m;
     a->std[c] = (float)(v > 1e-12 ? sqrt(v) : 1.0);
   }
   for (int c = ds->channels; c < 4; c++) a->mean[c] = a->mean[0], a->std[c] = a->std[0];
+  return 0;
 }
 
 /* Our schedule shorthands to ts_schedule_parse's grammar. */
@@ -369,7 +405,7 @@ int ts_cmd_train(int argc, char **argv) {
   enum {
     O_MODEL = 256, O_DATA, O_VAL, O_EPOCHS, O_BATCH, O_OPT, O_LR, O_MOM, O_NEST, O_WD, O_SCHED, O_SEED, O_DET,
     O_AUG, O_RESIZE, O_NORM, O_STEM, O_WIDTH, O_HIDDEN, O_LIMIT, O_VLIMIT, O_SAVE, O_RESUME, O_LTHREADS, O_NAME,
-    O_STORE, O_THREADS, O_TASK, O_LNORM, O_PHW, O_INIT, O_FREEZE, O_PERCLASS, O_SUBSEED, O_EXPID, O_CELL, O_PARENT, O_COMBINED, O_PDATA, O_PVAL, O_PEPOCHS, O_PTASK
+    O_STORE, O_THREADS, O_TASK, O_LNORM, O_PHW, O_INIT, O_FREEZE, O_PERCLASS, O_SUBSEED, O_EXPID, O_CELL, O_PARENT, O_COMBINED, O_PDATA, O_PVAL, O_PEPOCHS, O_PTASK, O_GEN
   };
   static const struct option opts[] = {
       {"model", required_argument, 0, O_MODEL},     {"data", required_argument, 0, O_DATA},
@@ -394,6 +430,14 @@ int ts_cmd_train(int argc, char **argv) {
       {"combined", no_argument, 0, O_COMBINED},     {"pretrain-data", required_argument, 0, O_PDATA},
       {"pretrain-val", required_argument, 0, O_PVAL}, {"pretrain-epochs", required_argument, 0, O_PEPOCHS},
       {"pretrain-task", required_argument, 0, O_PTASK},
+      {"gen-count", required_argument, 0, O_GEN},   {"gen-val", required_argument, 0, O_GEN},
+      {"gen-seed", required_argument, 0, O_GEN},    {"alpha-range", required_argument, 0, O_GEN},
+      {"beta-range", required_argument, 0, O_GEN},  {"prob-binary", required_argument, 0, O_GEN},
+      {"prob-colour", required_argument, 0, O_GEN}, {"spectrum", required_argument, 0, O_GEN},
+      {"label-type", required_argument, 0, O_GEN},  {"label-dims", required_argument, 0, O_GEN},
+      {"max-life", required_argument, 0, O_GEN},    {"filtration", required_argument, 0, O_GEN},
+      {"gradient", no_argument, 0, O_GEN},          {"sigma", required_argument, 0, O_GEN},
+      {"weight-power", required_argument, 0, O_GEN},
       {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
   TsTrainConfig cfg = ts_train_config_default();
   const char *model = NULL, *data = NULL, *val = NULL, *opt = NULL, *sched = NULL, *save = NULL, *resume = NULL;
@@ -402,6 +446,8 @@ int ts_cmd_train(int argc, char **argv) {
   long per_class = -1, experiment = 0, parent = 0, pretrain_epochs = -1;
   const char *pretrain_data = NULL, *pretrain_val = NULL, *pretrain_task = NULL;
   int combined = 0;
+  char gen_keys[1024] = "";
+  size_t gen_len = 0;
   const char *cell = NULL;
   uint64_t subset_seed = 0;
   int have_subset_seed = 0;
@@ -410,8 +456,33 @@ int ts_cmd_train(int argc, char **argv) {
   uint64_t seed = 0;
   int have_seed = 0, nesterov = 0, det = 0, stem = 0, threads = 0, quiet = 0, c, rc;
   optind = 1;
-  while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
+  int oi = 0;
+  while ((c = getopt_long(argc, argv, ":qh", opts, &oi)) != -1) {
     switch (c) {
+    case O_GEN: {
+      /* generate: options become keys of the spec (core/data/generate-stream.c) */
+      static const char *const map[][2] = {
+          {"gen-count", "count"},     {"gen-val", "val"},       {"gen-seed", "seed"},     {"alpha-range", "alpha"},
+          {"beta-range", "beta"},     {"prob-binary", "pb"},    {"prob-colour", "pc"},    {"spectrum", "spectrum"},
+          {"label-type", "type"},     {"label-dims", "dims"},   {"max-life", "life"},     {"filtration", "filtration"},
+          {"gradient", "gradient"},   {"sigma", "sigma"},       {"weight-power", "wp"}};
+      const char *key = NULL;
+      for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(opts[oi].name, map[i][0]) == 0) key = map[i][1];
+      char gval[256];
+      snprintf(gval, sizeof gval, "%s", optarg ? optarg : "1");
+      /* two-number ranges: "A B" (as toposcope generate) or "A:B" */
+      int pair = !strcmp(key, "alpha") || !strcmp(key, "beta") || !strcmp(key, "life");
+      if (pair && !strchr(gval, ':')) {
+        if (optind < argc && argv[optind][0] && (argv[optind][0] != '-' || (argv[optind][1] >= '0' && argv[optind][1] <= '9')))
+          snprintf(gval + strlen(gval), sizeof gval - strlen(gval), ":%s", argv[optind++]);
+        else snprintf(gval + strlen(gval), sizeof gval - strlen(gval), ":%s", optarg);
+      }
+      int k = snprintf(gen_keys + gen_len, sizeof gen_keys - gen_len, ",%s=%s", key, gval);
+      if (k < 0 || (size_t)k >= sizeof gen_keys - gen_len) return ts_cli_usage_error("train", "too many generation options");
+      gen_len += (size_t)k;
+      break;
+    }
     case O_MODEL: model = optarg; break;
     case O_DATA: data = optarg; break;
     case O_VAL: val = optarg; break;
@@ -475,7 +546,7 @@ int ts_cmd_train(int argc, char **argv) {
     /* The run's own settings come from the checkpoint; only the length,
      * the output and the machine-side options may change. */
     if (model || opt || lr >= 0 || mom >= 0 || wd >= 0 || sched || have_seed || augment || resize || stem ||
-        width > 0 || hidden || limit > 0 || batch > 0 || nesterov || task || lnorm || phw >= 0 || init || freeze ||
+        width > 0 || hidden || limit > 0 || batch > 0 || nesterov || gen_len || task || lnorm || phw >= 0 || init || freeze ||
         per_class > 0 || have_subset_seed)
       return ts_cli_usage_error("train", "--resume takes the run's settings from the checkpoint: only --epochs, "
                                          "--data, --val, --save, --threads, --loader-threads, --store, --name may change");
@@ -574,9 +645,12 @@ int ts_cmd_train(int argc, char **argv) {
         return ts_cli_usage_error("train", "--freeze must be backbone or none, not '%s'", freeze);
       cfg.freeze_backbone = strcmp(freeze, "backbone") == 0;
     }
-    snprintf(cfg.data, sizeof cfg.data, "%s", data);
+    if (gen_len && strncmp(data, "generate:", 9) != 0)
+      return ts_cli_usage_error("train", "the generation and label options are for --data generate:SIZE");
+    if (snprintf(cfg.data, sizeof cfg.data, "%s%s", data, gen_keys) >= (int)sizeof cfg.data)
+      return ts_cli_usage_error("train", "--data: too long");
     if (val) snprintf(cfg.val_data, sizeof cfg.val_data, "%s", val);
-    else if (ts_dataset_has_split(data, TS_SPLIT_TEST)) snprintf(cfg.val_data, sizeof cfg.val_data, "%s", data);
+    else if (ts_dataset_has_split(data, TS_SPLIT_TEST)) snprintf(cfg.val_data, sizeof cfg.val_data, "%s", cfg.data);
     if (save) snprintf(cfg.save_path, sizeof cfg.save_path, "%s", save);
   }
   if (vlimit > 0) cfg.val_limit = vlimit;
@@ -598,7 +672,16 @@ int ts_cmd_train(int argc, char **argv) {
       return rc;
     }
   }
-  if (!have_ck && norm) auto_normalize(&train, &cfg.aug);
+  if (!have_ck && norm && (rc = auto_normalize(&train, &cfg.aug))) {
+    ts_dataset_clear(&train);
+    ts_dataset_clear(&valds);
+    return rc;
+  }
+  /* generate: the recipe with every key, so the checkpoint (and --resume) has it all */
+  if (!have_ck && strncmp(cfg.data, "generate:", 9) == 0) {
+    snprintf(cfg.data, sizeof cfg.data, "%s", train.source);
+    if (strncmp(cfg.val_data, "generate:", 9) == 0) snprintf(cfg.val_data, sizeof cfg.val_data, "%s", valds.source);
+  }
 
   TsStore *store = NULL;
   ts_cli_install_stop_handlers();
@@ -631,12 +714,12 @@ int ts_cmd_train(int argc, char **argv) {
     rc = load_data("train", pc.data, TS_SPLIT_TRAIN, 0, 0, 0, &ptrain);
     if (!rc && pc.val_data[0]) rc = load_data("train", pc.val_data, TS_SPLIT_TRAIN, 0, 0, 0, &pval);
     if (!rc) {
-      if (norm) auto_normalize(&ptrain, &pc.aug);
+      if (norm) rc = auto_normalize(&ptrain, &pc.aug);
       char pname[160];
       snprintf(pname, sizeof pname, "pretrain (%s): %.100s", pc.obj.task, run_name);
       Group pg = {.experiment = experiment, .cell = cell, .run_id_out = &prun};
       if (!quiet) fprintf(stdout, "pretraining (%s) on %s\n", pc.obj.task, pc.data);
-      rc = train_run(&pc, &ptrain, pc.val_data[0] ? &pval : NULL, NULL, store, pname, threads, quiet, stdout, &pg);
+      if (!rc) rc = train_run(&pc, &ptrain, pc.val_data[0] ? &pval : NULL, NULL, store, pname, threads, quiet, stdout, &pg);
     }
     ts_dataset_clear(&ptrain);
     ts_dataset_clear(&pval);
@@ -712,7 +795,11 @@ int ts_demo_train(TsDemo *demo) {
   cfg.batch = 32;
   cfg.optim = ts_optim_config_default(TS_OPTIM_ADAM, 0.002f);
   cfg.loader_threads = 1;
-  auto_normalize(&train, &cfg.aug);
+  if (auto_normalize(&train, &cfg.aug)) {
+    ts_dataset_clear(&train);
+    ts_dataset_clear(&val);
+    return 1;
+  }
   snprintf(cfg.save_path, sizeof cfg.save_path, "%s/lenet5.safetensors", demo->workdir);
   TsStore *store = demo->store;
   int own_store = 0;
@@ -726,3 +813,4 @@ int ts_demo_train(TsDemo *demo) {
   ts_dataset_clear(&val);
   return rc == 0 ? 0 : 1;
 }
+

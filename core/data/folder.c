@@ -40,7 +40,7 @@ static TsStatus list_dir(const char *dir, int want_dirs, TsStrList *out, TsError
 }
 
 /* Converts img to `channels` (1 or 3) into CHW bytes at dst (already sized). */
-static void to_chw(const TsImage *img, int channels, uint8_t *dst) {
+void ts_dataset_image_to_chw(const TsImage *img, int channels, uint8_t *dst) {
   size_t hw = (size_t)img->width * (size_t)img->height;
   for (size_t p = 0; p < hw; p++) {
     const uint8_t *s = img->pixels + p * (size_t)img->channels;
@@ -97,7 +97,7 @@ TsStatus ts_dataset_load_folder(const char *dir, const TsDatasetOptions *opts, T
         use = &rs;
       }
       if (!st) {
-        to_chw(use, ch, ds->pixels + at * (size_t)ch * (size_t)h * (size_t)w);
+        ts_dataset_image_to_chw(use, ch, ds->pixels + at * (size_t)ch * (size_t)h * (size_t)w);
         ds->labels[at++] = (int32_t)c;
       }
       ts_image_clear(&img);
@@ -114,6 +114,54 @@ TsStatus ts_dataset_load_folder(const char *dir, const TsDatasetOptions *opts, T
   free(files);
   ts_strlist_clear(&classes);
   if (st) ts_dataset_clear(ds);
+  return st;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Classes of a label cache's pictures: the first folder of each name, when
+ * every name has one and there are at least two (a labelled folder of class
+ * folders); else one class. */
+static TsStatus cache_classes(const TsLabelCache *cache, TsDataset *ds, TsError *err) {
+  size_t n = ts_label_cache_count(cache);
+  char **first = ts_calloc_array(n, sizeof(char *), "class names", err);
+  if (!first) return TS_ERR_NOMEM;
+  TsStatus st = TS_OK;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    const char *name = ts_label_cache_name(cache, i), *slash = strchr(name, '/');
+    if (!slash) break;
+    if (!(first[k] = strndup(name, (size_t)(slash - name)))) {
+      st = ts_error_set(err, TS_ERR_NOMEM, "class names");
+      break;
+    }
+    k++;
+  }
+  if (!st && k == n && n) {
+    char **u = ts_alloc_array(n, sizeof(char *), "class names", err);
+    if (!u) st = TS_ERR_NOMEM;
+    size_t nu = 0;
+    if (!st) {
+      memcpy(u, first, n * sizeof(char *));
+      qsort(u, n, sizeof(char *), cmp_str);
+      for (size_t i = 0; i < n; i++)
+        if (!nu || strcmp(u[nu - 1], u[i]) != 0) u[nu++] = u[i];
+    }
+    if (!st && nu >= 2 && nu <= INT32_MAX) {
+      ds->class_names = ts_calloc_array(nu, sizeof(char *), "class names", err);
+      if (!ds->class_names) st = TS_ERR_NOMEM;
+      for (size_t c = 0; !st && c < nu; c++)
+        if (!(ds->class_names[c] = strdup(u[c]))) st = ts_error_set(err, TS_ERR_NOMEM, "class names");
+      ds->num_classes = (int)nu;
+      for (size_t i = 0; !st && i < n; i++) {
+        char **hit = bsearch(&first[i], ds->class_names, nu, sizeof(char *), cmp_str);
+        ds->labels[i] = (int32_t)(hit - ds->class_names);
+      }
+    }
+    free(u);
+  }
+  for (size_t i = 0; i < k; i++) free(first[i]);
+  free(first);
   return st;
 }
 
@@ -161,12 +209,13 @@ TsStatus ts_dataset_load_label_cache(const char *dir, const char *cache_path, co
       use = &rs;
     }
     if (!st) {
-      to_chw(use, ch, ds->pixels + i * (size_t)ch * (size_t)h * (size_t)w);
+      ts_dataset_image_to_chw(use, ch, ds->pixels + i * (size_t)ch * (size_t)h * (size_t)w);
       st = ts_label_cache_row(cache, i, ds->targets + i * (size_t)nd, err);
     }
     ts_image_clear(&img);
     ts_image_clear(&rs);
   }
+  if (!st) st = cache_classes(cache, ds, err);
   ts_label_cache_close(cache);
   if (!st) snprintf(ds->source, sizeof ds->source, "labels:%.250s,%.250s", dir, cache_path);
   if (st) ts_dataset_clear(ds);

@@ -589,7 +589,12 @@ TsStatus ts_evaluate(TsModel *m, TsPool *pool, int deterministic, const TsDatase
     }
     res->count += b->n;
   }
+  TsStatus ls = ts_loader_status(l, err);
   ts_loader_free(l);
+  if (ls) {
+    ts_eval_result_clear(res);
+    return ls;
+  }
   res->loss = loss_sum / (double)res->count;
   res->accuracy = (double)correct / (double)res->count;
   return TS_OK;
@@ -725,9 +730,10 @@ TsStatus ts_trainer_init_from(TsTrainer *t, const char *path, char **report, TsE
 
 /* ---- the loop: one step in four parts ------------------------------------ */
 
-/* The batch of this step. A data-parallel run takes its shard of the
- * global batch here (the loader's contents depend on (seed, epoch, batch)
- * only, so every process can cut the same global batch). */
+/* The batch of this step (NULL at the end of the epoch, or when the loader
+ * failed: the loop asks ts_loader_status). A data-parallel run takes its
+ * shard of the global batch here (the loader's contents depend on (seed,
+ * epoch, batch) only, so every process can cut the same global batch). */
 static const TsBatch *next_batch(TsTrainer *t) { return ts_loader_next(t->loader); }
 
 /* Every trained model's gradients are final here (after backward, before
@@ -822,6 +828,8 @@ TsStatus ts_trainer_run(TsTrainer *t, TsStore *store, int64_t run_id, const TsTr
                             (long long)t->pos.global_step);
       }
     }
+    /* The loader ends an epoch early when a batch could not be made. */
+    if ((s = ts_loader_status(t->loader, err))) return s;
     double elapsed = ts_clock_monotonic() - t0;
     fill_progress(t, &pr);
     pr.images_per_s = (double)images / fmax(elapsed, 1e-9);
