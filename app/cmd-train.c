@@ -19,6 +19,7 @@
 #include "data/dataset.h"
 #include "demo.h"
 #include "nn/blas.h"
+#include "run/dist.h"
 #include "run/train.h"
 
 static void help(void) {
@@ -68,7 +69,15 @@ static void help(void) {
          "  --resume CKPT         continue the run saved in CKPT\n"
          "  --loader-threads N    background batch preparation threads (default: 1)\n"
          "  --name NAME           the run's name in the store (default: MODEL on DATA)\n"
-         "  -q, --quiet           no per-epoch lines\n");
+         "  -q, --quiet           no per-epoch lines\n\n"
+         "Several processes: 'mpirun -np N toposcope train ...' (or srun) trains one model\n"
+         "data-parallel: --batch stays the global batch, each rank takes its contiguous\n"
+         "share of it (the first B %% N ranks one sample more), gradients are summed over\n"
+         "the ranks in a fixed order (--deterministic: bit-identical for a given N) and\n"
+         "every rank takes the same step. Batch norm uses each rank's share (running\n"
+         "statistics copied from rank 0). Rank 0 alone writes the store and checkpoints;\n"
+         "a checkpoint resumes with any N. A rank that dies stops the others within\n"
+         "seconds (TOPOSCOPE_DIST_TIMEOUT bounds any wait, default 600 s).\n");
   ts_cli_help_common(stdout, 1);
 }
 
@@ -224,6 +233,7 @@ static char *params_json(const TsTrainConfig *c, const char *resumed_from) {
   ts_json_kv_int(&j, "limit", c->limit);
   ts_json_kv_string(&j, "save", c->save_path);
   if (resumed_from) ts_json_kv_string(&j, "resumed_from", resumed_from);
+  ts_json_kv_int(&j, "ranks", ts_dist_size()); /* processes sharing each batch (mpirun -np) */
   ts_json_kv_string(&j, "blas", ts_blas_name()); /* which SGEMM ran: speed (and the last bits) depend on it */
   ts_json_object_end(&j);
   return ts_json_steal(&j);
@@ -304,6 +314,8 @@ static int train_run(TsTrainConfig *cfg, const TsDataset *train, const TsDataset
   if (s == TS_OK) {
     if (store) ts_store_run_end(store, run_id, TS_RUN_FINISHED, NULL, NULL);
     if (!quiet && cfg->save_path[0]) fprintf(out, "checkpoint: %s\n", cfg->save_path);
+  } else if (s == TS_ERR_CANCELLED && ts_dist_rank() != 0) {
+    rc = ts_cli_stop_exit_code();
   } else if (s == TS_ERR_CANCELLED) {
     if (store) ts_store_run_end(store, run_id, TS_RUN_STOPPED, err.message, NULL);
     if (cfg->save_path[0])
@@ -505,7 +517,9 @@ int ts_cmd_train(int argc, char **argv) {
 
   TsStore *store = NULL;
   ts_cli_install_stop_handlers();
-  if ((rc = ts_cli_open_store("train", store_path, TS_STORE_WRITE, &store))) {
+  ts_dist_set_stop_flag(ts_cli_stop_flag()); /* a wait for a dead rank ends on SIGTERM */
+  if (ts_dist_rank() != 0) quiet = 1; /* rank 0 alone reports and writes */
+  if (ts_dist_rank() == 0 && (rc = ts_cli_open_store("train", store_path, TS_STORE_WRITE, &store))) {
     ts_dataset_clear(&train);
     ts_dataset_clear(&valds);
     ts_safetensors_clear(&ck);

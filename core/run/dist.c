@@ -17,9 +17,11 @@ static int g_rank = 0, g_size = 1, g_started = 0, g_broken = 0;
 static volatile int *g_stop = NULL;
 static double g_timeout = 600.0;
 /* After the stop flag rises, a collective still gets this long: when every
- * rank was told to stop (Ctrl-C on mpirun) they all arrive and the job
- * stops cleanly; when one is dead, the others give up after it. */
-#define STOP_GRACE_S 3.0
+ * rank was told to stop at once they all arrive and the job stops cleanly;
+ * when one is dead, the others give up after it. Short, because when a rank
+ * dies mpirun sends SIGTERM to the rest and SIGKILL one second later
+ * (odls_base_sigkill_timeout): rank 0 must have marked the run by then. */
+#define STOP_GRACE_S 0.3
 
 void ts_dist_set_stop_flag(volatile int *flag) { g_stop = flag; }
 void ts_dist_set_timeout(double seconds) { g_timeout = seconds > 0 ? seconds : 600.0; }
@@ -78,9 +80,9 @@ static TsStatus wait_req(MPI_Request *req, const char *what, TsError *err) {
       if (!stop_seen) stop_seen = now;
       if (now - stop_seen > STOP_GRACE_S) {
         g_broken = 1;
-        return ts_error_set(err, TS_ERR_CANCELLED,
+        return ts_error_set(err, TS_ERR_IO,
                             "rank %d of %d: told to stop while waiting for the other ranks (%s), and they did not "
-                            "answer within %.0f s: another rank has died",
+                            "answer within %.1f s: another rank has died, or the job is being ended",
                             g_rank, g_size, what, STOP_GRACE_S);
       }
     }
