@@ -73,13 +73,8 @@ int main(int argc, char **argv) {
     return TS_EXIT_FAILURE;
   }
   int rc = dispatch(argc, argv);
-  /* A failure on some ranks may leave others waiting in a collective, and
-   * MPI_Finalize would wait for them: end the whole job instead (a stop,
-   * 128 + signal, is agreed by all ranks and finalises normally). */
-  if (rc != 0 && rc < 128 && ts_dist_size() > 1) {
-    fflush(NULL);
-    ts_dist_abort(rc);
-  }
-  ts_dist_finalize();
+  /* A failure on some ranks may leave others waiting in a collective:
+   * then the whole job is ended rather than left hanging (run/dist.h). */
+  ts_dist_finish(rc);
   return rc;
 }

@@ -67,6 +67,8 @@ static TsStatus mpi_fail(TsError *err, int rc, const char *what) {
 /* Waits for a nonblocking collective by polling, so that a stop request or
  * the timeout ends the wait (see the top of dist.h). */
 static TsStatus wait_req(MPI_Request *req, const char *what, TsError *err) {
+  if (g_broken) /* an earlier collective failed: the ranks no longer meet */
+    return ts_error_set(err, TS_ERR_IO, "rank %d of %d: %s after a failed collective", g_rank, g_size, what);
   double t0 = ts_clock_monotonic(), stop_seen = 0;
   long spins = 0;
   for (;;) {
@@ -125,6 +127,25 @@ void ts_dist_finalize(void) {
 void ts_dist_abort(int code) {
   if (g_started && g_size > 1) MPI_Abort(MPI_COMM_WORLD, code);
   exit(code);
+}
+
+void ts_dist_finish(int rc) {
+  if (!g_started) return;
+  if (g_size > 1 && !g_broken) {
+    double keep = g_timeout;
+    volatile int *stop = g_stop;
+    g_timeout = 3.0;
+    g_stop = NULL;
+    TsStatus s = ts_dist_barrier(NULL);
+    g_timeout = keep;
+    g_stop = stop;
+    if (s) g_broken = 1;
+  }
+  if (g_broken && g_size > 1) {
+    fflush(NULL);
+    MPI_Abort(MPI_COMM_WORLD, rc ? rc : 1);
+  }
+  ts_dist_finalize();
 }
 
 TsStatus ts_dist_barrier(TsError *err) {
@@ -297,6 +318,7 @@ TsStatus ts_dist_init(int *argc, char ***argv, TsError *err) {
   (void)argc, (void)argv, (void)err;
   return TS_OK;
 }
+void ts_dist_finish(int rc) { (void)rc; }
 void ts_dist_finalize(void) { (void)g_started, (void)g_broken, (void)g_timeout, (void)g_stop; }
 void ts_dist_abort(int code) { exit(code); }
 TsStatus ts_dist_barrier(TsError *err) {

@@ -49,6 +49,11 @@ int ts_dist_launched(void);
 TsStatus ts_dist_init(int *argc, char ***argv, TsError *err);
 /* Finalises MPI if ts_dist_init started it. */
 void ts_dist_finalize(void);
+/* The end of a command with exit status rc: when every rank gets here
+ * (within a few seconds) MPI is finalised; otherwise some ranks still wait
+ * in a collective for this one, and the whole job is ended (MPI_Abort with
+ * rc) rather than left hanging. Alone: nothing. */
+void ts_dist_finish(int rc);
 /* Ends every rank at once (after a fatal error on one): MPI_Abort, or
  * exit(code) alone. */
 void ts_dist_abort(int code);

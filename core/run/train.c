@@ -41,6 +41,8 @@ struct TsTrainer {
   TsTrainPos pos;
   /* data parallelism (ranks > 1): packed gradients and buffers */
   int ranks;
+  int dp_failed; /* a synchronised batch norm's sum failed: dp_err says why */
+  TsError dp_err;
   float *dp_grads, *dp_bufs;
   size_t dp_grads_n, dp_bufs_n;
 };
@@ -122,6 +124,14 @@ static TsStatus dp_alloc(TsTrainer *t, TsError *err) {
   t->dp_grads_n = ng;
   t->dp_bufs_n = nb;
   return t->dp_grads && t->dp_bufs ? TS_OK : TS_ERR_NOMEM;
+}
+
+/* Synchronised batch norm's sums (TsNnCtx.sync_sum): batch norm cannot
+ * fail, so a failure is kept for the step to report. */
+static void dp_sync_sum(void *user, double *v, size_t n) {
+  TsTrainer *t = user;
+  if (t->dp_failed) return;
+  if (ts_dist_allreduce_f64(v, n, &t->dp_err)) t->dp_failed = 1;
 }
 
 /* Sums the weighted gradients of all ranks, bucket by bucket. Frozen
@@ -294,6 +304,18 @@ TsTrainer *ts_trainer_new(const TsTrainConfig *cfg, const TsDataset *train, cons
   if (t->ranks > 1) { /* this rank reads its shard of every global batch only */
     lc.shard_rank = ts_dist_rank();
     lc.shard_count = t->ranks;
+    if (cfg->sync_bn) {
+      /* every rank must run every batch norm (their sums meet): no empty shard */
+      if (cfg->batch < t->ranks) {
+        ts_error_set(err, TS_ERR_INVALID, "--sync-bn: a batch of %d cannot be shared by %d ranks", cfg->batch,
+                     t->ranks);
+        goto fail;
+      }
+      int64_t last = train->count % cfg->batch;
+      if (last && last < t->ranks && train->count > cfg->batch) lc.drop_last = 1;
+      t->ctx.sync_sum = dp_sync_sum;
+      t->ctx.sync_user = t;
+    }
   }
   if (ts_loader_new(train, &lc, &t->loader, err) != TS_OK) goto fail;
   if (t->ranks > 1 && dp_alloc(t, err)) goto fail;
@@ -384,7 +406,8 @@ TsStatus ts_trainer_save(TsTrainer *t, const char *path, int64_t run_id, TsError
     s = ts_st_writer_meta(w, "train.seed", buf, err);
   }
   if (!s) s = meta_i(w, "train.deterministic", c->deterministic, err);
-  if (!s) s = meta_i(w, "train.ranks", t->ranks, err); /* a record only: any number of ranks may resume */
+  if (!s) s = meta_i(w, "train.ranks", t->ranks, err);
+  if (!s) s = meta_i(w, "train.sync_bn", c->sync_bn && t->ranks > 1, err); /* a record only: any number of ranks may resume */
   if (!s) s = meta_i(w, "train.augment", c->augment, err);
   if (!s) s = meta_i(w, "train.crop_pad", c->aug.crop_pad, err);
   if (!s) s = meta_i(w, "train.hflip", c->aug.hflip, err);
@@ -775,7 +798,12 @@ TsStatus ts_trainer_run(TsTrainer *t, TsStore *store, int64_t run_id, const TsTr
       zero_grads(t);
       TsObjStep st = {.model = t->model, .ctx = &t->ctx, .batch = b, .seed = step_seed(c->seed, t->pos.global_step)};
       /* a shard may be empty (a global batch smaller than the ranks): its gradient is zero */
+      t->ctx.sync_weight = b->global_n > 0 ? (double)b->n / (double)b->global_n : 1.0;
       if (b->n > 0 && (s = t->obj->ops->step(t->obj, &st, err))) return s;
+      if (t->dp_failed) {
+        if (err) *err = t->dp_err;
+        return t->dp_err.code;
+      }
       int stop_now = stop && *stop;
       if ((s = reduce_gradients(t, &st, b, &stop_now, err))) return s;
       if (!isfinite(st.loss))

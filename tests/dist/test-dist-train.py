@@ -98,6 +98,23 @@ with tempfile.TemporaryDirectory() as tmp:
     b, _ = tsdata.read_safetensors(f"{tmp}/r2.st")
     C.check(all(np.array_equal(a[k], b[k]) for k in a), "ResNet-18 (batch norm) on 2 ranks: the same bits twice")
 
+    # --sync-bn: batch norm over the global batch, as one process computes it
+    # (one step: this small ResNet on noise turns last-bit differences into
+    # 1e-3 within five steps, as one process with another summation order
+    # does too); without it each rank normalises its own share.
+    rn1 = ["--model", "resnet18", "--small-stem", "--width", "0.125", "--data", data, "--limit", "40", "--epochs",
+           "1", "--batch", "40", "--deterministic"]
+    train(0, rn1, f"{tmp}/b1.st", f"{tmp}/b1.sqlite")
+    train(3, rn1 + ["--sync-bn"], f"{tmp}/b3.st", f"{tmp}/b3.sqlite")
+    train(3, rn1, f"{tmp}/p3.st", f"{tmp}/p3.sqlite")
+    ref, _ = tsdata.read_safetensors(f"{tmp}/b1.st")
+    got, meta = tsdata.read_safetensors(f"{tmp}/b3.st")
+    per, _ = tsdata.read_safetensors(f"{tmp}/p3.st")
+    d, dp = rel(ref, got), rel(ref, per)
+    print(f"ResNet-18, one step of 40 on 3 ranks: --sync-bn {d:.2e}, per-rank batch norm {dp:.2e} from one process")
+    C.check(d < 1e-6 and meta.get("train.sync_bn") == "1", f"--sync-bn on 3 ranks (14/13/13): {d:.2e}")
+    C.check(dp > 1e-4, f"per-rank batch norm differs from the global one: {dp:.2e}")
+
     # resume with another N: 2 ranks for epoch 1, then 3 ranks (and 1) for epoch 2
     base = ["--model", "lenet5", "--data", data, "--batch", "40", "--seed", "5", "--deterministic"]
     train(0, base + ["--epochs", "2"], f"{tmp}/full.st", f"{tmp}/full.sqlite")
