@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "base/pool.h"
 #include "run/dist.h"
 #include "ts-config.h"
 
@@ -72,6 +73,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "toposcope: %s\n", err.message);
     return TS_EXIT_FAILURE;
   }
+  /* Ranks on one host share its cores unless the launcher bound them to
+   * their own: default thread counts divide the cores a rank may use by
+   * the ranks on the host (a rank bound to one core gets one). */
+  if (ts_dist_size() > 1 && ts_cpu_count() > 1) ts_cpu_set_share(ts_dist_local_size());
   int rc = dispatch(argc, argv);
   /* A failure on some ranks may leave others waiting in a collective:
    * then the whole job is ended rather than left hanging (run/dist.h). */
