@@ -27,6 +27,7 @@
 #include "demo.h"
 #include "image/codec.h"
 #include "image/generate.h"
+#include "run/dist.h"
 #include "ts-config.h"
 
 #define CMD "generate"
@@ -60,7 +61,9 @@ static void help(void) {
          "      --format FMT          jpg (default), png or npy\n"
          "      --quality Q           JPEG quality 1..100 (default 75, as PIL)\n"
          "      --resume              continue an interrupted run in DIR (same parameters)\n"
-         "      --no-store            do not record the run in the store\n");
+         "      --no-store            do not record the run in the store\n"
+         "Under mpirun/srun the images are shared out by index; the files are the same\n"
+         "bytes as one process makes; rank 0 writes the manifest and the store.\n");
   ts_cli_help_common(stdout, 1);
 }
 
@@ -244,18 +247,19 @@ static double peak_mib(void) { return (double)ts_peak_rss_bytes() / 1048576.0; }
 
 static int mkdir_p1(const char *path) { return mkdir(path, 0777) == 0 || errno == EEXIST ? 0 : -1; }
 
-/* Runs the whole job; returns an exit code (errors already printed). */
-static int run_generate(GenRun *r) {
+/* What rank 0 (or the only process) does before any image: the folders,
+ * the manifest (checked when resuming), the store's run. Returns an exit
+ * code (errors printed); fills done, run_id and the store. */
+static int prepare(GenRun *r, int64_t done[2], int64_t *run_id, TsStore **store_out, int *own_store) {
   TsError err = {0};
   const GenSpec *spec = &r->spec;
   char sub[PATH_MAX];
   if (mkdir_p1(r->dir) != 0) return ts_cli_failf(CMD, "cannot create '%s': %s", r->dir, strerror(errno));
   snprintf(sub, sizeof sub, "%s/manifest.json", r->dir);
-  int64_t done[2] = {0, 0}, run_id = 0;
   if (r->resume) {
     if (access(sub, F_OK) != 0)
       return ts_cli_failf(CMD, "cannot resume: '%s' has no manifest.json", r->dir);
-    if (check_manifest(r->dir, spec, &done[0], &done[1], &run_id, &err)) return ts_cli_fail(CMD, &err);
+    if (check_manifest(r->dir, spec, &done[0], &done[1], run_id, &err)) return ts_cli_fail(CMD, &err);
   } else if (access(sub, F_OK) == 0) {
     return ts_cli_failf(CMD, "'%s' already holds a dataset: use --resume to continue it, or another folder",
                         r->dir);
@@ -265,29 +269,68 @@ static int run_generate(GenRun *r) {
   snprintf(sub, sizeof sub, "%s/val", r->dir);
   if (spec->n_val > 0 && mkdir_p1(sub) != 0) return ts_cli_failf(CMD, "cannot create '%s': %s", sub, strerror(errno));
 
-  /* the run store */
   TsStore *store = r->store;
-  int own_store = 0;
+  *own_store = 0;
   if (!store && r->use_store) {
     if (ts_cli_open_store(CMD, r->store_path, TS_STORE_WRITE, &store)) return TS_EXIT_FAILURE;
-    own_store = 1;
+    *own_store = 1;
   }
   if (store) {
     char *params = manifest_json(spec, done[0], done[1], 0);
-    int reopened = run_id > 0 && ts_store_run_reopen(store, run_id, NULL) == TS_OK;
+    if (params && ts_dist_size() > 1) { /* the run's parameters record the ranks */
+      char *close = strrchr(params, '}');
+      char *more = close ? malloc(strlen(params) + 32) : NULL;
+      if (more) {
+        *close = '\0';
+        sprintf(more, "%s, \"ranks\": %d}", params, ts_dist_size());
+        free(params);
+        params = more;
+      }
+    }
+    int reopened = *run_id > 0 && ts_store_run_reopen(store, *run_id, NULL) == TS_OK;
     if (!reopened) {
       char abs[PATH_MAX];
       const char *name = realpath(r->dir, abs) ? abs : r->dir;
-      if (ts_store_run_begin(store, "generate", name, params, &run_id, &err) ||
-          ts_store_artifact(store, run_id, "dataset", name, &err)) {
+      if (ts_store_run_begin(store, "generate", name, params, run_id, &err) ||
+          ts_store_artifact(store, *run_id, "dataset", name, &err)) {
         free(params);
-        if (own_store) ts_store_close(store);
+        if (*own_store) ts_store_close(store);
         return ts_cli_fail(CMD, &err);
       }
     }
     free(params);
   }
-  if (write_manifest(r->dir, spec, done[0], done[1], run_id, &err)) goto fail;
+  if (write_manifest(r->dir, spec, done[0], done[1], *run_id, &err)) {
+    if (store) {
+      ts_store_run_end(store, *run_id, TS_RUN_FAILED, err.message, NULL);
+      if (*own_store) ts_store_close(store);
+    }
+    return ts_cli_fail(CMD, &err);
+  }
+  *store_out = store;
+  return TS_EXIT_OK;
+}
+
+/* Runs the whole job; returns an exit code (errors already printed).
+ * Under MPI every batch of images is shared out by index (run/dist.h):
+ * each rank writes its own files, rank 0 alone the manifest and the store,
+ * after all ranks have finished the batch, so the manifest stays honest. */
+static int run_generate(GenRun *r) {
+  TsError err = {0};
+  const GenSpec *spec = &r->spec;
+  const int rank = ts_dist_rank();
+  char sub[PATH_MAX];
+  int64_t done[2] = {0, 0}, run_id = 0;
+  TsStore *store = NULL;
+  int own_store = 0;
+  int64_t head[4] = {0, 0, 0, 0}; /* exit code of the preparation, done[2], run id */
+  if (rank == 0) {
+    head[0] = prepare(r, done, &run_id, &store, &own_store);
+    head[1] = done[0], head[2] = done[1], head[3] = run_id;
+  }
+  if (ts_dist_bcast(head, sizeof head, 0, &err)) return ts_cli_fail(CMD, &err);
+  if (head[0]) return rank == 0 ? (int)head[0] : TS_EXIT_FAILURE;
+  done[0] = head[1], done[1] = head[2], run_id = head[3];
 
   int threads = r->threads > 0 ? r->threads : ts_cpu_count();
   TsPool *pool = ts_pool_new(threads, &err);
@@ -306,9 +349,13 @@ static int run_generate(GenRun *r) {
 
   int64_t total = spec->n_train + spec->n_val, made = 0;
   TsCliProgress prog;
-  if (status == TS_EXIT_OK && !r->quiet) ts_cli_progress_begin(&prog, "generate", total);
+  if (status == TS_EXIT_OK && !r->quiet && rank == 0) ts_cli_progress_begin(&prog, "generate", total);
   double t0 = ts_clock_monotonic();
-  const int64_t batch_size = (int64_t)threads * 16;
+  /* the same batch on every rank: the largest pool's */
+  int64_t batch_size = (int64_t)threads * 16;
+  if (ts_dist_allreduce_max_i64(&batch_size, 1, &err)) status = TS_EXIT_FAILURE;
+  batch_size *= ts_dist_size();
+  int lost = 0; /* a collective failed: the other ranks are gone, write nothing more */
   for (int split = 0; split < 2 && status == TS_EXIT_OK && !stopped; split++) {
     int64_t n = split ? spec->n_val : spec->n_train;
     int dirfd = -1;
@@ -322,40 +369,56 @@ static int run_generate(GenRun *r) {
       }
     }
     while (done[split] < n) {
-      if (ts_cli_stop_requested()) {
+      int64_t ask = ts_cli_stop_requested();
+      if (ts_dist_allreduce_max_i64(&ask, 1, &err)) {
+        status = TS_EXIT_FAILURE, lost = 1;
+        break;
+      }
+      if (ask) {
         stopped = 1;
         break;
       }
-      int64_t count = n - done[split] < batch_size ? n - done[split] : batch_size;
+      int64_t count = n - done[split] < batch_size ? n - done[split] : batch_size, mine0, mine1;
+      ts_dist_shard(count, &mine0, &mine1);
       Batch b = {.gens = gens, .imgs = imgs, .greys = greys, .spec = spec, .dir = r->dir, .split = split,
-                 .dirfd = dirfd, .first = done[split], .colour = colour, .channels_binarised = bin};
+                 .dirfd = dirfd, .first = done[split] + mine0, .colour = colour, .channels_binarised = bin};
       pthread_mutex_init(&b.lock, NULL);
-      ts_pool_for(pool, (size_t)count, 1, batch_task, &b);
+      ts_pool_for(pool, (size_t)(mine1 - mine0), 1, batch_task, &b);
       pthread_mutex_destroy(&b.lock);
-      if (b.failed) {
-        err = b.err;
+      int64_t flags[2] = {b.failed, ts_cli_stop_now()};
+      if (b.failed) err = b.err;
+      TsError cerr = {0};
+      if (ts_dist_allreduce_max_i64(flags, 2, &cerr)) {
+        if (!b.failed) err = cerr;
+        status = TS_EXIT_FAILURE, lost = 1;
+        break;
+      }
+      if (flags[0]) {
+        if (!b.failed) ts_error_set(&err, TS_ERR_IO, "another rank failed (its error is above)");
         status = TS_EXIT_FAILURE;
         break;
       }
-      if (ts_cli_stop_now()) { /* perhaps cut short: not counted (its files are whole) */
+      if (flags[1]) { /* perhaps cut short: not counted (its files are whole) */
         stopped = 1;
         break;
       }
       done[split] += count;
       made += count;
-      if (write_manifest(r->dir, spec, done[0], done[1], run_id, &err)) {
+      if (rank == 0 && write_manifest(r->dir, spec, done[0], done[1], run_id, &err)) {
         status = TS_EXIT_FAILURE;
         break;
       }
       if (store) ts_store_progress(store, run_id, done[0] + done[1], total, NULL);
-      if (!r->quiet) ts_cli_progress_update(&prog, done[0] + done[1]);
+      if (!r->quiet && rank == 0) ts_cli_progress_update(&prog, done[0] + done[1]);
     }
     if (dirfd >= 0) close(dirfd);
   }
   double dt = ts_clock_monotonic() - t0;
-  if (!r->quiet && status == TS_EXIT_OK) ts_cli_progress_end(&prog, done[0] + done[1]);
-  int64_t ncol = 0, nbin = 0;
-  for (int t = 0; t < threads && colour && bin; t++) ncol += colour[t], nbin += bin[t];
+  if (!r->quiet && status == TS_EXIT_OK && rank == 0) ts_cli_progress_end(&prog, done[0] + done[1]);
+  double counts[2] = {0, 0}; /* colour pictures, binarised channels: over all ranks */
+  for (int t = 0; t < threads && colour && bin; t++) counts[0] += (double)colour[t], counts[1] += (double)bin[t];
+  if (!lost && ts_dist_allreduce_f64(counts, 2, &err)) status = TS_EXIT_FAILURE;
+  int64_t ncol = (int64_t)counts[0], nbin = (int64_t)counts[1];
   for (int t = 0; t < threads && gens; t++) ts_generator_free(gens[t]);
   for (int t = 0; t < threads && imgs; t++) ts_image_clear(&imgs[t]);
   for (int t = 0; t < threads && greys; t++) ts_image_clear(&greys[t]);
@@ -371,9 +434,12 @@ static int run_generate(GenRun *r) {
     if (own_store) ts_store_close(store);
   }
   if (status != TS_EXIT_OK) return ts_cli_fail(CMD, &err);
+  if (rank != 0) return stopped ? 130 : TS_EXIT_OK;
   FILE *o = r->out;
-  fprintf(o, "%s %lld images in %.2f s (%.1f images/s, %d threads, peak memory %.0f MiB) into %s\n",
-          stopped ? "Stopped after" : "Made", (long long)made, dt, dt > 0 ? made / dt : 0.0, threads,
+  char ranks[32] = "";
+  if (ts_dist_size() > 1) snprintf(ranks, sizeof ranks, " on each of %d ranks", ts_dist_size());
+  fprintf(o, "%s %lld images in %.2f s (%.1f images/s, %d threads%s, peak memory %.0f MiB) into %s\n",
+          stopped ? "Stopped after" : "Made", (long long)made, dt, dt > 0 ? made / dt : 0.0, threads, ranks,
           peak_mib(), r->dir);
   if (made > 0)
     fprintf(o, "  colour %.1f%% (expected %.1f%%), binarised channels %.1f%% (expected %.1f%%)\n",

@@ -20,6 +20,7 @@
 #include "ph/label-cache.h"
 #include "ph/label-input.h"
 #include "ph/vectorize.h"
+#include "run/dist.h"
 
 static void help(void) {
   printf("Usage: toposcope label DIR -o CACHE [OPTIONS]\n"
@@ -42,7 +43,9 @@ static void help(void) {
          "  --sigma S             persistence image variance (default 1)\n"
          "  --weight-power N      persistence image weight (d - b)^N (default 1)\n"
          "  --resume              keep the labels already in CACHE (same parameters) and\n"
-         "                        add the missing ones\n");
+         "                        add the missing ones\n"
+         "Under mpirun/srun the images are shared out by index and rank 0 writes the one\n"
+         "cache (the same file one process writes) and the store.\n");
   ts_cli_help_common(stdout, 1);
 }
 
@@ -155,9 +158,14 @@ static char *params_json(const LabelArgs *a) {
   return ts_json_steal(&j);
 }
 
-/* The whole job; prints its own errors; returns an exit code. */
+/* The whole job; prints its own errors; returns an exit code.
+ * Under MPI (run/dist.h) every chunk of images is shared out by index; the
+ * labels, errors and pair counts come back to rank 0 in index order, and
+ * rank 0 alone writes the cache and the store: the cache is the one a
+ * single process writes. */
 static int run_label(const LabelArgs *a) {
   TsError err = {0};
+  const int rank = ts_dist_rank(), ranks = ts_dist_size();
   struct stat sb;
   if (stat(a->dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) return ts_cli_failf("label", "'%s' is not a folder", a->dir);
   TsStrList names = {0};
@@ -175,78 +183,138 @@ static int run_label(const LabelArgs *a) {
   TsPool *pool = NULL;
   int64_t run = 0;
   int rc = TS_EXIT_OK;
-  if (!params) {
-    rc = ts_cli_failf("label", "out of memory");
-    goto done;
+  const int nd = a->kp.dims;
+  char **pending = NULL;
+  unsigned char *todo = NULL;
+  float *labels = NULL, *my_labels = NULL;
+  TsError *errors = NULL, *my_errors = NULL;
+  size_t *npairs = NULL, *my_npairs = NULL, *sizes = NULL;
+  if (!params) rc = ts_cli_failf("label", "out of memory");
+  if (!rc && rank == 0) {
+    if (ts_label_cache_create(a->output, nd, params, a->resume, &w, &err)) rc = ts_cli_fail("label", &err);
+    if (!rc) rc = ts_cli_open_store("label", a->store_path, TS_STORE_WRITE, &store);
+    if (!rc && ranks > 1) { /* the run's parameters record the ranks */
+      char *close = strrchr(params, '}'), *more = malloc(strlen(params) + 32);
+      if (close && more) {
+        *close = '\0';
+        sprintf(more, "%s,\"ranks\":%d}", params, ranks);
+        free(params);
+        params = more;
+      } else {
+        free(more);
+      }
+    }
+    if (!rc && (ts_store_run_begin(store, "label", a->dir, params, &run, &err) ||
+                ts_store_artifact(store, run, "labels", a->output, &err)))
+      rc = ts_cli_fail("label", &err);
   }
-  if (ts_label_cache_create(a->output, a->kp.dims, params, a->resume, &w, &err)) {
+  /* what is left to do (a resumed cache already holds some): rank 0 knows */
+  todo = malloc(names.n);
+  pending = malloc(names.n * sizeof *pending);
+  if (!todo || !pending) rc = ts_cli_failf("label", "out of memory");
+  if (todo && rank == 0)
+    for (size_t i = 0; i < names.n; i++) todo[i] = !rc && !ts_label_cache_writer_has(w, names.v[i]);
+  int64_t head = rc;
+  if (ts_dist_allreduce_max_i64(&head, 1, &err) || (todo && ts_dist_bcast(todo, names.n, 0, &err)))
     rc = ts_cli_fail("label", &err);
-    goto done;
-  }
-  if ((rc = ts_cli_open_store("label", a->store_path, TS_STORE_WRITE, &store))) goto done;
-  if (ts_store_run_begin(store, "label", a->dir, params, &run, &err) ||
-      ts_store_artifact(store, run, "labels", a->output, &err)) {
-    rc = ts_cli_fail("label", &err);
-    goto done;
-  }
+  else if (head && !rc)
+    rc = TS_EXIT_FAILURE; /* rank 0 said why */
+  if (rc) goto done;
   if (!(pool = ts_pool_new(a->threads, &err))) {
     rc = ts_cli_fail("label", &err);
     goto done;
   }
-  /* what is left to do (a resumed cache already holds some) */
-  size_t pending_n = 0;
-  char **pending = malloc(names.n * sizeof *pending);
-  size_t chunk = 64 * (size_t)ts_pool_threads(pool);
-  float *labels = malloc(chunk * (size_t)a->kp.dims * sizeof *labels);
-  TsError *errors = malloc(chunk * sizeof *errors);
-  size_t *npairs = calloc(chunk, sizeof *npairs);
-  if (!pending || !labels || !errors || !npairs) {
-    free(pending), free(labels), free(errors), free(npairs);
+  /* one chunk size for all ranks: the largest pool's share, times the ranks */
+  int64_t per_rank = 64 * (int64_t)ts_pool_threads(pool);
+  if (ts_dist_allreduce_max_i64(&per_rank, 1, &err)) {
+    rc = ts_cli_fail("label", &err);
+    goto done;
+  }
+  size_t chunk = (size_t)per_rank * (size_t)ranks, mine_max = (size_t)per_rank;
+  my_labels = malloc(mine_max * (size_t)nd * sizeof *my_labels);
+  my_errors = malloc(mine_max * sizeof *my_errors);
+  my_npairs = calloc(mine_max, sizeof *my_npairs);
+  sizes = malloc(3 * (size_t)ranks * sizeof *sizes);
+  if (rank == 0) {
+    labels = malloc(chunk * (size_t)nd * sizeof *labels);
+    errors = malloc(chunk * sizeof *errors);
+    npairs = calloc(chunk, sizeof *npairs);
+  }
+  if (!my_labels || !my_errors || !my_npairs || !sizes || (rank == 0 && (!labels || !errors || !npairs))) {
     rc = ts_cli_failf("label", "out of memory");
     goto done;
   }
+  size_t pending_n = 0;
   for (size_t i = 0; i < names.n; i++)
-    if (!ts_label_cache_writer_has(w, names.v[i])) pending[pending_n++] = names.v[i];
+    if (todo[i]) pending[pending_n++] = names.v[i];
   size_t already = names.n - pending_n, failed = 0, done_n = 0, pairs = 0;
-  if (already) fprintf(a->out, "Resuming: %zu of %zu labels are already in %s\n", already, names.n, a->output);
+  if (already && rank == 0)
+    fprintf(a->out, "Resuming: %zu of %zu labels are already in %s\n", already, names.n, a->output);
   TsCliProgress prog;
-  ts_cli_progress_begin(&prog, "label", (int64_t)names.n);
+  if (rank == 0) ts_cli_progress_begin(&prog, "label", (int64_t)names.n);
   double t0 = ts_clock_monotonic();
-  int stopped = 0;
-  for (size_t base = 0; base < pending_n && rc == TS_EXIT_OK; base += chunk) {
-    if (ts_cli_stop_requested()) {
+  int stopped = 0, lost = 0;
+  for (size_t base = 0; base < pending_n; base += chunk) {
+    /* go on only if no rank was asked to stop and rank 0 could write */
+    int64_t flags[2] = {ts_cli_stop_requested(), rc != TS_EXIT_OK};
+    if (ts_dist_allreduce_max_i64(flags, 2, &err)) {
+      lost = 1;
+      if (!rc) rc = ts_cli_fail("label", &err);
+      break;
+    }
+    if (flags[1]) {
+      if (!rc) rc = TS_EXIT_FAILURE;
+      break;
+    }
+    if (flags[0]) {
       stopped = 1;
       break;
     }
     size_t n = pending_n - base < chunk ? pending_n - base : chunk;
-    Job job = {.root = a->dir, .names = pending + base, .in = &a->in, .type = a->type, .kp = &a->kp,
-               .labels = labels, .errors = errors, .npairs = npairs};
-    ts_pool_for(pool, n, 1, label_task, &job);
-    for (size_t i = 0; i < n; i++) {
-      if (errors[i].code != TS_OK) {
-        failed++;
-        fprintf(stderr, "toposcope: label: skipped '%s': %s\n", pending[base + i], errors[i].message);
-        char metric[64];
-        snprintf(metric, sizeof metric, "failed");
-        ts_store_metric(store, run, (int64_t)(already + done_n + i), 0, metric, 1, NULL);
-        continue;
+    int64_t b0, b1;
+    ts_dist_shard((int64_t)n, &b0, &b1);
+    Job job = {.root = a->dir, .names = pending + base + b0, .in = &a->in, .type = a->type, .kp = &a->kp,
+               .labels = my_labels, .errors = my_errors, .npairs = my_npairs};
+    ts_pool_for(pool, (size_t)(b1 - b0), 1, label_task, &job);
+    size_t m = (size_t)(b1 - b0);
+    for (int k = 0; k < ranks; k++) {
+      int64_t e0, e1;
+      ts_dist_shard_of((int64_t)n, k, ranks, &e0, &e1);
+      sizes[k] = (size_t)(e1 - e0) * (size_t)nd * sizeof(float);
+      sizes[ranks + k] = (size_t)(e1 - e0) * sizeof(TsError);
+      sizes[2 * ranks + k] = (size_t)(e1 - e0) * sizeof(size_t);
+    }
+    if (ts_dist_gather(my_labels, m * (size_t)nd * sizeof(float), labels, sizes, &err) ||
+        ts_dist_gather(my_errors, m * sizeof(TsError), errors, sizes + ranks, &err) ||
+        ts_dist_gather(my_npairs, m * sizeof(size_t), npairs, sizes + 2 * ranks, &err)) {
+      lost = 1;
+      if (!rc) rc = ts_cli_fail("label", &err);
+      break;
+    }
+    if (rank == 0) {
+      for (size_t i = 0; i < n && !rc; i++) {
+        if (errors[i].code != TS_OK) {
+          failed++;
+          fprintf(stderr, "toposcope: label: skipped '%s': %s\n", pending[base + i], errors[i].message);
+          ts_store_metric(store, run, (int64_t)(already + done_n + i), 0, "failed", 1, NULL);
+          continue;
+        }
+        pairs += npairs[i];
+        if (ts_label_cache_append(w, pending[base + i], labels + i * (size_t)nd, &err))
+          rc = ts_cli_fail("label", &err);
       }
-      pairs += npairs[i];
-      if (ts_label_cache_append(w, pending[base + i], labels + i * (size_t)a->kp.dims, &err)) {
-        rc = ts_cli_fail("label", &err);
-        break;
+      if (!rc) {
+        ts_cli_progress_update(&prog, (int64_t)(already + done_n + n));
+        if (ts_store_progress(store, run, (int64_t)(already + done_n + n), (int64_t)names.n, &err))
+          rc = ts_cli_fail("label", &err);
       }
     }
     done_n += n;
-    ts_cli_progress_update(&prog, (int64_t)(already + done_n));
-    if (ts_store_progress(store, run, (int64_t)(already + done_n), (int64_t)names.n, &err)) {
-      rc = ts_cli_fail("label", &err);
-      break;
-    }
   }
+  (void)lost;
+  if (rank != 0) goto done; /* rank 0 writes and reports */
   ts_cli_progress_end(&prog, (int64_t)(already + done_n));
   double secs = ts_clock_monotonic() - t0;
-  free(pending), free(labels), free(errors), free(npairs);
   size_t ok = done_n - failed;
   if (rc == TS_EXIT_OK) {
     ts_store_metric(store, run, 0, 0, "images_per_second", secs > 0 ? (double)done_n / secs : 0, NULL);
@@ -257,7 +325,7 @@ static int run_label(const LabelArgs *a) {
   char msg[256];
   snprintf(msg, sizeof msg, "%zu labelled, %zu skipped, %zu already there", ok, failed, already);
   if (rc != TS_EXIT_OK) {
-    ts_store_run_end(store, run, TS_RUN_FAILED, err.message, NULL);
+    ts_store_run_end(store, run, TS_RUN_FAILED, err.message[0] ? err.message : "another rank failed", NULL);
   } else if (stopped) {
     ts_label_cache_writer_abort(w);
     w = NULL;
@@ -272,12 +340,17 @@ static int run_label(const LabelArgs *a) {
       rc = ts_cli_fail("label", &err);
     } else {
       ts_store_run_end(store, run, TS_RUN_FINISHED, msg, NULL);
-      fprintf(a->out, "Labelled %zu images in %.2f s (%.1f images/s, %d threads): %s -> %s (run %lld)\n", ok, secs,
-              secs > 0 ? (double)done_n / secs : 0.0, ts_pool_threads(pool), a->dir, a->output, (long long)run);
+      char on[32] = "";
+      if (ranks > 1) snprintf(on, sizeof on, " on each of %d ranks", ranks);
+      fprintf(a->out, "Labelled %zu images in %.2f s (%.1f images/s, %d threads%s): %s -> %s (run %lld)\n", ok, secs,
+              secs > 0 ? (double)done_n / secs : 0.0, ts_pool_threads(pool), on, a->dir, a->output, (long long)run);
       if (failed) fprintf(a->out, "Skipped %zu unreadable files (listed above)\n", failed);
     }
   }
 done:
+  if (rank != 0 && !rc && ts_cli_stop_requested()) rc = ts_cli_stop_exit_code();
+  free(pending), free(todo), free(labels), free(errors), free(npairs);
+  free(my_labels), free(my_errors), free(my_npairs), free(sizes);
   ts_label_cache_writer_abort(w);
   ts_pool_free(pool);
   ts_store_close(store);

@@ -29,6 +29,7 @@
 #include "image/filtration.h"
 #include "image/image.h"
 #include "ph/cubical.h"
+#include "run/dist.h"
 
 #define CMD "ph"
 
@@ -53,7 +54,9 @@ static void help(void) {
          "      --format FMT        csv (default), npy (n x 9 float64) or dipha; default from\n"
          "                          the -o file's extension\n"
          "  -o, --output OUT        file for one input (default: CSV on stdout); a folder\n"
-         "                          for several (one NAME.FMT per input)\n");
+         "                          for several (one NAME.FMT per input)\n"
+         "Under mpirun/srun the inputs are shared out by position (each rank writes its\n"
+         "own outputs); one input runs on rank 0.\n");
   ts_cli_help_common(stdout, 1);
 }
 
@@ -342,6 +345,18 @@ int ts_cmd_ph(int argc, char **argv) {
       }
   }
 
+  /* Under MPI: this rank's inputs only (a single input: rank 0's). */
+  size_t first = 0;
+  {
+    int64_t b, e;
+    ts_dist_shard((int64_t)n, &b, &e);
+    if (n == 1) b = 0, e = ts_dist_rank() == 0;
+    first = (size_t)b;
+    n = (size_t)(e - b);
+  }
+  Job *all_jobs = run.jobs;
+  run.jobs += first;
+
 #ifdef __GLIBC__
   /* Large blocks straight from mmap: glibc otherwise raises its threshold
    * after freeing the sort's buffers, and then serves the engine's growing
@@ -354,7 +369,7 @@ int ts_cmd_ph(int argc, char **argv) {
    * sweeps (H0 and H1) on two threads. */
   TsPool *pool = n > 1 || threads != 1 ? ts_pool_new(threads, &err) : NULL;
   if ((n > 1 || threads != 1) && !pool) {
-    free(run.jobs);
+    free(all_jobs);
     return ts_cli_fail(CMD, &err);
   }
   ts_cli_install_stop_handlers();
@@ -380,8 +395,11 @@ int ts_cmd_ph(int argc, char **argv) {
     if (run.jobs[i].st) status = ts_cli_fail(CMD, &run.jobs[i].err);
   if (done < n) status = ts_cli_failf(CMD, "stopped after %zu of %zu inputs", done, n);
   ts_pool_free(pool);
-  free(run.jobs);
-  return status;
+  free(all_jobs);
+  /* every rank exits with the job's status */
+  int64_t worst = status;
+  if (ts_dist_allreduce_max_i64(&worst, 1, &err)) return ts_cli_fail(CMD, &err);
+  return (int)worst;
 }
 
 /* ---- demo step -------------------------------------------------------- */

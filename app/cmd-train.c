@@ -19,6 +19,7 @@
 #include "data/dataset.h"
 #include "demo.h"
 #include "nn/blas.h"
+#include "run/dist.h"
 #include "run/train.h"
 
 static void help(void) {
@@ -64,6 +65,8 @@ static void help(void) {
          "                        or MAIN+warmup:N[:START]; stepped per epoch (default: constant)\n"
          "  --seed S              seed of initialisation, shuffling, augmentation (default: 0)\n"
          "  --deterministic       bit-identical results for any thread count\n"
+         "  --sync-bn             under mpirun: batch norm over the global batch (default:\n"
+         "                        each rank's share, as DDP); ignored by one process\n"
          "  --augment LIST        training augmentation: crop:P (random crop after P-pixel\n"
          "                        padding), flip (horizontal), e.g. crop:4,flip (default: none)\n"
          "  --resize HxW          resize every image first (default: keep the stored size)\n"
@@ -98,7 +101,16 @@ static void help(void) {
          "  --experiment-id N, --cell TEXT, --parent-run N\n"
          "                        put the run in experiment N at cell TEXT, continuing run N\n"
          "                        (what toposcope experiment passes its fine-tunings)\n"
-         "  -q, --quiet           no per-epoch lines\n");
+         "  -q, --quiet           no per-epoch lines\n\n"
+         "Several processes: 'mpirun -np N toposcope train ...' (or srun) trains one model\n"
+         "data-parallel: --batch stays the global batch, each rank takes its contiguous\n"
+         "share of it (the first B %% N ranks one sample more), gradients are summed over\n"
+         "the ranks in a fixed order (--deterministic: bit-identical for a given N) and\n"
+         "every rank takes the same step. Batch norm uses each rank's share (running\n"
+         "statistics copied from rank 0), or with --sync-bn the global batch. Rank 0\n"
+         "alone writes the store and checkpoints; a checkpoint resumes with any N. A\n"
+         "rank that dies stops the others within seconds (TOPOSCOPE_DIST_TIMEOUT bounds\n"
+         "any wait, default 600 s).\n");
   ts_cli_help_common(stdout, 1);
 }
 
@@ -279,6 +291,8 @@ static char *params_json(const TsTrainConfig *c, const char *resumed_from) {
   ts_json_kv_bool(&j, "freeze_backbone", c->freeze_backbone);
   ts_json_kv_string(&j, "save", c->save_path);
   if (resumed_from) ts_json_kv_string(&j, "resumed_from", resumed_from);
+  ts_json_kv_int(&j, "ranks", ts_dist_size());
+  if (ts_dist_size() > 1) ts_json_kv_bool(&j, "sync_bn", c->sync_bn); /* processes sharing each batch (mpirun -np) */
   ts_json_kv_string(&j, "blas", ts_blas_name()); /* which SGEMM ran: speed (and the last bits) depend on it */
   ts_json_object_end(&j);
   return ts_json_steal(&j);
@@ -385,6 +399,8 @@ static int train_run(TsTrainConfig *cfg, const TsDataset *train, const TsDataset
   if (s == TS_OK) {
     if (store) ts_store_run_end(store, run_id, TS_RUN_FINISHED, NULL, NULL);
     if (!quiet && cfg->save_path[0]) fprintf(out, "checkpoint: %s\n", cfg->save_path);
+  } else if (s == TS_ERR_CANCELLED && ts_dist_rank() != 0) {
+    rc = ts_cli_stop_exit_code();
   } else if (s == TS_ERR_CANCELLED) {
     if (store) ts_store_run_end(store, run_id, TS_RUN_STOPPED, err.message, NULL);
     if (cfg->save_path[0])
@@ -405,7 +421,8 @@ int ts_cmd_train(int argc, char **argv) {
   enum {
     O_MODEL = 256, O_DATA, O_VAL, O_EPOCHS, O_BATCH, O_OPT, O_LR, O_MOM, O_NEST, O_WD, O_SCHED, O_SEED, O_DET,
     O_AUG, O_RESIZE, O_NORM, O_STEM, O_WIDTH, O_HIDDEN, O_LIMIT, O_VLIMIT, O_SAVE, O_RESUME, O_LTHREADS, O_NAME,
-    O_STORE, O_THREADS, O_TASK, O_LNORM, O_PHW, O_INIT, O_FREEZE, O_PERCLASS, O_SUBSEED, O_EXPID, O_CELL, O_PARENT, O_COMBINED, O_PDATA, O_PVAL, O_PEPOCHS, O_PTASK, O_GEN
+    O_STORE, O_THREADS, O_TASK, O_LNORM, O_PHW, O_INIT, O_FREEZE, O_PERCLASS, O_SUBSEED, O_EXPID, O_CELL, O_PARENT, O_COMBINED, O_PDATA, O_PVAL, O_PEPOCHS, O_PTASK, O_GEN,
+    O_SYNCBN
   };
   static const struct option opts[] = {
       {"model", required_argument, 0, O_MODEL},     {"data", required_argument, 0, O_DATA},
@@ -414,7 +431,7 @@ int ts_cmd_train(int argc, char **argv) {
       {"lr", required_argument, 0, O_LR},           {"momentum", required_argument, 0, O_MOM},
       {"nesterov", no_argument, 0, O_NEST},         {"weight-decay", required_argument, 0, O_WD},
       {"schedule", required_argument, 0, O_SCHED},  {"seed", required_argument, 0, O_SEED},
-      {"deterministic", no_argument, 0, O_DET},     {"augment", required_argument, 0, O_AUG},
+      {"deterministic", no_argument, 0, O_DET},     {"sync-bn", no_argument, 0, O_SYNCBN},     {"augment", required_argument, 0, O_AUG},
       {"resize", required_argument, 0, O_RESIZE},   {"normalize", required_argument, 0, O_NORM},
       {"small-stem", no_argument, 0, O_STEM},       {"width", required_argument, 0, O_WIDTH},
       {"hidden", required_argument, 0, O_HIDDEN},   {"limit", required_argument, 0, O_LIMIT},
@@ -454,7 +471,7 @@ int ts_cmd_train(int argc, char **argv) {
   double lr = -1, mom = -1, wd = -1, width = -1, phw = -1;
   long epochs = -1, batch = -1, limit = -1, vlimit = -1, lthreads = -1;
   uint64_t seed = 0;
-  int have_seed = 0, nesterov = 0, det = 0, stem = 0, threads = 0, quiet = 0, c, rc;
+  int sync_bn = 0, have_seed = 0, nesterov = 0, det = 0, stem = 0, threads = 0, quiet = 0, c, rc;
   optind = 1;
   int oi = 0;
   while ((c = getopt_long(argc, argv, ":qh", opts, &oi)) != -1) {
@@ -496,6 +513,7 @@ int ts_cmd_train(int argc, char **argv) {
     case O_SCHED: sched = optarg; break;
     case O_SEED: if ((rc = ts_cli_u64("train", "--seed", optarg, &seed))) return rc; have_seed = 1; break;
     case O_DET: det = 1; break;
+    case O_SYNCBN: sync_bn = 1; break;
     case O_AUG: augment = optarg; break;
     case O_RESIZE: resize = optarg; break;
     case O_NORM: norm = optarg; break;
@@ -549,13 +567,14 @@ int ts_cmd_train(int argc, char **argv) {
         width > 0 || hidden || limit > 0 || batch > 0 || nesterov || gen_len || task || lnorm || phw >= 0 || init || freeze ||
         per_class > 0 || have_subset_seed)
       return ts_cli_usage_error("train", "--resume takes the run's settings from the checkpoint: only --epochs, "
-                                         "--data, --val, --save, --threads, --loader-threads, --store, --name may change");
+                                         "--data, --val, --save, --threads, --loader-threads, --store, --name, --sync-bn may change");
     if (ts_safetensors_read(resume, &ck, &err) || ts_train_config_from_checkpoint(&ck, &cfg, &err)) {
       ts_safetensors_clear(&ck);
       return ts_cli_fail("train", &err);
     }
     have_ck = 1;
     if (det) cfg.deterministic = 1;
+    cfg.sync_bn = sync_bn;
     if (epochs >= 0) cfg.epochs = (int)epochs;
     if (data) snprintf(cfg.data, sizeof cfg.data, "%s", data);
     if (val) snprintf(cfg.val_data, sizeof cfg.val_data, "%s", val);
@@ -621,6 +640,7 @@ int ts_cmd_train(int argc, char **argv) {
     if (batch > 0) cfg.batch = (int)batch;
     cfg.seed = seed;
     cfg.deterministic = det;
+    cfg.sync_bn = sync_bn;
     normalize_schedule(sched ? sched : "constant", cfg.epochs, cfg.schedule, sizeof cfg.schedule);
     TsSchedule probe;
     if (ts_schedule_parse(cfg.schedule, &probe, &err)) return ts_cli_usage_error("train", "--schedule: %s", err.message);
@@ -685,7 +705,9 @@ int ts_cmd_train(int argc, char **argv) {
 
   TsStore *store = NULL;
   ts_cli_install_stop_handlers();
-  if ((rc = ts_cli_open_store("train", store_path, TS_STORE_WRITE, &store))) {
+  ts_dist_set_stop_flag(ts_cli_stop_flag()); /* a wait for a dead rank ends on SIGTERM */
+  if (ts_dist_rank() != 0) quiet = 1; /* rank 0 alone reports and writes */
+  if (ts_dist_rank() == 0 && (rc = ts_cli_open_store("train", store_path, TS_STORE_WRITE, &store))) {
     ts_dataset_clear(&train);
     ts_dataset_clear(&valds);
     ts_safetensors_clear(&ck);

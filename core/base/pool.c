@@ -24,7 +24,11 @@ struct TsPool {
 
 static _Thread_local int in_pool_task;
 
-int ts_cpu_count(void) {
+static int cpu_share = 1;
+
+void ts_cpu_set_share(int k) { cpu_share = k > 1 ? k : 1; }
+
+static int cpu_count_all(void) {
 #ifdef CPU_COUNT
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof set, &set) == 0) {
@@ -34,6 +38,11 @@ int ts_cpu_count(void) {
 #endif
   long c = sysconf(_SC_NPROCESSORS_ONLN);
   return c > 0 ? (int)c : 1;
+}
+
+int ts_cpu_count(void) {
+  int c = cpu_count_all() / cpu_share;
+  return c > 0 ? c : 1;
 }
 
 static void run_chunks(TsPool *p, int worker) {

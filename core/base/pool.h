@@ -19,6 +19,10 @@ typedef struct TsPool TsPool;
 
 /* Online processors (sched_getaffinity aware), at least 1. */
 int ts_cpu_count(void);
+/* This process shares the CPUs it may use with k - 1 others on the host
+ * (ranks of one MPI job that the launcher did not bind apart): from now on
+ * ts_cpu_count() returns the affinity's count / k (at least 1). */
+void ts_cpu_set_share(int k);
 
 /* nthreads <= 0 means ts_cpu_count(). Returns NULL and fills err on failure. */
 TsPool *ts_pool_new(int nthreads, TsError *err);

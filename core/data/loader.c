@@ -1,5 +1,7 @@
 #include "data/loader.h"
 
+#include "run/dist.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +59,15 @@ static void fill_batch(TsLoader *l, Slot *s, int64_t b, void *worker) {
   if (end > ds->count) end = ds->count;
   size_t per = (size_t)l->oc * (size_t)l->oh * (size_t)l->ow;
   s->b.index = b;
+  s->b.global_n = (int)(end - start);
+  s->b.offset = 0;
+  if (l->cfg.shard_count > 1) {
+    int64_t lo, hi;
+    ts_dist_shard_of(end - start, l->cfg.shard_rank, l->cfg.shard_count, &lo, &hi);
+    s->b.offset = (int)lo;
+    end = start + hi;
+    start += lo;
+  }
   s->b.n = (int)(end - start);
   for (int64_t k = start; k < end; k++) {
     int64_t id = l->order[k], j = k - start;
@@ -120,6 +131,8 @@ TsStatus ts_loader_new(const TsDataset *ds, const TsLoaderConfig *cfg, TsLoader 
   if (ds->count < 1) return ts_error_set(err, TS_ERR_INVALID, "%s: the dataset is empty", ds->source);
   if (ds->count > UINT32_MAX) return ts_error_set(err, TS_ERR_UNSUPPORTED, "%s: too many samples", ds->source);
   if (cfg->workers < 0 || cfg->workers > 64) return ts_error_set(err, TS_ERR_INVALID, "%d loader threads", cfg->workers);
+  if (cfg->shard_count > 1 && (cfg->shard_rank < 0 || cfg->shard_rank >= cfg->shard_count))
+    return ts_error_set(err, TS_ERR_INVALID, "shard %d of %d", cfg->shard_rank, cfg->shard_count);
   TsLoader *l = calloc(1, sizeof *l);
   if (!l) return ts_error_set(err, TS_ERR_NOMEM, "loader");
   l->ds = ds;
@@ -137,18 +150,20 @@ TsStatus ts_loader_new(const TsDataset *ds, const TsLoaderConfig *cfg, TsLoader 
   if (!l->order || !l->slots) goto nomem;
   for (int64_t i = 0; i < ds->count; i++) l->order[i] = (uint32_t)i;
   size_t per = (size_t)l->oc * (size_t)l->oh * (size_t)l->ow;
+  /* a shard holds at most ceil(batch / shards) samples */
+  int cap = cfg->shard_count > 1 ? (cfg->batch + cfg->shard_count - 1) / cfg->shard_count : cfg->batch;
   for (int i = 0; i < l->nslots; i++) {
     Slot *s = &l->slots[i];
     s->b.c = l->oc;
     s->b.h = l->oh;
     s->b.w = l->ow;
-    s->b.x = ts_alloc_array(per * (size_t)cfg->batch, sizeof(float), "batch", err);
-    s->b.y = ts_alloc_array((size_t)cfg->batch, sizeof(int32_t), "batch labels", err);
-    s->b.ids = ts_alloc_array((size_t)cfg->batch, sizeof(int64_t), "batch ids", err);
+    s->b.x = ts_alloc_array(per * (size_t)cap, sizeof(float), "batch", err);
+    s->b.y = ts_alloc_array((size_t)cap, sizeof(int32_t), "batch labels", err);
+    s->b.ids = ts_alloc_array((size_t)cap, sizeof(int64_t), "batch ids", err);
     s->scratch = l->scratch_n ? ts_alloc_array(l->scratch_n, sizeof(float), "resize scratch", err) : NULL;
     int nd = ds->target_dims > 0 ? ds->target_dims : 0;
     s->b.dims = nd;
-    s->b.t = nd ? ts_alloc_array((size_t)cfg->batch * (size_t)nd, sizeof(float), "batch targets", err) : NULL;
+    s->b.t = nd ? ts_alloc_array((size_t)cap * (size_t)nd, sizeof(float), "batch targets", err) : NULL;
     int streamed = !ds->pixels || (nd && !ds->targets);
     s->bytes = streamed ? ts_alloc_array((size_t)ds->channels * (size_t)ds->height * (size_t)ds->width, 1, "sample", err)
                         : NULL;

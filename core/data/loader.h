@@ -36,11 +36,19 @@ typedef struct TsLoaderConfig {
   int prefetch;   /* ready batches kept ahead (>= 1; default 4 when 0) */
   int augment;    /* apply the random steps of aug (else only resize + normalise) */
   TsAugment aug;
+  /* Data parallelism: with shard_count > 1 each batch holds only this
+   * shard's part of the global batch (ts_dist_shard_of: contiguous, in
+   * order, the first n % count shards one sample more), and only those
+   * samples are read and augmented. The global batches, their order and
+   * every sample's augmentation stream are the same as without shards. */
+  int shard_rank, shard_count;
 } TsLoaderConfig;
 
 typedef struct TsBatch {
   int64_t index;     /* batch number within the epoch */
-  int n;             /* samples in this batch (the last may be smaller) */
+  int n;             /* samples in this batch (the last may be smaller); a shard's: may be 0 */
+  int global_n;      /* samples in the global batch (= n without shards) */
+  int offset;        /* this shard's first sample within the global batch */
   int c, h, w;       /* per-sample shape of x */
   float *x;          /* n x c x h x w */
   int32_t *y;        /* n labels */

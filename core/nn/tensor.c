@@ -41,6 +41,9 @@ void ts_arena_clear(TsArena *a) {
 void ts_nn_ctx_init(TsNnCtx *ctx, TsPool *pool, int deterministic) {
   ctx->pool = pool;
   ctx->deterministic = deterministic ? 1 : 0;
+  ctx->sync_sum = NULL;
+  ctx->sync_user = NULL;
+  ctx->sync_weight = 1.0;
   /* (The BLAS is told to run one thread per call when it is loaded:
    * nn/blas.c.) */
 }

@@ -99,6 +99,17 @@ size_t ts_arena_round(size_t n);
 typedef struct TsNnCtx {
   TsPool *pool;
   int deterministic;
+  /* Synchronised batch norm (data parallelism; NULL: off). When set, batch
+   * norm in training mode sums its per-channel statistics over every
+   * process sharing the batch by calling sync_sum (in place; every process
+   * must get the same sums), so it normalises with the global batch's
+   * mean and variance. sync_weight is this process's share of the global
+   * batch (n_local / n_global): the loss a process back-propagates is the
+   * mean over its share, and batch norm's backward sums the processes'
+   * terms in global-batch units. nn/ knows nothing of how the sum is done. */
+  void (*sync_sum)(void *user, double *v, size_t n);
+  void *sync_user;
+  double sync_weight;
 } TsNnCtx;
 
 /* ts_pool_for on ctx's pool, except that a job smaller than about 64k

@@ -10,6 +10,7 @@
 #include "base/json.h"
 #include "data/loader.h"
 #include "nn/loss.h"
+#include "run/dist.h"
 #include "run/objective.h"
 
 /* Salt for the per-step randomness (dropout): distinct from the loader's. */
@@ -38,6 +39,12 @@ struct TsTrainer {
   TsSchedule sched;
   TsLoader *loader;
   TsTrainPos pos;
+  /* data parallelism (ranks > 1): packed gradients and buffers */
+  int ranks;
+  int dp_failed; /* a synchronised batch norm's sum failed: dp_err says why */
+  TsError dp_err;
+  float *dp_grads, *dp_bufs;
+  size_t dp_grads_n, dp_bufs_n;
 };
 
 TsTrainConfig ts_train_config_default(void) {
@@ -67,17 +74,149 @@ void ts_trainer_set_grad_hook(TsTrainer *t, TsGradHook hook, void *user) {
 }
 
 void ts_trainer_set_save_path(TsTrainer *t, const char *path) {
-  snprintf(t->cfg.save_path, sizeof t->cfg.save_path, "%s", path ? path : "");
+  /* rank 0 alone writes checkpoints */
+  snprintf(t->cfg.save_path, sizeof t->cfg.save_path, "%s", path && ts_dist_rank() == 0 ? path : "");
 }
 
 void ts_trainer_free(TsTrainer *t) {
   if (!t) return;
   ts_loader_free(t->loader);
+  free(t->dp_grads);
+  free(t->dp_bufs);
   for (int i = 1; i < t->n_trained; i++) ts_optim_free(t->trained[i].optim); /* the objective owns the models */
   ts_optim_free(t->optim);
   ts_model_free(t->model);
   ts_objective_free(t->obj);
   free(t);
+}
+
+/* ---- data parallelism (run/dist.h) ----------------------------------------
+ * With ranks > 1 every rank runs the same loop on its shard of each global
+ * batch (the loader cuts it: shard_rank/shard_count). After backward the
+ * gradients of all ranks are summed in a fixed order (ts_dist_allreduce_f32)
+ * so every rank takes the same optimiser step: each rank's gradient is of
+ * the mean loss over its shard, so it is weighted by shard / global batch
+ * first, which makes the sum the gradient of the mean over the global
+ * batch, as one process computes it. The step's loss, the objective's
+ * running sums and per-step metrics are summed the same way (metrics
+ * weighted by shard size), and so is the stop request, so all ranks stop at
+ * the same step. Batch norm normalises with each rank's own shard
+ * (DDP's default); its running statistics (every buffer) are then copied
+ * from rank 0 to all, as DDP's broadcast_buffers does, so every rank holds
+ * the same state and rank 0's checkpoint is everyone's. */
+
+/* Gradients go in buckets of this many floats (4 MiB), packed in reverse
+ * tensor order, the order backward finishes them. */
+#define DP_BUCKET ((size_t)1 << 20)
+
+static TsStatus dp_alloc(TsTrainer *t, TsError *err) {
+  size_t ng = 0, nb = 0;
+  for (int i = 0; i < t->n_trained; i++) {
+    size_t n;
+    const TsNamedTensor *mt = ts_model_tensors(t->trained[i].model, &n);
+    for (size_t k = 0; k < n; k++) {
+      if (mt[k].role == TS_ROLE_PARAM && mt[k].grad) ng += mt[k].numel;
+      else if (mt[k].role != TS_ROLE_PARAM && mt[k].dtype == TS_NN_F32) nb += mt[k].numel;
+    }
+  }
+  t->dp_grads = ts_alloc_array(ng + 1, sizeof(float), "gradient buckets", err);
+  t->dp_bufs = ts_alloc_array(nb + 1, sizeof(float), "buffer broadcast", err);
+  t->dp_grads_n = ng;
+  t->dp_bufs_n = nb;
+  return t->dp_grads && t->dp_bufs ? TS_OK : TS_ERR_NOMEM;
+}
+
+/* Synchronised batch norm's sums (TsNnCtx.sync_sum): batch norm cannot
+ * fail, so a failure is kept for the step to report. */
+static void dp_sync_sum(void *user, double *v, size_t n) {
+  TsTrainer *t = user;
+  if (t->dp_failed) return;
+  if (ts_dist_allreduce_f64(v, n, &t->dp_err)) t->dp_failed = 1;
+}
+
+/* Sums the weighted gradients of all ranks, bucket by bucket. Frozen
+ * parameters are skipped (the same on every rank). */
+static TsStatus dp_reduce_gradients(TsTrainer *t, float weight, TsError *err) {
+  size_t at = 0;
+  for (int i = t->n_trained - 1; i >= 0; i--) {
+    size_t n;
+    const TsNamedTensor *mt = ts_model_tensors(t->trained[i].model, &n);
+    for (size_t k = n; k-- > 0;)
+      if (mt[k].role == TS_ROLE_PARAM && mt[k].grad && mt[k].trainable) {
+        const float *g = mt[k].grad;
+        for (size_t e = 0; e < mt[k].numel; e++) t->dp_grads[at + e] = g[e] * weight;
+        at += mt[k].numel;
+      }
+  }
+  for (size_t off = 0; off < at; off += DP_BUCKET) {
+    TsStatus s = ts_dist_allreduce_f32(t->dp_grads + off, at - off < DP_BUCKET ? at - off : DP_BUCKET, err);
+    if (s) return s;
+  }
+  at = 0;
+  for (int i = t->n_trained - 1; i >= 0; i--) {
+    size_t n;
+    const TsNamedTensor *mt = ts_model_tensors(t->trained[i].model, &n);
+    for (size_t k = n; k-- > 0;)
+      if (mt[k].role == TS_ROLE_PARAM && mt[k].grad && mt[k].trainable) {
+        memcpy(mt[k].grad, t->dp_grads + at, sizeof(float) * mt[k].numel);
+        at += mt[k].numel;
+      }
+  }
+  return TS_OK;
+}
+
+/* Rank 0's buffers (batch-norm running statistics) to every rank. */
+static TsStatus dp_broadcast_buffers(TsTrainer *t, TsError *err) {
+  for (int pass = 0; pass < 2; pass++) {
+    size_t at = 0;
+    for (int i = 0; i < t->n_trained; i++) {
+      size_t n;
+      const TsNamedTensor *mt = ts_model_tensors(t->trained[i].model, &n);
+      for (size_t k = 0; k < n; k++)
+        if (mt[k].role != TS_ROLE_PARAM && mt[k].dtype == TS_NN_F32) {
+          float *d = mt[k].data;
+          if (pass == 0) memcpy(t->dp_bufs + at, d, sizeof(float) * mt[k].numel);
+          else memcpy(d, t->dp_bufs + at, sizeof(float) * mt[k].numel);
+          at += mt[k].numel;
+        }
+    }
+    if (pass == 0 && at) {
+      TsStatus s = ts_dist_bcast(t->dp_bufs, at * sizeof(float), 0, err);
+      if (s) return s;
+    }
+  }
+  return TS_OK;
+}
+
+/* The step's numbers over all ranks: loss and metrics weighted by shard
+ * size, sums summed, and whether any rank was asked to stop. */
+static TsStatus dp_reduce_step(TsObjStep *st, int n_local, int n_global, int *stop_any,
+                               TsError *err) {
+  enum { NV = 2 + TS_OBJ_MAX_SUMS + TS_OBJ_MAX_METRICS };
+  double v[NV] = {0};
+  v[0] = st->loss * n_local;
+  v[1] = *stop_any ? 1 : 0;
+  for (int k = 0; k < TS_OBJ_MAX_SUMS; k++) v[2 + k] = st->sums[k];
+  for (int k = 0; k < st->extra.n && k < TS_OBJ_MAX_METRICS; k++)
+    v[2 + TS_OBJ_MAX_SUMS + k] = st->extra.m[k].value * n_local;
+  TsStatus s = ts_dist_allreduce_f64(v, NV, err);
+  if (s) return s;
+  st->loss = v[0] / n_global;
+  *stop_any = v[1] > 0;
+  for (int k = 0; k < TS_OBJ_MAX_SUMS; k++) st->sums[k] = v[2 + k];
+  for (int k = 0; k < st->extra.n && k < TS_OBJ_MAX_METRICS; k++)
+    st->extra.m[k].value = v[2 + TS_OBJ_MAX_SUMS + k] / n_global;
+  return TS_OK;
+}
+
+/* Whether any rank was asked to stop (one process: the flag). */
+static TsStatus dp_stop_agreed(TsTrainer *t, volatile int *stop, int *out, TsError *err) {
+  *out = stop && *stop;
+  if (t->ranks == 1) return TS_OK;
+  int64_t v = *out;
+  TsStatus s = ts_dist_allreduce_max_i64(&v, 1, err);
+  *out = v != 0;
+  return s;
 }
 
 TsTrainer *ts_trainer_new(const TsTrainConfig *cfg, const TsDataset *train, const TsDataset *val, TsPool *pool,
@@ -92,6 +231,8 @@ TsTrainer *ts_trainer_new(const TsTrainConfig *cfg, const TsDataset *train, cons
     return NULL;
   }
   t->cfg = *cfg;
+  t->ranks = ts_dist_size();
+  if (ts_dist_rank() != 0) t->cfg.save_path[0] = '\0'; /* rank 0 alone writes */
   t->train = train;
   t->val = val;
   t->pool = pool;
@@ -171,7 +312,24 @@ TsTrainer *ts_trainer_new(const TsTrainConfig *cfg, const TsDataset *train, cons
   /* A last batch of one sample cannot train batch norm (PyTorch refuses it
    * too): drop it. */
   lc.drop_last = train->count > cfg->batch && train->count % cfg->batch == 1;
+  if (t->ranks > 1) { /* this rank reads its shard of every global batch only */
+    lc.shard_rank = ts_dist_rank();
+    lc.shard_count = t->ranks;
+    if (cfg->sync_bn) {
+      /* every rank must run every batch norm (their sums meet): no empty shard */
+      if (cfg->batch < t->ranks) {
+        ts_error_set(err, TS_ERR_INVALID, "--sync-bn: a batch of %d cannot be shared by %d ranks", cfg->batch,
+                     t->ranks);
+        goto fail;
+      }
+      int64_t last = train->count % cfg->batch;
+      if (last && last < t->ranks && train->count > cfg->batch) lc.drop_last = 1;
+      t->ctx.sync_sum = dp_sync_sum;
+      t->ctx.sync_user = t;
+    }
+  }
   if (ts_loader_new(train, &lc, &t->loader, err) != TS_OK) goto fail;
+  if (t->ranks > 1 && dp_alloc(t, err)) goto fail;
   return t;
 fail:
   ts_trainer_free(t);
@@ -259,6 +417,8 @@ TsStatus ts_trainer_save(TsTrainer *t, const char *path, int64_t run_id, TsError
     s = ts_st_writer_meta(w, "train.seed", buf, err);
   }
   if (!s) s = meta_i(w, "train.deterministic", c->deterministic, err);
+  if (!s) s = meta_i(w, "train.ranks", t->ranks, err);
+  if (!s) s = meta_i(w, "train.sync_bn", c->sync_bn && t->ranks > 1, err); /* a record only: any number of ranks may resume */
   if (!s) s = meta_i(w, "train.augment", c->augment, err);
   if (!s) s = meta_i(w, "train.crop_pad", c->aug.crop_pad, err);
   if (!s) s = meta_i(w, "train.hflip", c->aug.hflip, err);
@@ -738,7 +898,13 @@ static const TsBatch *next_batch(TsTrainer *t) { return ts_loader_next(t->loader
 
 /* Every trained model's gradients are final here (after backward, before
  * any optimiser): the one place to reduce them across processes. */
-static TsStatus reduce_gradients(TsTrainer *t, TsError *err) {
+static TsStatus reduce_gradients(TsTrainer *t, TsObjStep *st, const TsBatch *b, int *stop_any, TsError *err) {
+  if (t->ranks > 1) {
+    TsStatus s = dp_reduce_step(st, b->n, b->global_n, stop_any, err);
+    if (!s) s = dp_reduce_gradients(t, (float)b->n / (float)b->global_n, err);
+    if (!s) s = dp_broadcast_buffers(t, err);
+    if (s) return s;
+  }
   if (!t->grad_hook) return TS_OK;
   for (int i = 0; i < t->n_trained; i++) {
     size_t n;
@@ -792,19 +958,26 @@ TsStatus ts_trainer_run(TsTrainer *t, TsStore *store, int64_t run_id, const TsTr
     while ((b = next_batch(t))) {
       zero_grads(t);
       TsObjStep st = {.model = t->model, .ctx = &t->ctx, .batch = b, .seed = step_seed(c->seed, t->pos.global_step)};
-      if ((s = t->obj->ops->step(t->obj, &st, err))) return s;
+      /* a shard may be empty (a global batch smaller than the ranks): its gradient is zero */
+      t->ctx.sync_weight = b->global_n > 0 ? (double)b->n / (double)b->global_n : 1.0;
+      if (b->n > 0 && (s = t->obj->ops->step(t->obj, &st, err))) return s;
+      if (t->dp_failed) {
+        if (err) *err = t->dp_err;
+        return t->dp_err.code;
+      }
+      int stop_now = stop && *stop;
+      if ((s = reduce_gradients(t, &st, b, &stop_now, err))) return s;
       if (!isfinite(st.loss))
         return ts_error_set(err, TS_ERR_INVALID,
                             "the loss became %g at epoch %lld step %lld (learning rate %g too high?)%s", st.loss,
                             (long long)t->pos.epoch + 1, (long long)t->pos.global_step + 1, lr,
                             c->save_path[0] ? "; the last epoch's checkpoint is kept" : "");
-      if ((s = reduce_gradients(t, err))) return s;
       optimizer_step(t, lr);
       t->pos.batch++;
       t->pos.global_step++;
       for (int k = 0; k < n_sums; k++) t->pos.sums[k] += st.sums[k];
-      t->pos.seen += b->n;
-      images += b->n;
+      t->pos.seen += b->global_n;
+      images += b->global_n;
       if (store) {
         s = ts_store_metric(store, run_id, t->pos.global_step, t->pos.epoch, "train/loss", st.loss, err);
         if (!s) s = store_metrics(store, run_id, t->pos.global_step, t->pos.epoch, &st.extra, err);
@@ -819,7 +992,7 @@ TsStatus ts_trainer_run(TsTrainer *t, TsStore *store, int64_t run_id, const TsTr
       fill_progress(t, &pr);
       pr.images_per_s = (double)images / fmax(ts_clock_monotonic() - t0, 1e-9);
       if (hooks && hooks->on_step) hooks->on_step(hooks->user, &pr);
-      if (stop && *stop && t->pos.batch < nb) {
+      if (stop_now && t->pos.batch < nb) {
         if (c->save_path[0]) {
           if ((s = ts_trainer_save(t, c->save_path, run_id, err))) return s;
           if (store) ts_store_artifact(store, run_id, "checkpoint", c->save_path, NULL);
@@ -863,7 +1036,9 @@ TsStatus ts_trainer_run(TsTrainer *t, TsStore *store, int64_t run_id, const TsTr
     pr.epoch = done_epoch;
     if (hooks && hooks->on_epoch) hooks->on_epoch(hooks->user, &pr);
     if (store && (s = ts_store_flush(store, err))) return s;
-    if (stop && *stop && t->pos.epoch + 1 < c->epochs) {
+    int stop_now = 0;
+    if ((s = dp_stop_agreed(t, stop, &stop_now, err))) return s;
+    if (stop_now && t->pos.epoch + 1 < c->epochs) {
       t->pos.epoch++;
       return ts_error_set(err, TS_ERR_CANCELLED, "stopped after epoch %lld", (long long)done_epoch);
     }

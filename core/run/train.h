@@ -76,6 +76,7 @@ typedef struct TsTrainConfig {
   int batch;
   uint64_t seed;
   int deterministic;
+  int sync_bn;           /* data-parallel runs: batch norm over the global batch (run/dist.h) */
   int loader_threads;    /* background batch preparation (0: on the training thread) */
   int augment;           /* apply aug's random crop / flip in training */
   TsAugment aug;         /* also resize and normalisation (used for evaluation too) */
