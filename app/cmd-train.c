@@ -24,13 +24,20 @@
 static void help(void) {
   printf("Usage: toposcope train --model MODEL --data SPEC [OPTIONS]\n"
          "       toposcope train --resume CKPT [--epochs E] [OPTIONS]\n"
-         "Trains an image classifier with cross-entropy. Per-step loss and per-epoch\n"
-         "train/validation loss and accuracy go into the run store as they happen.\n"
+         "Trains an image model for a task: classify (cross-entropy on the classes),\n"
+         "ph (regress the PH labels of labels:DIR,CACHE data: MSE), or simultaneous (one\n"
+         "head of classes + label values: CE + ph-weight x MSE). Per-step loss and\n"
+         "per-epoch train/validation loss, accuracy (classes), val/mse and per-dimension\n"
+         "R^2 (labels) go into the run store as they happen.\n"
          "SIGINT/SIGTERM write a checkpoint (with --save), mark the run stopped and exit\n"
          "with 130/143 (128 + the signal);\n"
          "--resume continues it (bit-for-bit with --deterministic).\n\n"
          "Data specs: fashion-mnist | fashion-mnist:DIR | idx:IMAGES,LABELS | cifar:DIR | folder:DIR\n\n"
          "Options:\n"
+         "  --task TASK           classify | ph | simultaneous (default: classify)\n"
+         "  --label-norm MODE     zscore (per-dimension mean/std fitted on the training labels,\n"
+         "                        kept in the checkpoint) | none (raw labels) (default: zscore)\n"
+         "  --ph-weight W         simultaneous: weight of the MSE term (default: 1)\n"
          "  --model NAME          lenet5 | resnet18 | resnet34 | resnet50 | mlp (default: lenet5)\n"
          "  --data SPEC           training set (default with --resume: the checkpoint's)\n"
          "  --val SPEC|none       validation set (default: the test split of --data, if any)\n"
@@ -182,9 +189,13 @@ static void on_epoch(void *user, const TsTrainProgress *p) {
     r->bar_on = 0;
   }
   if (r->quiet) return;
-  fprintf(r->out, "epoch %lld/%lld  train loss %.4f acc %.2f%%", (long long)p->epoch + 1, (long long)p->epochs,
-          p->train_loss, 100 * p->train_acc);
-  if (!isnan(p->val_loss)) fprintf(r->out, "  val loss %.4f acc %.2f%%", p->val_loss, 100 * p->val_acc);
+  fprintf(r->out, "epoch %lld/%lld  train loss %.4f", (long long)p->epoch + 1, (long long)p->epochs, p->train_loss);
+  if (!isnan(p->train_acc)) fprintf(r->out, " acc %.2f%%", 100 * p->train_acc);
+  if (!isnan(p->val_loss)) fprintf(r->out, "  val loss %.4f", p->val_loss);
+  if (!isnan(p->val_acc)) fprintf(r->out, " acc %.2f%%", 100 * p->val_acc);
+  double mse = ts_obj_metrics_get(&p->val_metrics, "val/mse"), r2 = ts_obj_metrics_get(&p->val_metrics, "val/r2_mean");
+  if (!isnan(mse)) fprintf(r->out, " mse %.4f", mse);
+  if (!isnan(r2)) fprintf(r->out, " R2 %.3f", r2);
   fprintf(r->out, "  lr %.3g  %.0f img/s\n", p->lr, p->images_per_s);
   fflush(r->out);
 }
@@ -194,6 +205,9 @@ static char *params_json(const TsTrainConfig *c, const char *resumed_from) {
   ts_json_init(&j);
   ts_json_object_begin(&j);
   ts_json_kv_string(&j, "model", ts_model_kind_name(c->model.kind));
+  ts_json_kv_string(&j, "task", c->obj.task);
+  ts_json_kv_string(&j, "label_norm", ts_label_norm_name(c->obj.label_norm));
+  if (strcmp(c->obj.task, "simultaneous") == 0) ts_json_kv_number(&j, "ph_weight", c->obj.ph_weight);
   ts_json_kv_string(&j, "data", c->data);
   ts_json_kv_string(&j, "val", c->val_data);
   ts_json_kv_int(&j, "epochs", c->epochs);
@@ -310,7 +324,7 @@ int ts_cmd_train(int argc, char **argv) {
   enum {
     O_MODEL = 256, O_DATA, O_VAL, O_EPOCHS, O_BATCH, O_OPT, O_LR, O_MOM, O_NEST, O_WD, O_SCHED, O_SEED, O_DET,
     O_AUG, O_RESIZE, O_NORM, O_STEM, O_WIDTH, O_HIDDEN, O_LIMIT, O_VLIMIT, O_SAVE, O_RESUME, O_LTHREADS, O_NAME,
-    O_STORE, O_THREADS
+    O_STORE, O_THREADS, O_TASK, O_LNORM, O_PHW
   };
   static const struct option opts[] = {
       {"model", required_argument, 0, O_MODEL},     {"data", required_argument, 0, O_DATA},
@@ -327,11 +341,14 @@ int ts_cmd_train(int argc, char **argv) {
       {"resume", required_argument, 0, O_RESUME},   {"loader-threads", required_argument, 0, O_LTHREADS},
       {"name", required_argument, 0, O_NAME},       {"store", required_argument, 0, O_STORE},
       {"threads", required_argument, 0, O_THREADS}, {"quiet", no_argument, 0, 'q'},
+      {"task", required_argument, 0, O_TASK},       {"label-norm", required_argument, 0, O_LNORM},
+      {"ph-weight", required_argument, 0, O_PHW},
       {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
   TsTrainConfig cfg = ts_train_config_default();
   const char *model = NULL, *data = NULL, *val = NULL, *opt = NULL, *sched = NULL, *save = NULL, *resume = NULL;
   const char *store_path = NULL, *name = NULL, *norm = "auto", *augment = NULL, *resize = NULL, *hidden = NULL;
-  double lr = -1, mom = -1, wd = -1, width = -1;
+  const char *task = NULL, *lnorm = NULL;
+  double lr = -1, mom = -1, wd = -1, width = -1, phw = -1;
   long epochs = -1, batch = -1, limit = -1, vlimit = -1, lthreads = -1;
   uint64_t seed = 0;
   int have_seed = 0, nesterov = 0, det = 0, stem = 0, threads = 0, quiet = 0, c, rc;
@@ -365,6 +382,9 @@ int ts_cmd_train(int argc, char **argv) {
     case O_NAME: name = optarg; break;
     case O_STORE: store_path = optarg; break;
     case O_THREADS: if ((rc = ts_cli_threads("train", optarg, &threads))) return rc; break;
+    case O_TASK: task = optarg; break;
+    case O_LNORM: lnorm = optarg; break;
+    case O_PHW: if ((rc = ts_cli_double("train", "--ph-weight", optarg, 0, 1e6, &phw))) return rc; break;
     case 'q': quiet = 1; break;
     case 'h': help(); return TS_EXIT_OK;
     default: return ts_cli_bad_option("train", optopt, argv[optind - 1]);
@@ -379,7 +399,7 @@ int ts_cmd_train(int argc, char **argv) {
     /* The run's own settings come from the checkpoint; only the length,
      * the output and the machine-side options may change. */
     if (model || opt || lr >= 0 || mom >= 0 || wd >= 0 || sched || have_seed || augment || resize || stem ||
-        width > 0 || hidden || limit > 0 || batch > 0 || nesterov)
+        width > 0 || hidden || limit > 0 || batch > 0 || nesterov || task || lnorm || phw >= 0)
       return ts_cli_usage_error("train", "--resume takes the run's settings from the checkpoint: only --epochs, "
                                          "--data, --val, --save, --threads, --loader-threads, --store, --name may change");
     if (ts_safetensors_read(resume, &ck, &err) || ts_train_config_from_checkpoint(&ck, &cfg, &err)) {
@@ -397,6 +417,21 @@ int ts_cmd_train(int argc, char **argv) {
     int kind = ts_model_kind_from_name(model ? model : "lenet5");
     if (kind < 0 || kind == TS_MODEL_TOPOVAE)
       return ts_cli_usage_error("train", "--model must be lenet5, resnet18, resnet34, resnet50 or mlp, not '%s'", model);
+    if (task) {
+      if (strcmp(task, "classify") && strcmp(task, "ph") && strcmp(task, "simultaneous"))
+        return ts_cli_usage_error("train", "--task must be classify, ph or simultaneous, not '%s'", task);
+      snprintf(cfg.obj.task, sizeof cfg.obj.task, "%s", task);
+    }
+    if (lnorm) {
+      int k = ts_label_norm_from_name(lnorm);
+      if (k < 0) return ts_cli_usage_error("train", "--label-norm must be zscore or none, not '%s'", lnorm);
+      cfg.obj.label_norm = (TsLabelNorm)k;
+    }
+    if (phw >= 0) {
+      if (strcmp(cfg.obj.task, "simultaneous") != 0)
+        return ts_cli_usage_error("train", "--ph-weight is for --task simultaneous");
+      cfg.obj.ph_weight = (float)phw;
+    }
     cfg.model = ts_model_config_default((TsModelKind)kind);
     cfg.model.in_channels = cfg.model.in_h = cfg.model.in_w = cfg.model.num_outputs = 0;
     cfg.model.small_stem = stem;
