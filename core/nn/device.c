@@ -31,13 +31,17 @@ TsStatus ts_device_parse(const char *spec, int *ordinal, TsError *err) {
 int ts_device_cuda_built(void) { return TS_HAVE_CUDA; }
 
 #if !TS_HAVE_CUDA
+TsStatus ts_device_probe(int ordinal, TsError *err) {
+  return ts_error_set(
+      err, TS_ERR_UNSUPPORTED,
+      "device cuda:%d: this toposcope was built without the CUDA backend (configure with -Dcuda=enabled)", ordinal);
+}
+
 /* Without the backend no TsDevice can exist, so no model or optimiser is
  * ever on one: the model calls are the CPU's no-ops. */
 TsDevice *ts_device_open(int ordinal, int tf32, int deterministic, TsError *err) {
   (void)tf32, (void)deterministic;
-  ts_error_set(err, TS_ERR_UNSUPPORTED,
-               "device cuda:%d: this toposcope was built without the CUDA backend (configure with -Dcuda=enabled)",
-               ordinal);
+  ts_device_probe(ordinal, err);
   return NULL;
 }
 void ts_device_free(TsDevice *d) { (void)d; }

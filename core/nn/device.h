@@ -42,6 +42,11 @@ int ts_device_cuda_built(void);
 
 typedef struct TsDevice TsDevice;
 
+/* Whether CUDA device `ordinal` can be opened, without opening it (no
+ * context is created): the same failures and messages as ts_device_open,
+ * so a command can refuse `--device cuda` before it loads any data. */
+TsStatus ts_device_probe(int ordinal, TsError *err);
+
 /* Opens CUDA device `ordinal` (its stream, cuBLAS and cuDNN handles).
  * tf32 = 1 lets cuBLAS and cuDNN use TF32 tensor cores (faster, about
  * 1e-3 relative; off by default so that results match the CPU to 1e-4).

@@ -90,20 +90,24 @@ static TsDevice *open_fail(TsDevice *d, TsError *err) {
   return NULL;
 }
 
-TsDevice *ts_device_open(int ordinal, int tf32, int deterministic, TsError *err) {
+TsStatus ts_device_probe(int ordinal, TsError *err) {
   int count = 0;
   cudaError_t e = cudaGetDeviceCount(&count);
   if (e != cudaSuccess || count == 0) {
-    ts_error_set(err, TS_ERR_UNSUPPORTED, "device cuda:%d: no CUDA device can be used here (%s)", ordinal,
-                 e != cudaSuccess ? cudaGetErrorString(e) : "the driver reports no device");
     cudaGetLastError(); /* clear it */
-    return NULL;
+    const char *why = e == cudaErrorInsufficientDriver ? "no NVIDIA driver is loaded, or it is older than this CUDA runtime"
+                      : e == cudaErrorNoDevice || e == cudaSuccess ? "the driver reports no device"
+                                                                   : cudaGetErrorString(e);
+    return ts_error_set(err, TS_ERR_UNSUPPORTED, "device cuda:%d: no CUDA device can be used here (%s)", ordinal, why);
   }
-  if (ordinal < 0 || ordinal >= count) {
-    ts_error_set(err, TS_ERR_UNSUPPORTED, "device cuda:%d: this machine has %d CUDA device%s (cuda:0%s)", ordinal,
-                 count, count == 1 ? "" : "s", count == 1 ? "" : " to cuda:N-1");
-    return NULL;
-  }
+  if (ordinal < 0 || ordinal >= count)
+    return ts_error_set(err, TS_ERR_UNSUPPORTED, "device cuda:%d: this machine has %d CUDA device%s (cuda:0%s)",
+                        ordinal, count, count == 1 ? "" : "s", count == 1 ? "" : " to cuda:N-1");
+  return TS_OK;
+}
+
+TsDevice *ts_device_open(int ordinal, int tf32, int deterministic, TsError *err) {
+  if (ts_device_probe(ordinal, err)) return NULL;
   TsDevice *d = calloc(1, sizeof *d);
   if (!d) {
     ts_error_set(err, TS_ERR_NOMEM, "device: out of memory");
