@@ -56,7 +56,14 @@ static void *up(const void *h, size_t bytes) {
   }
   if (h && bytes) cudaMemcpy(d, h, bytes, cudaMemcpyHostToDevice);
   else cudaMemset(d, 0, bytes ? bytes : 4);
+  /* the ops run on the device's non-blocking stream: finish the copy first */
+  cudaDeviceSynchronize();
   return d;
+}
+
+static void h2d(void *d, const void *h, size_t bytes) {
+  cudaMemcpy(d, h, bytes, cudaMemcpyHostToDevice);
+  cudaDeviceSynchronize();
 }
 
 static float *upf(const float *h, size_t n) { return up(h, n * sizeof(float)); }
@@ -385,7 +392,7 @@ static void test_pool(void) {
     TS_CHECK(memcmp(ham, am, ny * sizeof(int32_t)) == 0);
     free(ham);
     float *dx2 = randv(nx, 0.1f);
-    cudaMemcpy(gdx, dx2, nx * sizeof(float), cudaMemcpyHostToDevice);
+    h2d(gdx, dx2, nx * sizeof(float));
     ts_avgpool2d_forward(&cpu, &d, x, y);
     ts_avgpool2d_backward(&cpu, &d, dy, dx2);
     ts_cuda_avgpool_forward(dev->stream, &d, gx, gy);
@@ -438,7 +445,7 @@ static void test_losses(void) {
     check_close("cross-entropy grad", dgz, gz, m);
     TS_CHECK(ts_cuda_count_correct(dev, n, c, dz, dlab) == ts_count_correct(n, c, z, lab));
     lab[0] = c; /* out of range: NAN, grad untouched */
-    cudaMemcpy(dlab, lab, sizeof(int32_t), cudaMemcpyHostToDevice);
+    h2d(dlab, lab, sizeof(int32_t));
     TS_CHECK(isnan(ts_cuda_loss_cross_entropy(dev, n, c, dz, dlab, red, scale, dgz)));
     check_close("cross-entropy grad untouched by bad labels", dgz, gz, m);
     free(z), free(gz), free(lab);

@@ -111,13 +111,19 @@ static TsCudaAlgo *entry_for(TsDevice *d, const TsConv2dDesc *c) {
 }
 
 /* Whether a measured algorithm may be used: it ran, its workspace fits,
- * it is deterministic when asked, and without TF32 it multiplies in FP32
- * FMAs only. */
+ * it is deterministic when asked, and without TF32 it is not a tensor-core
+ * kernel. (cuDNN may report FMA-only kernels as CUDNN_DEFAULT_MATH even
+ * when the descriptor asked for CUDNN_FMA_MATH; they are then run with
+ * CUDNN_FMA_MATH set, as PyTorch does, so no TF32 can creep in.) */
 static int acceptable(const TsDevice *d, cudnnStatus_t st, size_t mem, cudnnDeterminism_t det, cudnnMathType_t math) {
   if (st != CUDNN_STATUS_SUCCESS || mem > WS_LIMIT) return 0;
   if (d->deterministic && det != CUDNN_DETERMINISTIC) return 0;
-  if (!d->tf32 && math != CUDNN_FMA_MATH) return 0;
+  if (!d->tf32 && math != CUDNN_FMA_MATH && math != CUDNN_DEFAULT_MATH) return 0;
   return 1;
+}
+
+static cudnnMathType_t run_math(const TsDevice *d, cudnnMathType_t found) {
+  return d->tf32 ? found : CUDNN_FMA_MATH;
 }
 
 static int ensure_ws(TsDevice *d, size_t bytes) {
@@ -145,7 +151,7 @@ static int choose(TsDevice *d, TsCudaAlgo *e, int dir) {
       return 1;
     for (int i = 0; i < got && pick < 0; i++)
       if (acceptable(d, r[i].status, r[i].memory, r[i].determinism, r[i].mathType)) pick = i;
-    if (pick >= 0) e->algo[dir] = r[pick].algo, e->math[dir] = r[pick].mathType, e->ws[dir] = r[pick].memory;
+    if (pick >= 0) e->algo[dir] = r[pick].algo, e->math[dir] = run_math(d, r[pick].mathType), e->ws[dir] = r[pick].memory;
     else e->algo[dir] = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, e->math[dir] = CUDNN_FMA_MATH;
     if (pick < 0 &&
         ts_cuda_check_dnn(d, cudnnGetConvolutionForwardWorkspaceSize(d->dnn, e->a, e->w, e->conv, e->b,
@@ -161,7 +167,7 @@ static int choose(TsDevice *d, TsCudaAlgo *e, int dir) {
       return 1;
     for (int i = 0; i < got && pick < 0; i++)
       if (acceptable(d, r[i].status, r[i].memory, r[i].determinism, r[i].mathType)) pick = i;
-    if (pick >= 0) e->algo[dir] = r[pick].algo, e->math[dir] = r[pick].mathType, e->ws[dir] = r[pick].memory;
+    if (pick >= 0) e->algo[dir] = r[pick].algo, e->math[dir] = run_math(d, r[pick].mathType), e->ws[dir] = r[pick].memory;
     else e->algo[dir] = CUDNN_CONVOLUTION_BWD_DATA_ALGO_1, e->math[dir] = CUDNN_FMA_MATH;
     if (pick < 0 &&
         ts_cuda_check_dnn(d, cudnnGetConvolutionBackwardDataWorkspaceSize(d->dnn, e->w, e->b, e->conv, e->a,
@@ -177,7 +183,7 @@ static int choose(TsDevice *d, TsCudaAlgo *e, int dir) {
       return 1;
     for (int i = 0; i < got && pick < 0; i++)
       if (acceptable(d, r[i].status, r[i].memory, r[i].determinism, r[i].mathType)) pick = i;
-    if (pick >= 0) e->algo[dir] = r[pick].algo, e->math[dir] = r[pick].mathType, e->ws[dir] = r[pick].memory;
+    if (pick >= 0) e->algo[dir] = r[pick].algo, e->math[dir] = run_math(d, r[pick].mathType), e->ws[dir] = r[pick].memory;
     else e->algo[dir] = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1, e->math[dir] = CUDNN_FMA_MATH;
     if (pick < 0 && ts_cuda_check_dnn(d,
                                       cudnnGetConvolutionBackwardFilterWorkspaceSize(

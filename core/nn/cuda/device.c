@@ -67,7 +67,8 @@ static float *grow(TsDevice *d, float **buf, size_t *have, size_t n, float fill,
       return NULL;
     }
     for (size_t i = 0; i < n; i++) h[i] = fill;
-    int bad = ts_cuda_check(d, cudaMemcpy(p, h, n * sizeof(float), cudaMemcpyHostToDevice), what);
+    int bad = ts_cuda_check(d, cudaMemcpyAsync(p, h, n * sizeof(float), cudaMemcpyHostToDevice, d->stream), what) ||
+              ts_cuda_check(d, cudaStreamSynchronize(d->stream), what);
     free(h);
     if (bad) {
       cudaFree(p);

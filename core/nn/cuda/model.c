@@ -87,10 +87,17 @@ static size_t block_floats(const TsModel *m, int params) {
   return n;
 }
 
+/* A blocking copy in the compute stream's order (the stream is
+ * non-blocking, so a plain cudaMemcpy on the legacy stream would not wait
+ * for its kernels, nor they for it). */
 static TsStatus copy(TsDevice *d, void *dst, const void *src, size_t bytes, enum cudaMemcpyKind k, const char *what,
                      TsError *err) {
-  if (bytes && ts_cuda_check(d, cudaMemcpy(dst, src, bytes, k), what))
-    return ts_error_set(err, d->status, "%s", d->err.message);
+  if (bytes && (ts_cuda_check(d, cudaMemcpyAsync(dst, src, bytes, k, d->stream), what) ||
+                ts_cuda_check(d, cudaStreamSynchronize(d->stream), what))) {
+    TsStatus s = ts_error_set(err, d->status, "%s", d->err.message);
+    d->status = TS_OK;
+    return s;
+  }
   return TS_OK;
 }
 
@@ -168,7 +175,6 @@ TsStatus ts_model_to_device(TsModel *m, TsDevice *d, TsError *err) {
   if (!s) s = copy(d, cm->buffers, m->buffers, cm->nb * sizeof(float), cudaMemcpyHostToDevice, "buffers", err);
   if (s) {
     ts_cuda_model_free(cm);
-    d->status = TS_OK;
     return s;
   }
   /* The host keeps only what it reads: the outputs. */
@@ -206,7 +212,6 @@ TsStatus ts_model_sync_host(TsModel *m, TsError *err) {
 TsStatus ts_model_sync_device(TsModel *m, TsError *err) {
   TsCudaModel *cm = m->dev;
   if (!cm) return TS_OK;
-  cudaStreamSynchronize(cm->d->stream);
   TsStatus s = copy(cm->d, cm->params, m->params, cm->np * sizeof(float), cudaMemcpyHostToDevice, "parameters", err);
   if (!s) s = copy(cm->d, cm->buffers, m->buffers, cm->nb * sizeof(float), cudaMemcpyHostToDevice, "buffers", err);
   return s;
@@ -221,7 +226,6 @@ TsStatus ts_model_grads_to_host(TsModel *m, TsError *err) {
 TsStatus ts_model_grads_to_device(TsModel *m, TsError *err) {
   TsCudaModel *cm = m->dev;
   if (!cm) return TS_OK;
-  cudaStreamSynchronize(cm->d->stream);
   return copy(cm->d, cm->grads, m->grads, cm->np * sizeof(float), cudaMemcpyHostToDevice, "gradients", err);
 }
 

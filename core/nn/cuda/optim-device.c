@@ -51,13 +51,13 @@ TsStatus ts_optim_to_device(TsOptim *o, TsModel *m, TsError *err) {
   co->state = ts_cuda_alloc(d, (co->state_n + 1) * sizeof(float), "optimiser state");
   for (size_t i = 0; i < o->n_slots && co->state; i++) {
     const TsOptimSlot *s = &o->slots[i];
-    ptrdiff_t t = s->param - m->tensors;
-    if (t < 0 || (size_t)t >= m->n_tensors) {
+    const uintptr_t pa = (uintptr_t)s->param, base = (uintptr_t)m->tensors;
+    if (pa < base || pa >= base + m->n_tensors * sizeof *m->tensors) {
       ts_cuda_optim_free(co);
       return ts_error_set(err, TS_ERR_INVALID, "optimiser: bound to tensors that are not this model's");
     }
     DevSlot *ds = &co->slots[i];
-    ds->p = ts_cuda_model_param(m, (size_t)t, &ds->g);
+    ds->p = ts_cuda_model_param(m, (pa - base) / sizeof *m->tensors, &ds->g);
     ds->n = s->param->numel;
     if (s->m) ds->m = co->state + (s->m - o->state);
     if (s->v) ds->v = co->state + (s->v - o->state);
@@ -78,8 +78,9 @@ TsStatus ts_optim_to_device(TsOptim *o, TsModel *m, TsError *err) {
 }
 
 static TsStatus copy(TsDevice *d, void *dst, const void *src, size_t bytes, enum cudaMemcpyKind k, TsError *err) {
-  cudaStreamSynchronize(d->stream);
-  if (bytes && ts_cuda_check(d, cudaMemcpy(dst, src, bytes, k), "optimiser state")) {
+  /* in the compute stream's order (see cuda/model.c) */
+  if (bytes && (ts_cuda_check(d, cudaMemcpyAsync(dst, src, bytes, k, d->stream), "optimiser state") ||
+                ts_cuda_check(d, cudaStreamSynchronize(d->stream), "optimiser state"))) {
     TsStatus s = ts_error_set(err, d->status, "%s", d->err.message);
     d->status = TS_OK;
     return s;
