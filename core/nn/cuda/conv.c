@@ -9,7 +9,9 @@
  * is [c, k/groups, r, s], is the same convolution read backwards:
  * A = y [n, k, p, q], B = x [n, c, h, w]. So its forward is BackwardData,
  * its input gradient is Forward, and its weight gradient is BackwardFilter
- * with A = dy and B = x. */
+ * with A = dy and B = x. cuDNN derives B's size from A's, so a transposed
+ * convolution's output padding must stay below its stride (the CPU also
+ * takes padding up to the dilation; the device refuses it by name). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,8 +99,14 @@ static TsCudaAlgo *entry_for(TsDevice *d, const TsConv2dDesc *c) {
     bad = ts_cuda_check_dnn(d, cudnnGetConvolution2dForwardOutputDim(e->conv, e->a, e->w, &on, &oc, &oh, &ow),
                             "output size");
     if (!bad && (on != an || oc != bc || oh != bh || ow != bw)) {
-      ts_cuda_fail(d, TS_ERR_INTERNAL, "cuda:%d: cuDNN sizes the convolution %dx%dx%d, we %dx%dx%d", d->ordinal, oc,
-                   oh, ow, bc, bh, bw);
+      if (T && (c->out_pad_h >= c->stride_h || c->out_pad_w >= c->stride_w))
+        ts_cuda_fail(d, TS_ERR_UNSUPPORTED,
+                     "cuda:%d: a transposed convolution's output padding must be below its stride on the device "
+                     "(%dx%d with stride %dx%d)",
+                     d->ordinal, c->out_pad_h, c->out_pad_w, c->stride_h, c->stride_w);
+      else
+        ts_cuda_fail(d, TS_ERR_INTERNAL, "cuda:%d: cuDNN sizes the convolution %dx%dx%d, we %dx%dx%d", d->ordinal, oc,
+                     oh, ow, bc, bh, bw);
       bad = 1;
     }
   }
