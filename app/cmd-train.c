@@ -20,6 +20,7 @@
 #include "demo.h"
 #include "nn/blas.h"
 #include "run/dist.h"
+#include "nn/device.h"
 #include "run/train.h"
 
 static void help(void) {
@@ -91,6 +92,9 @@ static void help(void) {
          "                        with --resume: the resumed file)\n"
          "  --resume CKPT         continue the run saved in CKPT\n"
          "  --loader-threads N    background batch preparation threads (default: 1)\n"
+         "  --device DEV          cpu | cuda | cuda:K: where to train (default: cpu; cuda needs a\n"
+         "                        build with -Dcuda=enabled and a GPU; checkpoints are the same)\n"
+         "  --tf32                on a CUDA device: TF32 tensor cores (faster, ~1e-3 relative)\n"
          "  --name NAME           the run's name in the store (default: MODEL on DATA)\n"
          "  --combined            pretrain then fine-tune in one command (Kaji's combined mode):\n"
          "                        two runs in the store, the fine-tuning pointing at the pretraining\n"
@@ -422,7 +426,7 @@ int ts_cmd_train(int argc, char **argv) {
     O_MODEL = 256, O_DATA, O_VAL, O_EPOCHS, O_BATCH, O_OPT, O_LR, O_MOM, O_NEST, O_WD, O_SCHED, O_SEED, O_DET,
     O_AUG, O_RESIZE, O_NORM, O_STEM, O_WIDTH, O_HIDDEN, O_LIMIT, O_VLIMIT, O_SAVE, O_RESUME, O_LTHREADS, O_NAME,
     O_STORE, O_THREADS, O_TASK, O_LNORM, O_PHW, O_INIT, O_FREEZE, O_PERCLASS, O_SUBSEED, O_EXPID, O_CELL, O_PARENT, O_COMBINED, O_PDATA, O_PVAL, O_PEPOCHS, O_PTASK, O_GEN,
-    O_SYNCBN
+    O_SYNCBN, O_DEVICE, O_TF32
   };
   static const struct option opts[] = {
       {"model", required_argument, 0, O_MODEL},     {"data", required_argument, 0, O_DATA},
@@ -455,11 +459,12 @@ int ts_cmd_train(int argc, char **argv) {
       {"max-life", required_argument, 0, O_GEN},    {"filtration", required_argument, 0, O_GEN},
       {"gradient", no_argument, 0, O_GEN},          {"sigma", required_argument, 0, O_GEN},
       {"weight-power", required_argument, 0, O_GEN},
+      {"device", required_argument, 0, O_DEVICE}, {"tf32", no_argument, 0, O_TF32},
       {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
   TsTrainConfig cfg = ts_train_config_default();
   const char *model = NULL, *data = NULL, *val = NULL, *opt = NULL, *sched = NULL, *save = NULL, *resume = NULL;
   const char *store_path = NULL, *name = NULL, *norm = "auto", *augment = NULL, *resize = NULL, *hidden = NULL;
-  const char *task = NULL, *lnorm = NULL, *init = NULL, *freeze = NULL;
+  const char *task = NULL, *lnorm = NULL, *init = NULL, *freeze = NULL, *device = "cpu";
   long per_class = -1, experiment = 0, parent = 0, pretrain_epochs = -1;
   const char *pretrain_data = NULL, *pretrain_val = NULL, *pretrain_task = NULL;
   int combined = 0;
@@ -471,7 +476,7 @@ int ts_cmd_train(int argc, char **argv) {
   double lr = -1, mom = -1, wd = -1, width = -1, phw = -1;
   long epochs = -1, batch = -1, limit = -1, vlimit = -1, lthreads = -1;
   uint64_t seed = 0;
-  int sync_bn = 0, have_seed = 0, nesterov = 0, det = 0, stem = 0, threads = 0, quiet = 0, c, rc;
+  int sync_bn = 0, have_seed = 0, nesterov = 0, det = 0, stem = 0, threads = 0, quiet = 0, tf32 = 0, c, rc;
   optind = 1;
   int oi = 0;
   while ((c = getopt_long(argc, argv, ":qh", opts, &oi)) != -1) {
@@ -543,6 +548,8 @@ int ts_cmd_train(int argc, char **argv) {
     case O_SUBSEED: if ((rc = ts_cli_u64("train", "--subset-seed", optarg, &subset_seed))) return rc; have_subset_seed = 1; break;
     case O_LNORM: lnorm = optarg; break;
     case O_PHW: if ((rc = ts_cli_double("train", "--ph-weight", optarg, 0, 1e6, &phw))) return rc; break;
+    case O_DEVICE: device = optarg; break;
+    case O_TF32: tf32 = 1; break;
     case 'q': quiet = 1; break;
     case 'h': help(); return TS_EXIT_OK;
     default: return ts_cli_bad_option("train", optopt, argv[optind - 1]);
@@ -558,6 +565,11 @@ int ts_cmd_train(int argc, char **argv) {
     return ts_cli_usage_error("train", "--pretrain-task must be ph or simultaneous, not '%s'", pretrain_task);
 
   TsError err = {0};
+  /* The device first: a run that cannot have it fails before any data is read. */
+  int ordinal;
+  if (ts_device_parse(device, &ordinal, &err)) return ts_cli_usage_error("train", "--device: %s", err.message);
+  if (tf32 && ordinal < 0) return ts_cli_usage_error("train", "--tf32 is for --device cuda");
+  if (ordinal >= 0 && ts_device_probe(ordinal, &err)) return ts_cli_fail("train", &err);
   TsSafetensors ck = {0};
   int have_ck = 0;
   if (resume) {
@@ -567,7 +579,7 @@ int ts_cmd_train(int argc, char **argv) {
         width > 0 || hidden || limit > 0 || batch > 0 || nesterov || gen_len || task || lnorm || phw >= 0 || init || freeze ||
         per_class > 0 || have_subset_seed)
       return ts_cli_usage_error("train", "--resume takes the run's settings from the checkpoint: only --epochs, "
-                                         "--data, --val, --save, --threads, --loader-threads, --store, --name, --sync-bn may change");
+                                         "--data, --val, --save, --threads, --loader-threads, --device, --tf32, --sync-bn, --store, --name may change");
     if (ts_safetensors_read(resume, &ck, &err) || ts_train_config_from_checkpoint(&ck, &cfg, &err)) {
       ts_safetensors_clear(&ck);
       return ts_cli_fail("train", &err);
@@ -675,6 +687,8 @@ int ts_cmd_train(int argc, char **argv) {
   }
   if (vlimit > 0) cfg.val_limit = vlimit;
   if (lthreads >= 0) cfg.loader_threads = (int)lthreads;
+  cfg.device = ordinal + 1;
+  cfg.tf32 = tf32;
   if (strcmp(cfg.val_data, "none") == 0) cfg.val_data[0] = '\0';
 
   TsDataset train = {0}, valds = {0};

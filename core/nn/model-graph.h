@@ -78,6 +78,7 @@ struct TsModel {
   unsigned char *needs;  /* per node, scratch of the backward pass */
   unsigned gen;
   int in_c, in_h, in_w;
+  struct TsCudaModel *dev; /* the device side, or NULL (nn/device.h) */
 };
 
 /* Builder helpers (zoo.c uses them; each returns the new node's index or

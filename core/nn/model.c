@@ -10,6 +10,10 @@
 #include <string.h>
 
 #include "base/rng.h"
+#include "ts-config.h"
+#if TS_HAVE_CUDA
+#include "nn/cuda/cuda.h"
+#endif
 
 /* ---- building ------------------------------------------------------------------- */
 
@@ -337,6 +341,9 @@ static void free_internals(TsModel *m) {
 
 void ts_model_free(TsModel *m) {
   if (!m) return;
+#if TS_HAVE_CUDA
+  ts_cuda_model_free(m->dev);
+#endif
   free_internals(m);
   free(m);
 }
@@ -429,6 +436,12 @@ static TsNnCtx usable_ctx(TsModel *m, const TsNnCtx *ctx) {
 }
 
 void ts_model_forward(TsModel *m, const TsNnCtx *ctx0, const float *x, int batch, int train, uint64_t seed) {
+#if TS_HAVE_CUDA
+  if (m->dev) { /* on the device (nn/device.h): one test per call */
+    ts_cuda_model_forward(m, x, batch, train, seed);
+    return;
+  }
+#endif
   TsNnCtx ctx = usable_ctx(m, ctx0);
   if (batch > m->max_batch) batch = m->max_batch;
   m->batch = batch;
@@ -542,6 +555,12 @@ static float *grad_for(TsModel *m, const TsNnCtx *ctx, int idx, const unsigned c
 }
 
 void ts_model_backward(TsModel *m, const TsNnCtx *ctx0) {
+#if TS_HAVE_CUDA
+  if (m->dev) {
+    ts_cuda_model_backward(m);
+    return;
+  }
+#endif
   TsNnCtx ctx = usable_ctx(m, ctx0);
   const int B = m->batch, train = m->train;
   if (++m->gen == 0) {
@@ -642,6 +661,12 @@ void ts_model_backward(TsModel *m, const TsNnCtx *ctx0) {
 }
 
 void ts_model_zero_grad(TsModel *m) {
+#if TS_HAVE_CUDA
+  if (m->dev) {
+    ts_cuda_model_zero_grad(m);
+    return;
+  }
+#endif
   size_t np = 0;
   for (size_t i = 0; i < m->n_tensors; i++)
     if (m->tensors[i].role == TS_ROLE_PARAM && m->tensors[i].dtype == TS_NN_F32) np += m->tensors[i].numel;
@@ -699,6 +724,8 @@ void ts_model_set_trainable(TsModel *m, const char *prefix, int trainable) {
 const char *ts_model_head_name(const TsModel *m) { return m->head < 0 ? NULL : m->nodes[m->head].name; }
 
 TsStatus ts_model_replace_head(TsModel *m, int n_outputs, int freeze, uint64_t seed, TsError *err) {
+  if (m->dev)
+    return ts_error_set(err, TS_ERR_UNSUPPORTED, "replace head: the model is on a device (replace it first)");
   if (m->head < 0)
     return ts_error_set(err, TS_ERR_UNSUPPORTED, "model %s has no classification head to replace",
                         ts_model_kind_name(m->cfg.kind));

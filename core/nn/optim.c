@@ -1,29 +1,17 @@
 /* optim.c — SGD (momentum, dampening, Nesterov, weight decay), Adam and
  * AdamW, following torch.optim's single-tensor code path operation by
  * operation so that float32 results match. */
-#include "nn/optim.h"
+#include "nn/optim-internal.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct Slot {
-  const TsNamedTensor *param;
-  float *m; /* momentum buffer / exp_avg */
-  float *v; /* exp_avg_sq */
-} Slot;
-
-struct TsOptim {
-  TsOptimConfig cfg;
-  Slot *slots;
-  size_t n_slots;
-  float *state; /* one block for every buffer */
-  int64_t step;
-  size_t n_state; /* trainable scalars */
-  TsNamedTensor *named;
-  size_t n_named;
-};
+#include "ts-config.h"
+#if TS_HAVE_CUDA
+#include "nn/cuda/cuda.h"
+#endif
 
 TsOptimConfig ts_optim_config_default(TsOptimKind kind, float lr) {
   TsOptimConfig c = {0};
@@ -88,7 +76,7 @@ TsOptim *ts_optim_new(const TsOptimConfig *cfg, const TsNamedTensor *tensors, si
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     if (!(tensors[i].role == TS_ROLE_PARAM && tensors[i].trainable)) continue;
-    Slot *s = &o->slots[o->n_slots++];
+    TsOptimSlot *s = &o->slots[o->n_slots++];
     s->param = &tensors[i];
     for (int b = 0; b < per; b++) {
       float *buf = p;
@@ -124,6 +112,9 @@ nomem:
 
 void ts_optim_free(TsOptim *o) {
   if (!o) return;
+#if TS_HAVE_CUDA
+  ts_cuda_optim_free(o->dev);
+#endif
   free(o->slots);
   free(o->named);
   free(o->state);
@@ -144,7 +135,7 @@ typedef struct StepJob {
   double bc1, bc2_sqrt;
 } StepJob;
 
-static void sgd_slot(const TsOptimConfig *c, Slot *s, float lr, int first) {
+static void sgd_slot(const TsOptimConfig *c, TsOptimSlot *s, float lr, int first) {
   float *p = s->param->data, *g = s->param->grad, *buf = s->m;
   const float wd = c->weight_decay, mom = c->momentum, damp = 1.0f - c->dampening;
   for (size_t i = 0; i < s->param->numel; i++) {
@@ -159,7 +150,7 @@ static void sgd_slot(const TsOptimConfig *c, Slot *s, float lr, int first) {
   }
 }
 
-static void adam_slot(const TsOptimConfig *c, Slot *s, float lr, double bc1, double bc2_sqrt) {
+static void adam_slot(const TsOptimConfig *c, TsOptimSlot *s, float lr, double bc1, double bc2_sqrt) {
   float *p = s->param->data, *g = s->param->grad, *m = s->m, *v = s->v;
   const float wd = c->weight_decay, b1 = c->beta1, b2 = c->beta2, eps = c->eps;
   const float step_size = (float)(lr / bc1);
@@ -181,13 +172,20 @@ static void step_task(void *ctx, size_t b, size_t e, int worker) {
   StepJob *j = ctx;
   TsOptim *o = j->o;
   for (size_t i = b; i < e; i++) {
-    Slot *s = &o->slots[i];
+    TsOptimSlot *s = &o->slots[i];
     if (o->cfg.kind == TS_OPTIM_SGD) sgd_slot(&o->cfg, s, j->lr, o->step == 0);
     else adam_slot(&o->cfg, s, j->lr, j->bc1, j->bc2_sqrt);
   }
 }
 
 void ts_optim_step(TsOptim *o, const TsNnCtx *ctx, float lr) {
+#if TS_HAVE_CUDA
+  if (o->dev) { /* on the device (nn/device.h): once per step, not per element */
+    ts_cuda_optim_step(o->dev, o->step, lr);
+    o->step++;
+    return;
+  }
+#endif
   StepJob j = {o, lr, 1.0, 1.0};
   if (o->cfg.kind != TS_OPTIM_SGD) {
     double t = (double)(o->step + 1);

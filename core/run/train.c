@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "data/loader.h"
+#include "nn/device.h"
 #include "nn/loss.h"
 #include "run/dist.h"
 #include "run/objective.h"
@@ -45,6 +46,7 @@ struct TsTrainer {
   TsError dp_err;
   float *dp_grads, *dp_bufs;
   size_t dp_grads_n, dp_bufs_n;
+  TsDevice *dev; /* cfg.device > 0: every trained model and optimiser is on it */
 };
 
 TsTrainConfig ts_train_config_default(void) {
@@ -87,6 +89,7 @@ void ts_trainer_free(TsTrainer *t) {
   ts_optim_free(t->optim);
   ts_model_free(t->model);
   ts_objective_free(t->obj);
+  ts_device_free(t->dev); /* after everything that lives on it */
   free(t);
 }
 
@@ -301,6 +304,13 @@ TsTrainer *ts_trainer_new(const TsTrainConfig *cfg, const TsDataset *train, cons
       t->trained[t->n_trained++] = (Trained){extra[i], eo, prefixes[i]};
     }
   }
+  if (cfg->device > 0) {
+    if (!(t->dev = ts_device_open(cfg->device - 1, cfg->tf32, cfg->deterministic, err))) goto fail;
+    for (int i = 0; i < t->n_trained; i++)
+      if (ts_model_to_device(t->trained[i].model, t->dev, err) ||
+          ts_optim_to_device(t->trained[i].optim, t->trained[i].model, err))
+        goto fail;
+  }
   TsLoaderConfig lc = {.batch = cfg->batch,
                        .shuffle = 1,
                        .drop_last = 0,
@@ -377,7 +387,21 @@ static TsStatus write_model_meta(TsStWriter *w, const TsModelConfig *m, TsError 
   return s;
 }
 
+/* A device run's state is copied to the host before a save and back after a
+ * load (nn/device.h); on the CPU these do nothing. */
+static TsStatus sync_state(TsTrainer *t, int to_host, TsError *err) {
+  TsStatus s = TS_OK;
+  for (int i = 0; i < t->n_trained && !s && t->dev; i++) {
+    Trained *r = &t->trained[i];
+    s = to_host ? ts_model_sync_host(r->model, err) : ts_model_sync_device(r->model, err);
+    if (!s) s = to_host ? ts_optim_sync_host(r->optim, err) : ts_optim_sync_device(r->optim, err);
+  }
+  return s;
+}
+
 TsStatus ts_trainer_save(TsTrainer *t, const char *path, int64_t run_id, TsError *err) {
+  TsStatus s0 = sync_state(t, 1, err);
+  if (s0) return s0;
   TsStWriter *w = ts_st_writer_new(err);
   if (!w) return TS_ERR_NOMEM;
   const TsTrainConfig *c = &t->cfg;
@@ -678,6 +702,7 @@ TsStatus ts_trainer_load(TsTrainer *t, const TsSafetensors *st, TsError *err) {
     s = ts_error_set(err, TS_ERR_FORMAT, "'%s': position epoch %lld batch %lld does not fit %lld batches per epoch",
                      st->path, (long long)p.epoch, (long long)p.batch, (long long)ts_loader_batches(t->loader));
   if (!s) t->pos = p;
+  if (!s) s = sync_state(t, 0, err);
   return s;
 }
 
@@ -909,7 +934,9 @@ static TsStatus reduce_gradients(TsTrainer *t, TsObjStep *st, const TsBatch *b, 
   for (int i = 0; i < t->n_trained; i++) {
     size_t n;
     const TsNamedTensor *mt = ts_model_tensors(t->trained[i].model, &n);
-    TsStatus s = t->grad_hook(t->grad_user, i, mt, n, err);
+    TsStatus s = ts_model_grads_to_host(t->trained[i].model, err); /* a device run's: the hook reads the host */
+    if (!s) s = t->grad_hook(t->grad_user, i, mt, n, err);
+    if (!s) s = ts_model_grads_to_device(t->trained[i].model, err);
     if (s) return s;
   }
   return TS_OK;
@@ -967,6 +994,7 @@ TsStatus ts_trainer_run(TsTrainer *t, TsStore *store, int64_t run_id, const TsTr
       }
       int stop_now = stop && *stop;
       if ((s = reduce_gradients(t, &st, b, &stop_now, err))) return s;
+      if (t->dev && (s = ts_model_device_status(t->model, err))) return s; /* a device failure, not a NaN loss */
       if (!isfinite(st.loss))
         return ts_error_set(err, TS_ERR_INVALID,
                             "the loss became %g at epoch %lld step %lld (learning rate %g too high?)%s", st.loss,

@@ -89,6 +89,8 @@ typedef struct TsTrainConfig {
   char data[512];        /* dataset specs, recorded in the checkpoint */
   char val_data[512];
   char save_path[4096];  /* checkpoint after every epoch and on stop ("" = none) */
+  int device;            /* 0: the CPU; K + 1: CUDA device K (nn/device.h; not recorded in checkpoints) */
+  int tf32;              /* on a CUDA device: allow TF32 tensor cores */
 } TsTrainConfig;
 
 /* Defaults: LeNet-5, SGD lr 0.01 momentum 0.9, constant schedule, 10
