@@ -24,13 +24,26 @@
 static void help(void) {
   printf("Usage: toposcope train --model MODEL --data SPEC [OPTIONS]\n"
          "       toposcope train --resume CKPT [--epochs E] [OPTIONS]\n"
-         "Trains an image classifier with cross-entropy. Per-step loss and per-epoch\n"
-         "train/validation loss and accuracy go into the run store as they happen.\n"
+         "Trains an image model for a task: classify (cross-entropy on the classes),\n"
+         "ph (regress the PH labels of labels:DIR,CACHE data: MSE), or simultaneous (one\n"
+         "head of classes + label values: CE + ph-weight x MSE). Per-step loss and\n"
+         "per-epoch train/validation loss, accuracy (classes), val/mse and per-dimension\n"
+         "R^2 (labels) go into the run store as they happen.\n"
          "SIGINT/SIGTERM write a checkpoint (with --save), mark the run stopped and exit\n"
          "with 130/143 (128 + the signal);\n"
          "--resume continues it (bit-for-bit with --deterministic).\n\n"
          "Data specs: fashion-mnist | fashion-mnist:DIR | idx:IMAGES,LABELS | cifar:DIR | folder:DIR\n\n"
          "Options:\n"
+         "  --task TASK           classify | ph | simultaneous (default: classify)\n"
+         "  --label-norm MODE     zscore (per-dimension mean/std fitted on the training labels,\n"
+         "                        kept in the checkpoint) | none (raw labels) (default: zscore)\n"
+         "  --ph-weight W         simultaneous: weight of the MSE term (default: 1)\n"
+         "  --init CKPT           fine-tune: start from every tensor of CKPT whose name and shape\n"
+         "                        match, the head and missing tensors freshly initialised\n"
+         "                        (without --model, the architecture is CKPT's)\n"
+         "  --freeze MODE         backbone (train the head only) | none (default: none)\n"
+         "  --per-class N         N training images of each class, drawn by --subset-seed\n"
+         "  --subset-seed S       (default: 0)\n"
          "  --model NAME          lenet5 | resnet18 | resnet34 | resnet50 | mlp (default: lenet5)\n"
          "  --data SPEC           training set (default with --resume: the checkpoint's)\n"
          "  --val SPEC|none       validation set (default: the test split of --data, if any)\n"
@@ -61,6 +74,15 @@ static void help(void) {
          "  --resume CKPT         continue the run saved in CKPT\n"
          "  --loader-threads N    background batch preparation threads (default: 1)\n"
          "  --name NAME           the run's name in the store (default: MODEL on DATA)\n"
+         "  --combined            pretrain then fine-tune in one command (Kaji's combined mode):\n"
+         "                        two runs in the store, the fine-tuning pointing at the pretraining\n"
+         "  --pretrain-data SPEC  --combined: the pretraining data (labels:DIR,CACHE)\n"
+         "  --pretrain-val SPEC   its validation set (default: none)\n"
+         "  --pretrain-task T     ph | simultaneous (default: ph)\n"
+         "  --pretrain-epochs E   (default: --epochs)\n"
+         "  --experiment-id N, --cell TEXT, --parent-run N\n"
+         "                        put the run in experiment N at cell TEXT, continuing run N\n"
+         "                        (what toposcope experiment passes its fine-tunings)\n"
          "  -q, --quiet           no per-epoch lines\n");
   ts_cli_help_common(stdout, 1);
 }
@@ -182,9 +204,13 @@ static void on_epoch(void *user, const TsTrainProgress *p) {
     r->bar_on = 0;
   }
   if (r->quiet) return;
-  fprintf(r->out, "epoch %lld/%lld  train loss %.4f acc %.2f%%", (long long)p->epoch + 1, (long long)p->epochs,
-          p->train_loss, 100 * p->train_acc);
-  if (!isnan(p->val_loss)) fprintf(r->out, "  val loss %.4f acc %.2f%%", p->val_loss, 100 * p->val_acc);
+  fprintf(r->out, "epoch %lld/%lld  train loss %.4f", (long long)p->epoch + 1, (long long)p->epochs, p->train_loss);
+  if (!isnan(p->train_acc)) fprintf(r->out, " acc %.2f%%", 100 * p->train_acc);
+  if (!isnan(p->val_loss)) fprintf(r->out, "  val loss %.4f", p->val_loss);
+  if (!isnan(p->val_acc)) fprintf(r->out, " acc %.2f%%", 100 * p->val_acc);
+  double mse = ts_obj_metrics_get(&p->val_metrics, "val/mse"), r2 = ts_obj_metrics_get(&p->val_metrics, "val/r2_mean");
+  if (!isnan(mse)) fprintf(r->out, " mse %.4f", mse);
+  if (!isnan(r2)) fprintf(r->out, " R2 %.3f", r2);
   fprintf(r->out, "  lr %.3g  %.0f img/s\n", p->lr, p->images_per_s);
   fflush(r->out);
 }
@@ -194,6 +220,9 @@ static char *params_json(const TsTrainConfig *c, const char *resumed_from) {
   ts_json_init(&j);
   ts_json_object_begin(&j);
   ts_json_kv_string(&j, "model", ts_model_kind_name(c->model.kind));
+  ts_json_kv_string(&j, "task", c->obj.task);
+  ts_json_kv_string(&j, "label_norm", ts_label_norm_name(c->obj.label_norm));
+  if (strcmp(c->obj.task, "simultaneous") == 0) ts_json_kv_number(&j, "ph_weight", c->obj.ph_weight);
   ts_json_kv_string(&j, "data", c->data);
   ts_json_kv_string(&j, "val", c->val_data);
   ts_json_kv_int(&j, "epochs", c->epochs);
@@ -208,6 +237,10 @@ static char *params_json(const TsTrainConfig *c, const char *resumed_from) {
   ts_json_kv_int(&j, "crop_pad", c->aug.crop_pad);
   ts_json_kv_bool(&j, "hflip", c->aug.hflip);
   ts_json_kv_int(&j, "limit", c->limit);
+  ts_json_kv_int(&j, "per_class", c->per_class);
+  ts_json_kv_int(&j, "subset_seed", (int64_t)c->subset_seed);
+  ts_json_kv_string(&j, "init", c->init);
+  ts_json_kv_bool(&j, "freeze_backbone", c->freeze_backbone);
   ts_json_kv_string(&j, "save", c->save_path);
   if (resumed_from) ts_json_kv_string(&j, "resumed_from", resumed_from);
   ts_json_kv_string(&j, "blas", ts_blas_name()); /* which SGEMM ran: speed (and the last bits) depend on it */
@@ -215,16 +248,29 @@ static char *params_json(const TsTrainConfig *c, const char *resumed_from) {
   return ts_json_steal(&j);
 }
 
-static int load_data(const char *cmd, const char *spec, TsSplit split, int64_t limit, TsDataset *ds) {
+static int load_data(const char *cmd, const char *spec, TsSplit split, int64_t limit, int64_t per_class,
+                     uint64_t subset_seed, TsDataset *ds) {
   TsError err = {0};
   if (ts_dataset_open(spec, split, NULL, ds, &err)) return ts_cli_fail(cmd, &err);
   ts_dataset_truncate(ds, limit > 0 ? limit : -1);
+  if (per_class > 0 && ts_dataset_per_class(ds, per_class, subset_seed, &err)) {
+    ts_dataset_clear(ds);
+    return ts_cli_fail(cmd, &err);
+  }
   return 0;
 }
 
+/* Where a new run goes in the store: an experiment's cell, the run it
+ * continues from (0: none). */
+typedef struct Group {
+  int64_t experiment, parent;
+  const char *cell;
+  int64_t *run_id_out; /* the run's id, when asked */
+} Group;
+
 /* Trains with store recording; returns an exit code. run_id < 0: begin a new run. */
 static int train_run(TsTrainConfig *cfg, const TsDataset *train, const TsDataset *val, const TsSafetensors *resume,
-                     TsStore *store, const char *run_name, int threads, int quiet, FILE *out) {
+                     TsStore *store, const char *run_name, int threads, int quiet, FILE *out, const Group *group) {
   TsError err = {0};
   TsPool *pool = ts_pool_new(threads, &err);
   if (!pool) return ts_cli_fail("train", &err);
@@ -232,6 +278,16 @@ static int train_run(TsTrainConfig *cfg, const TsDataset *train, const TsDataset
   if (!t) {
     ts_pool_free(pool);
     return ts_cli_fail("train", &err);
+  }
+  if (!resume && cfg->init[0]) {
+    char *report = NULL;
+    if (ts_trainer_init_from(t, cfg->init, &report, &err)) {
+      ts_trainer_free(t);
+      ts_pool_free(pool);
+      return ts_cli_fail("train", &err);
+    }
+    if (!quiet && report) fprintf(out, "%s\n", report);
+    free(report);
   }
   int64_t run_id = -1;
   if (resume) {
@@ -252,6 +308,8 @@ static int train_run(TsTrainConfig *cfg, const TsDataset *train, const TsDataset
     char *params = params_json(ts_trainer_config(t), resume ? resume->path : NULL);
     TsStatus s = ts_store_run_begin(store, "train", run_name, params, &run_id, &err);
     free(params);
+    if (!s && group && (group->experiment > 0 || group->parent > 0))
+      s = ts_store_run_group(store, run_id, group->experiment, group->cell, group->parent, &err);
     if (s) {
       ts_trainer_free(t);
       ts_pool_free(pool);
@@ -282,6 +340,7 @@ static int train_run(TsTrainConfig *cfg, const TsDataset *train, const TsDataset
     if (resume) fprintf(out, "resuming at epoch %lld, step %lld\n", (long long)pos->epoch + 1, (long long)pos->global_step);
     fflush(out);
   }
+  if (group && group->run_id_out) *group->run_id_out = run_id;
   Report rep = {.quiet = quiet, .out = out};
   TsTrainHooks hooks = {.user = &rep, .on_step = on_step, .on_epoch = on_epoch};
   TsStatus s = ts_trainer_run(t, store, run_id, &hooks, ts_cli_stop_flag(), &err);
@@ -310,7 +369,7 @@ int ts_cmd_train(int argc, char **argv) {
   enum {
     O_MODEL = 256, O_DATA, O_VAL, O_EPOCHS, O_BATCH, O_OPT, O_LR, O_MOM, O_NEST, O_WD, O_SCHED, O_SEED, O_DET,
     O_AUG, O_RESIZE, O_NORM, O_STEM, O_WIDTH, O_HIDDEN, O_LIMIT, O_VLIMIT, O_SAVE, O_RESUME, O_LTHREADS, O_NAME,
-    O_STORE, O_THREADS
+    O_STORE, O_THREADS, O_TASK, O_LNORM, O_PHW, O_INIT, O_FREEZE, O_PERCLASS, O_SUBSEED, O_EXPID, O_CELL, O_PARENT, O_COMBINED, O_PDATA, O_PVAL, O_PEPOCHS, O_PTASK
   };
   static const struct option opts[] = {
       {"model", required_argument, 0, O_MODEL},     {"data", required_argument, 0, O_DATA},
@@ -327,11 +386,26 @@ int ts_cmd_train(int argc, char **argv) {
       {"resume", required_argument, 0, O_RESUME},   {"loader-threads", required_argument, 0, O_LTHREADS},
       {"name", required_argument, 0, O_NAME},       {"store", required_argument, 0, O_STORE},
       {"threads", required_argument, 0, O_THREADS}, {"quiet", no_argument, 0, 'q'},
+      {"task", required_argument, 0, O_TASK},       {"label-norm", required_argument, 0, O_LNORM},
+      {"ph-weight", required_argument, 0, O_PHW},   {"init", required_argument, 0, O_INIT},
+      {"freeze", required_argument, 0, O_FREEZE},   {"per-class", required_argument, 0, O_PERCLASS},
+      {"subset-seed", required_argument, 0, O_SUBSEED}, {"experiment-id", required_argument, 0, O_EXPID},
+      {"cell", required_argument, 0, O_CELL},       {"parent-run", required_argument, 0, O_PARENT},
+      {"combined", no_argument, 0, O_COMBINED},     {"pretrain-data", required_argument, 0, O_PDATA},
+      {"pretrain-val", required_argument, 0, O_PVAL}, {"pretrain-epochs", required_argument, 0, O_PEPOCHS},
+      {"pretrain-task", required_argument, 0, O_PTASK},
       {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
   TsTrainConfig cfg = ts_train_config_default();
   const char *model = NULL, *data = NULL, *val = NULL, *opt = NULL, *sched = NULL, *save = NULL, *resume = NULL;
   const char *store_path = NULL, *name = NULL, *norm = "auto", *augment = NULL, *resize = NULL, *hidden = NULL;
-  double lr = -1, mom = -1, wd = -1, width = -1;
+  const char *task = NULL, *lnorm = NULL, *init = NULL, *freeze = NULL;
+  long per_class = -1, experiment = 0, parent = 0, pretrain_epochs = -1;
+  const char *pretrain_data = NULL, *pretrain_val = NULL, *pretrain_task = NULL;
+  int combined = 0;
+  const char *cell = NULL;
+  uint64_t subset_seed = 0;
+  int have_subset_seed = 0;
+  double lr = -1, mom = -1, wd = -1, width = -1, phw = -1;
   long epochs = -1, batch = -1, limit = -1, vlimit = -1, lthreads = -1;
   uint64_t seed = 0;
   int have_seed = 0, nesterov = 0, det = 0, stem = 0, threads = 0, quiet = 0, c, rc;
@@ -365,12 +439,34 @@ int ts_cmd_train(int argc, char **argv) {
     case O_NAME: name = optarg; break;
     case O_STORE: store_path = optarg; break;
     case O_THREADS: if ((rc = ts_cli_threads("train", optarg, &threads))) return rc; break;
+    case O_TASK: task = optarg; break;
+    case O_INIT: init = optarg; break;
+    case O_EXPID: if ((rc = ts_cli_int("train", "--experiment-id", optarg, 1, LONG_MAX, &experiment))) return rc; break;
+    case O_PARENT: if ((rc = ts_cli_int("train", "--parent-run", optarg, 1, LONG_MAX, &parent))) return rc; break;
+    case O_CELL: cell = optarg; break;
+    case O_COMBINED: combined = 1; break;
+    case O_PDATA: pretrain_data = optarg; break;
+    case O_PVAL: pretrain_val = optarg; break;
+    case O_PTASK: pretrain_task = optarg; break;
+    case O_PEPOCHS: if ((rc = ts_cli_int("train", "--pretrain-epochs", optarg, 0, 1000000, &pretrain_epochs))) return rc; break;
+    case O_FREEZE: freeze = optarg; break;
+    case O_PERCLASS: if ((rc = ts_cli_int("train", "--per-class", optarg, 1, LONG_MAX, &per_class))) return rc; break;
+    case O_SUBSEED: if ((rc = ts_cli_u64("train", "--subset-seed", optarg, &subset_seed))) return rc; have_subset_seed = 1; break;
+    case O_LNORM: lnorm = optarg; break;
+    case O_PHW: if ((rc = ts_cli_double("train", "--ph-weight", optarg, 0, 1e6, &phw))) return rc; break;
     case 'q': quiet = 1; break;
     case 'h': help(); return TS_EXIT_OK;
     default: return ts_cli_bad_option("train", optopt, argv[optind - 1]);
     }
   }
   if (optind < argc) return ts_cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
+  if (combined != (pretrain_data != NULL))
+    return ts_cli_usage_error("train", combined ? "--combined needs --pretrain-data SPEC"
+                                                : "--pretrain-data is for --combined");
+  if (combined && (resume || init))
+    return ts_cli_usage_error("train", "--combined pretrains its own --init; resume each of its runs with --resume");
+  if (pretrain_task && strcmp(pretrain_task, "ph") && strcmp(pretrain_task, "simultaneous"))
+    return ts_cli_usage_error("train", "--pretrain-task must be ph or simultaneous, not '%s'", pretrain_task);
 
   TsError err = {0};
   TsSafetensors ck = {0};
@@ -379,7 +475,8 @@ int ts_cmd_train(int argc, char **argv) {
     /* The run's own settings come from the checkpoint; only the length,
      * the output and the machine-side options may change. */
     if (model || opt || lr >= 0 || mom >= 0 || wd >= 0 || sched || have_seed || augment || resize || stem ||
-        width > 0 || hidden || limit > 0 || batch > 0 || nesterov)
+        width > 0 || hidden || limit > 0 || batch > 0 || nesterov || task || lnorm || phw >= 0 || init || freeze ||
+        per_class > 0 || have_subset_seed)
       return ts_cli_usage_error("train", "--resume takes the run's settings from the checkpoint: only --epochs, "
                                          "--data, --val, --save, --threads, --loader-threads, --store, --name may change");
     if (ts_safetensors_read(resume, &ck, &err) || ts_train_config_from_checkpoint(&ck, &cfg, &err)) {
@@ -397,9 +494,36 @@ int ts_cmd_train(int argc, char **argv) {
     int kind = ts_model_kind_from_name(model ? model : "lenet5");
     if (kind < 0 || kind == TS_MODEL_TOPOVAE)
       return ts_cli_usage_error("train", "--model must be lenet5, resnet18, resnet34, resnet50 or mlp, not '%s'", model);
+    if (task) {
+      if (strcmp(task, "classify") && strcmp(task, "ph") && strcmp(task, "simultaneous"))
+        return ts_cli_usage_error("train", "--task must be classify, ph or simultaneous, not '%s'", task);
+      snprintf(cfg.obj.task, sizeof cfg.obj.task, "%s", task);
+    }
+    if (lnorm) {
+      int k = ts_label_norm_from_name(lnorm);
+      if (k < 0) return ts_cli_usage_error("train", "--label-norm must be zscore or none, not '%s'", lnorm);
+      cfg.obj.label_norm = (TsLabelNorm)k;
+    }
+    if (phw >= 0) {
+      if (strcmp(cfg.obj.task, "simultaneous") != 0)
+        return ts_cli_usage_error("train", "--ph-weight is for --task simultaneous");
+      cfg.obj.ph_weight = (float)phw;
+    }
     cfg.model = ts_model_config_default((TsModelKind)kind);
-    cfg.model.in_channels = cfg.model.in_h = cfg.model.in_w = cfg.model.num_outputs = 0;
     cfg.model.small_stem = stem;
+    if (init && !model) {
+      /* The architecture of the checkpoint to fine-tune (its head aside). */
+      TsSafetensors ist = {0};
+      TsAugment inorm;
+      if (ts_safetensors_read(init, &ist, &err) ||
+          ts_checkpoint_model_config(&ist, NULL, 0, 0, &cfg.model, &inorm, &err)) {
+        ts_safetensors_clear(&ist);
+        return ts_cli_fail("train", &err);
+      }
+      ts_safetensors_clear(&ist);
+      if (stem) cfg.model.small_stem = 1;
+    }
+    cfg.model.in_channels = cfg.model.in_h = cfg.model.in_w = cfg.model.num_outputs = 0;
     if (width > 0) cfg.model.width = (float)width;
     if (hidden) {
       cfg.model.n_hidden = 0;
@@ -442,6 +566,14 @@ int ts_cmd_train(int argc, char **argv) {
     if ((rc = parse_normalize(norm, &cfg.aug, &is_auto))) return rc;
     if (!is_auto) norm = NULL;
     cfg.limit = limit > 0 ? limit : 0;
+    cfg.per_class = per_class > 0 ? per_class : 0;
+    cfg.subset_seed = subset_seed;
+    if (init) snprintf(cfg.init, sizeof cfg.init, "%s", init);
+    if (freeze) {
+      if (strcmp(freeze, "backbone") && strcmp(freeze, "none"))
+        return ts_cli_usage_error("train", "--freeze must be backbone or none, not '%s'", freeze);
+      cfg.freeze_backbone = strcmp(freeze, "backbone") == 0;
+    }
     snprintf(cfg.data, sizeof cfg.data, "%s", data);
     if (val) snprintf(cfg.val_data, sizeof cfg.val_data, "%s", val);
     else if (ts_dataset_has_split(data, TS_SPLIT_TEST)) snprintf(cfg.val_data, sizeof cfg.val_data, "%s", data);
@@ -452,7 +584,7 @@ int ts_cmd_train(int argc, char **argv) {
   if (strcmp(cfg.val_data, "none") == 0) cfg.val_data[0] = '\0';
 
   TsDataset train = {0}, valds = {0};
-  if ((rc = load_data("train", cfg.data, TS_SPLIT_TRAIN, cfg.limit, &train))) {
+  if ((rc = load_data("train", cfg.data, TS_SPLIT_TRAIN, cfg.limit, cfg.per_class, cfg.subset_seed, &train))) {
     ts_safetensors_clear(&ck);
     return rc;
   }
@@ -460,7 +592,7 @@ int ts_cmd_train(int argc, char **argv) {
    * spec that only has a training split (idx:, a plain folder). */
   if (cfg.val_data[0]) {
     TsSplit sp = ts_dataset_has_split(cfg.val_data, TS_SPLIT_TEST) ? TS_SPLIT_TEST : TS_SPLIT_TRAIN;
-    if ((rc = load_data("train", cfg.val_data, sp, cfg.val_limit, &valds))) {
+    if ((rc = load_data("train", cfg.val_data, sp, cfg.val_limit, 0, 0, &valds))) {
       ts_dataset_clear(&train);
       ts_safetensors_clear(&ck);
       return rc;
@@ -479,8 +611,48 @@ int ts_cmd_train(int argc, char **argv) {
   char run_name[128];
   if (name) snprintf(run_name, sizeof run_name, "%s", name);
   else snprintf(run_name, sizeof run_name, "%s on %.100s", ts_model_kind_name(cfg.model.kind), cfg.data);
+  Group group = {.experiment = experiment, .parent = parent, .cell = cell};
+  if (pretrain_data) {
+    /* --combined: the pretraining is a run of its own; the fine-tuning
+     * starts from its checkpoint and points at it. */
+    TsTrainConfig pc = cfg;
+    snprintf(pc.obj.task, sizeof pc.obj.task, "%s", pretrain_task ? pretrain_task : "ph");
+    snprintf(pc.data, sizeof pc.data, "%s", pretrain_data);
+    snprintf(pc.val_data, sizeof pc.val_data, "%s", pretrain_val ? pretrain_val : "");
+    if (pretrain_epochs >= 0) pc.epochs = (int)pretrain_epochs;
+    pc.per_class = 0;
+    pc.limit = pc.val_limit = 0;
+    pc.init[0] = '\0';
+    pc.freeze_backbone = 0;
+    pc.model.num_outputs = 0;
+    if (cfg.save_path[0]) snprintf(pc.save_path, sizeof pc.save_path, "%.4000s.pretrain", cfg.save_path);
+    TsDataset ptrain = {0}, pval = {0};
+    int64_t prun = 0;
+    rc = load_data("train", pc.data, TS_SPLIT_TRAIN, 0, 0, 0, &ptrain);
+    if (!rc && pc.val_data[0]) rc = load_data("train", pc.val_data, TS_SPLIT_TRAIN, 0, 0, 0, &pval);
+    if (!rc) {
+      if (norm) auto_normalize(&ptrain, &pc.aug);
+      char pname[160];
+      snprintf(pname, sizeof pname, "pretrain (%s): %.100s", pc.obj.task, run_name);
+      Group pg = {.experiment = experiment, .cell = cell, .run_id_out = &prun};
+      if (!quiet) fprintf(stdout, "pretraining (%s) on %s\n", pc.obj.task, pc.data);
+      rc = train_run(&pc, &ptrain, pc.val_data[0] ? &pval : NULL, NULL, store, pname, threads, quiet, stdout, &pg);
+    }
+    ts_dataset_clear(&ptrain);
+    ts_dataset_clear(&pval);
+    if (!rc && !pc.save_path[0]) rc = ts_cli_failf("train", "--combined: the pretraining wrote no checkpoint");
+    if (rc) {
+      ts_store_close(store);
+      ts_dataset_clear(&train);
+      ts_dataset_clear(&valds);
+      return rc;
+    }
+    snprintf(cfg.init, sizeof cfg.init, "%s", pc.save_path);
+    group.parent = prun;
+    if (!quiet) fprintf(stdout, "fine-tuning (%s) on %s\n", cfg.obj.task, cfg.data);
+  }
   rc = train_run(&cfg, &train, cfg.val_data[0] ? &valds : NULL, have_ck ? &ck : NULL, store, run_name, threads,
-                 quiet, stdout);
+                 quiet, stdout, &group);
   ts_store_close(store);
   ts_dataset_clear(&train);
   ts_dataset_clear(&valds);
@@ -548,7 +720,7 @@ int ts_demo_train(TsDemo *demo) {
     if (ts_store_open(demo->store_path, TS_STORE_WRITE, &store, &err) != TS_OK) store = NULL;
     else own_store = 1;
   }
-  int rc = train_run(&cfg, &train, &val, NULL, store, "demo: lenet5", demo->threads, 0, out);
+  int rc = train_run(&cfg, &train, &val, NULL, store, "demo: lenet5", demo->threads, 0, out, NULL);
   if (own_store) ts_store_close(store);
   ts_dataset_clear(&train);
   ts_dataset_clear(&val);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/rng.h"
 #include "image/cifar.h"
 #include "image/idx.h"
 
@@ -49,6 +50,60 @@ void ts_dataset_clear(TsDataset *ds) {
 
 void ts_dataset_truncate(TsDataset *ds, int64_t n) {
   if (n >= 0 && n < ds->count) ds->count = n;
+}
+
+TsStatus ts_dataset_per_class(TsDataset *ds, int64_t n, uint64_t seed, TsError *err) {
+  int nc = ds->num_classes;
+  int64_t *count = ts_calloc_array((size_t)nc, sizeof(int64_t), "class counts", err);
+  if (!count) return TS_ERR_NOMEM;
+  for (int64_t i = 0; i < ds->count; i++) count[ds->labels[i]]++;
+  for (int c = 0; c < nc; c++)
+    if (count[c] < n) {
+      TsStatus s = ts_error_set(err, TS_ERR_INVALID, "%s: --per-class %lld, but class %d%s%s%s has %lld images",
+                                ds->source, (long long)n, c, ds->class_names ? " ('" : "",
+                                ds->class_names ? ds->class_names[c] : "", ds->class_names ? "')" : "",
+                                (long long)count[c]);
+      free(count);
+      return s;
+    }
+  /* Indices by class (a counting sort keeps each class in dataset order). */
+  int64_t *start = ts_calloc_array((size_t)nc + 1, sizeof(int64_t), "class offsets", err);
+  int64_t *idx = ts_alloc_array(ds->count ? (size_t)ds->count : 1, sizeof(int64_t), "subset", err);
+  uint8_t *keep = ts_calloc_array(ds->count ? (size_t)ds->count : 1, 1, "subset", err);
+  TsStatus s = start && idx && keep ? TS_OK : TS_ERR_NOMEM;
+  if (!s) {
+    for (int c = 0; c < nc; c++) start[c + 1] = start[c] + count[c];
+    memset(count, 0, sizeof(int64_t) * (size_t)nc);
+    for (int64_t i = 0; i < ds->count; i++) idx[start[ds->labels[i]] + count[ds->labels[i]]++] = i;
+    for (int c = 0; c < nc; c++) {
+      int64_t *v = idx + start[c], m = start[c + 1] - start[c];
+      TsRng r;
+      ts_rng_init(&r, seed, (uint64_t)c);
+      for (int64_t k = 0; k < n; k++) { /* partial Fisher-Yates: the first n of a uniform shuffle */
+        int64_t j = k + (int64_t)ts_rng_below(&r, (uint64_t)(m - k)), tmp = v[k];
+        v[k] = v[j];
+        v[j] = tmp;
+        keep[v[k]] = 1;
+      }
+    }
+    size_t px = (size_t)ds->channels * (size_t)ds->height * (size_t)ds->width, nd = (size_t)ds->target_dims;
+    int64_t o = 0;
+    for (int64_t i = 0; i < ds->count; i++) {
+      if (!keep[i]) continue;
+      if (o != i) {
+        memmove(ds->pixels + (size_t)o * px, ds->pixels + (size_t)i * px, px);
+        ds->labels[o] = ds->labels[i];
+        if (ds->targets) memmove(ds->targets + (size_t)o * nd, ds->targets + (size_t)i * nd, nd * sizeof(float));
+      }
+      o++;
+    }
+    ds->count = o;
+  }
+  free(count);
+  free(start);
+  free(idx);
+  free(keep);
+  return s;
 }
 
 TsStatus ts_dataset_validate(const TsDataset *ds, TsError *err) {

@@ -70,6 +70,11 @@ TsStatus ts_dataset_alloc(TsDataset *ds, int64_t count, int channels, int height
 void ts_dataset_clear(TsDataset *ds);
 /* Keeps the first n samples (n >= count: no change). */
 void ts_dataset_truncate(TsDataset *ds, int64_t n);
+/* Keeps n samples of every class, drawn reproducibly from seed (each class's
+ * indices shuffled by its own stream (seed, class), the first n kept), in
+ * their original order. A class with fewer than n samples is an error
+ * naming it and its count. */
+TsStatus ts_dataset_per_class(TsDataset *ds, int64_t n, uint64_t seed, TsError *err);
 /* Checks labels lie in [0, num_classes); names the first bad sample. */
 TsStatus ts_dataset_validate(const TsDataset *ds, TsError *err);
 static inline const uint8_t *ts_dataset_sample(const TsDataset *ds, int64_t i) {
