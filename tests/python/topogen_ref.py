@@ -75,18 +75,18 @@ def dgm_from_gudhi(points, deg=1):
     pts = np.asarray(points, dtype=np.float64)
     st = gudhi.RipsComplex(points=pts).create_simplex_tree(max_dimension=deg + 1)
     st.compute_persistence()
-    fin, ess = st.flag_persistence_generators()[:2]
+    gens = st.flag_persistence_generators()  # (H0 regular, [H1.. regular], H0 essential, [..])
 
     def length(i, j):
         return float(np.linalg.norm(pts[i] - pts[j]))
 
-    g0 = np.asarray(fin[0]).reshape(-1, 3)
+    g0 = np.asarray(gens[0]).reshape(-1, 3)
     h0 = [(0.0, length(i, j)) for _, i, j in g0]
     keep0 = [k for k in range(len(h0)) if h0[k][1] > 0]
     out = {"dgms": [np.array([h0[k] for k in keep0] + [(0.0, math.inf)]).reshape(-1, 2)],
            "gens": [g0[keep0]]}
     if deg >= 1:
-        g1 = np.asarray(fin[1]).reshape(-1, 4) if len(fin) > 1 else np.zeros((0, 4), np.int64)
+        g1 = np.asarray(gens[1][0]).reshape(-1, 4) if len(gens[1]) else np.zeros((0, 4), np.int64)
         h1 = [(length(a, b), length(c, d)) for a, b, c, d in g1]
         keep1 = [k for k in range(len(h1)) if h1[k][1] > h1[k][0]]
         out["dgms"].append(np.array([h1[k] for k in keep1]).reshape(-1, 2))
