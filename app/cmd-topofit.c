@@ -10,6 +10,7 @@
 #include "base/pool.h"
 #include "cli.h"
 #include "commands.h"
+#include "demo.h"
 #include "ph/diagram-io.h"
 #include "topo/topofit.h"
 #include "topo/topoloss.h"
@@ -312,4 +313,17 @@ done:
   free(x);
   free(y);
   return rc;
+}
+
+/* The demo's topofit: preset 3 for a few hundred steps. */
+int ts_demo_topofit(TsDemo *demo) {
+  char out[4200];
+  snprintf(out, sizeof out, "%s/topofit-preset3.csv", demo->workdir);
+  fprintf(demo->out, "   Topo-GEN's preset 3 (two segments -> a circle), 400 of its 7500 steps\n");
+  fflush(demo->out);
+  char store[4200], a0[] = "topofit", a1[] = "--preset", a2[] = "3", a3[] = "--steps", a4[] = "400",
+                    a5[] = "--store", a7[] = "-o", a9[] = "--name", a10[] = "demo: topofit preset 3";
+  snprintf(store, sizeof store, "%s", demo->store_path);
+  char *argv[] = {a0, a1, a2, a3, a4, a5, store, a7, out, a9, a10, NULL};
+  return ts_cmd_topofit(11, argv) == 0 ? 0 : 1;
 }
