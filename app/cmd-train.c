@@ -21,7 +21,9 @@
 #include "nn/blas.h"
 #include "run/dist.h"
 #include "nn/device.h"
+#include "run/objective-vae.h"
 #include "run/train.h"
+#include "topo/topoloss.h"
 
 static void help(void) {
   printf("Usage: toposcope train --model MODEL --data SPEC [OPTIONS]\n"
@@ -42,10 +44,21 @@ static void help(void) {
          "decoded picture per loader thread, whatever the set's size; labels (4 bytes a value)\n"
          "and file names (about 100 bytes a picture) stay in memory. generate: always streams.\n\n"
          "Options:\n"
-         "  --task TASK           classify | ph | simultaneous (default: classify)\n"
+         "  --task TASK           classify | ph | simultaneous | vae (default: classify;\n"
+         "                        vae: --model topovae, Adam lr 5e-4, batch 128, no normalisation)\n"
          "  --label-norm MODE     zscore (per-dimension mean/std fitted on the training labels,\n"
          "                        kept in the checkpoint) | none (raw labels) (default: zscore)\n"
          "  --ph-weight W         simultaneous: weight of the MSE term (default: 1)\n"
+         "  --topo-weights W0,..,W6  vae: Topo-GEN's topological weights (bottleneck0,\n"
+         "                        bottleneck1, persentropy0, persentropy1, dsigma0, dsigma1,\n"
+         "                        density) of the batch against the input batch (default: 0s)\n"
+         "  --topo-deg 0|1        vae: homology degree of the topological losses (default: 1)\n"
+         "  --topo-on WHERE       vae: output (reconstructions, default) or latent (means)\n"
+         "  --latent N            vae: latent dimension (default: 10)\n"
+         "  --lockstep            vae: train a plain VAE beside it, same initial weights,\n"
+         "                        batches and noise (vae/bce and topovae/bce per step)\n"
+         "  --latent-points N     vae: latent means of N validation images per epoch\n"
+         "                        (series topovae/latent; default: 1000)\n"
          "  --init CKPT           fine-tune: start from every tensor of CKPT whose name and shape\n"
          "                        match, the head and missing tensors freshly initialised\n"
          "                        (without --model, the architecture is CKPT's)\n"
@@ -237,7 +250,16 @@ typedef struct Report {
   int quiet, bar_on;
   FILE *out;
   char label[64];
+  /* --task vae: the epoch's pictures and latent codes go into the store */
+  TsTrainer *trainer;
+  TsStore *store;
+  int64_t run_id;
+  const TsDataset *val;
+  TsPool *pool;
 } Report;
+
+/* --latent-points N of --task vae (the latent series' length). */
+static int vae_latent_points = 1000;
 
 static void on_step(void *user, const TsTrainProgress *p) {
   Report *r = user;
@@ -255,6 +277,15 @@ static void on_epoch(void *user, const TsTrainProgress *p) {
     ts_cli_progress_end(&r->bar, p->batches);
     r->bar_on = 0;
   }
+  if (r->trainer && r->store && r->val && strcmp(ts_trainer_config(r->trainer)->obj.task, "vae") == 0) {
+    TsError err = {0};
+    TsNnCtx ctx;
+    ts_nn_ctx_init(&ctx, r->pool, ts_trainer_config(r->trainer)->deterministic);
+    if (ts_vae_epoch_report(ts_trainer_objective(r->trainer), ts_trainer_model(r->trainer), &ctx, r->val,
+                            vae_latent_points, ts_trainer_config(r->trainer)->seed, r->store, r->run_id,
+                            p->global_step, p->epoch, &err))
+      fprintf(stderr, "toposcope: train: the epoch's VAE pictures were not stored: %s\n", err.message);
+  }
   if (r->quiet) return;
   fprintf(r->out, "epoch %lld/%lld  train loss %.4f", (long long)p->epoch + 1, (long long)p->epochs, p->train_loss);
   if (!isnan(p->train_acc)) fprintf(r->out, " acc %.2f%%", 100 * p->train_acc);
@@ -263,6 +294,9 @@ static void on_epoch(void *user, const TsTrainProgress *p) {
   double mse = ts_obj_metrics_get(&p->val_metrics, "val/mse"), r2 = ts_obj_metrics_get(&p->val_metrics, "val/r2_mean");
   if (!isnan(mse)) fprintf(r->out, " mse %.4f", mse);
   if (!isnan(r2)) fprintf(r->out, " R2 %.3f", r2);
+  double tb = ts_obj_metrics_get(&p->val_metrics, "topovae/val_bce"), vb = ts_obj_metrics_get(&p->val_metrics, "vae/val_bce");
+  if (!isnan(tb)) fprintf(r->out, "  val BCE: TopoVAE %.3f", tb);
+  if (!isnan(vb)) fprintf(r->out, " VAE %.3f", vb);
   fprintf(r->out, "  lr %.3g  %.0f img/s\n", p->lr, p->images_per_s);
   fflush(r->out);
 }
@@ -275,6 +309,16 @@ static char *params_json(const TsTrainConfig *c, const char *resumed_from) {
   ts_json_kv_string(&j, "task", c->obj.task);
   ts_json_kv_string(&j, "label_norm", ts_label_norm_name(c->obj.label_norm));
   if (strcmp(c->obj.task, "simultaneous") == 0) ts_json_kv_number(&j, "ph_weight", c->obj.ph_weight);
+  if (strcmp(c->obj.task, "vae") == 0) {
+    ts_json_key(&j, "topo_weights");
+    ts_json_array_begin(&j);
+    for (int k = 0; k < 7; k++) ts_json_number(&j, c->obj.topo_weights[k]);
+    ts_json_array_end(&j);
+    ts_json_kv_int(&j, "topo_deg", c->obj.topo_deg);
+    ts_json_kv_string(&j, "topo_on", c->obj.topo_on_latent ? "latent" : "output");
+    ts_json_kv_bool(&j, "lockstep", c->obj.lockstep);
+    ts_json_kv_int(&j, "latent", c->model.latent);
+  }
   ts_json_kv_string(&j, "data", c->data);
   ts_json_kv_string(&j, "val", c->val_data);
   ts_json_kv_int(&j, "epochs", c->epochs);
@@ -395,7 +439,7 @@ static int train_run(TsTrainConfig *cfg, const TsDataset *train, const TsDataset
     fflush(out);
   }
   if (group && group->run_id_out) *group->run_id_out = run_id;
-  Report rep = {.quiet = quiet, .out = out};
+  Report rep = {.quiet = quiet, .out = out, .trainer = t, .store = store, .run_id = run_id, .val = val, .pool = pool};
   TsTrainHooks hooks = {.user = &rep, .on_step = on_step, .on_epoch = on_epoch};
   TsStatus s = ts_trainer_run(t, store, run_id, &hooks, ts_cli_stop_flag(), &err);
   if (rep.bar_on) ts_cli_progress_end(&rep.bar, rep.bar.total);
@@ -426,7 +470,8 @@ int ts_cmd_train(int argc, char **argv) {
     O_MODEL = 256, O_DATA, O_VAL, O_EPOCHS, O_BATCH, O_OPT, O_LR, O_MOM, O_NEST, O_WD, O_SCHED, O_SEED, O_DET,
     O_AUG, O_RESIZE, O_NORM, O_STEM, O_WIDTH, O_HIDDEN, O_LIMIT, O_VLIMIT, O_SAVE, O_RESUME, O_LTHREADS, O_NAME,
     O_STORE, O_THREADS, O_TASK, O_LNORM, O_PHW, O_INIT, O_FREEZE, O_PERCLASS, O_SUBSEED, O_EXPID, O_CELL, O_PARENT, O_COMBINED, O_PDATA, O_PVAL, O_PEPOCHS, O_PTASK, O_GEN,
-    O_SYNCBN, O_DEVICE, O_TF32
+    O_SYNCBN, O_DEVICE, O_TF32,
+    O_TOPOW, O_TOPODEG, O_TOPOON, O_LATENT, O_LOCKSTEP, O_LATPTS
   };
   static const struct option opts[] = {
       {"model", required_argument, 0, O_MODEL},     {"data", required_argument, 0, O_DATA},
@@ -460,6 +505,9 @@ int ts_cmd_train(int argc, char **argv) {
       {"gradient", no_argument, 0, O_GEN},          {"sigma", required_argument, 0, O_GEN},
       {"weight-power", required_argument, 0, O_GEN},
       {"device", required_argument, 0, O_DEVICE}, {"tf32", no_argument, 0, O_TF32},
+      {"topo-weights", required_argument, 0, O_TOPOW}, {"topo-deg", required_argument, 0, O_TOPODEG},
+      {"topo-on", required_argument, 0, O_TOPOON},  {"latent", required_argument, 0, O_LATENT},
+      {"lockstep", no_argument, 0, O_LOCKSTEP},     {"latent-points", required_argument, 0, O_LATPTS},
       {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
   TsTrainConfig cfg = ts_train_config_default();
   const char *model = NULL, *data = NULL, *val = NULL, *opt = NULL, *sched = NULL, *save = NULL, *resume = NULL;
@@ -467,14 +515,17 @@ int ts_cmd_train(int argc, char **argv) {
   const char *task = NULL, *lnorm = NULL, *init = NULL, *freeze = NULL, *device = "cpu";
   long per_class = -1, experiment = 0, parent = 0, pretrain_epochs = -1;
   const char *pretrain_data = NULL, *pretrain_val = NULL, *pretrain_task = NULL;
-  int combined = 0;
+  int combined = 0, lockstep = 0, have_topow = 0;
+  long topo_deg = -1, latent = -1;
+  double topow[7] = {0};
+  const char *cell = NULL, *topo_on = NULL, *norm_given = NULL;
   char gen_keys[1024] = "";
   size_t gen_len = 0;
-  const char *cell = NULL;
   uint64_t subset_seed = 0;
   int have_subset_seed = 0;
   double lr = -1, mom = -1, wd = -1, width = -1, phw = -1;
   long epochs = -1, batch = -1, limit = -1, vlimit = -1, lthreads = -1;
+  TsError err0 = {0};
   uint64_t seed = 0;
   int sync_bn = 0, have_seed = 0, nesterov = 0, det = 0, stem = 0, threads = 0, quiet = 0, tf32 = 0, c, rc;
   optind = 1;
@@ -521,7 +572,7 @@ int ts_cmd_train(int argc, char **argv) {
     case O_SYNCBN: sync_bn = 1; break;
     case O_AUG: augment = optarg; break;
     case O_RESIZE: resize = optarg; break;
-    case O_NORM: norm = optarg; break;
+    case O_NORM: norm = norm_given = optarg; break;
     case O_STEM: stem = 1; break;
     case O_WIDTH: if ((rc = ts_cli_double("train", "--width", optarg, 0.01, 64, &width))) return rc; break;
     case O_HIDDEN: hidden = optarg; break;
@@ -550,6 +601,20 @@ int ts_cmd_train(int argc, char **argv) {
     case O_PHW: if ((rc = ts_cli_double("train", "--ph-weight", optarg, 0, 1e6, &phw))) return rc; break;
     case O_DEVICE: device = optarg; break;
     case O_TF32: tf32 = 1; break;
+    case O_TOPOW:
+      if (ts_topo_weights_parse(optarg, "--topo-weights", topow, &err0)) return ts_cli_usage_error("train", "%s", err0.message);
+      have_topow = 1;
+      break;
+    case O_TOPODEG: if ((rc = ts_cli_int("train", "--topo-deg", optarg, 0, 1, &topo_deg))) return rc; break;
+    case O_TOPOON: topo_on = optarg; break;
+    case O_LATENT: if ((rc = ts_cli_int("train", "--latent", optarg, 1, 4096, &latent))) return rc; break;
+    case O_LOCKSTEP: lockstep = 1; break;
+    case O_LATPTS: {
+      long v;
+      if ((rc = ts_cli_int("train", "--latent-points", optarg, 0, 1000000, &v))) return rc;
+      vae_latent_points = (int)v;
+      break;
+    }
     case 'q': quiet = 1; break;
     case 'h': help(); return TS_EXIT_OK;
     default: return ts_cli_bad_option("train", optopt, argv[optind - 1]);
@@ -577,7 +642,7 @@ int ts_cmd_train(int argc, char **argv) {
      * the output and the machine-side options may change. */
     if (model || opt || lr >= 0 || mom >= 0 || wd >= 0 || sched || have_seed || augment || resize || stem ||
         width > 0 || hidden || limit > 0 || batch > 0 || nesterov || gen_len || task || lnorm || phw >= 0 || init || freeze ||
-        per_class > 0 || have_subset_seed)
+        per_class > 0 || have_subset_seed || have_topow || topo_deg >= 0 || topo_on || latent > 0 || lockstep)
       return ts_cli_usage_error("train", "--resume takes the run's settings from the checkpoint: only --epochs, "
                                          "--data, --val, --save, --threads, --loader-threads, --device, --tf32, --sync-bn, --store, --name may change");
     if (ts_safetensors_read(resume, &ck, &err) || ts_train_config_from_checkpoint(&ck, &cfg, &err)) {
@@ -593,13 +658,35 @@ int ts_cmd_train(int argc, char **argv) {
     snprintf(cfg.save_path, sizeof cfg.save_path, "%s", save ? save : resume);
   } else {
     if (!data) return ts_cli_usage_error("train", "--data is required");
-    int kind = ts_model_kind_from_name(model ? model : "lenet5");
-    if (kind < 0 || kind == TS_MODEL_TOPOVAE)
-      return ts_cli_usage_error("train", "--model must be lenet5, resnet18, resnet34, resnet50 or mlp, not '%s'", model);
+    const int vae = task && strcmp(task, "vae") == 0;
+    int kind = ts_model_kind_from_name(model ? model : vae ? "topovae" : "lenet5");
+    if (vae && kind != TS_MODEL_TOPOVAE)
+      return ts_cli_usage_error("train", "--task vae trains --model topovae, not '%s'", model);
+    if (!vae && (kind < 0 || kind == TS_MODEL_TOPOVAE))
+      return ts_cli_usage_error("train", "--model must be lenet5, resnet18, resnet34, resnet50 or mlp, not '%s'%s",
+                                model, kind == TS_MODEL_TOPOVAE ? " (topovae is for --task vae)" : "");
     if (task) {
-      if (strcmp(task, "classify") && strcmp(task, "ph") && strcmp(task, "simultaneous"))
-        return ts_cli_usage_error("train", "--task must be classify, ph or simultaneous, not '%s'", task);
+      if (strcmp(task, "classify") && strcmp(task, "ph") && strcmp(task, "simultaneous") && !vae)
+        return ts_cli_usage_error("train", "--task must be classify, ph, simultaneous or vae, not '%s'", task);
       snprintf(cfg.obj.task, sizeof cfg.obj.task, "%s", task);
+    }
+    if (!vae && (have_topow || topo_deg >= 0 || topo_on || latent > 0 || lockstep))
+      return ts_cli_usage_error("train", "--topo-weights, --topo-deg, --topo-on, --latent and --lockstep are for --task vae");
+    if (vae) {
+      memcpy(cfg.obj.topo_weights, topow, sizeof topow);
+      if (topo_deg >= 0) cfg.obj.topo_deg = (int)topo_deg;
+      if (topo_on && strcmp(topo_on, "output") && strcmp(topo_on, "latent"))
+        return ts_cli_usage_error("train", "--topo-on must be output or latent, not '%s'", topo_on);
+      cfg.obj.topo_on_latent = topo_on && strcmp(topo_on, "latent") == 0;
+      cfg.obj.lockstep = lockstep;
+      /* the BCE compares with the pixels in [0, 1] */
+      if (norm_given && strcmp(norm_given, "none") != 0)
+        return ts_cli_usage_error("train", "--task vae reconstructs pixels in [0, 1]: --normalize none only");
+      norm = "none";
+      /* Topo-GEN's settings unless asked otherwise */
+      if (!opt) opt = "adam";
+      if (lr < 0 && strcmp(opt, "adam") == 0) lr = 5e-4;
+      if (batch < 0) batch = 128;
     }
     if (lnorm) {
       int k = ts_label_norm_from_name(lnorm);
@@ -613,6 +700,10 @@ int ts_cmd_train(int argc, char **argv) {
     }
     cfg.model = ts_model_config_default((TsModelKind)kind);
     cfg.model.small_stem = stem;
+    if (latent > 0) {
+      if (kind != TS_MODEL_TOPOVAE) return ts_cli_usage_error("train", "--latent is for --model topovae");
+      cfg.model.latent = (int)latent;
+    }
     if (init && !model) {
       /* The architecture of the checkpoint to fine-tune (its head aside). */
       TsSafetensors ist = {0};
@@ -850,3 +941,54 @@ int ts_demo_train(TsDemo *demo) {
   return rc == 0 ? 0 : 1;
 }
 
+/* The demo's TopoVAE: a few lockstep steps (TopoVAE beside a plain VAE). */
+int ts_demo_topovae(TsDemo *demo) {
+  FILE *out = demo->out;
+  TsDataset train = {0}, val = {0};
+  TsError err = {0};
+  TsTrainConfig cfg = ts_train_config_default();
+  int fashion = ts_dataset_open("fashion-mnist", TS_SPLIT_TRAIN, NULL, &train, &err) == TS_OK &&
+                ts_dataset_open("fashion-mnist", TS_SPLIT_TEST, NULL, &val, &err) == TS_OK;
+  if (fashion) {
+    ts_dataset_truncate(&train, 384);
+    ts_dataset_truncate(&val, 128);
+    snprintf(cfg.data, sizeof cfg.data, "fashion-mnist");
+    cfg.limit = 384;
+    cfg.val_limit = 128;
+    fprintf(out, "   TopoVAE (weights 10,10,10,10,0,0,0) beside a plain VAE, lockstep, on 384 FashionMNIST images (3 steps)\n");
+  } else {
+    ts_dataset_clear(&train);
+    if (make_bars(&train, 384, 1) || make_bars(&val, 128, 2)) {
+      ts_dataset_clear(&train);
+      fprintf(stderr, "toposcope: demo: out of memory\n");
+      return 1;
+    }
+    snprintf(cfg.data, sizeof cfg.data, "generated");
+    fprintf(out, "   FashionMNIST is not installed: TopoVAE beside a plain VAE on 384 generated 28x28 images\n");
+  }
+  cfg.model = ts_model_config_default(TS_MODEL_TOPOVAE);
+  cfg.model.in_channels = cfg.model.in_h = cfg.model.in_w = cfg.model.num_outputs = 0;
+  snprintf(cfg.obj.task, sizeof cfg.obj.task, "vae");
+  const double w[7] = {10, 10, 10, 10, 0, 0, 0};
+  memcpy(cfg.obj.topo_weights, w, sizeof w);
+  cfg.obj.lockstep = 1;
+  cfg.epochs = 1;
+  cfg.batch = 128;
+  cfg.optim = ts_optim_config_default(TS_OPTIM_ADAM, 5e-4f);
+  cfg.loader_threads = 1;
+  snprintf(cfg.save_path, sizeof cfg.save_path, "%s/topovae.safetensors", demo->workdir);
+  TsStore *store = demo->store;
+  int own_store = 0;
+  if (!store && demo->store_path) {
+    if (ts_store_open(demo->store_path, TS_STORE_WRITE, &store, &err) != TS_OK) store = NULL;
+    else own_store = 1;
+  }
+  int saved = vae_latent_points;
+  vae_latent_points = 128;
+  int rc = train_run(&cfg, &train, &val, NULL, store, "demo: topovae lockstep", demo->threads, 0, out, NULL);
+  vae_latent_points = saved;
+  if (own_store) ts_store_close(store);
+  ts_dataset_clear(&train);
+  ts_dataset_clear(&val);
+  return rc == 0 ? 0 : 1;
+}

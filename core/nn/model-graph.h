@@ -74,6 +74,7 @@ struct TsModel {
   /* the last forward */
   int batch, train;
   const float *input;
+  const float *z_override; /* ts_model_decode: the sample node's output */
   unsigned *zeroed;      /* per node, generation of the last grad zeroing */
   unsigned char *needs;  /* per node, scratch of the backward pass */
   unsigned gen;

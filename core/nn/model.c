@@ -496,7 +496,9 @@ void ts_model_forward(TsModel *m, const TsNnCtx *ctx0, const float *x, int batch
       break; /* in_data() resolves views of the input to the input itself */
     case NODE_SAMPLE: {
       const float *mu = xin, *lv = in_data(m, n->in1);
-      if (train) {
+      if (m->z_override) {
+        memcpy(n->data, m->z_override, cnt * sizeof(float));
+      } else if (train) {
         TsRng rng;
         ts_rng_init(&rng, seed, 0x5a3b1e00u + (uint64_t)i);
         for (size_t k = 0; k < cnt; k++) {
@@ -515,6 +517,23 @@ void ts_model_forward(TsModel *m, const TsNnCtx *ctx0, const float *x, int batch
     Node *n = &m->nodes[m->outputs[o]];
     if (n->grad) memset(n->grad, 0, (size_t)B * node_per_item(n) * sizeof(float));
   }
+}
+
+TsStatus ts_model_decode(TsModel *m, const TsNnCtx *ctx, const float *z, int batch, TsError *err) {
+  int has_sample = 0;
+  for (int i = 0; i < m->n_nodes; i++) has_sample |= m->nodes[i].kind == NODE_SAMPLE;
+  if (!has_sample) return ts_error_set(err, TS_ERR_UNSUPPORTED, "decode: the model has no latent sampling layer");
+  if (batch > m->max_batch) batch = m->max_batch;
+  size_t nx = (size_t)batch * (size_t)m->cfg.in_channels * (size_t)m->cfg.in_h * (size_t)m->cfg.in_w;
+  float *x = calloc(nx ? nx : 1, sizeof *x);
+  if (!x) return ts_error_set(err, TS_ERR_NOMEM, "decode: %zu inputs", nx);
+  /* the encoder runs on zeros and its codes are replaced by z */
+  m->z_override = z;
+  ts_model_forward(m, ctx, x, batch, 0, 0);
+  m->z_override = NULL;
+  m->input = NULL;
+  free(x);
+  return TS_OK;
 }
 
 /* ---- backward ------------------------------------------------------------------------- */

@@ -95,6 +95,11 @@ void ts_model_init(TsModel *m, uint64_t seed);
  * outputs' gradients. x must stay valid until backward. */
 void ts_model_forward(TsModel *m, const TsNnCtx *ctx, const float *x, int batch, int train,
                       uint64_t seed);
+/* TopoVAE: the decoder on latent codes z [batch, latent] (evaluation mode;
+ * the encoder runs on zeros and its codes are replaced): output 0 holds the
+ * images. Not for backward. TS_ERR_UNSUPPORTED for a model without latent
+ * sampling. */
+TsStatus ts_model_decode(TsModel *m, const TsNnCtx *ctx, const float *z, int batch, TsError *err);
 /* Back-propagates the gradients the caller put into the outputs' .grad,
  * accumulating into the parameters' gradients (frozen ones are skipped). */
 void ts_model_backward(TsModel *m, const TsNnCtx *ctx);

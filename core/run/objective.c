@@ -17,9 +17,10 @@ static const struct {
     {"classify", ts_objective_classify_new},
     {"ph", ts_objective_ph_new},
     {"simultaneous", ts_objective_simultaneous_new},
+    {"vae", ts_objective_vae_new},
 };
 
-const char *ts_objective_names(void) { return "classify, ph, simultaneous"; }
+const char *ts_objective_names(void) { return "classify, ph, simultaneous, vae"; }
 
 TsObjectiveConfig ts_objective_config_default(void) {
   TsObjectiveConfig c;
@@ -27,6 +28,7 @@ TsObjectiveConfig ts_objective_config_default(void) {
   snprintf(c.task, sizeof c.task, "classify");
   c.ph_weight = 1.0f;
   c.label_norm = TS_LABEL_NORM_ZSCORE;
+  c.topo_deg = 1;
   return c;
 }
 

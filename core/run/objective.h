@@ -36,6 +36,12 @@
  *   simultaneous  one head of num_classes + label dims: cross-entropy on
  *                 the first num_classes outputs plus ph_weight x the MSE of
  *                 the rest against the normalised label.
+ *   vae           the (Topo)VAE: (BCE_sum + KLD_sum + topo) / B with
+ *                 Topo-GEN's topological losses (topo/topoloss.h) of the
+ *                 batch's reconstructions (or latent means) against the input
+ *                 batch's diagram; with lockstep, a plain VAE from the same
+ *                 initial weights trained on the same batches and noise
+ *                 (objective-vae.c).
  * Each objective's loss and gradient are compared with PyTorch in
  * tests/nn/test-nn-torch.py.
  *
@@ -72,6 +78,14 @@ typedef struct TsObjectiveConfig {
   char task[32];        /* "classify" (default), "ph", "simultaneous", ... */
   float ph_weight;      /* simultaneous: lambda of CE + lambda * MSE (default 1) */
   TsLabelNorm label_norm;
+  /* vae (objective-vae.c; checkpoint keys train.topo_weights, train.topo_deg,
+   * train.topo_on, train.lockstep): Topo-GEN's topological weights on the
+   * reconstructions (or the latent means), their homology degree, and a
+   * plain VAE trained beside the TopoVAE */
+  double topo_weights[7];
+  int topo_deg;         /* 0 or 1 (default 1) */
+  int topo_on_latent;   /* 0: on the outputs (default), 1: on the latent means */
+  int lockstep;
 } TsObjectiveConfig;
 
 TsObjectiveConfig ts_objective_config_default(void);
@@ -180,6 +194,8 @@ TsObjective *ts_objective_ph_new(const TsObjectiveConfig *cfg, const TsDataset *
                                  TsError *err);
 TsObjective *ts_objective_simultaneous_new(const TsObjectiveConfig *cfg, const TsDataset *train,
                                            const TsDataset *val, TsError *err);
+TsObjective *ts_objective_vae_new(const TsObjectiveConfig *cfg, const TsDataset *train, const TsDataset *val,
+                                  TsError *err);
 /* Comma-separated known task names, for messages and --help. */
 const char *ts_objective_names(void);
 

@@ -422,6 +422,15 @@ TsStatus ts_trainer_save(TsTrainer *t, const char *path, int64_t run_id, TsError
   if (!s) s = ts_st_writer_meta(w, "train.task", c->obj.task, err);
   if (!s) s = meta_f(w, "train.ph_weight", "%.9g", c->obj.ph_weight, err);
   if (!s) s = ts_st_writer_meta(w, "train.label_norm", ts_label_norm_name(c->obj.label_norm), err);
+  if (!s && strcmp(c->obj.task, "vae") == 0) {
+    char buf[7 * 26];
+    size_t k = 0;
+    for (int i = 0; i < 7; i++) k += (size_t)snprintf(buf + k, sizeof buf - k, i ? ",%.17g" : "%.17g", c->obj.topo_weights[i]);
+    s = ts_st_writer_meta(w, "train.topo_weights", buf, err);
+    if (!s) s = meta_f(w, "train.topo_deg", "%.0f", c->obj.topo_deg, err);
+    if (!s) s = ts_st_writer_meta(w, "train.topo_on", c->obj.topo_on_latent ? "latent" : "output", err);
+    if (!s) s = meta_f(w, "train.lockstep", "%.0f", c->obj.lockstep, err);
+  }
   if (!s) s = ts_objective_save_meta(t->obj, w, err);
   if (!s) s = ts_st_writer_meta(w, "train.optimizer", ts_optim_kind_name(c->optim.kind), err);
   if (!s) s = meta_f(w, "train.lr", "%.9g", c->optim.lr, err);
@@ -655,6 +664,18 @@ TsStatus ts_train_config_from_checkpoint(const TsSafetensors *st, TsTrainConfig 
     if (k < 0) return ts_error_set(err, TS_ERR_FORMAT, "'%s': unknown train.label_norm '%s'", st->path, v);
     c->obj.label_norm = (TsLabelNorm)k;
   }
+  if (!s && (v = ts_safetensors_meta(st, "train.topo_weights"))) {
+    for (int i = 0; i < 7 && !s; i++) {
+      char *end;
+      c->obj.topo_weights[i] = strtod(v, &end);
+      if (end == v || (i < 6 ? *end != ',' : *end != '\0'))
+        s = ts_error_set(err, TS_ERR_FORMAT, "'%s': train.topo_weights is not 7 numbers", st->path);
+      v = end + 1;
+    }
+  }
+  if (!s && (v = ts_safetensors_meta(st, "train.topo_deg"))) c->obj.topo_deg = atoi(v);
+  if (!s && (v = ts_safetensors_meta(st, "train.topo_on"))) c->obj.topo_on_latent = strcmp(v, "latent") == 0;
+  if (!s && (v = ts_safetensors_meta(st, "train.lockstep"))) c->obj.lockstep = atoi(v) != 0;
   if (!s && (v = ts_safetensors_meta(st, "train.init"))) copy_str(c->init, sizeof c->init, v);
   if (!s && (v = ts_safetensors_meta(st, "train.freeze"))) c->freeze_backbone = strcmp(v, "backbone") == 0;
   if (!s && ts_safetensors_meta(st, "data.per_class")) s = get_i64(st, "data.per_class", &c->per_class, err);

@@ -73,6 +73,12 @@ a = cloud("torus", T, 2)
 c.check(len(long_bars(a, 1, 1.0)) == 2 and len(long_bars(a, 2, 0.5)) == 1,
         f"torus: two long H1 bars and one H2, got {long_bars(a, 1, 1.0)} {long_bars(a, 2, 0.5)}")
 
+# batches as the TopoVAE sees them: 128 images of 784 pixels in [0, 1],
+# half of them zero, each image one point
+for t in range(3):
+    B = rng.random((128, 784)) * (rng.random((128, 784)) < 0.5)
+    cloud(f"batch784-{t}", B.astype(np.float32).astype(np.float64), 1)
+
 # every distance-matrix format, on the same matrix
 X = rng.random((60, 3))
 D = np.sqrt(((X[:, None] - X[None]) ** 2).sum(-1))
