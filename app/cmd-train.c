@@ -31,7 +31,9 @@ static void help(void) {
          "--resume continues it (bit-for-bit with --deterministic).\n\n"
          "Data specs: fashion-mnist | fashion-mnist:DIR | idx:IMAGES,LABELS | cifar:DIR | folder:DIR\n\n"
          "Options:\n"
-         "  --model NAME          lenet5 | resnet18 | resnet34 | resnet50 | mlp (default: lenet5)\n"
+         "  --model NAME          lenet5 | resnet18 | resnet34 | resnet50 | mlp | resnet20 |\n"
+         "                        resnet32 | resnet56 | resnet110 | vgg11 | vgg16 | lenet-dnn\n"
+         "                        (default: lenet5)\n"
          "  --data SPEC           training set (default with --resume: the checkpoint's)\n"
          "  --val SPEC|none       validation set (default: the test split of --data, if any)\n"
          "  --epochs E            total epochs (default: 10)\n"
@@ -396,7 +398,8 @@ int ts_cmd_train(int argc, char **argv) {
     if (!data) return ts_cli_usage_error("train", "--data is required");
     int kind = ts_model_kind_from_name(model ? model : "lenet5");
     if (kind < 0 || kind == TS_MODEL_TOPOVAE)
-      return ts_cli_usage_error("train", "--model must be lenet5, resnet18, resnet34, resnet50 or mlp, not '%s'", model);
+      return ts_cli_usage_error("train", "--model must be lenet5, resnet18/34/50, mlp, resnet20/32/56/110, vgg11, "
+                                         "vgg16 or lenet-dnn, not '%s'", model);
     cfg.model = ts_model_config_default((TsModelKind)kind);
     cfg.model.in_channels = cfg.model.in_h = cfg.model.in_w = cfg.model.num_outputs = 0;
     cfg.model.small_stem = stem;
