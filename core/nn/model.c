@@ -757,6 +757,12 @@ const char *ts_model_layer_kind(const TsModel *m, int i) {
 
 const TsTensor *ts_model_layer_output(const TsModel *m, int i) { return &m->nodes[i].out; }
 
+int ts_model_layer_shape(const TsModel *m, int i, int *c, int *h, int *w) {
+  const Node *n = &m->nodes[i];
+  *c = n->c, *h = n->h, *w = n->w;
+  return n->rank;
+}
+
 void ts_model_set_trainable(TsModel *m, const char *prefix, int trainable) {
   size_t len = strlen(prefix);
   for (size_t i = 0; i < m->n_tensors; i++)

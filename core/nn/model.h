@@ -150,6 +150,9 @@ int ts_model_n_layers(const TsModel *m);
 const char *ts_model_layer_name(const TsModel *m, int i);
 const char *ts_model_layer_kind(const TsModel *m, int i);
 const TsTensor *ts_model_layer_output(const TsModel *m, int i);
+/* Per-item output shape of layer i (dense outputs: c features, h = w = 1),
+ * known from construction on; returns its rank (2 or 4). */
+int ts_model_layer_shape(const TsModel *m, int i, int *c, int *h, int *w);
 
 /* Fine-tuning: replaces the final linear layer (classifiers: "fc" / "fc3" /
  * the last MLP layer) with a fresh one of n_outputs (PyTorch default init
