@@ -63,6 +63,10 @@ static void help(void) {
          "  --graph-diagram OUT.csv  the functional graph's diagram (dim,birth,death in\n"
          "                        distance units, as `toposcope rips` writes; first CKPT)\n"
          "  --model NAME          architecture of a checkpoint without Toposcope metadata\n"
+         "  --limit N             use the first N images of each split\n"
+         "  --embeddings DIR      also write what was computed on as .npy files into DIR\n"
+         "                        (emb-K.npy per lifespan layer, labels.npy, samples.npy,\n"
+         "                        graph-signals.npy, graph-distances.npy; an existing folder)\n"
          "  --batch B             forward batch (default: 100)\n"
          "  --seed S              sample draws (default: 0)\n"
          "  --deterministic       thread-count-independent forwards\n");
@@ -73,6 +77,7 @@ typedef struct Opts {
   TsProbeConfig cfg;
   const char *data, *model, *out_json, *diagram, *correlate;
   int threads;
+  long limit;
 } Opts;
 
 static int parse_partition(const char *s, int *out) {
@@ -135,6 +140,10 @@ static int probe_one(const char *path, const Opts *o, TsPool *pool, TsStore *sto
       ts_checkpoint_model_config(&st, o->model, train.height, train.width, &mc, &aug, &err)) {
     rc = ts_cli_fail("probe", &err);
     goto done;
+  }
+  if (o->limit > 0) {
+    ts_dataset_truncate(&train, o->limit);
+    if (have_test) ts_dataset_truncate(&test, o->limit);
   }
   if (mc.in_h != train.height || mc.in_w != train.width) aug.resize_h = mc.in_h, aug.resize_w = mc.in_w;
   int batch = o->cfg.batch > 0 ? o->cfg.batch : 100;
@@ -260,7 +269,7 @@ int ts_cmd_probe(int argc, char **argv) {
   enum {
     O_DATA = 256, O_WHAT, O_LAYERS, O_GLAYERS, O_SAMPLES, O_HOMDIM, O_PERCLASS, O_GLOBAL, O_C08, O_ALPHA, O_PSTART,
     O_PSTEP, O_GIMAGES, O_GTHRESH, O_GMAXDIM, O_MINPERS, O_PART, O_F16, O_MIDLIFE, O_CORR, O_DIAG, O_MODEL,
-    O_BATCH, O_SEED, O_DET, O_THREADS, O_STORE
+    O_BATCH, O_SEED, O_DET, O_THREADS, O_STORE, O_LIMIT, O_DUMP
   };
   static const struct option opts[] = {
       {"data", required_argument, 0, O_DATA},          {"what", required_argument, 0, O_WHAT},
@@ -277,6 +286,7 @@ int ts_cmd_probe(int argc, char **argv) {
       {"model", required_argument, 0, O_MODEL},        {"batch", required_argument, 0, O_BATCH},
       {"seed", required_argument, 0, O_SEED},          {"deterministic", no_argument, 0, O_DET},
       {"threads", required_argument, 0, O_THREADS},    {"store", required_argument, 0, O_STORE},
+      {"limit", required_argument, 0, O_LIMIT},        {"embeddings", required_argument, 0, O_DUMP},
       {"help", no_argument, 0, 'h'},                   {0, 0, 0, 0}};
   Opts o;
   memset(&o, 0, sizeof o);
@@ -365,6 +375,11 @@ int ts_cmd_probe(int argc, char **argv) {
       if ((rc = ts_cli_threads("probe", optarg, &o.threads))) return rc;
       break;
     case O_STORE: store_path = optarg; break;
+    case O_LIMIT:
+      if ((rc = ts_cli_int("probe", "--limit", optarg, 1, 1L << 40, &v))) return rc;
+      o.limit = v;
+      break;
+    case O_DUMP: snprintf(o.cfg.dump_dir, sizeof o.cfg.dump_dir, "%s", optarg); break;
     case 'h': help(); return TS_EXIT_OK;
     default: return ts_cli_bad_option("probe", optopt, argv[optind - 1]);
     }

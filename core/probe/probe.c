@@ -10,6 +10,7 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/rng.h"
+#include "ph/diagram-io.h"
 #include "ph/phdim.h"
 #include "probe/capture.h"
 
@@ -94,6 +95,20 @@ void ts_probe_kmeans_positions(int h, int w, int k, int32_t *of) {
   free(cy), free(cx), free(sy), free(sx), free(cnt);
 }
 
+/* Writes n x cols floats as a float64 .npy into cfg->dump_dir (no-op without one). */
+static TsStatus dump(const TsProbeConfig *cfg, const char *name, const float *vf, const int64_t *vi,
+                     const int32_t *v32, size_t rows, size_t cols, TsError *err) {
+  if (!cfg->dump_dir[0]) return TS_OK;
+  double *v = ts_alloc_array_huge(rows * cols + 1, sizeof *v, "probe dump", err);
+  if (!v) return TS_ERR_NOMEM;
+  for (size_t i = 0; i < rows * cols; i++) v[i] = vf ? vf[i] : vi ? (double)vi[i] : (double)v32[i];
+  char path[1200];
+  snprintf(path, sizeof path, "%s/%s", cfg->dump_dir, name);
+  TsStatus s = ts_npy_write_f64(path, v, rows, cols, err);
+  free(v);
+  return s;
+}
+
 typedef struct StageCtx {
   TsProbeStage fn;
   void *user;
@@ -136,6 +151,13 @@ static TsStatus run_lifespans(TsModel *m, const TsProbeConfig *cfg, const TsNnCt
   s = ts_probe_capture(m, ctx, ds, aug, idx, N, nodes, nl, groups, cfg->batch, stop, capture_progress, sc, &cap,
                        err);
   res->seconds_capture += ts_clock_monotonic() - t0;
+  if (!s) s = dump(cfg, "labels.npy", NULL, NULL, cap.labels, N, 1, err);
+  if (!s) s = dump(cfg, "samples.npy", NULL, idx, NULL, N, 1, err);
+  for (size_t k = 0; k < nl && !s; k++) {
+    char fn[32];
+    snprintf(fn, sizeof fn, "emb-%zu.npy", k);
+    s = dump(cfg, fn, cap.data[k], NULL, NULL, N, cap.dim[k], err);
+  }
   if (s) goto done;
   for (size_t k = 0; k < nl && !s; k++) {
     TsProbeLayerResult *L = &res->layers[k];
@@ -277,12 +299,14 @@ static TsStatus run_graph(TsModel *m, const TsProbeConfig *cfg, const TsNnCtx *c
     u0 += D;
   }
   ts_probe_capture_clear(&cap);
+  if ((s = dump(cfg, "graph-signals.npy", sig, NULL, NULL, units, N, err))) goto done;
   if (sc->fn) sc->fn(sc->user, "correlations", 0, 1);
   t0 = ts_clock_monotonic();
   s = ts_probe_correlation(sig, units, N, cfg->pool, &dist, err);
   res->seconds_correlation = ts_clock_monotonic() - t0;
   free(sig);
   sig = NULL;
+  if (!s) s = dump(cfg, "graph-distances.npy", dist.lower, NULL, NULL, units * (units - 1) / 2, 1, err);
   if (s) goto done;
   if (sc->fn) sc->fn(sc->user, "rips", 0, 1);
   t0 = ts_clock_monotonic();

@@ -59,6 +59,11 @@ typedef struct TsProbeConfig {
   int batch;               /* forward batch (default 100) */
   int deterministic;
   TsPool *pool;
+  char dump_dir[1024];     /* "" or a folder to write what the probe computed on, as .npy (float64):
+                              emb-K.npy (lifespan layer K, rows in sample order), labels.npy,
+                              samples.npy (dataset indices), graph-signals.npy (nodes x images,
+                              after any float16 cast), graph-distances.npy (the lower triangle
+                              d10, d20, d21, ... of 1 - |r|) */
 } TsProbeConfig;
 
 void ts_probe_config_init(TsProbeConfig *c);
