@@ -26,6 +26,9 @@
  *           relu3, fc2 (50->n), log_softmax. Output 0 is the log-softmax:
  *           cross-entropy on it equals cross-entropy on fc2's logits, with
  *           the same gradient, so the trainer's loss serves unchanged.
+ *           The sizes 10, 20, 50 are hidden[0..2] (n_hidden 3), so the
+ *           wider variants of the functional-graph studies (30, 40, 100)
+ *           are the same model.
  *   TopoVAE (REFERENCE.md §5): encoder.conv1 (1->32 k4 s2 p1),
  *           encoder.conv2 (32->64 k4 s2 p1), encoder.fc (3136->256),
  *           encoder.fc_mu, encoder.fc_logvar (256->latent),

@@ -34,6 +34,10 @@ TsModelConfig ts_model_config_default(TsModelKind kind) {
   c.hidden[0] = 256;
   c.hidden[1] = 128;
   c.latent = 10;
+  if (kind == TS_MODEL_LENET_DNN) { /* conv1 channels, conv2 channels, fc1 units */
+    c.n_hidden = 3;
+    c.hidden[0] = 10, c.hidden[1] = 20, c.hidden[2] = 50;
+  }
   return c;
 }
 
@@ -170,17 +174,20 @@ static TsStatus build_resnet(TsModel *m, TsError *err) {
 }
 
 static TsStatus build_lenet_dnn(TsModel *m, TsError *err) {
+  const int *h = m->cfg.hidden;
+  if (m->cfg.n_hidden != 3 || h[0] < 1 || h[1] < 1 || h[2] < 1)
+    return ts_error_set(err, TS_ERR_INVALID, "sizes must be three positive numbers (conv1, conv2, fc1)");
   int x;
-  TRY(x = ts_graph_conv(m, "conv1", NODE_INPUT, 10, 5, 1, 0, 1, 0, err));
+  TRY(x = ts_graph_conv(m, "conv1", NODE_INPUT, h[0], 5, 1, 0, 1, 0, err));
   TRY(x = ts_graph_pool(m, NODE_MAXPOOL, "pool1", x, 2, 2, 0, err));
   TRY(x = ts_graph_act(m, NODE_RELU, "relu1", x, 0, err));
-  TRY(x = ts_graph_conv(m, "conv2", x, 20, 5, 1, 0, 1, 0, err));
+  TRY(x = ts_graph_conv(m, "conv2", x, h[1], 5, 1, 0, 1, 0, err));
   TRY(x = ts_graph_dropout(m, NODE_DROPOUT2D, "conv2_drop", x, 0.5f, err));
   TRY(x = ts_graph_pool(m, NODE_MAXPOOL, "pool2", x, 2, 2, 0, err));
   TRY(x = ts_graph_act(m, NODE_RELU, "relu2", x, 0, err));
   const Node *n = &m->nodes[x];
   TRY(x = ts_graph_view(m, "flatten", x, n->c * n->h * n->w, 1, 1, 2, err));
-  TRY(x = ts_graph_linear(m, "fc1", x, 50, 1, err));
+  TRY(x = ts_graph_linear(m, "fc1", x, h[2], 1, err));
   TRY(x = ts_graph_act(m, NODE_RELU, "relu3", x, 0, err));
   TRY(x = ts_graph_linear(m, "fc2", x, m->cfg.num_outputs, 1, err));
   m->head = x;

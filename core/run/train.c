@@ -637,7 +637,11 @@ TsStatus ts_checkpoint_model_config(const TsSafetensors *st, const char *kind_na
   const TsStTensor *l = ts_safetensors_find(st, last);
   if (!l || l->ndim != 2) return ts_error_set(err, TS_ERR_FORMAT, "'%s': no tensor '%s' for a %s", st->path, last, kind_name);
   cfg->num_outputs = (int)l->shape[0];
-  if (kind >= TS_MODEL_RESNET20 && kind <= TS_MODEL_RESNET110) {
+  if (kind == TS_MODEL_LENET_DNN) {
+    const TsStTensor *c2 = ts_safetensors_find(st, "conv2.weight"), *f1 = ts_safetensors_find(st, "fc1.weight");
+    if (!c2 || !f1) return ts_error_set(err, TS_ERR_FORMAT, "'%s': not a lenet-dnn state dict", st->path);
+    cfg->hidden[0] = (int)f->shape[0], cfg->hidden[1] = (int)c2->shape[0], cfg->hidden[2] = (int)f1->shape[0];
+  } else if (kind >= TS_MODEL_RESNET20 && kind <= TS_MODEL_RESNET110) {
     cfg->width = (float)f->shape[0] / 16.0f;
   } else if (kind == TS_MODEL_RESNET18 || kind == TS_MODEL_RESNET34 || kind == TS_MODEL_RESNET50) {
     cfg->small_stem = f->ndim == 4 && f->shape[2] == 3;
