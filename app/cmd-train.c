@@ -24,6 +24,7 @@
 #include "run/objective-vae.h"
 #include "run/train.h"
 #include "topo/topoloss.h"
+#include "train-probe.h"
 
 static void help(void) {
   printf("Usage: toposcope train --model MODEL --data SPEC [OPTIONS]\n"
@@ -65,7 +66,9 @@ static void help(void) {
          "  --freeze MODE         backbone (train the head only) | none (default: none)\n"
          "  --per-class N         N training images of each class, drawn by --subset-seed\n"
          "  --subset-seed S       (default: 0)\n"
-         "  --model NAME          lenet5 | resnet18 | resnet34 | resnet50 | mlp (default: lenet5)\n"
+         "  --model NAME          lenet5 | resnet18 | resnet34 | resnet50 | mlp | resnet20 |\n"
+         "                        resnet32 | resnet56 | resnet110 | vgg11 | vgg16 | lenet-dnn\n"
+         "                        (default: lenet5)\n"
          "  --data SPEC           training set (default with --resume: the checkpoint's)\n"
          "  --val SPEC|none       validation set (default: the test split of --data, if any)\n"
          "  --epochs E            total epochs (default: 10)\n"
@@ -88,7 +91,8 @@ static void help(void) {
          "                        or M1,M2,M3/S1,S2,S3 on the [0,1] scale (default: auto)\n"
          "  --small-stem          ResNet: 3x3 stride-1 first conv and no max pool\n"
          "  --width W             ResNet channel multiplier (default: 1)\n"
-         "  --hidden N,N,...      MLP hidden sizes (default: 256,128)\n"
+         "  --hidden N,N,...      MLP hidden sizes (default: 256,128); lenet-dnn: conv1,conv2,fc1\n"
+         "                        (default: 10,20,50)\n"
          "  --limit N             use the first N training samples (default: all)\n"
          "  --in-memory MB        stream sets larger than this from disk (default: 1024)\n"
          "generate:SIZE (the options of toposcope generate and label; keys of the spec):\n"
@@ -118,7 +122,13 @@ static void help(void) {
          "  --experiment-id N, --cell TEXT, --parent-run N\n"
          "                        put the run in experiment N at cell TEXT, continuing run N\n"
          "                        (what toposcope experiment passes its fine-tunings)\n"
-         "  -q, --quiet           no per-epoch lines\n\n"
+         "  -q, --quiet           no per-epoch lines\n"
+         "  --probe WHAT          lifespans,phdim,graph: probe the network's topology (as\n"
+         "                        `toposcope probe` with its defaults) between epochs, into\n"
+         "                        the run's series probe/* at step = epoch\n"
+         "  --probe-epochs LIST   after which epochs (0 = before the first step; default: 0)\n"
+         "  --probe-layers LIST   lifespan/phdim layers (default: the architecture's)\n"
+         "  --probe-samples N     images for the layer embeddings (default: 3000)\n\n"
          "Several processes: 'mpirun -np N toposcope train ...' (or srun) trains one model\n"
          "data-parallel: --batch stays the global batch, each rank takes its contiguous\n"
          "share of it (the first B %% N ranks one sample more), gradients are summed over\n"
@@ -365,6 +375,27 @@ typedef struct Group {
   const char *cell;
   int64_t *run_id_out; /* the run's id, when asked */
 } Group;
+/* --probe: set by ts_cmd_train, NULL without probing (kept out of
+ * train_run's arguments so the demo's call stays as it is). */
+static TsTrainProbe *train_probe;
+
+/* Wires the probe's hooks around the reporting ones and probes epoch 0
+ * when training starts from scratch. */
+static TsTrainHooks probe_begin(TsTrainer *t, const TsDataset *train, const TsDataset *val, TsStore *store,
+                                int64_t run_id, int quiet, FILE *out, TsPool *pool, TsTrainHooks hooks) {
+  TsTrainProbe *p = train_probe;
+  p->cfg.pool = pool;
+  p->cfg.deterministic = ts_trainer_config(t)->deterministic;
+  p->model = ts_trainer_model(t);
+  p->embed = train;
+  p->graph = val ? val : train;
+  p->aug = ts_trainer_config(t)->aug;
+  p->store = store, p->run_id = run_id, p->quiet = quiet, p->out = out;
+  p->inner = hooks;
+  const TsTrainPos *pos = ts_trainer_pos(t);
+  if (pos->epoch == 0 && pos->batch == 0) ts_train_probe_at(p, 0);
+  return ts_train_probe_hooks(p);
+}
 
 /* Trains with store recording; returns an exit code. run_id < 0: begin a new run. */
 static int train_run(TsTrainConfig *cfg, const TsDataset *train, const TsDataset *val, const TsSafetensors *resume,
@@ -441,7 +472,9 @@ static int train_run(TsTrainConfig *cfg, const TsDataset *train, const TsDataset
   if (group && group->run_id_out) *group->run_id_out = run_id;
   Report rep = {.quiet = quiet, .out = out, .trainer = t, .store = store, .run_id = run_id, .val = val, .pool = pool};
   TsTrainHooks hooks = {.user = &rep, .on_step = on_step, .on_epoch = on_epoch};
+  if (train_probe) hooks = probe_begin(t, train, val, store, run_id, quiet, out, pool, hooks);
   TsStatus s = ts_trainer_run(t, store, run_id, &hooks, ts_cli_stop_flag(), &err);
+  if (train_probe && !quiet) fprintf(out, "probing took %.1f s\n", train_probe->seconds);
   if (rep.bar_on) ts_cli_progress_end(&rep.bar, rep.bar.total);
   int rc = TS_EXIT_OK;
   if (s == TS_OK) {
@@ -460,6 +493,7 @@ static int train_run(TsTrainConfig *cfg, const TsDataset *train, const TsDataset
     if (store) ts_store_run_end(store, run_id, TS_RUN_FAILED, err.message, NULL);
     rc = ts_cli_fail("train", &err);
   }
+  if (rc == TS_EXIT_OK && train_probe && train_probe->failed) rc = TS_EXIT_FAILURE;
   ts_trainer_free(t);
   ts_pool_free(pool);
   return rc;
@@ -471,7 +505,8 @@ int ts_cmd_train(int argc, char **argv) {
     O_AUG, O_RESIZE, O_NORM, O_STEM, O_WIDTH, O_HIDDEN, O_LIMIT, O_VLIMIT, O_SAVE, O_RESUME, O_LTHREADS, O_NAME,
     O_STORE, O_THREADS, O_TASK, O_LNORM, O_PHW, O_INIT, O_FREEZE, O_PERCLASS, O_SUBSEED, O_EXPID, O_CELL, O_PARENT, O_COMBINED, O_PDATA, O_PVAL, O_PEPOCHS, O_PTASK, O_GEN,
     O_SYNCBN, O_DEVICE, O_TF32,
-    O_TOPOW, O_TOPODEG, O_TOPOON, O_LATENT, O_LOCKSTEP, O_LATPTS
+    O_TOPOW, O_TOPODEG, O_TOPOON, O_LATENT, O_LOCKSTEP, O_LATPTS,
+    O_PROBE, O_PROBE_EPOCHS, O_PROBE_LAYERS, O_PROBE_SAMPLES
   };
   static const struct option opts[] = {
       {"model", required_argument, 0, O_MODEL},     {"data", required_argument, 0, O_DATA},
@@ -508,6 +543,9 @@ int ts_cmd_train(int argc, char **argv) {
       {"topo-weights", required_argument, 0, O_TOPOW}, {"topo-deg", required_argument, 0, O_TOPODEG},
       {"topo-on", required_argument, 0, O_TOPOON},  {"latent", required_argument, 0, O_LATENT},
       {"lockstep", no_argument, 0, O_LOCKSTEP},     {"latent-points", required_argument, 0, O_LATPTS},
+      {"probe", required_argument, 0, O_PROBE},     {"probe-epochs", required_argument, 0, O_PROBE_EPOCHS},
+      {"probe-layers", required_argument, 0, O_PROBE_LAYERS},
+      {"probe-samples", required_argument, 0, O_PROBE_SAMPLES},
       {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
   TsTrainConfig cfg = ts_train_config_default();
   const char *model = NULL, *data = NULL, *val = NULL, *opt = NULL, *sched = NULL, *save = NULL, *resume = NULL;
@@ -528,6 +566,12 @@ int ts_cmd_train(int argc, char **argv) {
   TsError err0 = {0};
   uint64_t seed = 0;
   int sync_bn = 0, have_seed = 0, nesterov = 0, det = 0, stem = 0, threads = 0, quiet = 0, tf32 = 0, c, rc;
+  static TsTrainProbe tp;
+  const char *probe_epochs = NULL;
+  memset(&tp, 0, sizeof tp);
+  ts_probe_config_init(&tp.cfg);
+  tp.cfg.what = 0;
+  train_probe = NULL;
   optind = 1;
   int oi = 0;
   while ((c = getopt_long(argc, argv, ":qh", opts, &oi)) != -1) {
@@ -616,6 +660,18 @@ int ts_cmd_train(int argc, char **argv) {
       break;
     }
     case 'q': quiet = 1; break;
+    case O_PROBE:
+      if ((tp.cfg.what = ts_probe_what_parse(optarg)) < 0)
+        return ts_cli_usage_error("train", "--probe takes lifespans, phdim and graph, not '%s'", optarg);
+      break;
+    case O_PROBE_EPOCHS: probe_epochs = optarg; break;
+    case O_PROBE_LAYERS: snprintf(tp.cfg.layers, sizeof tp.cfg.layers, "%s", optarg); break;
+    case O_PROBE_SAMPLES: {
+      long v;
+      if ((rc = ts_cli_int("train", "--probe-samples", optarg, 2, 10000000, &v))) return rc;
+      tp.cfg.samples = (int)v;
+      break;
+    }
     case 'h': help(); return TS_EXIT_OK;
     default: return ts_cli_bad_option("train", optopt, argv[optind - 1]);
     }
@@ -628,6 +684,13 @@ int ts_cmd_train(int argc, char **argv) {
     return ts_cli_usage_error("train", "--combined pretrains its own --init; resume each of its runs with --resume");
   if (pretrain_task && strcmp(pretrain_task, "ph") && strcmp(pretrain_task, "simultaneous"))
     return ts_cli_usage_error("train", "--pretrain-task must be ph or simultaneous, not '%s'", pretrain_task);
+  if (tp.cfg.what > 0) {
+    if (ts_train_probe_parse_epochs(&tp, probe_epochs ? probe_epochs : "0") < 0)
+      return ts_cli_usage_error("train", "--probe-epochs expects epochs such as 0,1,5,10, not '%s'", probe_epochs);
+    train_probe = &tp;
+  } else if (probe_epochs) {
+    return ts_cli_usage_error("train", "--probe-epochs needs --probe");
+  }
 
   TsError err = {0};
   /* The device first: a run that cannot have it fails before any data is read. */
@@ -663,7 +726,8 @@ int ts_cmd_train(int argc, char **argv) {
     if (vae && kind != TS_MODEL_TOPOVAE)
       return ts_cli_usage_error("train", "--task vae trains --model topovae, not '%s'", model);
     if (!vae && (kind < 0 || kind == TS_MODEL_TOPOVAE))
-      return ts_cli_usage_error("train", "--model must be lenet5, resnet18, resnet34, resnet50 or mlp, not '%s'%s",
+      return ts_cli_usage_error("train", "--model must be lenet5, resnet18/34/50, mlp, resnet20/32/56/110, vgg11, "
+                                "vgg16 or lenet-dnn, not '%s'%s",
                                 model, kind == TS_MODEL_TOPOVAE ? " (topovae is for --task vae)" : "");
     if (task) {
       if (strcmp(task, "classify") && strcmp(task, "ph") && strcmp(task, "simultaneous") && !vae)

@@ -101,8 +101,22 @@ static TsStatus copy(TsDevice *d, void *dst, const void *src, size_t bytes, enum
   return TS_OK;
 }
 
+/* Layers the CUDA kernels do not implement yet (the CIFAR ResNets' option-A
+ * shortcut, lenet-dnn's channel dropout and log-softmax): such a model is
+ * refused before anything is copied, rather than run wrongly. */
+static const char *unsupported_layer(const TsModel *m) {
+  for (int i = 0; i < m->n_nodes; i++)
+    if (m->nodes[i].kind == NODE_DROPOUT2D || m->nodes[i].kind == NODE_LOGSOFTMAX || m->nodes[i].kind == NODE_SHORTCUT_A)
+      return m->nodes[i].name;
+  return NULL;
+}
+
 TsStatus ts_model_to_device(TsModel *m, TsDevice *d, TsError *err) {
   if (m->dev) return ts_error_set(err, TS_ERR_INVALID, "model: already on a device");
+  const char *bad = unsupported_layer(m);
+  if (bad)
+    return ts_error_set(err, TS_ERR_UNSUPPORTED, "model: layer '%s' has no CUDA kernel yet: train this model with --device cpu",
+                        bad);
   if (d->status) return ts_error_set(err, d->status, "%s", d->err.message);
   TsCudaModel *cm = calloc(1, sizeof *cm);
   if (!cm) return ts_error_set(err, TS_ERR_NOMEM, "model: out of memory");
@@ -328,7 +342,7 @@ void ts_cuda_model_forward(TsModel *m, const float *x, int batch, int train, uin
     DevNode *dn = &cm->nodes[i];
     const float *xin = din(m, n->in0);
     const size_t cnt = (size_t)B * per_item(n);
-    switch (n->kind) {
+    switch ((int)n->kind) {
     case NODE_CONV: {
       TsConv2dDesc c = n->conv;
       c.n = B;
@@ -461,7 +475,7 @@ void ts_cuda_model_backward(TsModel *m) {
     const size_t cnt = (size_t)B * per_item(n);
     int fresh = 0;
     float *dx = grad_for(m, n->in0, n->kind == NODE_RELU || n->kind == NODE_BN ? &fresh : NULL);
-    switch (n->kind) {
+    switch ((int)n->kind) {
     case NODE_CONV: {
       TsConv2dDesc c = n->conv;
       c.n = B;
