@@ -73,7 +73,7 @@ static void help(void) {
          "  --width W             ResNet channel multiplier (default: 1)\n"
          "  --hidden N,N,...      MLP hidden sizes (default: 256,128)\n"
          "  --limit N             use the first N training samples (default: all)\n"
-         "  --in-memory MB        stream sets larger than this from disk (default: 1024)\n"
+         "  --in-memory MB        stream sets larger than this from disk (0: always; default: 1024)\n"
          "generate:SIZE (the options of toposcope generate and label; keys of the spec):\n"
          "  --gen-count N         pictures per epoch (default: 10000; each epoch new ones)\n"
          "  --gen-val N           validation pictures (the val stream; default: 1000)\n"
@@ -284,10 +284,14 @@ static char *params_json(const TsTrainConfig *c, const char *resumed_from) {
   return ts_json_steal(&j);
 }
 
+/* Sets whose pictures take more than this stream from disk (--in-memory). */
+static int64_t in_memory_bytes = (int64_t)1024 << 20;
+
 static int load_data(const char *cmd, const char *spec, TsSplit split, int64_t limit, int64_t per_class,
                      uint64_t subset_seed, TsDataset *ds) {
   TsError err = {0};
-  if (ts_dataset_open(spec, split, NULL, ds, &err)) return ts_cli_fail(cmd, &err);
+  TsDatasetOptions o = {.max_bytes = in_memory_bytes};
+  if (ts_dataset_open(spec, split, &o, ds, &err)) return ts_cli_fail(cmd, &err);
   ts_dataset_truncate(ds, limit > 0 ? limit : -1);
   if (per_class > 0 && ts_dataset_per_class(ds, per_class, subset_seed, &err)) {
     ts_dataset_clear(ds);
@@ -405,7 +409,7 @@ int ts_cmd_train(int argc, char **argv) {
   enum {
     O_MODEL = 256, O_DATA, O_VAL, O_EPOCHS, O_BATCH, O_OPT, O_LR, O_MOM, O_NEST, O_WD, O_SCHED, O_SEED, O_DET,
     O_AUG, O_RESIZE, O_NORM, O_STEM, O_WIDTH, O_HIDDEN, O_LIMIT, O_VLIMIT, O_SAVE, O_RESUME, O_LTHREADS, O_NAME,
-    O_STORE, O_THREADS, O_TASK, O_LNORM, O_PHW, O_INIT, O_FREEZE, O_PERCLASS, O_SUBSEED, O_EXPID, O_CELL, O_PARENT, O_COMBINED, O_PDATA, O_PVAL, O_PEPOCHS, O_PTASK, O_GEN
+    O_STORE, O_THREADS, O_TASK, O_LNORM, O_PHW, O_INIT, O_FREEZE, O_PERCLASS, O_SUBSEED, O_EXPID, O_CELL, O_PARENT, O_COMBINED, O_PDATA, O_PVAL, O_PEPOCHS, O_PTASK, O_GEN, O_INMEM
   };
   static const struct option opts[] = {
       {"model", required_argument, 0, O_MODEL},     {"data", required_argument, 0, O_DATA},
@@ -437,7 +441,7 @@ int ts_cmd_train(int argc, char **argv) {
       {"label-type", required_argument, 0, O_GEN},  {"label-dims", required_argument, 0, O_GEN},
       {"max-life", required_argument, 0, O_GEN},    {"filtration", required_argument, 0, O_GEN},
       {"gradient", no_argument, 0, O_GEN},          {"sigma", required_argument, 0, O_GEN},
-      {"weight-power", required_argument, 0, O_GEN},
+      {"weight-power", required_argument, 0, O_GEN}, {"in-memory", required_argument, 0, O_INMEM},
       {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
   TsTrainConfig cfg = ts_train_config_default();
   const char *model = NULL, *data = NULL, *val = NULL, *opt = NULL, *sched = NULL, *save = NULL, *resume = NULL;
@@ -484,6 +488,12 @@ int ts_cmd_train(int argc, char **argv) {
       break;
     }
     case O_MODEL: model = optarg; break;
+    case O_INMEM: {
+      long mb;
+      if ((rc = ts_cli_int("train", "--in-memory", optarg, 0, 1L << 30, &mb))) return rc;
+      in_memory_bytes = mb ? (int64_t)mb << 20 : 1; /* 0: stream every folder and label cache */
+      break;
+    }
     case O_DATA: data = optarg; break;
     case O_VAL: val = optarg; break;
     case O_EPOCHS: if ((rc = ts_cli_int("train", "--epochs", optarg, 0, 1000000, &epochs))) return rc; break;
@@ -549,7 +559,7 @@ int ts_cmd_train(int argc, char **argv) {
         width > 0 || hidden || limit > 0 || batch > 0 || nesterov || gen_len || task || lnorm || phw >= 0 || init || freeze ||
         per_class > 0 || have_subset_seed)
       return ts_cli_usage_error("train", "--resume takes the run's settings from the checkpoint: only --epochs, "
-                                         "--data, --val, --save, --threads, --loader-threads, --store, --name may change");
+                                         "--data, --val, --save, --threads, --loader-threads, --in-memory, --store, --name may change");
     if (ts_safetensors_read(resume, &ck, &err) || ts_train_config_from_checkpoint(&ck, &cfg, &err)) {
       ts_safetensors_clear(&ck);
       return ts_cli_fail("train", &err);

@@ -81,6 +81,10 @@ typedef enum TsSplit { TS_SPLIT_TRAIN = 0, TS_SPLIT_TEST = 1 } TsSplit;
 typedef struct TsDatasetOptions {
   int height, width;
   int channels; /* 1 or 3; 0 means the first image's (RGBA becomes RGB) */
+  /* Folders and label caches whose pictures would take more than this many
+   * bytes are streamed (TsSampleStream: decoded per batch by the loader
+   * threads; labels and file names stay in memory). 0: always in memory. */
+  int64_t max_bytes;
 } TsDatasetOptions;
 
 #define TS_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"

@@ -247,5 +247,45 @@ c.check(m0["data.train"].startswith("generate:28,count=64,val=16,") and "dims=16
 run(["train", "--resume", T("g0.safetensors"), "--epochs", "3", "--store", store, "-q", "--threads", "2"])
 c.check(read_safetensors(T("g0.safetensors"))[1]["pos.epoch"] == "3", "a generate: run resumes from its recipe")
 
+# 12. A folder larger than --in-memory streams from disk: the same run,
+#     bit for bit, in far less memory (peak RSS of the process).
+rng = np.random.default_rng(4)
+nbig = 2000
+for k in range(2):
+    os.makedirs(T("big", f"k{k}"), exist_ok=True)
+for i in range(nbig):
+    img = rng.integers(0, 256, size=(64, 64, 3), dtype=np.uint8)
+    img[:, :, i % 2] //= 4
+    with open(T("big", f"k{i % 2}", f"{i:05d}.ppm"), "wb") as f:
+        f.write(b"P6 64 64 255\n" + img.tobytes())
+big = ["train", "--data", f"folder:{T('big')}", "--val", "none", "--model", "lenet5", "--epochs", "1", "--batch", "32",
+       "--deterministic", "--normalize", "0.5/0.25", "--store", store, "-q", "--threads", "2", "--loader-threads", "2"]
+
+
+def peak_rss(args):
+    p = subprocess.Popen([os.environ["TOPOSCOPE"]] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    p.communicate()
+    c.check(os.waitstatus_to_exitcode(status) == 0, f"toposcope {' '.join(args[:3])} ran")
+    return usage.ru_maxrss * 1024
+
+
+mem = peak_rss(big + ["--save", T("big-mem.safetensors")])
+streamed = peak_rss(big + ["--save", T("big-stream.safetensors"), "--in-memory", "4"])
+pix = nbig * 64 * 64 * 3
+print(f"peak RSS: in memory {mem / 2**20:.1f} MiB, streamed {streamed / 2**20:.1f} MiB ({pix / 2**20:.1f} MiB of pictures)")
+c.check(streamed < mem - pix // 2, f"streaming keeps the pictures out of memory: {streamed} vs {mem} bytes")
+bm, _ = read_safetensors(T("big-mem.safetensors"))
+bs, _ = read_safetensors(T("big-stream.safetensors"))
+c.check(all(np.array_equal(bm[k], bs[k]) for k in bm), "a streamed folder trains exactly as in memory")
+# A label cache whose folder lost a picture: refused when it is opened, streamed or not.
+shutil.copytree(T("gen", "train"), T("gen-lost"))
+os.remove(T("gen-lost", names[5]))
+for mem_opt in ("0", "1024"):
+    p = run(["train", "--task", "ph", "--data", f"labels:{T('gen-lost')},{T('tr.tslab')}", "--in-memory", mem_opt,
+             "--store", store], check=False)
+    c.check(p.returncode == 1 and names[5] in p.stderr and "tr.tslab" in p.stderr,
+            f"a label cache that does not match its folder (--in-memory {mem_opt}): {p.stderr!r}")
+
 subprocess.run(["rm", "-rf", tmp])
 c.finish()
