@@ -169,6 +169,13 @@ open(T("nan.tslab"), "wb").write(bytes(raw))
 p = run(["train", "--task", "ph", "--data", f"labels:{T('gen', 'train')},{T('nan.tslab')}", "--store", store],
         check=False)
 c.check(p.returncode == 1 and "sample 3" in p.stderr and "non-finite" in p.stderr, f"NaN label: {p.stderr!r}")
+# A label cache whose rows would be read misaligned (found by fuzzing): refused.
+raw = bytearray(open(T("tr.tslab"), "rb").read())
+struct.pack_into("<Q", raw, 40, off + 1)
+open(T("odd.tslab"), "wb").write(bytes(raw))
+p = run(["train", "--task", "ph", "--data", f"labels:{T('gen', 'train')},{T('odd.tslab')}", "--store", store],
+        check=False)
+c.check(p.returncode == 1 and "odd.tslab" in p.stderr and "corrupt" in p.stderr, f"misaligned cache: {p.stderr!r}")
 # A diverging loss: the run fails naming the step; the checkpoint already there stays.
 shutil.copy(A, T("keep.safetensors"))
 keep = open(T("keep.safetensors"), "rb").read()
