@@ -270,11 +270,17 @@ big = ["train", "--data", f"folder:{T('big')}", "--val", "none", "--model", "len
 
 
 def peak_rss(args):
-    p = subprocess.Popen([os.environ["TOPOSCOPE"]] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    """Peak RSS of a run, measured by GNU time when it is there (a child
+    forked straight from Python inherits Python's high-water mark), else
+    by wait4."""
+    timer = ["/usr/bin/time", "-f", "maxrss %M"] if os.path.exists("/usr/bin/time") else []
+    p = subprocess.Popen(timer + [os.environ["TOPOSCOPE"]] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
     _, status, usage = os.wait4(p.pid, 0)
-    p.communicate()
-    c.check(os.waitstatus_to_exitcode(status) == 0, f"toposcope {' '.join(args[:3])} ran")
-    return usage.ru_maxrss * 1024
+    _, err = p.communicate()
+    c.check(os.waitstatus_to_exitcode(status) == 0, f"toposcope {' '.join(args[:3])} ran: {err[-300:]}")
+    lines = [x for x in err.splitlines() if x.startswith("maxrss ")]
+    return int(lines[-1].split()[1]) * 1024 if timer and lines else usage.ru_maxrss * 1024
 
 
 mem = peak_rss(big + ["--save", T("big-mem.safetensors")])
