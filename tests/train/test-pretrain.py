@@ -176,6 +176,11 @@ open(T("odd.tslab"), "wb").write(bytes(raw))
 p = run(["train", "--task", "ph", "--data", f"labels:{T('gen', 'train')},{T('odd.tslab')}", "--store", store],
         check=False)
 c.check(p.returncode == 1 and "odd.tslab" in p.stderr and "corrupt" in p.stderr, f"misaligned cache: {p.stderr!r}")
+# Validation labels computed with other parameters than the training labels.
+run(["label", T("gen", "val"), "-o", T("va-other.tslab"), "--dims", "24", "--max-life", "30", "--store", store])
+p = run(pre + ["--val", f"labels:{T('gen', 'val')},{T('va-other.tslab')}", "--epochs", "1"], check=False)
+c.check(p.returncode == 1 and "other parameters" in p.stderr and "va-other.tslab" in p.stderr,
+        f"labels of other parameters: {p.stderr!r}")
 # A diverging loss: the run fails naming the step; the checkpoint already there stays.
 shutil.copy(A, T("keep.safetensors"))
 keep = open(T("keep.safetensors"), "rb").read()
