@@ -94,15 +94,7 @@ static void help(void) {
          "  --hidden N,N,...      MLP hidden sizes (default: 256,128); lenet-dnn: conv1,conv2,fc1\n"
          "                        (default: 10,20,50)\n"
          "  --limit N             use the first N training samples (default: all)\n"
-         "  --in-memory MB        stream sets larger than this from disk (default: 1024)\n"
-         "generate:SIZE (the options of toposcope generate and label; keys of the spec):\n"
-         "  --gen-count N         pictures per epoch (default: 10000; each epoch new ones)\n"
-         "  --gen-val N           validation pictures (the val stream; default: 1000)\n"
-         "  --gen-seed S          the generator's seed (default: 0)\n"
-         "  --alpha-range A B, --beta-range A B, --prob-binary P, --prob-colour P (default 0.5),\n"
-         "  --spectrum kaji|radial      as toposcope generate\n"
-         "  --label-type T, --label-dims N, --max-life A [B], --filtration F, --gradient,\n"
-         "  --sigma S, --weight-power N as toposcope label (--type, --dims, ...)\n"
+         "  --in-memory MB        stream sets larger than this from disk (0: always; default: 1024)\n"
          "  --val-limit N         use the first N validation samples (default: all)\n"
          "  --save CKPT           checkpoint (safetensors) after every epoch and on stop\n"
          "                        (default: checkpoints/run-ID.safetensors beside the store;\n"
@@ -129,6 +121,14 @@ static void help(void) {
          "  --probe-epochs LIST   after which epochs (0 = before the first step; default: 0)\n"
          "  --probe-layers LIST   lifespan/phdim layers (default: the architecture's)\n"
          "  --probe-samples N     images for the layer embeddings (default: 3000)\n\n"
+         "generate:SIZE (the options of toposcope generate and label; keys of the spec):\n"
+         "  --gen-count N         pictures per epoch (default: 10000; each epoch new ones)\n"
+         "  --gen-val N           validation pictures (the val stream; default: 1000)\n"
+         "  --gen-seed S          the generator's seed (default: 0)\n"
+         "  --alpha-range A B, --beta-range A B, --prob-binary P, --prob-colour P (default 0.5),\n"
+         "  --spectrum kaji|radial      as toposcope generate\n"
+         "  --label-type T, --label-dims N, --max-life A [B], --filtration F, --gradient,\n"
+         "  --sigma S, --weight-power N as toposcope label (--type, --dims, ...)\n\n"
          "Several processes: 'mpirun -np N toposcope train ...' (or srun) trains one model\n"
          "data-parallel: --batch stays the global batch, each rank takes its contiguous\n"
          "share of it (the first B %% N ranks one sample more), gradients are summed over\n"
@@ -266,6 +266,7 @@ typedef struct Report {
   int64_t run_id;
   const TsDataset *val;
   TsPool *pool;
+  double last_val_acc; /* of the last epoch (NaN without) */
 } Report;
 
 /* --latent-points N of --task vae (the latent series' length). */
@@ -296,6 +297,7 @@ static void on_epoch(void *user, const TsTrainProgress *p) {
                             p->global_step, p->epoch, &err))
       fprintf(stderr, "toposcope: train: the epoch's VAE pictures were not stored: %s\n", err.message);
   }
+  r->last_val_acc = p->val_acc;
   if (r->quiet) return;
   fprintf(r->out, "epoch %lld/%lld  train loss %.4f", (long long)p->epoch + 1, (long long)p->epochs, p->train_loss);
   if (!isnan(p->train_acc)) fprintf(r->out, " acc %.2f%%", 100 * p->train_acc);
@@ -356,10 +358,14 @@ static char *params_json(const TsTrainConfig *c, const char *resumed_from) {
   return ts_json_steal(&j);
 }
 
+/* Sets whose pictures take more than this stream from disk (--in-memory). */
+static int64_t in_memory_bytes = (int64_t)1024 << 20;
+
 static int load_data(const char *cmd, const char *spec, TsSplit split, int64_t limit, int64_t per_class,
                      uint64_t subset_seed, TsDataset *ds) {
   TsError err = {0};
-  if (ts_dataset_open(spec, split, NULL, ds, &err)) return ts_cli_fail(cmd, &err);
+  TsDatasetOptions o = {.max_bytes = in_memory_bytes};
+  if (ts_dataset_open(spec, split, &o, ds, &err)) return ts_cli_fail(cmd, &err);
   ts_dataset_truncate(ds, limit > 0 ? limit : -1);
   if (per_class > 0 && ts_dataset_per_class(ds, per_class, subset_seed, &err)) {
     ts_dataset_clear(ds);
@@ -374,6 +380,7 @@ typedef struct Group {
   int64_t experiment, parent;
   const char *cell;
   int64_t *run_id_out; /* the run's id, when asked */
+  double *val_acc_out;  /* the last epoch's validation accuracy, when asked */
 } Group;
 /* --probe: set by ts_cmd_train, NULL without probing (kept out of
  * train_run's arguments so the demo's call stays as it is). */
@@ -470,12 +477,13 @@ static int train_run(TsTrainConfig *cfg, const TsDataset *train, const TsDataset
     fflush(out);
   }
   if (group && group->run_id_out) *group->run_id_out = run_id;
-  Report rep = {.quiet = quiet, .out = out, .trainer = t, .store = store, .run_id = run_id, .val = val, .pool = pool};
+  Report rep = {.quiet = quiet, .out = out, .trainer = t, .store = store, .run_id = run_id, .val = val, .pool = pool, .last_val_acc = NAN};
   TsTrainHooks hooks = {.user = &rep, .on_step = on_step, .on_epoch = on_epoch};
   if (train_probe) hooks = probe_begin(t, train, val, store, run_id, quiet, out, pool, hooks);
   TsStatus s = ts_trainer_run(t, store, run_id, &hooks, ts_cli_stop_flag(), &err);
   if (train_probe && !quiet) fprintf(out, "probing took %.1f s\n", train_probe->seconds);
   if (rep.bar_on) ts_cli_progress_end(&rep.bar, rep.bar.total);
+  if (group && group->val_acc_out) *group->val_acc_out = rep.last_val_acc;
   int rc = TS_EXIT_OK;
   if (s == TS_OK) {
     if (store) ts_store_run_end(store, run_id, TS_RUN_FINISHED, NULL, NULL);
@@ -506,7 +514,7 @@ int ts_cmd_train(int argc, char **argv) {
     O_STORE, O_THREADS, O_TASK, O_LNORM, O_PHW, O_INIT, O_FREEZE, O_PERCLASS, O_SUBSEED, O_EXPID, O_CELL, O_PARENT, O_COMBINED, O_PDATA, O_PVAL, O_PEPOCHS, O_PTASK, O_GEN,
     O_SYNCBN, O_DEVICE, O_TF32,
     O_TOPOW, O_TOPODEG, O_TOPOON, O_LATENT, O_LOCKSTEP, O_LATPTS,
-    O_PROBE, O_PROBE_EPOCHS, O_PROBE_LAYERS, O_PROBE_SAMPLES
+    O_PROBE, O_PROBE_EPOCHS, O_PROBE_LAYERS, O_PROBE_SAMPLES, O_INMEM
   };
   static const struct option opts[] = {
       {"model", required_argument, 0, O_MODEL},     {"data", required_argument, 0, O_DATA},
@@ -546,6 +554,7 @@ int ts_cmd_train(int argc, char **argv) {
       {"probe", required_argument, 0, O_PROBE},     {"probe-epochs", required_argument, 0, O_PROBE_EPOCHS},
       {"probe-layers", required_argument, 0, O_PROBE_LAYERS},
       {"probe-samples", required_argument, 0, O_PROBE_SAMPLES},
+      {"in-memory", required_argument, 0, O_INMEM},
       {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
   TsTrainConfig cfg = ts_train_config_default();
   const char *model = NULL, *data = NULL, *val = NULL, *opt = NULL, *sched = NULL, *save = NULL, *resume = NULL;
@@ -601,6 +610,12 @@ int ts_cmd_train(int argc, char **argv) {
       break;
     }
     case O_MODEL: model = optarg; break;
+    case O_INMEM: {
+      long mb;
+      if ((rc = ts_cli_int("train", "--in-memory", optarg, 0, 1L << 30, &mb))) return rc;
+      in_memory_bytes = mb ? (int64_t)mb << 20 : 1; /* 0: stream every folder and label cache */
+      break;
+    }
     case O_DATA: data = optarg; break;
     case O_VAL: val = optarg; break;
     case O_EPOCHS: if ((rc = ts_cli_int("train", "--epochs", optarg, 0, 1000000, &epochs))) return rc; break;
@@ -707,7 +722,7 @@ int ts_cmd_train(int argc, char **argv) {
         width > 0 || hidden || limit > 0 || batch > 0 || nesterov || gen_len || task || lnorm || phw >= 0 || init || freeze ||
         per_class > 0 || have_subset_seed || have_topow || topo_deg >= 0 || topo_on || latent > 0 || lockstep)
       return ts_cli_usage_error("train", "--resume takes the run's settings from the checkpoint: only --epochs, "
-                                         "--data, --val, --save, --threads, --loader-threads, --device, --tf32, --sync-bn, --store, --name may change");
+                                         "--data, --val, --save, --threads, --loader-threads, --device, --tf32, --sync-bn, --in-memory, --store, --name may change");
     if (ts_safetensors_read(resume, &ck, &err) || ts_train_config_from_checkpoint(&ck, &cfg, &err)) {
       ts_safetensors_clear(&ck);
       return ts_cli_fail("train", &err);
@@ -908,7 +923,7 @@ int ts_cmd_train(int argc, char **argv) {
       if (norm) rc = auto_normalize(&ptrain, &pc.aug);
       char pname[160];
       snprintf(pname, sizeof pname, "pretrain (%s): %.100s", pc.obj.task, run_name);
-      Group pg = {.experiment = experiment, .cell = cell, .run_id_out = &prun};
+      Group pg = {.experiment = experiment, .run_id_out = &prun}; /* in the experiment, at no cell */
       if (!quiet) fprintf(stdout, "pretraining (%s) on %s\n", pc.obj.task, pc.data);
       if (!rc) rc = train_run(&pc, &ptrain, pc.val_data[0] ? &pval : NULL, NULL, store, pname, threads, quiet, stdout, &pg);
     }
@@ -1052,6 +1067,82 @@ int ts_demo_topovae(TsDemo *demo) {
   int rc = train_run(&cfg, &train, &val, NULL, store, "demo: topovae lockstep", demo->threads, 0, out, NULL);
   vae_latent_points = saved;
   if (own_store) ts_store_close(store);
+  ts_dataset_clear(&train);
+  ts_dataset_clear(&val);
+  return rc == 0 ? 0 : 1;
+}
+
+/* The demo's pretrain -> fine-tune step: LeNet-5 regresses the PH labels of
+ * 256 generated 28x28 pictures (generate:, made on the fly), then two
+ * fine-tunings on the same 100 training images, from scratch and from the
+ * pretrained weights, and a two-row table of their validation accuracy. */
+int ts_demo_pretrain(TsDemo *demo) {
+  FILE *out = demo->out;
+  TsDataset gen = {0}, genval = {0}, train = {0}, val = {0};
+  TsError err = {0};
+  const char *spec = "generate:28,count=256,val=64,pc=0,dims=32,seed=7";
+  if (ts_dataset_open(spec, TS_SPLIT_TRAIN, NULL, &gen, &err) ||
+      ts_dataset_open(spec, TS_SPLIT_TEST, NULL, &genval, &err)) {
+    fprintf(stderr, "toposcope: demo: %s\n", err.message);
+    return 1;
+  }
+  int fashion = ts_dataset_open("fashion-mnist", TS_SPLIT_TRAIN, NULL, &train, &err) == TS_OK &&
+                ts_dataset_open("fashion-mnist", TS_SPLIT_TEST, NULL, &val, &err) == TS_OK;
+  int rc = 0;
+  if (fashion) {
+    rc = ts_dataset_per_class(&train, 10, 0, &err) ? 1 : 0;
+    ts_dataset_truncate(&val, 500);
+  } else {
+    ts_dataset_clear(&train);
+    rc = make_bars(&train, 100, 3) || make_bars(&val, 200, 4);
+  }
+  TsTrainConfig pc = ts_train_config_default();
+  snprintf(pc.obj.task, sizeof pc.obj.task, "ph");
+  snprintf(pc.data, sizeof pc.data, "%s", gen.source);
+  snprintf(pc.val_data, sizeof pc.val_data, "%s", genval.source);
+  pc.epochs = 2;
+  pc.batch = 32;
+  pc.optim = ts_optim_config_default(TS_OPTIM_ADAM, 0.002f);
+  snprintf(pc.save_path, sizeof pc.save_path, "%s/pretrain-ph.safetensors", demo->workdir);
+  if (!rc) rc = auto_normalize(&gen, &pc.aug);
+  TsStore *store = demo->store;
+  int own_store = 0;
+  if (!store && demo->store_path) {
+    if (ts_store_open(demo->store_path, TS_STORE_WRITE, &store, &err) != TS_OK) store = NULL;
+    else own_store = 1;
+  }
+  double acc[2] = {NAN, NAN};
+  int64_t pre_run = 0;
+  if (!rc) {
+    fprintf(out, "   pretrain: LeNet-5 regresses the PH labels (32 values) of 256 generated pictures, 2 epochs\n");
+    Group g = {.run_id_out = &pre_run};
+    rc = train_run(&pc, &gen, &genval, NULL, store, "demo: pretrain (ph)", demo->threads, 1, out, &g);
+  }
+  for (int k = 0; k < 2 && !rc; k++) {
+    TsTrainConfig fc = ts_train_config_default();
+    snprintf(fc.data, sizeof fc.data, "%s", fashion ? "fashion-mnist" : "generated bars");
+    fc.per_class = fashion ? 10 : 0;
+    fc.epochs = 4;
+    fc.batch = 20;
+    fc.optim = ts_optim_config_default(TS_OPTIM_ADAM, 0.002f);
+    if ((rc = auto_normalize(&train, &fc.aug))) break;
+    if (k) snprintf(fc.init, sizeof fc.init, "%s", pc.save_path);
+    snprintf(fc.save_path, sizeof fc.save_path, "%s/finetune-%s.safetensors", demo->workdir, k ? "ph" : "scratch");
+    Group g = {.parent = k ? pre_run : 0, .val_acc_out = &acc[k]};
+    rc = train_run(&fc, &train, &val, NULL, store, k ? "demo: fine-tune (PH-pretrained)" : "demo: fine-tune (scratch)",
+                   demo->threads, 1, out, &g);
+  }
+  if (!rc) {
+    fprintf(out, "   fine-tune on %lld %s images, 4 epochs:\n", (long long)train.count,
+            fashion ? "FashionMNIST (10 per class)" : "generated bar");
+    fprintf(out, "     init             val accuracy\n");
+    fprintf(out, "     scratch          %6.2f%%\n", 100 * acc[0]);
+    fprintf(out, "     PH-pretrained    %6.2f%%\n", 100 * acc[1]);
+    fprintf(out, "   (one seed on 100 images: either row may win; toposcope experiment measures it properly)\n");
+  }
+  if (own_store) ts_store_close(store);
+  ts_dataset_clear(&gen);
+  ts_dataset_clear(&genval);
   ts_dataset_clear(&train);
   ts_dataset_clear(&val);
   return rc == 0 ? 0 : 1;

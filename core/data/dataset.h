@@ -71,6 +71,10 @@ typedef struct TsDataset {
    * labels stay in memory, targets too when known up front (a label cache),
    * else target_dims > 0 and the stream computes them (generate:). */
   TsSampleStream *stream;
+  /* How the targets were computed (a label cache's parameters JSON, the
+   * generate: recipe's label keys), owned, or NULL: sets compared by
+   * training must agree. */
+  char *label_params;
   char source[512];   /* where it came from, for messages and run parameters */
 } TsDataset;
 
@@ -81,6 +85,10 @@ typedef enum TsSplit { TS_SPLIT_TRAIN = 0, TS_SPLIT_TEST = 1 } TsSplit;
 typedef struct TsDatasetOptions {
   int height, width;
   int channels; /* 1 or 3; 0 means the first image's (RGBA becomes RGB) */
+  /* Folders and label caches whose pictures would take more than this many
+   * bytes are streamed (TsSampleStream: decoded per batch by the loader
+   * threads; labels and file names stay in memory). 0: always in memory. */
+  int64_t max_bytes;
 } TsDatasetOptions;
 
 #define TS_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"

@@ -84,6 +84,11 @@ ref_std[(ref_std < floor) | (ref_std <= 1e-12)] = floor
 c.check(np.allclose(mean, labels.astype(np.float64).mean(0), rtol=1e-5, atol=1e-6), "label mean = NumPy's")
 c.check(np.allclose(std, ref_std, rtol=1e-5, atol=1e-6), "label std = NumPy's (population)")
 
+e = run(["eval", "--checkpoint", A, "--json"])
+ej = __import__("json").loads(e.stdout)
+c.check(ej["task"] == "ph" and abs(ej["val/mse"] - metric(rid, "val/mse")[-1]) < 1e-9 * max(1, ej["val/mse"]),
+        f"eval of a ph checkpoint = its last val/mse: {ej} vs {metric(rid, 'val/mse')}")
+
 # 2. Resume bit-for-bit: one epoch, then --resume to two (another thread count).
 B = T("ph-half.safetensors")
 run(pre + ["--epochs", "1", "--save", B, "--threads", "1"])
@@ -124,6 +129,19 @@ fresh = T("ft-fresh.safetensors")
 run(ft + ["--optimizer", "sgd", "--lr", "0", "--momentum", "0", "--save", fresh, "-q"])
 tf, _ = read_safetensors(fresh)
 c.check(np.array_equal(tf["fc3.weight"], tz["fc3.weight"]), "the head is initialised as a scratch run's")
+
+# A checkpoint from before the objectives (none of their keys) still resumes, as classify.
+tz_, mz_ = read_safetensors(Z)
+old_meta = {k: v for k, v in mz_.items() if not k.startswith(("train.task", "train.ph_weight", "train.label_norm",
+                                                             "train.init", "train.freeze", "data.per_class",
+                                                             "data.subset_seed", "obj.", "pos.sums"))}
+from tsdata import write_safetensors  # noqa: E402
+write_safetensors(T("old.safetensors"), tz_, old_meta)
+p = run(["train", "--resume", T("old.safetensors"), "--epochs", "2", "--store", store, "-q", "--threads", "2"],
+        check=False)
+_, mo = read_safetensors(T("old.safetensors"))
+c.check(p.returncode == 0 and mo["pos.epoch"] == "2" and mo["train.task"] == "classify",
+        f"an old checkpoint resumes: {p.stderr!r}")
 
 # 5. --freeze backbone: the backbone's parameters stay bit-identical, the head learns.
 F_ = T("ft-freeze.safetensors")
@@ -169,6 +187,18 @@ open(T("nan.tslab"), "wb").write(bytes(raw))
 p = run(["train", "--task", "ph", "--data", f"labels:{T('gen', 'train')},{T('nan.tslab')}", "--store", store],
         check=False)
 c.check(p.returncode == 1 and "sample 3" in p.stderr and "non-finite" in p.stderr, f"NaN label: {p.stderr!r}")
+# A label cache whose rows would be read misaligned (found by fuzzing): refused.
+raw = bytearray(open(T("tr.tslab"), "rb").read())
+struct.pack_into("<Q", raw, 40, off + 1)
+open(T("odd.tslab"), "wb").write(bytes(raw))
+p = run(["train", "--task", "ph", "--data", f"labels:{T('gen', 'train')},{T('odd.tslab')}", "--store", store],
+        check=False)
+c.check(p.returncode == 1 and "odd.tslab" in p.stderr and "corrupt" in p.stderr, f"misaligned cache: {p.stderr!r}")
+# Validation labels computed with other parameters than the training labels.
+run(["label", T("gen", "val"), "-o", T("va-other.tslab"), "--dims", "24", "--max-life", "30", "--store", store])
+p = run(pre + ["--val", f"labels:{T('gen', 'val')},{T('va-other.tslab')}", "--epochs", "1"], check=False)
+c.check(p.returncode == 1 and "other parameters" in p.stderr and "va-other.tslab" in p.stderr,
+        f"labels of other parameters: {p.stderr!r}")
 # A diverging loss: the run fails naming the step; the checkpoint already there stays.
 shutil.copy(A, T("keep.safetensors"))
 keep = open(T("keep.safetensors"), "rb").read()
@@ -246,6 +276,52 @@ c.check(m0["data.train"].startswith("generate:28,count=64,val=16,") and "dims=16
         f"the checkpoint records the whole recipe: {m0['data.train']}")
 run(["train", "--resume", T("g0.safetensors"), "--epochs", "3", "--store", store, "-q", "--threads", "2"])
 c.check(read_safetensors(T("g0.safetensors"))[1]["pos.epoch"] == "3", "a generate: run resumes from its recipe")
+
+# 12. A folder larger than --in-memory streams from disk: the same run,
+#     bit for bit, in far less memory (peak RSS of the process).
+rng = np.random.default_rng(4)
+nbig = 2000
+for k in range(2):
+    os.makedirs(T("big", f"k{k}"), exist_ok=True)
+for i in range(nbig):
+    img = rng.integers(0, 256, size=(64, 64, 3), dtype=np.uint8)
+    img[:, :, i % 2] //= 4
+    with open(T("big", f"k{i % 2}", f"{i:05d}.ppm"), "wb") as f:
+        f.write(b"P6 64 64 255\n" + img.tobytes())
+big = ["train", "--data", f"folder:{T('big')}", "--val", "none", "--model", "lenet5", "--epochs", "1", "--batch", "32",
+       "--deterministic", "--normalize", "0.5/0.25", "--store", store, "-q", "--threads", "2", "--loader-threads", "2"]
+
+
+def peak_rss(args):
+    """Peak RSS of a run, measured by GNU time when it is there (a child
+    forked straight from Python inherits Python's high-water mark), else
+    by wait4."""
+    timer = ["/usr/bin/time", "-f", "maxrss %M"] if os.path.exists("/usr/bin/time") else []
+    p = subprocess.Popen(timer + [os.environ["TOPOSCOPE"]] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    _, status, usage = os.wait4(p.pid, 0)
+    _, err = p.communicate()
+    c.check(os.waitstatus_to_exitcode(status) == 0, f"toposcope {' '.join(args[:3])} ran: {err[-300:]}")
+    lines = [x for x in err.splitlines() if x.startswith("maxrss ")]
+    return int(lines[-1].split()[1]) * 1024 if timer and lines else usage.ru_maxrss * 1024
+
+
+mem = peak_rss(big + ["--save", T("big-mem.safetensors")])
+streamed = peak_rss(big + ["--save", T("big-stream.safetensors"), "--in-memory", "4"])
+pix = nbig * 64 * 64 * 3
+print(f"peak RSS: in memory {mem / 2**20:.1f} MiB, streamed {streamed / 2**20:.1f} MiB ({pix / 2**20:.1f} MiB of pictures)")
+c.check(streamed < mem - pix // 2, f"streaming keeps the pictures out of memory: {streamed} vs {mem} bytes")
+bm, _ = read_safetensors(T("big-mem.safetensors"))
+bs, _ = read_safetensors(T("big-stream.safetensors"))
+c.check(all(np.array_equal(bm[k], bs[k]) for k in bm), "a streamed folder trains exactly as in memory")
+# A label cache whose folder lost a picture: refused when it is opened, streamed or not.
+shutil.copytree(T("gen", "train"), T("gen-lost"))
+os.remove(T("gen-lost", names[5]))
+for mem_opt in ("0", "1024"):
+    p = run(["train", "--task", "ph", "--data", f"labels:{T('gen-lost')},{T('tr.tslab')}", "--in-memory", mem_opt,
+             "--store", store], check=False)
+    c.check(p.returncode == 1 and names[5] in p.stderr and "tr.tslab" in p.stderr,
+            f"a label cache that does not match its folder (--in-memory {mem_opt}): {p.stderr!r}")
 
 subprocess.run(["rm", "-rf", tmp])
 c.finish()
