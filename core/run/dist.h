@@ -79,6 +79,24 @@ TsStatus ts_dist_bcast(void *buf, size_t bytes, int root, TsError *err);
 /* In place, sum over ranks in a fixed order (top). */
 TsStatus ts_dist_allreduce_f32(float *buf, size_t n, TsError *err);
 TsStatus ts_dist_allreduce_f64(double *buf, size_t n, TsError *err);
+/* The same sum, started now and finished later, so that it proceeds
+ * while the caller computes (the gradient buckets during backward).
+ * Each operation runs on a channel of its own (a duplicate of the world
+ * communicator, made by ts_dist_channels at the same point on every rank):
+ * its second half (the all-gather) starts whenever a test finds the first
+ * done, which differs from rank to rank, and collectives on one
+ * communicator must be issued in the same order everywhere. So a channel
+ * carries one operation at a time, and channels are started in the same
+ * order on every rank. ts_dist_op_test lets MPI progress and says whether
+ * op is done (MPI moves only inside its calls); ts_dist_op_wait finishes it
+ * (polling, as every wait here) and frees it. buf must stay untouched until
+ * then. n <= 64 Mi floats. Alone: *op is NULL and there is nothing to do. */
+#define TS_DIST_MAX_CHANNELS 64
+TsStatus ts_dist_channels(int n, TsError *err);
+typedef struct TsDistOp TsDistOp;
+TsStatus ts_dist_iallreduce_f32(float *buf, size_t n, int channel, TsDistOp **op, TsError *err);
+TsStatus ts_dist_op_test(TsDistOp *op, int *done, TsError *err);
+TsStatus ts_dist_op_wait(TsDistOp *op, TsError *err);
 /* In place, the maximum over ranks (flags: "did any rank fail / stop"). */
 TsStatus ts_dist_allreduce_max_i64(int64_t *buf, size_t n, TsError *err);
 /* Gathers every rank's send_bytes to rank 0, in rank order, into recv
