@@ -134,7 +134,11 @@ void ts_dist_finish(int rc) {
   if (g_size > 1 && !g_broken) {
     double keep = g_timeout;
     volatile int *stop = g_stop;
-    g_timeout = 3.0;
+    /* A rank that failed gives the others 3 s: if they are stuck in a
+     * collective waiting for it, they will never come. A rank that
+     * succeeded waits as long as any collective may (rank 0 may still be
+     * writing a large cache or checkpoint). */
+    if (rc != 0) g_timeout = 3.0;
     g_stop = NULL;
     TsStatus s = ts_dist_barrier(NULL);
     g_timeout = keep;

@@ -49,10 +49,11 @@ int ts_dist_launched(void);
 TsStatus ts_dist_init(int *argc, char ***argv, TsError *err);
 /* Finalises MPI if ts_dist_init started it. */
 void ts_dist_finalize(void);
-/* The end of a command with exit status rc: when every rank gets here
- * (within a few seconds) MPI is finalised; otherwise some ranks still wait
- * in a collective for this one, and the whole job is ended (MPI_Abort with
- * rc) rather than left hanging. Alone: nothing. */
+/* The end of a command with exit status rc: when every rank gets here MPI
+ * is finalised. A rank that failed (rc != 0) waits 3 s for the others:
+ * if they do not come they are waiting in a collective for it, and the
+ * whole job is ended (MPI_Abort with rc) rather than left hanging. A rank
+ * that succeeded waits up to the collective timeout. Alone: nothing. */
 void ts_dist_finish(int rc);
 /* Ends every rank at once (after a fatal error on one): MPI_Abort, or
  * exit(code) alone. */
