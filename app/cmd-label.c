@@ -253,12 +253,11 @@ static int run_label(const LabelArgs *a) {
   TsCliProgress prog;
   if (rank == 0) ts_cli_progress_begin(&prog, "label", (int64_t)names.n);
   double t0 = ts_clock_monotonic();
-  int stopped = 0, lost = 0;
+  int stopped = 0;
   for (size_t base = 0; base < pending_n; base += chunk) {
     /* go on only if no rank was asked to stop and rank 0 could write */
     int64_t flags[2] = {ts_cli_stop_requested(), rc != TS_EXIT_OK};
     if (ts_dist_allreduce_max_i64(flags, 2, &err)) {
-      lost = 1;
       if (!rc) rc = ts_cli_fail("label", &err);
       break;
     }
@@ -287,7 +286,6 @@ static int run_label(const LabelArgs *a) {
     if (ts_dist_gather(my_labels, m * (size_t)nd * sizeof(float), labels, sizes, &err) ||
         ts_dist_gather(my_errors, m * sizeof(TsError), errors, sizes + ranks, &err) ||
         ts_dist_gather(my_npairs, m * sizeof(size_t), npairs, sizes + 2 * ranks, &err)) {
-      lost = 1;
       if (!rc) rc = ts_cli_fail("label", &err);
       break;
     }
@@ -311,7 +309,6 @@ static int run_label(const LabelArgs *a) {
     }
     done_n += n;
   }
-  (void)lost;
   if (rank != 0) goto done; /* rank 0 writes and reports */
   ts_cli_progress_end(&prog, (int64_t)(already + done_n));
   double secs = ts_clock_monotonic() - t0;

@@ -59,6 +59,8 @@ typedef struct TensorInit {
 struct TsModel {
   TsModelConfig cfg;
   int max_batch;
+  TsModelBackwardHook bwd_hook; /* ts_model_set_backward_hook */
+  void *bwd_user;
   Node *nodes;
   int n_nodes, cap_nodes;
   int outputs[4];

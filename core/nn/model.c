@@ -629,6 +629,18 @@ static float *grad_for(TsModel *m, const TsNnCtx *ctx, int idx, const unsigned c
   return grad_for_ex(m, ctx, idx, needs, NULL);
 }
 
+void ts_model_set_backward_hook(TsModel *m, TsModelBackwardHook hook, void *user) {
+  m->bwd_hook = hook;
+  m->bwd_user = user;
+}
+
+static void report_done(TsModel *m, const Node *n) {
+  int t[2], k = 0;
+  if (n->t_w >= 0 && m->tensors[n->t_w].role == TS_ROLE_PARAM) t[k++] = n->t_w;
+  if (n->t_b >= 0 && m->tensors[n->t_b].role == TS_ROLE_PARAM) t[k++] = n->t_b;
+  if (k) m->bwd_hook(m->bwd_user, t, k);
+}
+
 void ts_model_backward(TsModel *m, const TsNnCtx *ctx0) {
 #if TS_HAVE_CUDA
   if (m->dev) {
@@ -650,7 +662,10 @@ void ts_model_backward(TsModel *m, const TsNnCtx *ctx0) {
                (n->in0 >= 0 && needs[n->in0]) || (n->in1 >= 0 && needs[n->in1]);
   }
   for (int o = 0; o < m->n_outputs; o++) m->zeroed[m->nodes[m->outputs[o]].owner] = m->gen;
-  for (int i = m->n_nodes - 1; i >= 0; i--) {
+  for (int i = m->n_nodes - 1; i >= -1; i--) {
+    /* node i + 1 is done, whichever way its iteration ended */
+    if (m->bwd_hook && i + 1 < m->n_nodes) report_done(m, &m->nodes[i + 1]);
+    if (i < 0) break;
     Node *n = &m->nodes[i];
     if (!needs[i] || n->kind == NODE_VIEW) continue;
     if (m->zeroed[i] != m->gen) continue; /* nothing flows into this node */

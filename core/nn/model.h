@@ -134,6 +134,14 @@ void ts_model_backward(TsModel *m, const TsNnCtx *ctx);
 /* Zeroes all parameter gradients. */
 void ts_model_zero_grad(TsModel *m);
 
+/* Called during ts_model_backward as soon as a layer's parameter gradients
+ * are final (layers in reverse order; a layer that received no gradient is
+ * reported too), with the state-dict indices (ts_model_tensors) of its
+ * parameters: a data-parallel trainer starts reducing them while backward
+ * goes on. NULL: none. */
+typedef void (*TsModelBackwardHook)(void *user, const int *tensors, int n);
+void ts_model_set_backward_hook(TsModel *m, TsModelBackwardHook hook, void *user);
+
 /* Outputs of the last forward, shaped for its batch:
  *   classifiers: 0 = logits / head values [batch, num_outputs]
  *   TopoVAE:     0 = reconstruction [batch, 1, 28, 28] (after the sigmoid),

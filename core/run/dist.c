@@ -134,7 +134,11 @@ void ts_dist_finish(int rc) {
   if (g_size > 1 && !g_broken) {
     double keep = g_timeout;
     volatile int *stop = g_stop;
-    g_timeout = 3.0;
+    /* A rank that failed gives the others 3 s: if they are stuck in a
+     * collective waiting for it, they will never come. A rank that
+     * succeeded waits as long as any collective may (rank 0 may still be
+     * writing a large cache or checkpoint). */
+    if (rc != 0) g_timeout = 3.0;
     g_stop = NULL;
     TsStatus s = ts_dist_barrier(NULL);
     g_timeout = keep;
@@ -264,6 +268,124 @@ static void max_i64(void *dst, const void *src, size_t n) {
     if (x[i] > d[i]) d[i] = x[i];
 }
 
+/* ---- the same fixed-order sum, nonblocking: all-to-all, then (when it is
+ * in) the rank-order sum and the all-gather ---- */
+static MPI_Comm g_channels[TS_DIST_MAX_CHANNELS];
+static int g_nchannels = 0;
+
+TsStatus ts_dist_channels(int n, TsError *err) {
+  if (g_size == 1) return TS_OK;
+  if (n > TS_DIST_MAX_CHANNELS) n = TS_DIST_MAX_CHANNELS;
+  while (g_nchannels < n) {
+    int rc = MPI_Comm_dup(MPI_COMM_WORLD, &g_channels[g_nchannels]);
+    if (rc != MPI_SUCCESS) return mpi_fail(err, rc, "MPI_Comm_dup");
+    MPI_Comm_set_errhandler(g_channels[g_nchannels], MPI_ERRORS_RETURN);
+    g_nchannels++;
+  }
+  return TS_OK;
+}
+
+struct TsDistOp {
+  MPI_Comm comm;
+  float *buf, *tmp;
+  size_t n, mine, mb;
+  int stage; /* 0: all-to-all in flight, 1: all-gather in flight, 2: done */
+  MPI_Request req;
+  int *counts, *displ, *rcounts, *rdispl;
+};
+
+static void op_free(TsDistOp *op) {
+  if (!op) return;
+  free(op->tmp);
+  free(op->counts);
+  free(op);
+}
+
+TsStatus ts_dist_iallreduce_f32(float *buf, size_t n, int channel, TsDistOp **out, TsError *err) {
+  *out = NULL;
+  if (g_size == 1 || n == 0) return TS_OK;
+  if (channel < 0 || channel >= g_nchannels)
+    return ts_error_set(err, TS_ERR_INTERNAL, "allreduce on channel %d of %d", channel, g_nchannels);
+  if (g_broken) return ts_error_set(err, TS_ERR_IO, "rank %d of %d: allreduce after a failed collective", g_rank, g_size);
+  if (n > ((size_t)1 << 26)) return ts_error_set(err, TS_ERR_UNSUPPORTED, "nonblocking allreduce of %zu floats", n);
+  int P = g_size;
+  TsDistOp *op = calloc(1, sizeof *op);
+  if (!op) return ts_error_set(err, TS_ERR_NOMEM, "allreduce: out of memory");
+  op->buf = buf;
+  op->n = n;
+  op->comm = g_channels[channel];
+  op->counts = malloc(sizeof(int) * 4 * (size_t)P);
+  int64_t mb, me;
+  ts_dist_shard_of((int64_t)n, g_rank, P, &mb, &me);
+  op->mb = (size_t)mb;
+  op->mine = (size_t)(me - mb);
+  op->tmp = malloc(sizeof(float) * (op->mine * (size_t)P + 1));
+  if (!op->counts || !op->tmp) {
+    op_free(op);
+    return ts_error_set(err, TS_ERR_NOMEM, "allreduce: out of memory");
+  }
+  op->displ = op->counts + P, op->rcounts = op->counts + 2 * P, op->rdispl = op->counts + 3 * P;
+  for (int k = 0; k < P; k++) {
+    int64_t b, e;
+    ts_dist_shard_of((int64_t)n, k, P, &b, &e);
+    op->counts[k] = (int)(e - b);
+    op->displ[k] = (int)b;
+    op->rcounts[k] = (int)op->mine;
+    op->rdispl[k] = (int)(op->mine * (size_t)k);
+  }
+  int rc = MPI_Ialltoallv(buf, op->counts, op->displ, MPI_FLOAT, op->tmp, op->rcounts, op->rdispl, MPI_FLOAT,
+                          op->comm, &op->req);
+  if (rc != MPI_SUCCESS) {
+    op_free(op);
+    return mpi_fail(err, rc, "allreduce (all-to-all)");
+  }
+  *out = op;
+  return TS_OK;
+}
+
+/* The all-to-all is in: the rank-order sum of my chunk, then the all-gather. */
+static TsStatus op_second_stage(TsDistOp *op, TsError *err) {
+  float *dst = op->buf + op->mb;
+  memcpy(dst, op->tmp, op->mine * sizeof(float));
+  for (int k = 1; k < g_size; k++) add_f32(dst, op->tmp + op->mine * (size_t)k, op->mine);
+  int rc = MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, op->buf, op->counts, op->displ, MPI_FLOAT, op->comm,
+                           &op->req);
+  if (rc != MPI_SUCCESS) return mpi_fail(err, rc, "allreduce (all-gather)");
+  op->stage = 1;
+  return TS_OK;
+}
+
+TsStatus ts_dist_op_test(TsDistOp *op, int *done, TsError *err) {
+  *done = 1;
+  if (!op) return TS_OK;
+  while (op->stage < 2) {
+    int flag = 0;
+    int rc = MPI_Test(&op->req, &flag, MPI_STATUS_IGNORE);
+    if (rc != MPI_SUCCESS) return mpi_fail(err, rc, "allreduce");
+    if (!flag) {
+      *done = 0;
+      return TS_OK;
+    }
+    if (op->stage == 0) {
+      TsStatus s = op_second_stage(op, err);
+      if (s) return s;
+    } else {
+      op->stage = 2;
+    }
+  }
+  return TS_OK;
+}
+
+TsStatus ts_dist_op_wait(TsDistOp *op, TsError *err) {
+  if (!op) return TS_OK;
+  TsStatus s = TS_OK;
+  if (op->stage == 0) s = wait_req(&op->req, "allreduce", err);
+  if (!s && op->stage == 0) s = op_second_stage(op, err);
+  if (!s && op->stage == 1) s = wait_req(&op->req, "allreduce", err);
+  op_free(op);
+  return s;
+}
+
 TsStatus ts_dist_allreduce_f32(float *buf, size_t n, TsError *err) {
   if (g_size == 1 || n == 0) return TS_OK;
   return allreduce_fixed(buf, n, MPI_FLOAT, sizeof(float), add_f32, err);
@@ -339,6 +461,24 @@ TsStatus ts_dist_allreduce_f64(double *buf, size_t n, TsError *err) {
 }
 TsStatus ts_dist_allreduce_max_i64(int64_t *buf, size_t n, TsError *err) {
   (void)buf, (void)n, (void)err;
+  return TS_OK;
+}
+TsStatus ts_dist_channels(int n, TsError *err) {
+  (void)n, (void)err;
+  return TS_OK;
+}
+TsStatus ts_dist_iallreduce_f32(float *buf, size_t n, int channel, TsDistOp **op, TsError *err) {
+  (void)buf, (void)n, (void)channel, (void)err;
+  *op = NULL;
+  return TS_OK;
+}
+TsStatus ts_dist_op_test(TsDistOp *op, int *done, TsError *err) {
+  (void)op, (void)err;
+  *done = 1;
+  return TS_OK;
+}
+TsStatus ts_dist_op_wait(TsDistOp *op, TsError *err) {
+  (void)op, (void)err;
   return TS_OK;
 }
 TsStatus ts_dist_gather(const void *send, size_t send_bytes, void *recv, const size_t *recv_bytes, TsError *err) {

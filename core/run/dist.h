@@ -49,10 +49,11 @@ int ts_dist_launched(void);
 TsStatus ts_dist_init(int *argc, char ***argv, TsError *err);
 /* Finalises MPI if ts_dist_init started it. */
 void ts_dist_finalize(void);
-/* The end of a command with exit status rc: when every rank gets here
- * (within a few seconds) MPI is finalised; otherwise some ranks still wait
- * in a collective for this one, and the whole job is ended (MPI_Abort with
- * rc) rather than left hanging. Alone: nothing. */
+/* The end of a command with exit status rc: when every rank gets here MPI
+ * is finalised. A rank that failed (rc != 0) waits 3 s for the others:
+ * if they do not come they are waiting in a collective for it, and the
+ * whole job is ended (MPI_Abort with rc) rather than left hanging. A rank
+ * that succeeded waits up to the collective timeout. Alone: nothing. */
 void ts_dist_finish(int rc);
 /* Ends every rank at once (after a fatal error on one): MPI_Abort, or
  * exit(code) alone. */
@@ -79,6 +80,24 @@ TsStatus ts_dist_bcast(void *buf, size_t bytes, int root, TsError *err);
 /* In place, sum over ranks in a fixed order (top). */
 TsStatus ts_dist_allreduce_f32(float *buf, size_t n, TsError *err);
 TsStatus ts_dist_allreduce_f64(double *buf, size_t n, TsError *err);
+/* The same sum, started now and finished later, so that it proceeds
+ * while the caller computes (the gradient buckets during backward).
+ * Each operation runs on a channel of its own (a duplicate of the world
+ * communicator, made by ts_dist_channels at the same point on every rank):
+ * its second half (the all-gather) starts whenever a test finds the first
+ * done, which differs from rank to rank, and collectives on one
+ * communicator must be issued in the same order everywhere. So a channel
+ * carries one operation at a time, and channels are started in the same
+ * order on every rank. ts_dist_op_test lets MPI progress and says whether
+ * op is done (MPI moves only inside its calls); ts_dist_op_wait finishes it
+ * (polling, as every wait here) and frees it. buf must stay untouched until
+ * then. n <= 64 Mi floats. Alone: *op is NULL and there is nothing to do. */
+#define TS_DIST_MAX_CHANNELS 64
+TsStatus ts_dist_channels(int n, TsError *err);
+typedef struct TsDistOp TsDistOp;
+TsStatus ts_dist_iallreduce_f32(float *buf, size_t n, int channel, TsDistOp **op, TsError *err);
+TsStatus ts_dist_op_test(TsDistOp *op, int *done, TsError *err);
+TsStatus ts_dist_op_wait(TsDistOp *op, TsError *err);
 /* In place, the maximum over ranks (flags: "did any rank fail / stop"). */
 TsStatus ts_dist_allreduce_max_i64(int64_t *buf, size_t n, TsError *err);
 /* Gathers every rank's send_bytes to rank 0, in rank order, into recv

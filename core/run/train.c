@@ -47,6 +47,19 @@ struct TsTrainer {
   float *dp_grads, *dp_bufs;
   size_t dp_grads_n, dp_bufs_n;
   TsDevice *dev; /* cfg.device > 0: every trained model and optimiser is on it */
+  /* the main model's gradient buckets, reduced while backward runs */
+  struct DpBucket {
+    size_t off, n;
+    int pending; /* tensors not yet final this step */
+    int total;
+    TsDistOp *op;
+    int started;
+  } *dp_buckets;
+  int dp_nbuckets, dp_next;  /* next bucket to start (all ranks start them in order) */
+  long *dp_slot;             /* per main-model tensor: offset in dp_grads, -1 if not reduced */
+  int *dp_bucket_of;
+  size_t dp_main_n;          /* floats of the main model's buckets */
+  float dp_weight;           /* this step's share / global batch */
 };
 
 TsTrainConfig ts_train_config_default(void) {
@@ -85,6 +98,10 @@ void ts_trainer_free(TsTrainer *t) {
   ts_loader_free(t->loader);
   free(t->dp_grads);
   free(t->dp_bufs);
+  for (int b = 0; t->dp_buckets && b < t->dp_nbuckets; b++) ts_dist_op_wait(t->dp_buckets[b].op, NULL);
+  free(t->dp_buckets);
+  free(t->dp_slot);
+  free(t->dp_bucket_of);
   for (int i = 1; i < t->n_trained; i++) ts_optim_free(t->trained[i].optim); /* the objective owns the models */
   ts_optim_free(t->optim);
   ts_model_free(t->model);
@@ -108,17 +125,55 @@ void ts_trainer_free(TsTrainer *t) {
  * from rank 0 to all, as DDP's broadcast_buffers does, so every rank holds
  * the same state and rank 0's checkpoint is everyone's. */
 
-/* Gradients go in buckets of this many floats (4 MiB), packed in reverse
- * tensor order, the order backward finishes them. */
+/* Gradients go in buckets of about this many floats (4 MiB), packed in
+ * reverse tensor order, the order backward finishes them. The main model's
+ * buckets are started as soon as backward has finished all their tensors
+ * (ts_model_set_backward_hook) and proceed while backward goes on; an
+ * objective's extra models are reduced after the step. */
 #define DP_BUCKET ((size_t)1 << 20)
 
+static int dp_reduced(const TsNamedTensor *x) { return x->role == TS_ROLE_PARAM && x->grad && x->trainable; }
+
+static void dp_bwd_hook(void *user, const int *tensors, int n);
+
 static TsStatus dp_alloc(TsTrainer *t, TsError *err) {
-  size_t ng = 0, nb = 0;
+  size_t ng = 0, nb = 0, n0;
+  const TsNamedTensor *m0 = ts_model_tensors(t->model, &n0);
+  t->dp_slot = ts_alloc_array(n0 + 1, sizeof(long), "gradient buckets", err);
+  t->dp_bucket_of = ts_alloc_array(n0 + 1, sizeof(int), "gradient buckets", err);
+  t->dp_buckets = ts_calloc_array(n0 + 1, sizeof *t->dp_buckets, "gradient buckets", err);
+  if (!t->dp_slot || !t->dp_bucket_of || !t->dp_buckets) return TS_ERR_NOMEM;
+  /* at most one bucket per channel (dist.h): larger buckets for large models */
+  size_t total = 0, cap = DP_BUCKET;
+  for (size_t k = 0; k < n0; k++)
+    if (dp_reduced(&m0[k])) total += m0[k].numel;
+  if (total / TS_DIST_MAX_CHANNELS + 1 > cap) cap = total / (TS_DIST_MAX_CHANNELS / 2) + 1;
+  int nbk = 0;
+  for (size_t k = n0; k-- > 0;) {
+    t->dp_slot[k] = -1;
+    t->dp_bucket_of[k] = -1;
+    if (!dp_reduced(&m0[k])) continue;
+    if (nbk == 0 || (t->dp_buckets[nbk - 1].n > 0 && t->dp_buckets[nbk - 1].n + m0[k].numel > cap)) {
+      t->dp_buckets[nbk].off = ng;
+      nbk++;
+    }
+    t->dp_slot[k] = (long)ng;
+    t->dp_bucket_of[k] = nbk - 1;
+    t->dp_buckets[nbk - 1].n += m0[k].numel;
+    t->dp_buckets[nbk - 1].total++;
+    ng += m0[k].numel;
+  }
+  t->dp_nbuckets = nbk;
+  t->dp_main_n = ng;
+  if (nbk > TS_DIST_MAX_CHANNELS)
+    return ts_error_set(err, TS_ERR_UNSUPPORTED, "%d gradient buckets (a tensor of more than %zu floats?)", nbk, cap);
+  TsStatus cs = ts_dist_channels(nbk, err);
+  if (cs) return cs;
   for (int i = 0; i < t->n_trained; i++) {
     size_t n;
     const TsNamedTensor *mt = ts_model_tensors(t->trained[i].model, &n);
     for (size_t k = 0; k < n; k++) {
-      if (mt[k].role == TS_ROLE_PARAM && mt[k].grad) ng += mt[k].numel;
+      if (i > 0 && mt[k].role == TS_ROLE_PARAM && mt[k].grad) ng += mt[k].numel;
       else if (mt[k].role != TS_ROLE_PARAM && mt[k].dtype == TS_NN_F32) nb += mt[k].numel;
     }
   }
@@ -126,7 +181,9 @@ static TsStatus dp_alloc(TsTrainer *t, TsError *err) {
   t->dp_bufs = ts_alloc_array(nb + 1, sizeof(float), "buffer broadcast", err);
   t->dp_grads_n = ng;
   t->dp_bufs_n = nb;
-  return t->dp_grads && t->dp_bufs ? TS_OK : TS_ERR_NOMEM;
+  if (!t->dp_grads || !t->dp_bufs) return TS_ERR_NOMEM;
+  ts_model_set_backward_hook(t->model, dp_bwd_hook, t);
+  return TS_OK;
 }
 
 /* Synchronised batch norm's sums (TsNnCtx.sync_sum): batch norm cannot
@@ -137,35 +194,107 @@ static void dp_sync_sum(void *user, double *v, size_t n) {
   if (ts_dist_allreduce_f64(v, n, &t->dp_err)) t->dp_failed = 1;
 }
 
-/* Sums the weighted gradients of all ranks, bucket by bucket. Frozen
- * parameters are skipped (the same on every rank). */
-static TsStatus dp_reduce_gradients(TsTrainer *t, float weight, TsError *err) {
-  size_t at = 0;
-  for (int i = t->n_trained - 1; i >= 0; i--) {
+/* A new step: every bucket waits for all its tensors again. */
+static void dp_begin_step(TsTrainer *t, float weight) {
+  t->dp_weight = weight;
+  t->dp_next = 0;
+  for (int b = 0; b < t->dp_nbuckets; b++) {
+    t->dp_buckets[b].pending = t->dp_buckets[b].total;
+    t->dp_buckets[b].started = 0;
+    t->dp_buckets[b].op = NULL;
+  }
+}
+
+static void dp_fail(TsTrainer *t, const TsError *e) {
+  if (!t->dp_failed) t->dp_err = *e;
+  t->dp_failed = 1;
+}
+
+/* Starts the ready buckets, in order, and lets the ones in flight move. */
+static void dp_progress(TsTrainer *t) {
+  TsError e = {0};
+  while (!t->dp_failed && t->dp_next < t->dp_nbuckets && t->dp_buckets[t->dp_next].pending == 0) {
+    struct DpBucket *bk = &t->dp_buckets[t->dp_next];
+    if (ts_dist_iallreduce_f32(t->dp_grads + bk->off, bk->n, t->dp_next, &bk->op, &e)) dp_fail(t, &e);
+    bk->started = 1;
+    t->dp_next++;
+  }
+  for (int b = 0; b < t->dp_next && !t->dp_failed; b++) {
+    int done;
+    if (t->dp_buckets[b].op && ts_dist_op_test(t->dp_buckets[b].op, &done, &e)) dp_fail(t, &e);
+  }
+}
+
+/* Copies one final tensor's weighted gradient into its bucket. */
+static void dp_pack(TsTrainer *t, const TsNamedTensor *x, int k) {
+  if (t->dp_slot[k] < 0 || t->dp_bucket_of[k] < 0) return;
+  struct DpBucket *bk = &t->dp_buckets[t->dp_bucket_of[k]];
+  if (bk->started) return;
+  float *dst = t->dp_grads + t->dp_slot[k];
+  const float w = t->dp_weight;
+  for (size_t e = 0; e < x->numel; e++) dst[e] = x->grad[e] * w;
+  bk->pending--;
+}
+
+static void dp_bwd_hook(void *user, const int *tensors, int n) {
+  TsTrainer *t = user;
+  size_t nt;
+  const TsNamedTensor *mt = ts_model_tensors(t->model, &nt);
+  for (int i = 0; i < n; i++)
+    if (tensors[i] >= 0 && (size_t)tensors[i] < nt) dp_pack(t, &mt[tensors[i]], tensors[i]);
+  dp_progress(t);
+}
+
+/* After the step: buckets no backward finished (an empty shard: no
+ * backward ran) are packed and started, all are waited for in order and
+ * unpacked; the extra models' gradients are summed bucket by bucket. */
+static TsStatus dp_reduce_gradients(TsTrainer *t, TsError *err) {
+  size_t n0;
+  const TsNamedTensor *m0 = ts_model_tensors(t->model, &n0);
+  for (size_t k = n0; k-- > 0;)
+    if (t->dp_bucket_of[k] >= 0 && !t->dp_buckets[t->dp_bucket_of[k]].started) {
+      /* its bucket did not fill during backward: pack it now (again if need be) */
+      float *dst = t->dp_grads + t->dp_slot[k];
+      for (size_t e = 0; e < m0[k].numel; e++) dst[e] = m0[k].grad[e] * t->dp_weight;
+    }
+  for (int b = 0; b < t->dp_nbuckets; b++) t->dp_buckets[b].pending = 0;
+  dp_progress(t);
+  TsStatus s = TS_OK;
+  for (int b = 0; b < t->dp_nbuckets; b++) {
+    TsError e = {0};
+    if (ts_dist_op_wait(t->dp_buckets[b].op, &e) && !t->dp_failed) dp_fail(t, &e);
+    t->dp_buckets[b].op = NULL;
+  }
+  if (t->dp_failed) {
+    if (err) *err = t->dp_err;
+    return t->dp_err.code ? t->dp_err.code : TS_ERR_IO;
+  }
+  for (size_t k = 0; k < n0; k++)
+    if (t->dp_slot[k] >= 0) memcpy(m0[k].grad, t->dp_grads + t->dp_slot[k], sizeof(float) * m0[k].numel);
+  /* the extra models, after the main one's buckets */
+  size_t at = t->dp_main_n, first = at;
+  for (int i = 1; i < t->n_trained; i++) {
     size_t n;
     const TsNamedTensor *mt = ts_model_tensors(t->trained[i].model, &n);
     for (size_t k = n; k-- > 0;)
-      if (mt[k].role == TS_ROLE_PARAM && mt[k].grad && mt[k].trainable) {
-        const float *g = mt[k].grad;
-        for (size_t e = 0; e < mt[k].numel; e++) t->dp_grads[at + e] = g[e] * weight;
+      if (dp_reduced(&mt[k])) {
+        for (size_t e = 0; e < mt[k].numel; e++) t->dp_grads[at + e] = mt[k].grad[e] * t->dp_weight;
         at += mt[k].numel;
       }
   }
-  for (size_t off = 0; off < at; off += DP_BUCKET) {
-    TsStatus s = ts_dist_allreduce_f32(t->dp_grads + off, at - off < DP_BUCKET ? at - off : DP_BUCKET, err);
-    if (s) return s;
-  }
-  at = 0;
-  for (int i = t->n_trained - 1; i >= 0; i--) {
+  for (size_t off = first; off < at && !s; off += DP_BUCKET)
+    s = ts_dist_allreduce_f32(t->dp_grads + off, at - off < DP_BUCKET ? at - off : DP_BUCKET, err);
+  at = first;
+  for (int i = 1; i < t->n_trained && !s; i++) {
     size_t n;
     const TsNamedTensor *mt = ts_model_tensors(t->trained[i].model, &n);
     for (size_t k = n; k-- > 0;)
-      if (mt[k].role == TS_ROLE_PARAM && mt[k].grad && mt[k].trainable) {
+      if (dp_reduced(&mt[k])) {
         memcpy(mt[k].grad, t->dp_grads + at, sizeof(float) * mt[k].numel);
         at += mt[k].numel;
       }
   }
-  return TS_OK;
+  return s;
 }
 
 /* Rank 0's buffers (batch-norm running statistics) to every rank. */
@@ -947,7 +1076,7 @@ static const TsBatch *next_batch(TsTrainer *t) { return ts_loader_next(t->loader
 static TsStatus reduce_gradients(TsTrainer *t, TsObjStep *st, const TsBatch *b, int *stop_any, TsError *err) {
   if (t->ranks > 1) {
     TsStatus s = dp_reduce_step(st, b->n, b->global_n, stop_any, err);
-    if (!s) s = dp_reduce_gradients(t, (float)b->n / (float)b->global_n, err);
+    if (!s) s = dp_reduce_gradients(t, err);
     if (!s) s = dp_broadcast_buffers(t, err);
     if (s) return s;
   }
@@ -1008,6 +1137,7 @@ TsStatus ts_trainer_run(TsTrainer *t, TsStore *store, int64_t run_id, const TsTr
       TsObjStep st = {.model = t->model, .ctx = &t->ctx, .batch = b, .seed = step_seed(c->seed, t->pos.global_step)};
       /* a shard may be empty (a global batch smaller than the ranks): its gradient is zero */
       t->ctx.sync_weight = b->global_n > 0 ? (double)b->n / (double)b->global_n : 1.0;
+      if (t->ranks > 1) dp_begin_step(t, (float)b->n / (float)b->global_n);
       if (b->n > 0 && (s = t->obj->ops->step(t->obj, &st, err))) return s;
       if (t->dp_failed) {
         if (err) *err = t->dp_err;
