@@ -110,7 +110,8 @@ int ts_cmd_eval(int argc, char **argv) {
   TsSplit sp = split ? (strcmp(split, "train") == 0 ? TS_SPLIT_TRAIN : TS_SPLIT_TEST)
                      : (ts_dataset_has_split(data, TS_SPLIT_TEST) ? TS_SPLIT_TEST : TS_SPLIT_TRAIN);
   TsDataset ds;
-  if (ts_dataset_open(data, sp, NULL, &ds, &err)) {
+  TsDatasetOptions dopts = {.max_bytes = (int64_t)1024 << 20}; /* larger sets stream, as in train */
+  if (ts_dataset_open(data, sp, &dopts, &ds, &err)) {
     ts_safetensors_clear(&st);
     return ts_cli_fail("eval", &err);
   }

@@ -721,6 +721,8 @@ void ts_model_set_trainable(TsModel *m, const char *prefix, int trainable) {
       m->tensors[i].trainable = trainable ? 1 : 0;
 }
 
+const char *ts_model_head_name(const TsModel *m) { return m->head < 0 ? NULL : m->nodes[m->head].name; }
+
 TsStatus ts_model_replace_head(TsModel *m, int n_outputs, int freeze, uint64_t seed, TsError *err) {
   if (m->dev)
     return ts_error_set(err, TS_ERR_UNSUPPORTED, "replace head: the model is on a device (replace it first)");

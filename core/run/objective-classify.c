@@ -112,8 +112,8 @@ static const TsObjectiveOps ops = {
 TsObjective *ts_objective_classify_new(const TsObjectiveConfig *cfg, const TsDataset *train, const TsDataset *val,
                                        TsError *err) {
   (void)cfg;
-  const TsDataset *bad = train->num_classes < 2 && train->targets ? train
-                         : val && val->num_classes < 2 && val->targets ? val : NULL;
+  const TsDataset *bad = train->num_classes < 2 && ts_dataset_has_targets(train) ? train
+                         : val && val->num_classes < 2 && ts_dataset_has_targets(val) ? val : NULL;
   if (bad) {
     ts_error_set(err, TS_ERR_UNSUPPORTED,
                  "%s holds regression targets (PH labels), not classes: train it with --task ph", bad->source);

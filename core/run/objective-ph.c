@@ -254,7 +254,7 @@ static const TsObjectiveOps sim_ops = {
 static TsObjective *make(int simultaneous, const TsObjectiveConfig *cfg, const TsDataset *train,
                          const TsDataset *val, TsError *err) {
   const char *task = simultaneous ? "simultaneous" : "ph";
-  const TsDataset *bad = !train->targets ? train : val && !val->targets ? val : NULL;
+  const TsDataset *bad = !ts_dataset_has_targets(train) ? train : val && !ts_dataset_has_targets(val) ? val : NULL;
   if (bad) {
     ts_error_set(err, TS_ERR_INVALID, "--task %s needs PH labels: %s has none (give labels:DIR,CACHE)", task,
                  bad->source);

@@ -62,21 +62,51 @@ TsStatus ts_objective_check_targets(const TsDataset *ds, TsError *err) {
   return TS_OK;
 }
 
-/* Mean and population std per dimension, in double over the whole set. */
-static void fit_zscore(const TsDataset *ds, float *mean, float *std) {
-  int nd = ds->target_dims;
+/* Mean and population std per dimension, in double over n rows. */
+static void fit_zscore(const float *targets, int64_t n, int nd, float *mean, float *std) {
   for (int d = 0; d < nd; d++) {
     double s = 0, s2 = 0;
-    for (int64_t i = 0; i < ds->count; i++) s += ds->targets[(size_t)i * (size_t)nd + (size_t)d];
-    double m = s / (double)ds->count;
-    for (int64_t i = 0; i < ds->count; i++) {
-      double e = ds->targets[(size_t)i * (size_t)nd + (size_t)d] - m;
+    for (int64_t i = 0; i < n; i++) s += targets[(size_t)i * (size_t)nd + (size_t)d];
+    double m = s / (double)n;
+    for (int64_t i = 0; i < n; i++) {
+      double e = targets[(size_t)i * (size_t)nd + (size_t)d] - m;
       s2 += e * e;
     }
-    double sd = sqrt(s2 / (double)ds->count);
     mean[d] = (float)m;
-    std[d] = sd > 1e-12 ? (float)sd : 1.0f;
+    std[d] = (float)sqrt(s2 / (double)n);
   }
+  /* A dimension that barely varies in the fitted labels (a persistence
+   * image's corner, zero but for a few pictures) would turn later values
+   * into huge targets: std is floored at 1% of the root-mean-square std. */
+  double ms = 0;
+  for (int d = 0; d < nd; d++) ms += (double)std[d] * std[d] / nd;
+  double floor_sd = 0.01 * sqrt(ms);
+  for (int d = 0; d < nd; d++)
+    if (!(std[d] >= floor_sd) || !(std[d] > 1e-12)) std[d] = floor_sd > 1e-12 ? (float)floor_sd : 1.0f;
+}
+
+/* The labels of a set whose stream computes them: those of the first
+ * TS_OBJ_NORM_SAMPLE samples of epoch 0 (malloc'd, *n rows). */
+static float *stream_targets(const TsDataset *ds, int64_t *n, TsError *err) {
+  *n = ds->count < TS_OBJ_NORM_SAMPLE ? ds->count : TS_OBJ_NORM_SAMPLE;
+  size_t nd = (size_t)ds->target_dims, px = (size_t)ds->channels * (size_t)ds->height * (size_t)ds->width;
+  float *t = ts_alloc_array((size_t)*n, nd * sizeof(float), "label sample", err);
+  uint8_t *pix = ts_alloc_array(px ? px : 1, 1, "label sample", err);
+  void *w = NULL;
+  TsStatus s = t && pix ? TS_OK : TS_ERR_NOMEM;
+  if (!s && ds->stream->worker_new && !(w = ds->stream->worker_new(ds->stream->user, err))) s = TS_ERR_NOMEM;
+  for (int64_t i = 0; i < *n && !s; i++) s = ts_dataset_fetch(ds, w, 0, i, pix, t + (size_t)i * nd, err);
+  for (size_t i = 0; !s && i < (size_t)*n * nd; i++)
+    if (!isfinite(t[i]))
+      s = ts_error_set(err, TS_ERR_INVALID, "%s: the label of sample %zu has a non-finite value (%g) in dimension %zu",
+                       ds->source, i / nd, (double)t[i], i % nd);
+  if (w && ds->stream->worker_free) ds->stream->worker_free(ds->stream->user, w);
+  free(pix);
+  if (s) {
+    free(t);
+    return NULL;
+  }
+  return t;
 }
 
 TsObjective *ts_objective_new(const TsObjectiveConfig *cfg, const TsDataset *train, const TsDataset *val,
@@ -93,7 +123,7 @@ TsObjective *ts_objective_new(const TsObjectiveConfig *cfg, const TsDataset *tra
     ts_error_set(err, TS_ERR_INVALID, "%s holds no samples", train->source);
     return NULL;
   }
-  if (val && train->targets && val->targets && val->target_dims != train->target_dims) {
+  if (val && train->target_dims > 0 && val->target_dims > 0 && val->target_dims != train->target_dims) {
     ts_error_set(err, TS_ERR_INVALID, "validation set %s has labels of %d values, the training set %s of %d",
                  val->source, val->target_dims, train->source, train->target_dims);
     return NULL;
@@ -102,7 +132,7 @@ TsObjective *ts_objective_new(const TsObjectiveConfig *cfg, const TsDataset *tra
   if (!o) return NULL;
   o->cfg = *cfg;
   o->num_classes = train->num_classes;
-  if (train->targets) {
+  if (train->target_dims > 0) {
     int nd = train->target_dims;
     o->label_dims = nd;
     o->label_mean = ts_alloc_array((size_t)nd, sizeof(float), "label normalisation", err);
@@ -111,8 +141,17 @@ TsObjective *ts_objective_new(const TsObjectiveConfig *cfg, const TsDataset *tra
       ts_objective_free(o);
       return NULL;
     }
-    if (cfg->label_norm == TS_LABEL_NORM_ZSCORE) {
-      fit_zscore(train, o->label_mean, o->label_std);
+    if (cfg->label_norm == TS_LABEL_NORM_ZSCORE && train->targets) {
+      fit_zscore(train->targets, train->count, nd, o->label_mean, o->label_std);
+    } else if (cfg->label_norm == TS_LABEL_NORM_ZSCORE) {
+      int64_t n;
+      float *t = stream_targets(train, &n, err);
+      if (!t) {
+        ts_objective_free(o);
+        return NULL;
+      }
+      fit_zscore(t, n, nd, o->label_mean, o->label_std);
+      free(t);
     } else {
       for (int d = 0; d < nd; d++) o->label_mean[d] = 0, o->label_std[d] = 1;
     }
@@ -220,6 +259,7 @@ TsStatus ts_objective_evaluate(TsObjective *o, TsModel *m, const TsNnCtx *ctx, c
     s = o->ops->eval_batch(o, acc, m, ctx, b, err);
     count += b->n;
   }
+  if (!s) s = ts_loader_status(l, err);
   ts_loader_free(l);
   TsObjMetrics tmp = {0};
   o->ops->eval_end(o, acc, count, &tmp);

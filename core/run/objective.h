@@ -41,8 +41,11 @@
  *
  * Label normalisation (TS_LABEL_NORM_ZSCORE, the default): each label
  * dimension d is mapped to (y_d - mean_d) / std_d with mean and std fitted
- * on the training labels (population std; a dimension with std below 1e-12,
- * a constant one, gets std 1). NONE trains on the raw labels. Metrics
+ * on the training labels (population std, floored at 1% of the
+ * root-mean-square std over the dimensions so that a dimension that barely
+ * varies does not blow up; 1 when every dimension is constant); a set whose labels are computed as it
+ * streams (generate:) is fitted on its first TS_OBJ_NORM_SAMPLE samples of
+ * epoch 0. NONE trains on the raw labels. Metrics
  * (val/mse, R^2) are on the normalised scale; R^2 is per dimension
  * 1 - SSE_d / SST_d and so does not depend on the normalisation. */
 #ifndef TS_RUN_OBJECTIVE_H
@@ -59,6 +62,7 @@
 #define TS_OBJ_MAX_SUMS 8
 #define TS_OBJ_MAX_METRICS 24
 #define TS_OBJ_MAX_EXTRA_MODELS 2
+#define TS_OBJ_NORM_SAMPLE 1024
 
 typedef enum TsLabelNorm { TS_LABEL_NORM_ZSCORE = 0, TS_LABEL_NORM_NONE = 1 } TsLabelNorm;
 

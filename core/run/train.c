@@ -135,6 +135,17 @@ TsTrainer *ts_trainer_new(const TsTrainConfig *cfg, const TsDataset *train, cons
   if (ts_schedule_parse(cfg->schedule, &t->sched, err) != TS_OK) goto fail;
   t->sched.base_lr = cfg->optim.lr;
   if (!(t->model = ts_model_new(mc, cfg->batch, cfg->seed, err))) goto fail;
+  if (cfg->freeze_backbone) {
+    const char *hname = ts_model_head_name(t->model);
+    if (!hname) {
+      ts_error_set(err, TS_ERR_UNSUPPORTED, "--freeze backbone: model %s has no head", ts_model_kind_name(mc->kind));
+      goto fail;
+    }
+    char prefix[TS_TENSOR_NAME_MAX + 2];
+    snprintf(prefix, sizeof prefix, "%s.", hname);
+    ts_model_set_trainable(t->model, "", 0);
+    ts_model_set_trainable(t->model, prefix, 1);
+  }
   size_t n;
   const TsNamedTensor *tensors = ts_model_tensors(t->model, &n);
   if (!(t->optim = ts_optim_new(&cfg->optim, tensors, n, err))) goto fail;
@@ -281,6 +292,14 @@ TsStatus ts_trainer_save(TsTrainer *t, const char *path, int64_t run_id, TsError
   if (!s) s = meta_floats(w, "data.std", c->aug.std, 4, err);
   if (!s) s = ts_st_writer_meta(w, "data.train", c->data, err);
   if (!s) s = ts_st_writer_meta(w, "data.val", c->val_data, err);
+  if (!s) s = ts_st_writer_meta(w, "train.init", c->init, err);
+  if (!s) s = ts_st_writer_meta(w, "train.freeze", c->freeze_backbone ? "backbone" : "none", err);
+  if (!s) s = meta_i(w, "data.per_class", c->per_class, err);
+  if (!s) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%" PRIu64, c->subset_seed);
+    s = ts_st_writer_meta(w, "data.subset_seed", buf, err);
+  }
   if (!s) s = meta_i(w, "data.limit", c->limit, err);
   if (!s) s = meta_i(w, "data.val_limit", c->val_limit, err);
   if (!s && t->train->class_names) {
@@ -476,6 +495,14 @@ TsStatus ts_train_config_from_checkpoint(const TsSafetensors *st, TsTrainConfig 
     if (k < 0) return ts_error_set(err, TS_ERR_FORMAT, "'%s': unknown train.label_norm '%s'", st->path, v);
     c->obj.label_norm = (TsLabelNorm)k;
   }
+  if (!s && (v = ts_safetensors_meta(st, "train.init"))) copy_str(c->init, sizeof c->init, v);
+  if (!s && (v = ts_safetensors_meta(st, "train.freeze"))) c->freeze_backbone = strcmp(v, "backbone") == 0;
+  if (!s && ts_safetensors_meta(st, "data.per_class")) s = get_i64(st, "data.per_class", &c->per_class, err);
+  if (!s && (v = ts_safetensors_meta(st, "data.subset_seed"))) {
+    char *end;
+    c->subset_seed = strtoull(v, &end, 10);
+    if (end == v || *end) return ts_error_set(err, TS_ERR_FORMAT, "'%s': bad data.subset_seed '%s'", st->path, v);
+  }
   if (!s && (c->batch < 1 || c->epochs < 0))
     s = ts_error_set(err, TS_ERR_FORMAT, "'%s': bad train.batch or train.epochs", st->path);
   return s;
@@ -587,17 +614,152 @@ TsStatus ts_evaluate(TsModel *m, TsPool *pool, int deterministic, const TsDatase
     }
     res->count += b->n;
   }
+  TsStatus ls = ts_loader_status(l, err);
   ts_loader_free(l);
+  if (ls) {
+    ts_eval_result_clear(res);
+    return ls;
+  }
   res->loss = loss_sum / (double)res->count;
   res->accuracy = (double)correct / (double)res->count;
   return TS_OK;
 }
 
+/* ---- fine-tuning -------------------------------------------------------------- */
+
+static void shape_text(char *buf, size_t n, int ndim, const int64_t *shape) {
+  size_t k = (size_t)snprintf(buf, n, "[");
+  for (int i = 0; i < ndim && k < n; i++) k += (size_t)snprintf(buf + k, n - k, i ? ", %lld" : "%lld", (long long)shape[i]);
+  if (k < n) snprintf(buf + k, n - k, "]");
+}
+
+/* Whether name's first dotted component is that of some model tensor. */
+static int names_part_of(const TsNamedTensor *mt, size_t n, const char *name) {
+  const char *dot = strchr(name, '.');
+  size_t len = dot ? (size_t)(dot - name) : strlen(name);
+  for (size_t i = 0; i < n; i++)
+    if (strncmp(mt[i].name, name, len) == 0 && (mt[i].name[len] == '.' || mt[i].name[len] == '\0')) return 1;
+  return 0;
+}
+
+typedef struct Text {
+  char *buf;
+  size_t len, cap;
+} Text;
+
+static void text_add(Text *t, const char *fmt, const char *a, const char *b) {
+  char line[600];
+  int k = snprintf(line, sizeof line, fmt, a, b);
+  if (k < 0) return;
+  if (t->len + (size_t)k + 1 > t->cap) {
+    size_t cap = (t->cap + (size_t)k + 1) * 2;
+    char *nb = realloc(t->buf, cap);
+    if (!nb) return;
+    t->buf = nb;
+    t->cap = cap;
+  }
+  memcpy(t->buf + t->len, line, (size_t)k + 1);
+  t->len += (size_t)k;
+}
+
+TsStatus ts_trainer_init_from(TsTrainer *t, const char *path, char **report, TsError *err) {
+  if (report) *report = NULL;
+  TsSafetensors st = {0};
+  TsStatus s = ts_safetensors_read(path, &st, err);
+  if (s) return s;
+  size_t n;
+  const TsNamedTensor *mt = ts_model_tensors(t->model, &n);
+  const char *head = ts_model_head_name(t->model);
+  char hp[TS_TENSOR_NAME_MAX + 2] = "";
+  if (head) snprintf(hp, sizeof hp, "%s.", head);
+  size_t hl = strlen(hp);
+  /* First pass: check; nothing is written unless everything fits. */
+  Text mis = {0};
+  int n_mis = 0, loadable = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (hl && strncmp(mt[i].name, hp, hl) == 0) continue;
+    const TsStTensor *f = ts_safetensors_find(&st, mt[i].name);
+    if (!f) continue;
+    int same = f->numel == mt[i].numel && (int)f->ndim == mt[i].ndim &&
+               (f->dtype == TS_ST_F32 ? mt[i].dtype == TS_NN_F32 : f->dtype == TS_ST_I64 && mt[i].dtype == TS_NN_I64);
+    for (int d = 0; same && d < f->ndim; d++) same = f->shape[d] == mt[i].shape[d];
+    /* a scalar [] and [1] are the same (num_batches_tracked) */
+    if (!same && f->numel == 1 && mt[i].numel == 1 && (f->dtype == TS_ST_I64) == (mt[i].dtype == TS_NN_I64)) same = 1;
+    if (same) {
+      loadable++;
+    } else if (n_mis++ < 4) {
+      char a[96], b[96];
+      shape_text(a, sizeof a, f->ndim, f->shape);
+      shape_text(b, sizeof b, mt[i].ndim, mt[i].shape);
+      char both[240];
+      snprintf(both, sizeof both, "%s %s, the model %s", ts_st_dtype_name(f->dtype), a, b);
+      text_add(&mis, "%s%s", n_mis > 1 ? "; " : "", mt[i].name);
+      text_add(&mis, " (the file %s%s)", both, "");
+    }
+  }
+  for (size_t i = 0; i < st.n; i++) {
+    const char *name = st.tensors[i].name;
+    if (strncmp(name, "optim.", 6) == 0 || (hl && strncmp(name, hp, hl) == 0)) continue;
+    if (!names_part_of(mt, n, name)) continue; /* another model's tensors (an objective's extra model) */
+    if (ts_model_find(t->model, name)) continue;
+    if (n_mis++ < 4) {
+      text_add(&mis, "%s%s", n_mis > 1 ? "; " : "", name);
+      text_add(&mis, " (not in this %s)%s", ts_model_kind_name(t->cfg.model.kind), "");
+    }
+  }
+  const char *kind = ts_safetensors_meta(&st, "model"), *ours = ts_model_kind_name(t->cfg.model.kind);
+  if (kind && strcmp(kind, ours) != 0) {
+    s = ts_error_set(err, TS_ERR_INVALID, "--init '%s' holds a %s, this model is a %s%s%s", path, kind, ours,
+                     n_mis ? "; first mismatched tensors: " : "", n_mis ? mis.buf : "");
+    free(mis.buf);
+    ts_safetensors_clear(&st);
+    return s;
+  }
+  if (n_mis || !loadable) {
+    if (!loadable && !n_mis)
+      s = ts_error_set(err, TS_ERR_INVALID, "--init '%s' shares no tensor with this %s: another architecture", path,
+                       ts_model_kind_name(t->cfg.model.kind));
+    else
+      s = ts_error_set(err, TS_ERR_INVALID, "--init '%s' holds another architecture: %d mismatched tensor%s: %s%s", path,
+                       n_mis, n_mis == 1 ? "" : "s", mis.buf ? mis.buf : "", n_mis > 4 ? "; ..." : "");
+    free(mis.buf);
+    ts_safetensors_clear(&st);
+    return s;
+  }
+  free(mis.buf);
+  Text rep = {0}, re = {0};
+  int n_loaded = 0, n_re = 0;
+  for (size_t i = 0; i < n && !s; i++) {
+    const TsStTensor *f = hl && strncmp(mt[i].name, hp, hl) == 0 ? NULL : ts_safetensors_find(&st, mt[i].name);
+    if (f) {
+      s = ts_safetensors_load_into(&st, NULL, &mt[i], err);
+      n_loaded++;
+    } else {
+      text_add(&re, "%s%s", n_re++ ? ", " : "", mt[i].name);
+    }
+  }
+  if (!s) s = sync_state(t, 0, err); /* a device run: the loaded weights to the device */
+  if (!s) {
+    char num[64];
+    snprintf(num, sizeof num, "%d", n_loaded);
+    text_add(&rep, "--init %s: loaded %s tensors", path, num);
+    snprintf(num, sizeof num, "%d", n_re);
+    text_add(&rep, "; re-initialised %s: %s", num, re.buf ? re.buf : "");
+    copy_str(t->cfg.init, sizeof t->cfg.init, path);
+  }
+  free(re.buf);
+  if (report && !s) *report = rep.buf;
+  else free(rep.buf);
+  ts_safetensors_clear(&st);
+  return s;
+}
+
 /* ---- the loop: one step in four parts ------------------------------------ */
 
-/* The batch of this step. A data-parallel run takes its shard of the
- * global batch here (the loader's contents depend on (seed, epoch, batch)
- * only, so every process can cut the same global batch). */
+/* The batch of this step (NULL at the end of the epoch, or when the loader
+ * failed: the loop asks ts_loader_status). A data-parallel run takes its
+ * shard of the global batch here (the loader's contents depend on (seed,
+ * epoch, batch) only, so every process can cut the same global batch). */
 static const TsBatch *next_batch(TsTrainer *t) { return ts_loader_next(t->loader); }
 
 /* Every trained model's gradients are final here (after backward, before
@@ -695,6 +857,8 @@ TsStatus ts_trainer_run(TsTrainer *t, TsStore *store, int64_t run_id, const TsTr
                             (long long)t->pos.global_step);
       }
     }
+    /* The loader ends an epoch early when a batch could not be made. */
+    if ((s = ts_loader_status(t->loader, err))) return s;
     double elapsed = ts_clock_monotonic() - t0;
     fill_progress(t, &pr);
     pr.images_per_s = (double)images / fmax(elapsed, 1e-9);

@@ -40,6 +40,9 @@
  *     obj.label_mean, obj.label_std) and "pos.sums" (the objective's running
  *     sums, comma-separated %.17g; pos.loss_sum and pos.correct are still
  *     written, as sums 0 and 1, and read when pos.sums is absent);
+ *   - fine-tuning: "train.init" (the --init checkpoint, "" from scratch),
+ *     "train.freeze" ("backbone" or "none"), "data.per_class",
+ *     "data.subset_seed" (absent in older checkpoints: none, 0);
  *   - an objective's extra models (run/objective.h) under their prefix:
  *     "<prefix><tensor>" and "<prefix>optim.<state>".
  * Writes go through PATH.tmp + rename: a checkpoint is never half written.
@@ -78,6 +81,10 @@ typedef struct TsTrainConfig {
   TsAugment aug;         /* also resize and normalisation (used for evaluation too) */
   int64_t limit;         /* use the first N training samples (0: all) */
   int64_t val_limit;     /* use the first N validation samples (0: all) */
+  int64_t per_class;     /* keep N training samples per class (0: all), drawn from subset_seed */
+  uint64_t subset_seed;
+  char init[4096];       /* fine-tuning: the checkpoint ts_trainer_init_from loaded ("" = scratch) */
+  int freeze_backbone;   /* train the head only (other parameters frozen) */
   char data[512];        /* dataset specs, recorded in the checkpoint */
   char val_data[512];
   char save_path[4096];  /* checkpoint after every epoch and on stop ("" = none) */
@@ -135,6 +142,18 @@ TsObjective *ts_trainer_objective(TsTrainer *t);
  * trainable = 0). A data-parallel run averages the gradients here. */
 typedef TsStatus (*TsGradHook)(void *user, int model_index, const TsNamedTensor *tensors, size_t n, TsError *err);
 void ts_trainer_set_grad_hook(TsTrainer *t, TsGradHook hook, void *user);
+
+/* Fine-tuning: loads every tensor of the checkpoint at path whose name and
+ * shape match the model's, except the head (ts_model_head_name), which stays
+ * freshly initialised like every tensor the checkpoint lacks. The file's
+ * optimiser entries ("optim.*") and tensors under a prefix that names no
+ * part of this model (an objective's extra models) are ignored. Another
+ * architecture (a tensor of the same name with another shape, or one this
+ * model does not have) fails listing the first mismatches, and leaves the
+ * model as it was. On success *report (malloc'd, may be NULL when out of
+ * memory) says what was loaded and what was re-initialised. Records path
+ * as cfg.init. Call before ts_trainer_run on a fresh run. */
+TsStatus ts_trainer_init_from(TsTrainer *t, const char *path, char **report, TsError *err);
 
 /* Changes where checkpoints go ("" = none), e.g. once the run id is known. */
 void ts_trainer_set_save_path(TsTrainer *t, const char *path);
