@@ -195,7 +195,9 @@ static pid_t launch(const Exp *e, const Cell *cell, const char *resume) {
   snprintf(seed, sizeof seed, "%d", cell->seed);
   snprintf(pc, sizeof pc, "%ld", e->per_class[cell->pc]);
   snprintf(expid, sizeof expid, "%" PRId64, e->exp_id);
-  snprintf(thr, sizeof thr, "%d", e->threads > 0 ? (e->threads + e->jobs - 1) / e->jobs : 1);
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  int total = e->threads > 0 ? e->threads : (int)(cores > 0 ? cores : 1);
+  snprintf(thr, sizeof thr, "%d", total / e->jobs > 0 ? total / e->jobs : 1);
   argv[a++] = e->exe;
   argv[a++] = "train";
   if (resume) {

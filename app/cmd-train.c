@@ -746,7 +746,7 @@ int ts_cmd_train(int argc, char **argv) {
       if (norm) rc = auto_normalize(&ptrain, &pc.aug);
       char pname[160];
       snprintf(pname, sizeof pname, "pretrain (%s): %.100s", pc.obj.task, run_name);
-      Group pg = {.experiment = experiment, .cell = cell, .run_id_out = &prun};
+      Group pg = {.experiment = experiment, .run_id_out = &prun}; /* in the experiment, at no cell */
       if (!quiet) fprintf(stdout, "pretraining (%s) on %s\n", pc.obj.task, pc.data);
       if (!rc) rc = train_run(&pc, &ptrain, pc.val_data[0] ? &pval : NULL, NULL, store, pname, threads, quiet, stdout, &pg);
     }

@@ -41,6 +41,7 @@ void ts_dataset_clear(TsDataset *ds) {
   free(ds->pixels);
   free(ds->labels);
   free(ds->targets);
+  free(ds->label_params);
   if (ds->stream) {
     if (ds->stream->free) ds->stream->free(ds->stream->user);
     free(ds->stream);

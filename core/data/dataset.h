@@ -71,6 +71,10 @@ typedef struct TsDataset {
    * labels stay in memory, targets too when known up front (a label cache),
    * else target_dims > 0 and the stream computes them (generate:). */
   TsSampleStream *stream;
+  /* How the targets were computed (a label cache's parameters JSON, the
+   * generate: recipe's label keys), owned, or NULL: sets compared by
+   * training must agree. */
+  char *label_params;
   char source[512];   /* where it came from, for messages and run parameters */
 } TsDataset;
 

@@ -335,6 +335,8 @@ TsStatus ts_dataset_load_label_cache(const char *dir, const char *cache_path, co
     ts_image_clear(&rs);
   }
   if (!st) st = cache_classes(cache, ds, err);
+  if (!st && !(ds->label_params = strdup(ts_label_cache_params(cache))))
+    st = ts_error_set(err, TS_ERR_NOMEM, "label parameters");
   ts_label_cache_close(cache);
   if (!st) snprintf(ds->source, sizeof ds->source, "labels:%.250s,%.250s", dir, cache_path);
   if (st) ts_dataset_clear(ds);

@@ -128,6 +128,11 @@ TsObjective *ts_objective_new(const TsObjectiveConfig *cfg, const TsDataset *tra
                  val->source, val->target_dims, train->source, train->target_dims);
     return NULL;
   }
+  if (val && train->label_params && val->label_params && strcmp(train->label_params, val->label_params) != 0) {
+    ts_error_set(err, TS_ERR_INVALID, "the labels of %s were computed with other parameters (%s) than those of %s (%s)",
+                 val->source, val->label_params, train->source, train->label_params);
+    return NULL;
+  }
   TsObjective *o = create(cfg, train, val, err);
   if (!o) return NULL;
   o->cfg = *cfg;

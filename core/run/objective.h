@@ -29,6 +29,11 @@
  *          (save_meta) and come back with load_meta, so resume and
  *          evaluation see exactly what training saw.
  *
+ * Adding an objective: one file with its TsObjectiveOps and a constructor
+ * (like ts_objective_ph_new), declared below and listed in objective.c's
+ * registry; the loop, checkpoints, store and CLI need nothing else beyond
+ * accepting its --task name.
+ *
  * Objectives now (ts_objective_new by name):
  *   classify      cross-entropy on the classes; head = num_classes.
  *   ph            mean-squared error on the PH label (targets) after the

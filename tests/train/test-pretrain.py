@@ -84,6 +84,11 @@ ref_std[(ref_std < floor) | (ref_std <= 1e-12)] = floor
 c.check(np.allclose(mean, labels.astype(np.float64).mean(0), rtol=1e-5, atol=1e-6), "label mean = NumPy's")
 c.check(np.allclose(std, ref_std, rtol=1e-5, atol=1e-6), "label std = NumPy's (population)")
 
+e = run(["eval", "--checkpoint", A, "--json"])
+ej = __import__("json").loads(e.stdout)
+c.check(ej["task"] == "ph" and abs(ej["val/mse"] - metric(rid, "val/mse")[-1]) < 1e-9 * max(1, ej["val/mse"]),
+        f"eval of a ph checkpoint = its last val/mse: {ej} vs {metric(rid, 'val/mse')}")
+
 # 2. Resume bit-for-bit: one epoch, then --resume to two (another thread count).
 B = T("ph-half.safetensors")
 run(pre + ["--epochs", "1", "--save", B, "--threads", "1"])
@@ -176,6 +181,11 @@ open(T("odd.tslab"), "wb").write(bytes(raw))
 p = run(["train", "--task", "ph", "--data", f"labels:{T('gen', 'train')},{T('odd.tslab')}", "--store", store],
         check=False)
 c.check(p.returncode == 1 and "odd.tslab" in p.stderr and "corrupt" in p.stderr, f"misaligned cache: {p.stderr!r}")
+# Validation labels computed with other parameters than the training labels.
+run(["label", T("gen", "val"), "-o", T("va-other.tslab"), "--dims", "24", "--max-life", "30", "--store", store])
+p = run(pre + ["--val", f"labels:{T('gen', 'val')},{T('va-other.tslab')}", "--epochs", "1"], check=False)
+c.check(p.returncode == 1 and "other parameters" in p.stderr and "va-other.tslab" in p.stderr,
+        f"labels of other parameters: {p.stderr!r}")
 # A diverging loss: the run fails naming the step; the checkpoint already there stays.
 shutil.copy(A, T("keep.safetensors"))
 keep = open(T("keep.safetensors"), "rb").read()
