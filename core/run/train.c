@@ -1048,6 +1048,7 @@ TsStatus ts_trainer_init_from(TsTrainer *t, const char *path, char **report, TsE
       text_add(&re, "%s%s", n_re++ ? ", " : "", mt[i].name);
     }
   }
+  if (!s) s = sync_state(t, 0, err); /* a device run: the loaded weights to the device */
   if (!s) {
     char num[64];
     snprintf(num, sizeof num, "%d", n_loaded);

@@ -124,6 +124,9 @@ struct TsDevice {
 
 /* Frees the convolution algorithm cache (cuda/conv.c; ts_device_free). */
 void ts_cuda_algo_cache_free(TsDevice *d);
+/* Makes d the calling thread's current device (CUDA keeps it per thread,
+ * and a trainer may be built on one thread and run on another); cheap. */
+void ts_cuda_use(TsDevice *d);
 /* Records the first failure on d (later ones are dropped). */
 void ts_cuda_fail(TsDevice *d, TsStatus s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* cudaError_t -> ts_cuda_fail when not cudaSuccess; returns 0 on success. */

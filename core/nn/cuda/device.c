@@ -8,6 +8,8 @@
 
 #include "nn/cuda/cuda.h"
 
+void ts_cuda_use(TsDevice *d) { ts_cuda_check(d, cudaSetDevice(d->ordinal), "cudaSetDevice"); }
+
 void ts_cuda_fail(TsDevice *d, TsStatus s, const char *fmt, ...) {
   if (d->status != TS_OK) return;
   d->status = s;
@@ -142,6 +144,7 @@ TsDevice *ts_device_open(int ordinal, int tf32, int deterministic, TsError *err)
 
 void ts_device_free(TsDevice *d) {
   if (!d) return;
+  cudaSetDevice(d->ordinal);
   if (d->stream) cudaStreamSynchronize(d->stream);
   ts_cuda_algo_cache_free(d);
   cudaFree(d->ws);

@@ -41,6 +41,7 @@ static size_t per_item(const Node *n) { return (size_t)n->c * n->h * n->w; }
 
 void ts_cuda_model_free(TsCudaModel *cm) {
   if (!cm) return;
+  cudaSetDevice(cm->d->ordinal);
   cudaStreamSynchronize(cm->d->stream);
   cudaStreamSynchronize(cm->d->copy_stream);
   cudaFree(cm->params);
@@ -92,6 +93,7 @@ static size_t block_floats(const TsModel *m, int params) {
  * for its kernels, nor they for it). */
 static TsStatus copy(TsDevice *d, void *dst, const void *src, size_t bytes, enum cudaMemcpyKind k, const char *what,
                      TsError *err) {
+  ts_cuda_use(d);
   if (bytes && (ts_cuda_check(d, cudaMemcpyAsync(dst, src, bytes, k, d->stream), what) ||
                 ts_cuda_check(d, cudaStreamSynchronize(d->stream), what))) {
     TsStatus s = ts_error_set(err, d->status, "%s", d->err.message);
@@ -118,6 +120,7 @@ TsStatus ts_model_to_device(TsModel *m, TsDevice *d, TsError *err) {
     return ts_error_set(err, TS_ERR_UNSUPPORTED, "model: layer '%s' has no CUDA kernel yet: train this model with --device cpu",
                         bad);
   if (d->status) return ts_error_set(err, d->status, "%s", d->err.message);
+  ts_cuda_use(d);
   TsCudaModel *cm = calloc(1, sizeof *cm);
   if (!cm) return ts_error_set(err, TS_ERR_NOMEM, "model: out of memory");
   cm->d = d;
@@ -266,6 +269,7 @@ void ts_model_prefetch(TsModel *m, const float *x, int batch) {
   if (!cm || !x || batch < 1) return;
   if (batch > m->max_batch) batch = m->max_batch;
   TsDevice *d = cm->d;
+  ts_cuda_use(d);
   if (cm->pf_pending) cudaEventSynchronize(cm->pf_event);
   const int slot = 1 - cm->cur; /* the current step's input stays intact */
   const size_t bytes = (size_t)batch * cm->in_per * sizeof(float);
@@ -336,6 +340,7 @@ void ts_cuda_model_forward(TsModel *m, const float *x, int batch, int train, uin
   m->train = train;
   m->input = x;
   const int B = batch;
+  ts_cuda_use(d);
   take_input(m, x, batch);
   for (int i = 0; i < m->n_nodes && !d->status; i++) {
     Node *n = &m->nodes[i];
@@ -448,6 +453,7 @@ void ts_cuda_model_backward(TsModel *m) {
   TsDevice *d = cm->d;
   cudaStream_t st = d->stream;
   const int B = m->batch, train = m->train;
+  ts_cuda_use(d);
   if (++m->gen == 0) {
     memset(m->zeroed, 0, (size_t)m->n_nodes * sizeof(unsigned));
     m->gen = 1;
@@ -531,5 +537,6 @@ void ts_cuda_model_backward(TsModel *m) {
 
 void ts_cuda_model_zero_grad(TsModel *m) {
   TsCudaModel *cm = m->dev;
+  ts_cuda_use(cm->d);
   ts_cuda_check(cm->d, cudaMemsetAsync(cm->grads, 0, cm->np * sizeof(float), cm->d->stream), "gradient zeroing");
 }

@@ -25,6 +25,7 @@ struct TsCudaOptim {
 
 void ts_cuda_optim_free(TsCudaOptim *co) {
   if (!co) return;
+  cudaSetDevice(co->d->ordinal);
   cudaStreamSynchronize(co->d->stream);
   cudaFree(co->state);
   free(co->slots);
@@ -78,6 +79,7 @@ TsStatus ts_optim_to_device(TsOptim *o, TsModel *m, TsError *err) {
 }
 
 static TsStatus copy(TsDevice *d, void *dst, const void *src, size_t bytes, enum cudaMemcpyKind k, TsError *err) {
+  ts_cuda_use(d);
   /* in the compute stream's order (see cuda/model.c) */
   if (bytes && (ts_cuda_check(d, cudaMemcpyAsync(dst, src, bytes, k, d->stream), "optimiser state") ||
                 ts_cuda_check(d, cudaStreamSynchronize(d->stream), "optimiser state"))) {
@@ -104,6 +106,7 @@ void ts_cuda_optim_step(TsCudaOptim *co, int64_t step, float lr) {
   const TsOptimConfig *c = &co->o->cfg;
   TsDevice *d = co->d;
   if (d->status) return;
+  ts_cuda_use(d);
   if (c->kind == TS_OPTIM_SGD) {
     for (size_t i = 0; i < co->o->n_slots; i++) {
       DevSlot *s = &co->slots[i];
