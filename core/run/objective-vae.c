@@ -17,7 +17,9 @@
  * batches with the same noise eps (the same step seed): Topo-GEN's
  * comparison, with the noise shared to take one source of variance out.
  *
- * Metrics per step: topovae/bce, topovae/kld (sums / B), topovae/topo (the
+ * Metrics per step (a run without weights or lockstep, a plain VAE, names
+ * its main model's metrics vae/ instead): topovae/bce, topovae/kld (sums
+ * / B), topovae/topo (the
  * weighted topological total, before the / B), topovae/topo_ms; with
  * lockstep vae/bce, vae/kld. Per epoch: train/epoch_loss, topovae/epoch_bce
  * (vae/epoch_bce); validation (z = mu): val/loss (BCE + KLD per image of the
@@ -44,6 +46,10 @@ typedef struct Vae {
   float *tgrad;
   size_t tcap;
 } Vae;
+
+/* The main model's metric prefix: "vae" for a plain VAE run (no weights,
+ * no lockstep), else "topovae". */
+static const char *main_name(const Vae *v) { return v->topo || v->plain ? "topovae" : "vae"; }
 
 static int head_outputs(const TsObjective *o, const TsDataset *train) {
   (void)o;
@@ -116,8 +122,12 @@ static TsStatus step(TsObjective *o, TsObjStep *s, TsError *err) {
   ts_model_backward(s->model, s->ctx);
   s->sums[0] = s->loss * B;
   s->sums[1] = bce;
-  ts_obj_metrics_add(&s->extra, "topovae/bce", bce / B);
-  ts_obj_metrics_add(&s->extra, "topovae/kld", kld / B);
+  const char *me = main_name(v);
+  char name[48];
+  snprintf(name, sizeof name, "%s/bce", me);
+  ts_obj_metrics_add(&s->extra, name, bce / B);
+  snprintf(name, sizeof name, "%s/kld", me);
+  ts_obj_metrics_add(&s->extra, name, kld / B);
   if (v->topo) {
     ts_obj_metrics_add(&s->extra, "topovae/topo", topo);
     ts_obj_metrics_add(&s->extra, "topovae/topo_ms", topo_ms);
@@ -138,7 +148,9 @@ static void epoch_metrics(const TsObjective *o, const double *sums, int64_t seen
   const Vae *v = (const Vae *)o;
   double n = seen ? (double)seen : NAN;
   ts_obj_metrics_add(out, "train/epoch_loss", sums[0] / n);
-  ts_obj_metrics_add(out, "topovae/epoch_bce", sums[1] / n);
+  char name[48];
+  snprintf(name, sizeof name, "%s/epoch_bce", main_name(v));
+  ts_obj_metrics_add(out, name, sums[1] / n);
   if (v->plain) ts_obj_metrics_add(out, "vae/epoch_bce", sums[2] / n);
 }
 
@@ -175,7 +187,9 @@ static void eval_end(TsObjective *o, void *acc, int64_t count, TsObjMetrics *out
   VaeAcc *a = acc;
   double n = count ? (double)count : NAN;
   ts_obj_metrics_add(out, "val/loss", (a->bce + a->kld) / n);
-  ts_obj_metrics_add(out, "topovae/val_bce", a->bce / n);
+  char name[48];
+  snprintf(name, sizeof name, "%s/val_bce", main_name(v));
+  ts_obj_metrics_add(out, name, a->bce / n);
   if (v->plain) ts_obj_metrics_add(out, "vae/val_bce", a->bce2 / n);
   free(a);
 }

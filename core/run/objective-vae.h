@@ -12,7 +12,8 @@
  *   series "topovae/latent": n_latent x (latent + 1) rows: the latent means
  *          mu of the first n_latent validation images, then the image's
  *          class as a number; "vae/latent" the same for the plain VAE
- *          (lockstep only). */
+ *          (lockstep only; or the main model of a run without topological
+ *          weights, a plain VAE). */
 #ifndef TS_RUN_OBJECTIVE_VAE_H
 #define TS_RUN_OBJECTIVE_VAE_H
 

@@ -96,7 +96,9 @@ TsStatus ts_vae_epoch_report(TsObjective *o, TsModel *main, const TsNnCtx *ctx, 
   ts_array_clear(&a);
   if (!st && n_latent > 0) {
     int nl = n_latent < n ? n_latent : n;
-    st = latent_series(main, ctx, val, x, nl, store, run, step, "topovae/latent", err);
+    int topo = plain != NULL;
+    for (int k = 0; k < 7; k++) topo |= o->cfg.topo_weights[k] != 0;
+    st = latent_series(main, ctx, val, x, nl, store, run, step, topo ? "topovae/latent" : "vae/latent", err);
     if (!st && plain) st = latent_series(plain, ctx, val, x, nl, store, run, step, "vae/latent", err);
   }
 done:

@@ -69,9 +69,11 @@
  *    come from a diagram file).
  *
  * Cost: X's Rips diagram with edges (ph/rips.h) dominates; the losses are
- * O(n0 m0 + n1 m1) (dsigma) or a bottleneck matching. Nothing is allocated
- * per pair: a TsTopoWork holds every buffer and keeps it between calls, so
- * a training loop allocates only while the diagrams grow.
+ * O(n0 m0 + n1 m1) (dsigma), O(n0 npoints) (density) or one bottleneck
+ * matching per dimension. Nothing is allocated per pair: the losses' own
+ * buffers (bars, edges, per-bar gradients, the double copy of X) live in
+ * the TsTopoWork and are kept between calls; the Rips engine and the
+ * bottleneck matching allocate their working memory once per call.
  *
  * Ownership: TsTopoDiagram and TsTopoWork own their buffers; the pool given
  * to ts_topo_work_new is borrowed. One thread at a time uses a TsTopoWork. */
@@ -184,7 +186,8 @@ TsStatus ts_topo_loss(TsTopoWork *w, const float *x, size_t n, size_t dim, const
 TsStatus ts_topo_loss_f64(TsTopoWork *w, const double *x, size_t n, size_t dim, const TsTopoDiagram *target,
                           const TsTopoConfig *cfg, double *grad, TsTopoResult *res, TsError *err);
 
-/* One loss alone (weight 1, the other parameters from cfg or the defaults):
+/* One loss alone (weight 1, the other parameters from cfg or the defaults;
+ * degree 1 for the H1 losses):
  * its value, its depends-on-X flag and its gradient (NULL: skipped). */
 TsStatus ts_topo_loss_one(TsTopoWork *w, TsTopoLossId id, const float *x, size_t n, size_t dim,
                           const TsTopoDiagram *target, const TsTopoConfig *cfg, float *grad, double *value,

@@ -74,10 +74,10 @@ static void run_preset(int preset, int64_t steps, uint64_t seed) {
   ts_topofit_preset_clear(&p);
 }
 
-static void test_preset1(void) { run_preset(1, 6000, 0); }
+static void test_preset1(void) { run_preset(1, 4000, 0); }
 static void test_preset2(void) { run_preset(2, 1000, 0); }
 static void test_preset3(void) {
-  run_preset(3, 4000, 0);
+  run_preset(3, 3000, 0);
 }
 
 /* One Adam step from zero moments moves every coordinate with a nonzero
