@@ -3,7 +3,7 @@
  * it, and how its results go into the run store.
  *
  * Lifespans and PH dimension use `samples` images drawn at random (seed)
- * from the embedding set (seed 002: 3000 training images), the embedding of
+ * from the embedding set (the layer-topology study: 3000 training images), the embedding of
  * each chosen layer (capture.h: GAP for conv outputs) and lifespan.h /
  * ph/phdim.h. The functional graph uses the first graph_images images of
  * the graph set, in order (dnn-topology: the first 1000 test images), the
