@@ -56,6 +56,7 @@ typedef struct TsProbeConfig {
   int graph_images;        /* default 1000 */
   int float16;             /* cast graph signals to float16 (dnn-topology) */
   int partition;           /* 0: every unit a node; -1: by channel; K > 0: K groups of positions (k-means) */
+  int graph_max_nodes;     /* refuse larger graphs (default 12000: a 288 MB distance triangle); 0: no limit */
   int batch;               /* forward batch (default 100) */
   int deterministic;
   TsPool *pool;
