@@ -55,6 +55,7 @@ static void help(void) {
          "  --partition none|channel|K  nodes: every unit (default), each conv channel's\n"
          "                        mean, or K k-means groups of each channel's positions\n"
          "  --float16             cast the signals to float16 first (as dnn-topology)\n"
+         "  --graph-max-nodes N   refuse bigger graphs (default: 12000; 0: no limit)\n"
          "  --midlife mean|original  mean((b + d)/2) (default) or mean(d + b/2) as the\n"
          "                        original code computes it\n"
          "  --correlate test-accuracy  also evaluate each checkpoint on the test split and\n"
@@ -269,7 +270,7 @@ int ts_cmd_probe(int argc, char **argv) {
   enum {
     O_DATA = 256, O_WHAT, O_LAYERS, O_GLAYERS, O_SAMPLES, O_HOMDIM, O_PERCLASS, O_GLOBAL, O_C08, O_ALPHA, O_PSTART,
     O_PSTEP, O_GIMAGES, O_GTHRESH, O_GMAXDIM, O_MINPERS, O_PART, O_F16, O_MIDLIFE, O_CORR, O_DIAG, O_MODEL,
-    O_BATCH, O_SEED, O_DET, O_THREADS, O_STORE, O_LIMIT, O_DUMP
+    O_BATCH, O_SEED, O_DET, O_THREADS, O_STORE, O_LIMIT, O_DUMP, O_GMAX
   };
   static const struct option opts[] = {
       {"data", required_argument, 0, O_DATA},          {"what", required_argument, 0, O_WHAT},
@@ -287,6 +288,7 @@ int ts_cmd_probe(int argc, char **argv) {
       {"seed", required_argument, 0, O_SEED},          {"deterministic", no_argument, 0, O_DET},
       {"threads", required_argument, 0, O_THREADS},    {"store", required_argument, 0, O_STORE},
       {"limit", required_argument, 0, O_LIMIT},        {"embeddings", required_argument, 0, O_DUMP},
+      {"graph-max-nodes", required_argument, 0, O_GMAX},
       {"help", no_argument, 0, 'h'},                   {0, 0, 0, 0}};
   Opts o;
   memset(&o, 0, sizeof o);
@@ -380,6 +382,10 @@ int ts_cmd_probe(int argc, char **argv) {
       o.limit = v;
       break;
     case O_DUMP: snprintf(o.cfg.dump_dir, sizeof o.cfg.dump_dir, "%s", optarg); break;
+    case O_GMAX:
+      if ((rc = ts_cli_int("probe", "--graph-max-nodes", optarg, 0, 1 << 30, &v))) return rc;
+      o.cfg.graph_max_nodes = (int)v;
+      break;
     case 'h': help(); return TS_EXIT_OK;
     default: return ts_cli_bad_option("probe", optopt, argv[optind - 1]);
     }

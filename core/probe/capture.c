@@ -102,7 +102,7 @@ TsStatus ts_probe_layers(const TsModel *m, const char *spec, TsProbeUse use, int
       memcpy(name, p, len);
       name[len] = '\0';
       int i = find_layer(m, name);
-      if (i < 0 || kind_is(m, i, "view") || (ts_model_layer_output(m, i)->data == NULL && kind_is(m, i, "view"))) {
+      if (i < 0) {
         char some[256] = "";
         for (int j = 0, w = 0; j < ts_model_n_layers(m) && w < 6; j++)
           if (kind_is(m, j, "conv2d") || kind_is(m, j, "linear") || kind_is(m, j, "relu")) {

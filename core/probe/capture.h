@@ -25,7 +25,7 @@
 #include "nn/model.h"
 
 typedef enum TsProbeUse {
-  TS_PROBE_FOR_LIFESPANS = 0, /* embeddings: seed 002's layers */
+  TS_PROBE_FOR_LIFESPANS = 0, /* embeddings: the layer-topology study's layers */
   TS_PROBE_FOR_GRAPH          /* functional graphs: block outputs */
 } TsProbeUse;
 

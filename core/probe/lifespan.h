@@ -1,4 +1,6 @@
-/* lifespan.h — the topology of a layer's embedding (seed 002's descriptors).
+/* lifespan.h — the topology of a layer's embedding, as the layer-topology
+ * study measures it: lifespan sums of the Rips bars of a layer's outputs,
+ * per class or global.
  *
  * An embedding is count x dim floats (one row per sample: a conv layer's
  * globally average-pooled channels, a dense layer's units). It is min-max
@@ -9,7 +11,7 @@
  *   global mode: one Rips over all rows;
  *   local mode:  per class, the first per_class rows of that class (in row
  *                order), L_q averaged over the classes that have rows.
- *                Seed 002's code loops over classes 0..8 only (an off-by-one
+ *                The original code loops over classes 0..8 only (an off-by-one
  *                for ten classes); classes_0_8 = 1 reproduces that.
  * The PH dimension of the layer uses the unscaled rows (ph/phdim.h). */
 #ifndef TS_PROBE_LIFESPAN_H
@@ -26,7 +28,7 @@ typedef struct TsLifespanOptions {
   double alpha;     /* exponent, default 1 */
   int local;        /* 1: per class and averaged (default); 0: global */
   int per_class;    /* rows per class in local mode (default 250) */
-  int classes_0_8;  /* local mode over classes 0..8 only (seed 002's loop) */
+  int classes_0_8;  /* local mode over classes 0..8 only (the original code's loop) */
   TsPool *pool;     /* threads for H1 (NULL: serial) */
 } TsLifespanOptions;
 

@@ -38,6 +38,7 @@ void ts_probe_config_init(TsProbeConfig *c) {
   c->phdim_step = 350;
   ts_graph_options_init(&c->graph);
   c->graph_images = 1000;
+  c->graph_max_nodes = 12000;
   c->batch = 100;
 }
 
@@ -279,6 +280,13 @@ static TsStatus run_graph(TsModel *m, const TsProbeConfig *cfg, const TsNnCtx *c
     units += cap.dim[k];
   }
   res->graph_nodes = units;
+  if (cfg->graph_max_nodes > 0 && units > (size_t)cfg->graph_max_nodes) {
+    s = ts_error_set(err, TS_ERR_INVALID,
+                     "functional graph of %zu nodes is beyond the limit of %d (its distances alone take %.1f GB): "
+                     "use a partition (channel or K groups), fewer graph layers, or raise the limit",
+                     units, cfg->graph_max_nodes, (double)units * (double)(units - 1) * 2.0 / 1e9);
+    goto done;
+  }
   if (units < 2) {
     s = ts_error_set(err, TS_ERR_INVALID, "functional graph: %zu node(s)", units);
     goto done;

@@ -3,7 +3,7 @@
  * it, and how its results go into the run store.
  *
  * Lifespans and PH dimension use `samples` images drawn at random (seed)
- * from the embedding set (seed 002: 3000 training images), the embedding of
+ * from the embedding set (the layer-topology study: 3000 training images), the embedding of
  * each chosen layer (capture.h: GAP for conv outputs) and lifespan.h /
  * ph/phdim.h. The functional graph uses the first graph_images images of
  * the graph set, in order (dnn-topology: the first 1000 test images), the
@@ -56,6 +56,7 @@ typedef struct TsProbeConfig {
   int graph_images;        /* default 1000 */
   int float16;             /* cast graph signals to float16 (dnn-topology) */
   int partition;           /* 0: every unit a node; -1: by channel; K > 0: K groups of positions (k-means) */
+  int graph_max_nodes;     /* refuse larger graphs (default 12000: a 288 MB distance triangle); 0: no limit */
   int batch;               /* forward batch (default 100) */
   int deterministic;
   TsPool *pool;

@@ -9,7 +9,7 @@
 2. The correlation matrix against numpy.corrcoef on the same signals.
 3. The 5070-node graph of a lenet-dnn with 30/40 conv channels and fc 100
    (ripser only with BENCH_PROBE_RIPSER_WIDE=1: it takes minutes).
-4. Seed 002's per-layer lifespans (local: 250 images a class, H0) and PH
+4. The layer-topology study's per-layer lifespans (local: 250 images a class, H0) and PH
    dimension (500, 850, ... < 3000) of a ResNet-20 on 3000 images against
    a NumPy + SciPy transcription on the embeddings the probe dumps (H0 by
    SciPy's minimum spanning tree, which is what H0 Rips is, and faster than
@@ -70,7 +70,7 @@ def helper_corr(dump):
 
 
 def helper_lifespans(dump, nlayers):
-    """seed 002: min-max per feature, per class (first 250) H0 lifespan sums averaged; PH dimension of
+    """The original recipe: min-max per feature, per class (first 250) H0 lifespan sums averaged; PH dimension of
     the unscaled embedding from subsamples 500, 850, ... < N."""
     import numpy as np
     from scipy.sparse.csgraph import minimum_spanning_tree

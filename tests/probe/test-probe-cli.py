@@ -103,6 +103,8 @@ c.check("40 nodes" in p.stdout and "k-means" in p.stdout, "k-means partition: 10
 for args, code, text in ((["probe", cks[0], "--layers", "conv9", "--data", "fashion-mnist", "--limit", "50"], 1,
                            "no layer 'conv9'"),
                           (["probe", cks[0], "--what", "betti"], 2, "--what"),
+                          (["probe", cks[0], "--what", "graph", "--graph-max-nodes", "1000", "--data", "fashion-mnist",
+                            "--limit", "50"], 1, "1820 nodes is beyond the limit of 1000"),
                           (["probe", os.path.join(tmp, "none.safetensors")], 1, "none.safetensors"),
                           (["probe", cks[0], "--correlate", "test-accuracy"], 2, "three"),
                           (["probe", cks[0], "--graph-diagram", dg], 2, "graph"),

@@ -41,7 +41,7 @@ def ripser(text, fmt, maxdim, threshold=None):
 
 
 def lifespans(x, maxdim, alpha=1.0):
-    """seed 002: Rips of the point cloud, sum of 0.5 (d - b)^alpha over finite bars."""
+    """The layer-topology recipe: Rips of the point cloud, sum of 0.5 (d - b)^alpha over finite bars."""
     if len(x) < 2:
         return [0.0, 0.0]
     text = "\n".join(",".join(repr(float(v)) for v in row) for row in x)
@@ -96,7 +96,7 @@ for k, layer in enumerate(res["layers"]):
     ph = run(["phdim", pts, "--n-start", "100", "--step", "70", "--seed", "5"]).stdout
     phdim = float([l for l in ph.splitlines() if l.startswith("phdim:")][0].split()[1])
     c.check(rel(layer["phdim"], phdim) < 1e-5, f"{layer['name']}: phdim {layer['phdim']} vs toposcope phdim {phdim}")
-    # ... and agrees with seed 002's recipe on its own random draws up to sampling noise
+    # ... and agrees with the original recipe on its own random draws up to sampling noise
     rng = np.random.default_rng(11)
     ns, es = list(range(100, 400, 70)), []
     for n in ns:
