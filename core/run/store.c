@@ -646,6 +646,15 @@ TsStatus ts_store_artifact(TsStore *s, int64_t run_id, const char *kind, const c
   return st;
 }
 
+TsStatus ts_store_data_version(TsStore *s, int64_t *version, TsError *err) {
+  pthread_mutex_lock(&s->lock);
+  int ok;
+  *version = pragma_int(s, "PRAGMA data_version", &ok);
+  TsStatus st = ok ? TS_OK : db_error(s, err, "cannot read the data version");
+  pthread_mutex_unlock(&s->lock);
+  return st;
+}
+
 /* ---- reading --------------------------------------------------------- */
 
 void ts_run_info_clear(TsRunInfo *info) {

@@ -77,6 +77,10 @@ TsStatus ts_store_blob(TsStore *s, int64_t run_id, int64_t step, const char *nam
 TsStatus ts_store_artifact(TsStore *s, int64_t run_id, const char *kind, const char *path, TsError *err);
 /* Commits the pending batch now. */
 TsStatus ts_store_flush(TsStore *s, TsError *err);
+/* A number that changes whenever another connection has committed to the
+ * store since the last call (SQLite's data_version): a reader polls it and
+ * reads nothing while it stays the same. */
+TsStatus ts_store_data_version(TsStore *s, int64_t *version, TsError *err);
 
 /* --- reading ---------------------------------------------------------- */
 

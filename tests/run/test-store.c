@@ -32,6 +32,12 @@ static void test_write_and_read(void) {
   TsStore *r;
   TS_CHECK(ts_store_flush(s, &err) == TS_OK);
   TS_CHECK(ts_store_open(path, TS_STORE_READ, &r, &err) == TS_OK);
+  /* data_version moves only when the other connection commits */
+  int64_t dv0, dv1, dv2;
+  TS_CHECK(ts_store_data_version(r, &dv0, &err) == TS_OK);
+  TS_CHECK(ts_store_data_version(r, &dv1, &err) == TS_OK && dv1 == dv0);
+  TS_CHECK(ts_store_progress(s, run, 5, 10, &err) == TS_OK && ts_store_flush(s, &err) == TS_OK);
+  TS_CHECK(ts_store_data_version(r, &dv2, &err) == TS_OK && dv2 != dv1);
   TsRunInfo info;
   TS_CHECK(ts_store_get_run(r, run, &info, &err) == TS_OK);
   TS_CHECK(info.status == TS_RUN_RUNNING && !strcmp(info.kind, "train") && !strcmp(info.name, "lenet"));
