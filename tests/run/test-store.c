@@ -59,6 +59,9 @@ static void test_write_and_read(void) {
   cursor = 0;
   TS_CHECK(ts_store_read_metric(r, run, "nan", &cursor, &rows, &n, &err) == TS_OK && n == 1 && isnan(rows[0].value));
   free(rows);
+  TsMetricRow last;
+  TS_CHECK(ts_store_last_metric(r, run, "loss", &last, &err) == TS_OK && last.step == 2500 && last.value == 0.5);
+  TS_CHECK(ts_store_last_metric(r, run, "none", &last, &err) == TS_ERR_INVALID);
   char **names;
   TS_CHECK(ts_store_metric_names(r, run, &names, &n, &err) == TS_OK && n == 3 && !strcmp(names[0], "acc"));
   ts_store_free_strings(names, n);
