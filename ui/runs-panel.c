@@ -513,7 +513,7 @@ static void on_overlay_rows(TsStoreReader *reader, gint64 run, const char *name,
                                  : r->wall_time - o->started;
       y[k] = r->value;
     }
-    for (gsize k = 0; k < n; k++) ts_line_plot_append(TS_LINE_PLOT(self->plot), o->series, x[k], y[k]);
+    ts_line_plot_append_points(TS_LINE_PLOT(self->plot), o->series, x, y, n);
     o->points += (guint)n;
     g_free(x), g_free(y);
   }

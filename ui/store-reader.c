@@ -3,7 +3,7 @@
  * Two halves share a mutex: the main-thread half (watches with their
  * callbacks, the published run snapshot) and the worker (its connection,
  * the watch cursors, the queue of queries). Results travel to the main loop
- * as Delivery records through g_main_context_invoke; each carries the
+ * as Delivery records in idle sources of its context; each carries the
  * store generation it was read for, so rows read from a store that has
  * since been switched away are dropped. Deliveries reach the reader through
  * a small refcounted Link whose pointer the reader clears in dispose, so a
@@ -16,6 +16,7 @@
 
 #define DEFAULT_INTERVAL_MS 250
 #define RELIST_S 2.0 /* re-read the list this often anyway: dead processes turn interrupted */
+#define CHUNK_ROWS 65536 /* a watch catching up reads this many rows a pass: the first points show early */
 
 typedef struct Link {
   gint refs;
@@ -28,6 +29,7 @@ typedef struct WorkerWatch {
   char *name;
   gint64 cursor;
   gboolean primed; /* read at least once */
+  gboolean behind; /* the last read was a full chunk: more rows wait */
 } WorkerWatch;
 
 typedef struct MainWatch {
@@ -181,8 +183,16 @@ static gboolean deliver(gpointer p) {
   return G_SOURCE_REMOVE;
 }
 
+/* Always through an idle source: g_main_context_invoke would run deliver
+ * right here, on the worker, whenever the main context happens to be free
+ * (the worker's thread-default context is the global default too). */
 static void post(TsStoreReader *self, Delivery *d) {
-  g_main_context_invoke_full(self->context, G_PRIORITY_DEFAULT, deliver, d, delivery_free);
+  GSource *src = g_idle_source_new();
+  g_source_set_priority(src, G_PRIORITY_DEFAULT);
+  g_source_set_callback(src, deliver, d, delivery_free);
+  g_source_set_static_name(src, "[toposcope] store reader delivery");
+  g_source_attach(src, self->context);
+  g_source_unref(src);
 }
 
 static Delivery *delivery_new(TsStoreReader *self, DeliveryKind kind, guint gen) {
@@ -331,7 +341,9 @@ static gboolean worker_open(TsStoreReader *self, Worker *w) {
   return TRUE;
 }
 
-static void worker_watches(TsStoreReader *self, Worker *w, gboolean changed) {
+/* Returns TRUE if some watch has more rows waiting (it read a full chunk). */
+static gboolean worker_watches(TsStoreReader *self, Worker *w, gboolean changed) {
+  gboolean more = FALSE;
   /* a copy of the watches to read, so the lock is not held during SQL */
   g_mutex_lock(&self->lock);
   guint n = self->wwatches->len;
@@ -339,7 +351,7 @@ static void worker_watches(TsStoreReader *self, Worker *w, gboolean changed) {
   guint k = 0;
   for (guint i = 0; i < n; i++) {
     WorkerWatch *ww = g_ptr_array_index(self->wwatches, i);
-    if (!changed && ww->primed) continue;
+    if (!changed && ww->primed && !ww->behind) continue;
     todo[k] = *ww;
     todo[k].name = g_strdup(ww->name);
     k++;
@@ -349,13 +361,15 @@ static void worker_watches(TsStoreReader *self, Worker *w, gboolean changed) {
     TsMetricRow *rows = NULL;
     size_t nr = 0;
     gint64 cursor = todo[i].cursor;
-    TsStatus st = ts_store_read_metric(w->store, todo[i].run, todo[i].name, &cursor, &rows, &nr, NULL);
+    TsStatus st = ts_store_read_metric_limit(w->store, todo[i].run, todo[i].name, &cursor, CHUNK_ROWS, &rows, &nr, NULL);
+    gboolean behind = st == TS_OK && nr == CHUNK_ROWS;
+    more |= behind;
     g_mutex_lock(&self->lock);
     gboolean alive = FALSE;
     for (guint j = 0; j < self->wwatches->len; j++) {
       WorkerWatch *ww = g_ptr_array_index(self->wwatches, j);
       if (ww->id == todo[i].id && self->store_gen == w->gen) {
-        if (st == TS_OK) ww->cursor = cursor, ww->primed = TRUE;
+        if (st == TS_OK) ww->cursor = cursor, ww->primed = TRUE, ww->behind = behind;
         alive = TRUE;
       }
     }
@@ -372,6 +386,7 @@ static void worker_watches(TsStoreReader *self, Worker *w, gboolean changed) {
     g_free(todo[i].name);
   }
   g_free(todo);
+  return more;
 }
 
 static void worker_queries(TsStoreReader *self, Worker *w) {
@@ -401,9 +416,10 @@ static void worker_queries(TsStoreReader *self, Worker *w) {
 static gpointer worker_main(gpointer data) {
   TsStoreReader *self = data; /* alive until dispose joins this thread */
   Worker w = {.best = g_array_new(FALSE, FALSE, sizeof(BestState)), .state = TS_STORE_STATE_OPENING, .gen = G_MAXUINT};
+  gboolean more = FALSE;
   for (;;) {
     g_mutex_lock(&self->lock);
-    if (!self->quit && !self->poke && g_queue_is_empty(&self->queries)) {
+    if (!self->quit && !self->poke && !more && g_queue_is_empty(&self->queries)) {
       gint64 until = g_get_monotonic_time() + (gint64)self->interval_ms * 1000;
       g_cond_wait_until(&self->wake, &self->lock, until);
     }
@@ -430,7 +446,9 @@ static gpointer worker_main(gpointer data) {
       }
       double now = g_get_monotonic_time() / 1e6;
       if (changed || now - w.last_list >= RELIST_S) worker_list(self, &w);
-      worker_watches(self, &w, changed);
+      more = worker_watches(self, &w, changed);
+    } else {
+      more = FALSE;
     }
     worker_queries(self, &w);
   }

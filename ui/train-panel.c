@@ -113,7 +113,7 @@ struct _TsTrainPanel {
   guint loss_points;
   gint64 last_step;
   double last_ips;
-  int n_started;
+  int n_started, n_new;
   GCancellable *cancel;
   char *status_text;
   char host[64];
@@ -549,12 +549,10 @@ static Followed *spawn(TsTrainPanel *self, GPtrArray *args, Followed *reuse) {
   if (!f) {
     f = g_new0(Followed, 1);
     f->run = -1;
-    f->start_index = self->n_started - 1;
+    f->start_index = self->n_new++;
     g_ptr_array_insert(self->followed, 0, f);
     f->row = make_row(self, f);
     gtk_list_box_prepend(GTK_LIST_BOX(self->runs_list), f->row);
-  } else {
-    f->start_index = f->start_index >= 0 ? f->start_index : self->n_started - 1;
   }
   g_clear_object(&f->proc);
   f->proc = proc;
@@ -817,6 +815,18 @@ static void on_rows(TsStoreReader *reader, gint64 run, const char *name, const T
   (void)reader;
   TsTrainPanel *self = user_data;
   if (!self->selected || self->selected->run != run) return;
+  if (!strcmp(name, "train/loss")) { /* the per-step stream: thousands of rows at once */
+    double *x = g_new(double, n ? n : 1), *y = g_new(double, n ? n : 1);
+    for (gsize i = 0; i < n; i++) {
+      x[i] = (double)rows[i].step, y[i] = rows[i].value;
+      self->last_step = MAX(self->last_step, rows[i].step);
+    }
+    ts_line_plot_append_points(TS_LINE_PLOT(self->loss_plot), 0, x, y, n);
+    self->loss_points += (guint)n;
+    g_free(x), g_free(y);
+    update_status_text(self);
+    return;
+  }
   for (int w = 0; w < N_WATCH; w++) {
     if (strcmp(name, watch_names[w])) continue;
     for (gsize i = 0; i < n; i++) {

@@ -104,9 +104,6 @@ static void update_store_title(TsWindow *self) {
               : st == TS_STORE_STATE_ERROR ? g_strdup_printf("%s (cannot be read)", shown)
                                            : g_strdup(shown);
   adw_view_switcher_title_set_subtitle(ADW_VIEW_SWITCHER_TITLE(self->switcher_title), sub);
-  char *tip = g_strdup_printf("Run store: %s", path ? path : "none");
-  gtk_widget_set_tooltip_text(self->switcher_title, tip);
-  g_free(tip);
   g_free(sub);
   g_free(shown);
 }

@@ -842,13 +842,19 @@ TsStatus ts_store_artifacts(TsStore *s, int64_t run_id, char ***kinds, char ***p
 
 TsStatus ts_store_read_metric(TsStore *s, int64_t run_id, const char *name, int64_t *cursor, TsMetricRow **rows,
                               size_t *count, TsError *err) {
+  return ts_store_read_metric_limit(s, run_id, name, cursor, 0, rows, count, err);
+}
+
+TsStatus ts_store_read_metric_limit(TsStore *s, int64_t run_id, const char *name, int64_t *cursor, size_t max_rows,
+                                    TsMetricRow **rows, size_t *count, TsError *err) {
   *rows = NULL;
   *count = 0;
   pthread_mutex_lock(&s->lock);
   sqlite3_stmt *q;
   TsStatus st = TS_OK;
   if (sqlite3_prepare_v2(s->db,
-                         "SELECT id, step, epoch, value, wall FROM metrics WHERE run=? AND name=? AND id>? ORDER BY id",
+                         "SELECT id, step, epoch, value, wall FROM metrics WHERE run=? AND name=? AND id>? ORDER BY id "
+                         "LIMIT ?",
                          -1, &q, NULL) != SQLITE_OK) {
     st = db_error(s, err, "cannot read metrics");
     pthread_mutex_unlock(&s->lock);
@@ -857,6 +863,7 @@ TsStatus ts_store_read_metric(TsStore *s, int64_t run_id, const char *name, int6
   sqlite3_bind_int64(q, 1, run_id);
   sqlite3_bind_text(q, 2, name, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64(q, 3, *cursor);
+  sqlite3_bind_int64(q, 4, max_rows ? (sqlite3_int64)max_rows : -1);
   size_t cap = 0;
   int rc;
   int64_t last = *cursor;

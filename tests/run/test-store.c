@@ -59,6 +59,19 @@ static void test_write_and_read(void) {
   cursor = 0;
   TS_CHECK(ts_store_read_metric(r, run, "nan", &cursor, &rows, &n, &err) == TS_OK && n == 1 && isnan(rows[0].value));
   free(rows);
+  /* in pieces: the same rows as at once */
+  int64_t c1 = 0;
+  size_t got = 0, pieces = 0;
+  for (;;) {
+    TsMetricRow *part;
+    size_t np;
+    TS_CHECK(ts_store_read_metric_limit(r, run, "loss", &c1, 300, &part, &np, &err) == TS_OK && np <= 300);
+    if (np) TS_CHECK(part[0].value == (got < 1250 ? (double)(2 * got + 1) : 0.5));
+    free(part);
+    if (!np) break;
+    got += np, pieces++;
+  }
+  TS_CHECK(got == 1251 && pieces == 5);
   TsMetricRow last;
   TS_CHECK(ts_store_last_metric(r, run, "loss", &last, &err) == TS_OK && last.step == 2500 && last.value == 0.5);
   TS_CHECK(ts_store_last_metric(r, run, "none", &last, &err) == TS_ERR_INVALID);

@@ -375,6 +375,14 @@ void ts_line_plot_append(TsLinePlot *self, guint series, double x, double y) {
   gtk_widget_queue_draw(self->area);
 }
 
+void ts_line_plot_append_points(TsLinePlot *self, guint series, const double *x, const double *y, size_t n) {
+  g_return_if_fail(series < self->series->len);
+  Series *s = g_ptr_array_index(self->series, series);
+  g_array_append_vals(s->x, x, (guint)n);
+  g_array_append_vals(s->y, y, (guint)n);
+  gtk_widget_queue_draw(self->area);
+}
+
 void ts_line_plot_set_points(TsLinePlot *self, guint series, const double *x, const double *y, size_t n) {
   g_return_if_fail(series < self->series->len);
   Series *s = g_ptr_array_index(self->series, series);
