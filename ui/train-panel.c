@@ -753,7 +753,7 @@ static void refresh_row(TsTrainPanel *self, Followed *f) {
     snprintf(buf, sizeof buf, "%s", r->ended > 0 ? span : "");
   }
   gtk_label_set_text(GTK_LABEL(f->eta), buf);
-  gtk_widget_set_sensitive(f->stop, r->status == TS_RUN_RUNNING);
+  gtk_widget_set_visible(f->stop, r->status == TS_RUN_RUNNING);
   gtk_widget_set_visible(f->resume, (r->status == TS_RUN_STOPPED || r->status == TS_RUN_INTERRUPTED) && !f->proc);
 }
 

@@ -216,6 +216,10 @@ static gboolean on_close_request(GtkWindow *w, gpointer data) {
 static void ts_window_dispose(GObject *o) {
   TsWindow *self = TS_WINDOW(o);
   if (self->reader) g_signal_handlers_disconnect_by_data(self->reader, self);
+  /* a panel's worker may still finish after the window is gone */
+  GtkWidget *panels[] = {self->generate_panel, self->homology_panel, self->train_panel, self->runs_panel};
+  for (size_t i = 0; i < G_N_ELEMENTS(panels); i++)
+    if (panels[i]) g_signal_handlers_disconnect_by_data(panels[i], self);
   gtk_widget_dispose_template(GTK_WIDGET(self), TS_TYPE_WINDOW);
   g_clear_object(&self->reader);
   G_OBJECT_CLASS(ts_window_parent_class)->dispose(o);
