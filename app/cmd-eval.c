@@ -110,7 +110,8 @@ int ts_cmd_eval(int argc, char **argv) {
   TsSplit sp = split ? (strcmp(split, "train") == 0 ? TS_SPLIT_TRAIN : TS_SPLIT_TEST)
                      : (ts_dataset_has_split(data, TS_SPLIT_TEST) ? TS_SPLIT_TEST : TS_SPLIT_TRAIN);
   TsDataset ds;
-  if (ts_dataset_open(data, sp, NULL, &ds, &err)) {
+  TsDatasetOptions dopts = {.max_bytes = (int64_t)1024 << 20}; /* larger sets stream, as in train */
+  if (ts_dataset_open(data, sp, &dopts, &ds, &err)) {
     ts_safetensors_clear(&st);
     return ts_cli_fail("eval", &err);
   }
@@ -145,6 +146,42 @@ int ts_cmd_eval(int argc, char **argv) {
   }
   /* A model trained on resized images sees this data resized the same way. */
   if (mc.in_h != ds.height || mc.in_w != ds.width) aug.resize_h = mc.in_h, aug.resize_w = mc.in_w;
+  const char *task = ts_safetensors_meta(&st, "train.task");
+  if (task && strcmp(task, "classify") != 0) {
+    /* A ph or simultaneous checkpoint: its objective's metrics, with the
+     * label normalisation it was trained with. */
+    TsTrainConfig tc;
+    TsObjective *o = NULL;
+    TsObjMetrics om;
+    TsNnCtx ctx;
+    if (ts_train_config_from_checkpoint(&st, &tc, &err) || !(pool = ts_pool_new(threads, &err)) ||
+        ts_checkpoint_load_model(&st, &mc, (int)batch, &m, &err) || !(o = ts_objective_new(&tc.obj, &ds, NULL, &err)) ||
+        ts_objective_load_meta(o, &st, &err) ||
+        (ts_nn_ctx_init(&ctx, pool, 1), ts_cli_install_stop_handlers(), 0) ||
+        ts_objective_evaluate(o, m, &ctx, &ds, &aug, (int)batch, ts_cli_stop_flag(), &om, &err)) {
+      ts_objective_free(o);
+      rc = ts_cli_fail("eval", &err);
+      goto done;
+    }
+    ts_objective_free(o);
+    if (json) {
+      TsJson j;
+      ts_json_init(&j);
+      ts_json_object_begin(&j);
+      ts_json_kv_string(&j, "checkpoint", ckpath);
+      ts_json_kv_string(&j, "data", ds.source);
+      ts_json_kv_string(&j, "task", task);
+      ts_json_kv_int(&j, "count", ds.count);
+      for (int i = 0; i < om.n; i++) ts_json_kv_number(&j, om.m[i].name, om.m[i].value);
+      ts_json_object_end(&j);
+      printf("%s\n", ts_json_text(&j) ? ts_json_text(&j) : "{}");
+      ts_json_clear(&j);
+    } else {
+      printf("%s (%s) on %s: %lld images\n", ts_model_kind_name(mc.kind), task, ds.source, (long long)ds.count);
+      for (int i = 0; i < om.n; i++) printf("  %-16s %.6g\n", om.m[i].name, om.m[i].value);
+    }
+    goto done;
+  }
   if (!(pool = ts_pool_new(threads, &err)) || ts_checkpoint_load_model(&st, &mc, (int)batch, &m, &err) ||
       (ts_cli_install_stop_handlers(), 0) ||
       ts_evaluate(m, pool, 1, &ds, &aug, (int)batch, logits != NULL, ts_cli_stop_flag(), &res, &err)) {

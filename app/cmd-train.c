@@ -25,12 +25,21 @@
 static void help(void) {
   printf("Usage: toposcope train --model MODEL --data SPEC [OPTIONS]\n"
          "       toposcope train --resume CKPT [--epochs E] [OPTIONS]\n"
-         "Trains an image classifier with cross-entropy. Per-step loss and per-epoch\n"
-         "train/validation loss and accuracy go into the run store as they happen.\n"
+         "Trains an image model for a task: classify (cross-entropy on the classes),\n"
+         "ph (regress the PH labels of labels:DIR,CACHE data: MSE), or simultaneous (one\n"
+         "head of classes + label values: CE + ph-weight x MSE). Per-step loss and\n"
+         "per-epoch train/validation loss, accuracy (classes), val/mse and per-dimension\n"
+         "R^2 (labels) go into the run store as they happen.\n"
          "SIGINT/SIGTERM write a checkpoint (with --save), mark the run stopped and exit\n"
          "with 130/143 (128 + the signal);\n"
          "--resume continues it (bit-for-bit with --deterministic).\n\n"
-         "Data specs: fashion-mnist | fashion-mnist:DIR | idx:IMAGES,LABELS | cifar:DIR | folder:DIR\n\n"
+         "Data specs: fashion-mnist | fashion-mnist:DIR | idx:IMAGES,LABELS | cifar:DIR | folder:DIR |\n"
+         "            labels:DIR,CACHE (pictures + their PH labels) | generate:SIZE (made on the fly)\n"
+         "Memory: folders and label caches whose pictures take more than --in-memory MB are\n"
+         "decoded per batch by the loader threads instead of loaded: then the pictures use\n"
+         "(prefetch 4 + loader threads) batches of floats (batch x C x H x W x 4 bytes) and one\n"
+         "decoded picture per loader thread, whatever the set's size; labels (4 bytes a value)\n"
+         "and file names (about 100 bytes a picture) stay in memory. generate: always streams.\n\n"
          "Options:\n");
   size_t n;
   const TsOptSpec *o = ts_train_options(&n);
@@ -97,23 +106,44 @@ static int parse_normalize(const char *s, TsAugment *a, int *is_auto) {
   return 0;
 }
 
-/* Per-channel mean and std of the stored bytes, on the [0, 1] scale. */
-static void auto_normalize(const TsDataset *ds, TsAugment *a) {
+/* Per-channel mean and std of the stored bytes, on the [0, 1] scale; of the
+ * first 1024 pictures (epoch 0) of a streamed set. */
+static int auto_normalize(const TsDataset *ds, TsAugment *a) {
   size_t hw = (size_t)ds->height * (size_t)ds->width;
-  for (int c = 0; c < ds->channels && c < 4; c++) {
-    double s = 0, s2 = 0;
-    for (int64_t i = 0; i < ds->count; i++) {
-      const uint8_t *p = ts_dataset_sample(ds, i) + (size_t)c * hw;
+  int64_t count = ds->pixels || ds->count < 1024 ? ds->count : 1024;
+  uint8_t *buf = ds->pixels ? NULL : malloc(hw * (size_t)ds->channels);
+  void *worker = NULL;
+  TsError err = {0};
+  if (!ds->pixels && (!buf || (ds->stream->worker_new && !(worker = ds->stream->worker_new(ds->stream->user, &err))))) {
+    free(buf);
+    return buf ? ts_cli_fail("train", &err) : ts_cli_failf("train", "out of memory");
+  }
+  double sum[4] = {0}, sum2[4] = {0};
+  for (int64_t i = 0; i < count; i++) {
+    const uint8_t *px = ds->pixels ? ts_dataset_sample(ds, i) : buf;
+    if (!ds->pixels && ts_dataset_fetch(ds, worker, 0, i, buf, NULL, &err)) {
+      if (worker && ds->stream->worker_free) ds->stream->worker_free(ds->stream->user, worker);
+      free(buf);
+      return ts_cli_fail("train", &err);
+    }
+    for (int c = 0; c < ds->channels && c < 4; c++) {
+      const uint8_t *p = px + (size_t)c * hw;
       uint64_t a1 = 0, a2 = 0;
       for (size_t k = 0; k < hw; k++) a1 += p[k], a2 += (uint64_t)p[k] * p[k];
-      s += (double)a1;
-      s2 += (double)a2;
+      sum[c] += (double)a1;
+      sum2[c] += (double)a2;
     }
-    double n = (double)ds->count * (double)hw, m = s / n / 255.0, v = s2 / n / 65025.0 - m * m;
+  }
+  if (worker && ds->stream->worker_free) ds->stream->worker_free(ds->stream->user, worker);
+  free(buf);
+  for (int c = 0; c < ds->channels && c < 4; c++) {
+    double s = sum[c], s2 = sum2[c];
+    double n = (double)count * (double)hw, m = s / n / 255.0, v = s2 / n / 65025.0 - m * m;
     a->mean[c] = (float)m;
     a->std[c] = (float)(v > 1e-12 ? sqrt(v) : 1.0);
   }
   for (int c = ds->channels; c < 4; c++) a->mean[c] = a->mean[0], a->std[c] = a->std[0];
+  return 0;
 }
 
 /* Our schedule shorthands to ts_schedule_parse's grammar. */
@@ -136,6 +166,7 @@ typedef struct Report {
   int quiet, bar_on;
   FILE *out;
   char label[64];
+  double last_val_acc; /* of the last epoch (NaN without) */
 } Report;
 
 static void on_step(void *user, const TsTrainProgress *p) {
@@ -154,10 +185,15 @@ static void on_epoch(void *user, const TsTrainProgress *p) {
     ts_cli_progress_end(&r->bar, p->batches);
     r->bar_on = 0;
   }
+  r->last_val_acc = p->val_acc;
   if (r->quiet) return;
-  fprintf(r->out, "epoch %lld/%lld  train loss %.4f acc %.2f%%", (long long)p->epoch + 1, (long long)p->epochs,
-          p->train_loss, 100 * p->train_acc);
-  if (!isnan(p->val_loss)) fprintf(r->out, "  val loss %.4f acc %.2f%%", p->val_loss, 100 * p->val_acc);
+  fprintf(r->out, "epoch %lld/%lld  train loss %.4f", (long long)p->epoch + 1, (long long)p->epochs, p->train_loss);
+  if (!isnan(p->train_acc)) fprintf(r->out, " acc %.2f%%", 100 * p->train_acc);
+  if (!isnan(p->val_loss)) fprintf(r->out, "  val loss %.4f", p->val_loss);
+  if (!isnan(p->val_acc)) fprintf(r->out, " acc %.2f%%", 100 * p->val_acc);
+  double mse = ts_obj_metrics_get(&p->val_metrics, "val/mse"), r2 = ts_obj_metrics_get(&p->val_metrics, "val/r2_mean");
+  if (!isnan(mse)) fprintf(r->out, " mse %.4f", mse);
+  if (!isnan(r2)) fprintf(r->out, " R2 %.3f", r2);
   fprintf(r->out, "  lr %.3g  %.0f img/s\n", p->lr, p->images_per_s);
   fflush(r->out);
 }
@@ -167,6 +203,9 @@ static char *params_json(const TsTrainConfig *c, const char *resumed_from) {
   ts_json_init(&j);
   ts_json_object_begin(&j);
   ts_json_kv_string(&j, "model", ts_model_kind_name(c->model.kind));
+  ts_json_kv_string(&j, "task", c->obj.task);
+  ts_json_kv_string(&j, "label_norm", ts_label_norm_name(c->obj.label_norm));
+  if (strcmp(c->obj.task, "simultaneous") == 0) ts_json_kv_number(&j, "ph_weight", c->obj.ph_weight);
   ts_json_kv_string(&j, "data", c->data);
   ts_json_kv_string(&j, "val", c->val_data);
   ts_json_kv_int(&j, "epochs", c->epochs);
@@ -181,6 +220,10 @@ static char *params_json(const TsTrainConfig *c, const char *resumed_from) {
   ts_json_kv_int(&j, "crop_pad", c->aug.crop_pad);
   ts_json_kv_bool(&j, "hflip", c->aug.hflip);
   ts_json_kv_int(&j, "limit", c->limit);
+  ts_json_kv_int(&j, "per_class", c->per_class);
+  ts_json_kv_int(&j, "subset_seed", (int64_t)c->subset_seed);
+  ts_json_kv_string(&j, "init", c->init);
+  ts_json_kv_bool(&j, "freeze_backbone", c->freeze_backbone);
   ts_json_kv_string(&j, "save", c->save_path);
   if (resumed_from) ts_json_kv_string(&j, "resumed_from", resumed_from);
   ts_json_kv_string(&j, "blas", ts_blas_name()); /* which SGEMM ran: speed (and the last bits) depend on it */
@@ -188,16 +231,34 @@ static char *params_json(const TsTrainConfig *c, const char *resumed_from) {
   return ts_json_steal(&j);
 }
 
-static int load_data(const char *cmd, const char *spec, TsSplit split, int64_t limit, TsDataset *ds) {
+/* Sets whose pictures take more than this stream from disk (--in-memory). */
+static int64_t in_memory_bytes = (int64_t)1024 << 20;
+
+static int load_data(const char *cmd, const char *spec, TsSplit split, int64_t limit, int64_t per_class,
+                     uint64_t subset_seed, TsDataset *ds) {
   TsError err = {0};
-  if (ts_dataset_open(spec, split, NULL, ds, &err)) return ts_cli_fail(cmd, &err);
+  TsDatasetOptions o = {.max_bytes = in_memory_bytes};
+  if (ts_dataset_open(spec, split, &o, ds, &err)) return ts_cli_fail(cmd, &err);
   ts_dataset_truncate(ds, limit > 0 ? limit : -1);
+  if (per_class > 0 && ts_dataset_per_class(ds, per_class, subset_seed, &err)) {
+    ts_dataset_clear(ds);
+    return ts_cli_fail(cmd, &err);
+  }
   return 0;
 }
 
+/* Where a new run goes in the store: an experiment's cell, the run it
+ * continues from (0: none). */
+typedef struct Group {
+  int64_t experiment, parent;
+  const char *cell;
+  int64_t *run_id_out; /* the run's id, when asked */
+  double *val_acc_out;  /* the last epoch's validation accuracy, when asked */
+} Group;
+
 /* Trains with store recording; returns an exit code. run_id < 0: begin a new run. */
 static int train_run(TsTrainConfig *cfg, const TsDataset *train, const TsDataset *val, const TsSafetensors *resume,
-                     TsStore *store, const char *run_name, int threads, int quiet, FILE *out) {
+                     TsStore *store, const char *run_name, int threads, int quiet, FILE *out, const Group *group) {
   TsError err = {0};
   TsPool *pool = ts_pool_new(threads, &err);
   if (!pool) return ts_cli_fail("train", &err);
@@ -205,6 +266,16 @@ static int train_run(TsTrainConfig *cfg, const TsDataset *train, const TsDataset
   if (!t) {
     ts_pool_free(pool);
     return ts_cli_fail("train", &err);
+  }
+  if (!resume && cfg->init[0]) {
+    char *report = NULL;
+    if (ts_trainer_init_from(t, cfg->init, &report, &err)) {
+      ts_trainer_free(t);
+      ts_pool_free(pool);
+      return ts_cli_fail("train", &err);
+    }
+    if (!quiet && report) fprintf(out, "%s\n", report);
+    free(report);
   }
   int64_t run_id = -1;
   if (resume) {
@@ -225,6 +296,8 @@ static int train_run(TsTrainConfig *cfg, const TsDataset *train, const TsDataset
     char *params = params_json(ts_trainer_config(t), resume ? resume->path : NULL);
     TsStatus s = ts_store_run_begin(store, "train", run_name, params, &run_id, &err);
     free(params);
+    if (!s && group && (group->experiment > 0 || group->parent > 0))
+      s = ts_store_run_group(store, run_id, group->experiment, group->cell, group->parent, &err);
     if (s) {
       ts_trainer_free(t);
       ts_pool_free(pool);
@@ -255,10 +328,12 @@ static int train_run(TsTrainConfig *cfg, const TsDataset *train, const TsDataset
     if (resume) fprintf(out, "resuming at epoch %lld, step %lld\n", (long long)pos->epoch + 1, (long long)pos->global_step);
     fflush(out);
   }
-  Report rep = {.quiet = quiet, .out = out};
+  if (group && group->run_id_out) *group->run_id_out = run_id;
+  Report rep = {.quiet = quiet, .out = out, .last_val_acc = NAN};
   TsTrainHooks hooks = {.user = &rep, .on_step = on_step, .on_epoch = on_epoch};
   TsStatus s = ts_trainer_run(t, store, run_id, &hooks, ts_cli_stop_flag(), &err);
   if (rep.bar_on) ts_cli_progress_end(&rep.bar, rep.bar.total);
+  if (group && group->val_acc_out) *group->val_acc_out = rep.last_val_acc;
   int rc = TS_EXIT_OK;
   if (s == TS_OK) {
     if (store) ts_store_run_end(store, run_id, TS_RUN_FINISHED, NULL, NULL);
@@ -283,7 +358,7 @@ int ts_cmd_train(int argc, char **argv) {
   enum {
     O_MODEL = 256, O_DATA, O_VAL, O_EPOCHS, O_BATCH, O_OPT, O_LR, O_MOM, O_NEST, O_WD, O_SCHED, O_SEED, O_DET,
     O_AUG, O_RESIZE, O_NORM, O_STEM, O_WIDTH, O_HIDDEN, O_LIMIT, O_VLIMIT, O_SAVE, O_RESUME, O_LTHREADS, O_NAME,
-    O_STORE, O_THREADS
+    O_STORE, O_THREADS, O_TASK, O_LNORM, O_PHW, O_INIT, O_FREEZE, O_PERCLASS, O_SUBSEED, O_EXPID, O_CELL, O_PARENT, O_COMBINED, O_PDATA, O_PVAL, O_PEPOCHS, O_PTASK, O_GEN, O_INMEM
   };
   static const struct option opts[] = {
       {"model", required_argument, 0, O_MODEL},     {"data", required_argument, 0, O_DATA},
@@ -300,18 +375,74 @@ int ts_cmd_train(int argc, char **argv) {
       {"resume", required_argument, 0, O_RESUME},   {"loader-threads", required_argument, 0, O_LTHREADS},
       {"name", required_argument, 0, O_NAME},       {"store", required_argument, 0, O_STORE},
       {"threads", required_argument, 0, O_THREADS}, {"quiet", no_argument, 0, 'q'},
+      {"task", required_argument, 0, O_TASK},       {"label-norm", required_argument, 0, O_LNORM},
+      {"ph-weight", required_argument, 0, O_PHW},   {"init", required_argument, 0, O_INIT},
+      {"freeze", required_argument, 0, O_FREEZE},   {"per-class", required_argument, 0, O_PERCLASS},
+      {"subset-seed", required_argument, 0, O_SUBSEED}, {"experiment-id", required_argument, 0, O_EXPID},
+      {"cell", required_argument, 0, O_CELL},       {"parent-run", required_argument, 0, O_PARENT},
+      {"combined", no_argument, 0, O_COMBINED},     {"pretrain-data", required_argument, 0, O_PDATA},
+      {"pretrain-val", required_argument, 0, O_PVAL}, {"pretrain-epochs", required_argument, 0, O_PEPOCHS},
+      {"pretrain-task", required_argument, 0, O_PTASK},
+      {"gen-count", required_argument, 0, O_GEN},   {"gen-val", required_argument, 0, O_GEN},
+      {"gen-seed", required_argument, 0, O_GEN},    {"alpha-range", required_argument, 0, O_GEN},
+      {"beta-range", required_argument, 0, O_GEN},  {"prob-binary", required_argument, 0, O_GEN},
+      {"prob-colour", required_argument, 0, O_GEN}, {"spectrum", required_argument, 0, O_GEN},
+      {"label-type", required_argument, 0, O_GEN},  {"label-dims", required_argument, 0, O_GEN},
+      {"max-life", required_argument, 0, O_GEN},    {"filtration", required_argument, 0, O_GEN},
+      {"gradient", no_argument, 0, O_GEN},          {"sigma", required_argument, 0, O_GEN},
+      {"weight-power", required_argument, 0, O_GEN}, {"in-memory", required_argument, 0, O_INMEM},
       {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
   TsTrainConfig cfg = ts_train_config_default();
   const char *model = NULL, *data = NULL, *val = NULL, *opt = NULL, *sched = NULL, *save = NULL, *resume = NULL;
   const char *store_path = NULL, *name = NULL, *norm = "auto", *augment = NULL, *resize = NULL, *hidden = NULL;
-  double lr = -1, mom = -1, wd = -1, width = -1;
+  const char *task = NULL, *lnorm = NULL, *init = NULL, *freeze = NULL;
+  long per_class = -1, experiment = 0, parent = 0, pretrain_epochs = -1;
+  const char *pretrain_data = NULL, *pretrain_val = NULL, *pretrain_task = NULL;
+  int combined = 0;
+  char gen_keys[1024] = "";
+  size_t gen_len = 0;
+  const char *cell = NULL;
+  uint64_t subset_seed = 0;
+  int have_subset_seed = 0;
+  double lr = -1, mom = -1, wd = -1, width = -1, phw = -1;
   long epochs = -1, batch = -1, limit = -1, vlimit = -1, lthreads = -1;
   uint64_t seed = 0;
   int have_seed = 0, nesterov = 0, det = 0, stem = 0, threads = 0, quiet = 0, c, rc;
   optind = 1;
-  while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
+  int oi = 0;
+  while ((c = getopt_long(argc, argv, ":qh", opts, &oi)) != -1) {
     switch (c) {
+    case O_GEN: {
+      /* generate: options become keys of the spec (core/data/generate-stream.c) */
+      static const char *const map[][2] = {
+          {"gen-count", "count"},     {"gen-val", "val"},       {"gen-seed", "seed"},     {"alpha-range", "alpha"},
+          {"beta-range", "beta"},     {"prob-binary", "pb"},    {"prob-colour", "pc"},    {"spectrum", "spectrum"},
+          {"label-type", "type"},     {"label-dims", "dims"},   {"max-life", "life"},     {"filtration", "filtration"},
+          {"gradient", "gradient"},   {"sigma", "sigma"},       {"weight-power", "wp"}};
+      const char *key = NULL;
+      for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(opts[oi].name, map[i][0]) == 0) key = map[i][1];
+      char gval[256];
+      snprintf(gval, sizeof gval, "%s", optarg ? optarg : "1");
+      /* two-number ranges: "A B" (as toposcope generate) or "A:B" */
+      int pair = !strcmp(key, "alpha") || !strcmp(key, "beta") || !strcmp(key, "life");
+      if (pair && !strchr(gval, ':')) {
+        if (optind < argc && argv[optind][0] && (argv[optind][0] != '-' || (argv[optind][1] >= '0' && argv[optind][1] <= '9')))
+          snprintf(gval + strlen(gval), sizeof gval - strlen(gval), ":%s", argv[optind++]);
+        else snprintf(gval + strlen(gval), sizeof gval - strlen(gval), ":%s", optarg);
+      }
+      int k = snprintf(gen_keys + gen_len, sizeof gen_keys - gen_len, ",%s=%s", key, gval);
+      if (k < 0 || (size_t)k >= sizeof gen_keys - gen_len) return ts_cli_usage_error("train", "too many generation options");
+      gen_len += (size_t)k;
+      break;
+    }
     case O_MODEL: model = optarg; break;
+    case O_INMEM: {
+      long mb;
+      if ((rc = ts_cli_int("train", "--in-memory", optarg, 0, 1L << 30, &mb))) return rc;
+      in_memory_bytes = mb ? (int64_t)mb << 20 : 1; /* 0: stream every folder and label cache */
+      break;
+    }
     case O_DATA: data = optarg; break;
     case O_VAL: val = optarg; break;
     case O_EPOCHS: if ((rc = ts_cli_int("train", "--epochs", optarg, 0, 1000000, &epochs))) return rc; break;
@@ -338,12 +469,34 @@ int ts_cmd_train(int argc, char **argv) {
     case O_NAME: name = optarg; break;
     case O_STORE: store_path = optarg; break;
     case O_THREADS: if ((rc = ts_cli_threads("train", optarg, &threads))) return rc; break;
+    case O_TASK: task = optarg; break;
+    case O_INIT: init = optarg; break;
+    case O_EXPID: if ((rc = ts_cli_int("train", "--experiment-id", optarg, 1, LONG_MAX, &experiment))) return rc; break;
+    case O_PARENT: if ((rc = ts_cli_int("train", "--parent-run", optarg, 1, LONG_MAX, &parent))) return rc; break;
+    case O_CELL: cell = optarg; break;
+    case O_COMBINED: combined = 1; break;
+    case O_PDATA: pretrain_data = optarg; break;
+    case O_PVAL: pretrain_val = optarg; break;
+    case O_PTASK: pretrain_task = optarg; break;
+    case O_PEPOCHS: if ((rc = ts_cli_int("train", "--pretrain-epochs", optarg, 0, 1000000, &pretrain_epochs))) return rc; break;
+    case O_FREEZE: freeze = optarg; break;
+    case O_PERCLASS: if ((rc = ts_cli_int("train", "--per-class", optarg, 1, LONG_MAX, &per_class))) return rc; break;
+    case O_SUBSEED: if ((rc = ts_cli_u64("train", "--subset-seed", optarg, &subset_seed))) return rc; have_subset_seed = 1; break;
+    case O_LNORM: lnorm = optarg; break;
+    case O_PHW: if ((rc = ts_cli_double("train", "--ph-weight", optarg, 0, 1e6, &phw))) return rc; break;
     case 'q': quiet = 1; break;
     case 'h': help(); return TS_EXIT_OK;
     default: return ts_cli_bad_option("train", optopt, argv[optind - 1]);
     }
   }
   if (optind < argc) return ts_cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
+  if (combined != (pretrain_data != NULL))
+    return ts_cli_usage_error("train", combined ? "--combined needs --pretrain-data SPEC"
+                                                : "--pretrain-data is for --combined");
+  if (combined && (resume || init))
+    return ts_cli_usage_error("train", "--combined pretrains its own --init; resume each of its runs with --resume");
+  if (pretrain_task && strcmp(pretrain_task, "ph") && strcmp(pretrain_task, "simultaneous"))
+    return ts_cli_usage_error("train", "--pretrain-task must be ph or simultaneous, not '%s'", pretrain_task);
 
   TsError err = {0};
   TsSafetensors ck = {0};
@@ -352,9 +505,10 @@ int ts_cmd_train(int argc, char **argv) {
     /* The run's own settings come from the checkpoint; only the length,
      * the output and the machine-side options may change. */
     if (model || opt || lr >= 0 || mom >= 0 || wd >= 0 || sched || have_seed || augment || resize || stem ||
-        width > 0 || hidden || limit > 0 || batch > 0 || nesterov)
+        width > 0 || hidden || limit > 0 || batch > 0 || nesterov || gen_len || task || lnorm || phw >= 0 || init || freeze ||
+        per_class > 0 || have_subset_seed)
       return ts_cli_usage_error("train", "--resume takes the run's settings from the checkpoint: only --epochs, "
-                                         "--data, --val, --save, --threads, --loader-threads, --store, --name may change");
+                                         "--data, --val, --save, --threads, --loader-threads, --in-memory, --store, --name may change");
     if (ts_safetensors_read(resume, &ck, &err) || ts_train_config_from_checkpoint(&ck, &cfg, &err)) {
       ts_safetensors_clear(&ck);
       return ts_cli_fail("train", &err);
@@ -370,9 +524,36 @@ int ts_cmd_train(int argc, char **argv) {
     int kind = ts_model_kind_from_name(model ? model : "lenet5");
     if (kind < 0 || kind == TS_MODEL_TOPOVAE)
       return ts_cli_usage_error("train", "--model must be lenet5, resnet18, resnet34, resnet50 or mlp, not '%s'", model);
+    if (task) {
+      if (strcmp(task, "classify") && strcmp(task, "ph") && strcmp(task, "simultaneous"))
+        return ts_cli_usage_error("train", "--task must be classify, ph or simultaneous, not '%s'", task);
+      snprintf(cfg.obj.task, sizeof cfg.obj.task, "%s", task);
+    }
+    if (lnorm) {
+      int k = ts_label_norm_from_name(lnorm);
+      if (k < 0) return ts_cli_usage_error("train", "--label-norm must be zscore or none, not '%s'", lnorm);
+      cfg.obj.label_norm = (TsLabelNorm)k;
+    }
+    if (phw >= 0) {
+      if (strcmp(cfg.obj.task, "simultaneous") != 0)
+        return ts_cli_usage_error("train", "--ph-weight is for --task simultaneous");
+      cfg.obj.ph_weight = (float)phw;
+    }
     cfg.model = ts_model_config_default((TsModelKind)kind);
-    cfg.model.in_channels = cfg.model.in_h = cfg.model.in_w = cfg.model.num_outputs = 0;
     cfg.model.small_stem = stem;
+    if (init && !model) {
+      /* The architecture of the checkpoint to fine-tune (its head aside). */
+      TsSafetensors ist = {0};
+      TsAugment inorm;
+      if (ts_safetensors_read(init, &ist, &err) ||
+          ts_checkpoint_model_config(&ist, NULL, 0, 0, &cfg.model, &inorm, &err)) {
+        ts_safetensors_clear(&ist);
+        return ts_cli_fail("train", &err);
+      }
+      ts_safetensors_clear(&ist);
+      if (stem) cfg.model.small_stem = 1;
+    }
+    cfg.model.in_channels = cfg.model.in_h = cfg.model.in_w = cfg.model.num_outputs = 0;
     if (width > 0) cfg.model.width = (float)width;
     if (hidden) {
       cfg.model.n_hidden = 0;
@@ -415,9 +596,20 @@ int ts_cmd_train(int argc, char **argv) {
     if ((rc = parse_normalize(norm, &cfg.aug, &is_auto))) return rc;
     if (!is_auto) norm = NULL;
     cfg.limit = limit > 0 ? limit : 0;
-    snprintf(cfg.data, sizeof cfg.data, "%s", data);
+    cfg.per_class = per_class > 0 ? per_class : 0;
+    cfg.subset_seed = subset_seed;
+    if (init) snprintf(cfg.init, sizeof cfg.init, "%s", init);
+    if (freeze) {
+      if (strcmp(freeze, "backbone") && strcmp(freeze, "none"))
+        return ts_cli_usage_error("train", "--freeze must be backbone or none, not '%s'", freeze);
+      cfg.freeze_backbone = strcmp(freeze, "backbone") == 0;
+    }
+    if (gen_len && strncmp(data, "generate:", 9) != 0)
+      return ts_cli_usage_error("train", "the generation and label options are for --data generate:SIZE");
+    if (snprintf(cfg.data, sizeof cfg.data, "%s%s", data, gen_keys) >= (int)sizeof cfg.data)
+      return ts_cli_usage_error("train", "--data: too long");
     if (val) snprintf(cfg.val_data, sizeof cfg.val_data, "%s", val);
-    else if (ts_dataset_has_split(data, TS_SPLIT_TEST)) snprintf(cfg.val_data, sizeof cfg.val_data, "%s", data);
+    else if (ts_dataset_has_split(data, TS_SPLIT_TEST)) snprintf(cfg.val_data, sizeof cfg.val_data, "%s", cfg.data);
     if (save) snprintf(cfg.save_path, sizeof cfg.save_path, "%s", save);
   }
   if (vlimit > 0) cfg.val_limit = vlimit;
@@ -425,7 +617,7 @@ int ts_cmd_train(int argc, char **argv) {
   if (strcmp(cfg.val_data, "none") == 0) cfg.val_data[0] = '\0';
 
   TsDataset train = {0}, valds = {0};
-  if ((rc = load_data("train", cfg.data, TS_SPLIT_TRAIN, cfg.limit, &train))) {
+  if ((rc = load_data("train", cfg.data, TS_SPLIT_TRAIN, cfg.limit, cfg.per_class, cfg.subset_seed, &train))) {
     ts_safetensors_clear(&ck);
     return rc;
   }
@@ -433,13 +625,22 @@ int ts_cmd_train(int argc, char **argv) {
    * spec that only has a training split (idx:, a plain folder). */
   if (cfg.val_data[0]) {
     TsSplit sp = ts_dataset_has_split(cfg.val_data, TS_SPLIT_TEST) ? TS_SPLIT_TEST : TS_SPLIT_TRAIN;
-    if ((rc = load_data("train", cfg.val_data, sp, cfg.val_limit, &valds))) {
+    if ((rc = load_data("train", cfg.val_data, sp, cfg.val_limit, 0, 0, &valds))) {
       ts_dataset_clear(&train);
       ts_safetensors_clear(&ck);
       return rc;
     }
   }
-  if (!have_ck && norm) auto_normalize(&train, &cfg.aug);
+  if (!have_ck && norm && (rc = auto_normalize(&train, &cfg.aug))) {
+    ts_dataset_clear(&train);
+    ts_dataset_clear(&valds);
+    return rc;
+  }
+  /* generate: the recipe with every key, so the checkpoint (and --resume) has it all */
+  if (!have_ck && strncmp(cfg.data, "generate:", 9) == 0) {
+    snprintf(cfg.data, sizeof cfg.data, "%s", train.source);
+    if (strncmp(cfg.val_data, "generate:", 9) == 0) snprintf(cfg.val_data, sizeof cfg.val_data, "%s", valds.source);
+  }
 
   TsStore *store = NULL;
   ts_cli_install_stop_handlers();
@@ -452,8 +653,48 @@ int ts_cmd_train(int argc, char **argv) {
   char run_name[128];
   if (name) snprintf(run_name, sizeof run_name, "%s", name);
   else snprintf(run_name, sizeof run_name, "%s on %.100s", ts_model_kind_name(cfg.model.kind), cfg.data);
+  Group group = {.experiment = experiment, .parent = parent, .cell = cell};
+  if (pretrain_data) {
+    /* --combined: the pretraining is a run of its own; the fine-tuning
+     * starts from its checkpoint and points at it. */
+    TsTrainConfig pc = cfg;
+    snprintf(pc.obj.task, sizeof pc.obj.task, "%s", pretrain_task ? pretrain_task : "ph");
+    snprintf(pc.data, sizeof pc.data, "%s", pretrain_data);
+    snprintf(pc.val_data, sizeof pc.val_data, "%s", pretrain_val ? pretrain_val : "");
+    if (pretrain_epochs >= 0) pc.epochs = (int)pretrain_epochs;
+    pc.per_class = 0;
+    pc.limit = pc.val_limit = 0;
+    pc.init[0] = '\0';
+    pc.freeze_backbone = 0;
+    pc.model.num_outputs = 0;
+    if (cfg.save_path[0]) snprintf(pc.save_path, sizeof pc.save_path, "%.4000s.pretrain", cfg.save_path);
+    TsDataset ptrain = {0}, pval = {0};
+    int64_t prun = 0;
+    rc = load_data("train", pc.data, TS_SPLIT_TRAIN, 0, 0, 0, &ptrain);
+    if (!rc && pc.val_data[0]) rc = load_data("train", pc.val_data, TS_SPLIT_TRAIN, 0, 0, 0, &pval);
+    if (!rc) {
+      if (norm) rc = auto_normalize(&ptrain, &pc.aug);
+      char pname[160];
+      snprintf(pname, sizeof pname, "pretrain (%s): %.100s", pc.obj.task, run_name);
+      Group pg = {.experiment = experiment, .run_id_out = &prun}; /* in the experiment, at no cell */
+      if (!quiet) fprintf(stdout, "pretraining (%s) on %s\n", pc.obj.task, pc.data);
+      if (!rc) rc = train_run(&pc, &ptrain, pc.val_data[0] ? &pval : NULL, NULL, store, pname, threads, quiet, stdout, &pg);
+    }
+    ts_dataset_clear(&ptrain);
+    ts_dataset_clear(&pval);
+    if (!rc && !pc.save_path[0]) rc = ts_cli_failf("train", "--combined: the pretraining wrote no checkpoint");
+    if (rc) {
+      ts_store_close(store);
+      ts_dataset_clear(&train);
+      ts_dataset_clear(&valds);
+      return rc;
+    }
+    snprintf(cfg.init, sizeof cfg.init, "%s", pc.save_path);
+    group.parent = prun;
+    if (!quiet) fprintf(stdout, "fine-tuning (%s) on %s\n", cfg.obj.task, cfg.data);
+  }
   rc = train_run(&cfg, &train, cfg.val_data[0] ? &valds : NULL, have_ck ? &ck : NULL, store, run_name, threads,
-                 quiet, stdout);
+                 quiet, stdout, &group);
   ts_store_close(store);
   ts_dataset_clear(&train);
   ts_dataset_clear(&valds);
@@ -513,7 +754,11 @@ int ts_demo_train(TsDemo *demo) {
   cfg.batch = 32;
   cfg.optim = ts_optim_config_default(TS_OPTIM_ADAM, 0.002f);
   cfg.loader_threads = 1;
-  auto_normalize(&train, &cfg.aug);
+  if (auto_normalize(&train, &cfg.aug)) {
+    ts_dataset_clear(&train);
+    ts_dataset_clear(&val);
+    return 1;
+  }
   snprintf(cfg.save_path, sizeof cfg.save_path, "%s/lenet5.safetensors", demo->workdir);
   TsStore *store = demo->store;
   int own_store = 0;
@@ -521,8 +766,84 @@ int ts_demo_train(TsDemo *demo) {
     if (ts_store_open(demo->store_path, TS_STORE_WRITE, &store, &err) != TS_OK) store = NULL;
     else own_store = 1;
   }
-  int rc = train_run(&cfg, &train, &val, NULL, store, "demo: lenet5", demo->threads, 0, out);
+  int rc = train_run(&cfg, &train, &val, NULL, store, "demo: lenet5", demo->threads, 0, out, NULL);
   if (own_store) ts_store_close(store);
+  ts_dataset_clear(&train);
+  ts_dataset_clear(&val);
+  return rc == 0 ? 0 : 1;
+}
+
+/* The demo's pretrain -> fine-tune step: LeNet-5 regresses the PH labels of
+ * 256 generated 28x28 pictures (generate:, made on the fly), then two
+ * fine-tunings on the same 100 training images, from scratch and from the
+ * pretrained weights, and a two-row table of their validation accuracy. */
+int ts_demo_pretrain(TsDemo *demo) {
+  FILE *out = demo->out;
+  TsDataset gen = {0}, genval = {0}, train = {0}, val = {0};
+  TsError err = {0};
+  const char *spec = "generate:28,count=256,val=64,pc=0,dims=32,seed=7";
+  if (ts_dataset_open(spec, TS_SPLIT_TRAIN, NULL, &gen, &err) ||
+      ts_dataset_open(spec, TS_SPLIT_TEST, NULL, &genval, &err)) {
+    fprintf(stderr, "toposcope: demo: %s\n", err.message);
+    return 1;
+  }
+  int fashion = ts_dataset_open("fashion-mnist", TS_SPLIT_TRAIN, NULL, &train, &err) == TS_OK &&
+                ts_dataset_open("fashion-mnist", TS_SPLIT_TEST, NULL, &val, &err) == TS_OK;
+  int rc = 0;
+  if (fashion) {
+    rc = ts_dataset_per_class(&train, 10, 0, &err) ? 1 : 0;
+    ts_dataset_truncate(&val, 500);
+  } else {
+    ts_dataset_clear(&train);
+    rc = make_bars(&train, 100, 3) || make_bars(&val, 200, 4);
+  }
+  TsTrainConfig pc = ts_train_config_default();
+  snprintf(pc.obj.task, sizeof pc.obj.task, "ph");
+  snprintf(pc.data, sizeof pc.data, "%s", gen.source);
+  snprintf(pc.val_data, sizeof pc.val_data, "%s", genval.source);
+  pc.epochs = 2;
+  pc.batch = 32;
+  pc.optim = ts_optim_config_default(TS_OPTIM_ADAM, 0.002f);
+  snprintf(pc.save_path, sizeof pc.save_path, "%s/pretrain-ph.safetensors", demo->workdir);
+  if (!rc) rc = auto_normalize(&gen, &pc.aug);
+  TsStore *store = demo->store;
+  int own_store = 0;
+  if (!store && demo->store_path) {
+    if (ts_store_open(demo->store_path, TS_STORE_WRITE, &store, &err) != TS_OK) store = NULL;
+    else own_store = 1;
+  }
+  double acc[2] = {NAN, NAN};
+  int64_t pre_run = 0;
+  if (!rc) {
+    fprintf(out, "   pretrain: LeNet-5 regresses the PH labels (32 values) of 256 generated pictures, 2 epochs\n");
+    Group g = {.run_id_out = &pre_run};
+    rc = train_run(&pc, &gen, &genval, NULL, store, "demo: pretrain (ph)", demo->threads, 1, out, &g);
+  }
+  for (int k = 0; k < 2 && !rc; k++) {
+    TsTrainConfig fc = ts_train_config_default();
+    snprintf(fc.data, sizeof fc.data, "%s", fashion ? "fashion-mnist" : "generated bars");
+    fc.per_class = fashion ? 10 : 0;
+    fc.epochs = 4;
+    fc.batch = 20;
+    fc.optim = ts_optim_config_default(TS_OPTIM_ADAM, 0.002f);
+    if ((rc = auto_normalize(&train, &fc.aug))) break;
+    if (k) snprintf(fc.init, sizeof fc.init, "%s", pc.save_path);
+    snprintf(fc.save_path, sizeof fc.save_path, "%s/finetune-%s.safetensors", demo->workdir, k ? "ph" : "scratch");
+    Group g = {.parent = k ? pre_run : 0, .val_acc_out = &acc[k]};
+    rc = train_run(&fc, &train, &val, NULL, store, k ? "demo: fine-tune (PH-pretrained)" : "demo: fine-tune (scratch)",
+                   demo->threads, 1, out, &g);
+  }
+  if (!rc) {
+    fprintf(out, "   fine-tune on %lld %s images, 4 epochs:\n", (long long)train.count,
+            fashion ? "FashionMNIST (10 per class)" : "generated bar");
+    fprintf(out, "     init             val accuracy\n");
+    fprintf(out, "     scratch          %6.2f%%\n", 100 * acc[0]);
+    fprintf(out, "     PH-pretrained    %6.2f%%\n", 100 * acc[1]);
+    fprintf(out, "   (one seed on 100 images: either row may win; toposcope experiment measures it properly)\n");
+  }
+  if (own_store) ts_store_close(store);
+  ts_dataset_clear(&gen);
+  ts_dataset_clear(&genval);
   ts_dataset_clear(&train);
   ts_dataset_clear(&val);
   return rc == 0 ? 0 : 1;

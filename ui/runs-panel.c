@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/json.h"
+#include "plot/plot-export.h"
 
 /* --- one run as a list item ---------------------------------------------------------- */
 
@@ -81,7 +82,7 @@ struct _TsRunsPanel {
   GtkBox parent;
   GtkWidget *search_entry, *status_drop, *list_stack, *runs_view, *empty_page, *count_label, *export_button;
   GtkWidget *delete_button, *hint_label, *compare_stack, *metric_drop, *x_drop, *plot_card, *params_grid;
-  GtkWidget *plot;
+  GtkWidget *plot, *exp_box;
   GListStore *store;
   GtkFilterListModel *filtered;
   GtkCustomFilter *filter;
@@ -95,7 +96,9 @@ struct _TsRunsPanel {
   int x_axis;
   int n_diff;
   gboolean syncing;
-  GCancellable *compare_cancel, *cancel;
+  GCancellable *compare_cancel, *exp_cancel, *cancel;
+  char *exp_key; /* the experiment runs (id:status) the table was made from */
+  guint n_exp_groups;
 };
 
 G_DEFINE_FINAL_TYPE(TsRunsPanel, ts_runs_panel, GTK_TYPE_BOX)
@@ -106,6 +109,7 @@ static guint signals[N_SIGNALS];
 static void message(TsRunsPanel *self, const char *text) { g_signal_emit(self, signals[SIG_MESSAGE], 0, text); }
 static void selection_changed(TsRunsPanel *self);
 static void rebuild_overlay(TsRunsPanel *self);
+static void update_experiments(TsRunsPanel *self);
 
 /* --- cells ------------------------------------------------------------------------------ */
 
@@ -294,6 +298,7 @@ static void on_runs_changed(TsStoreReader *reader, TsRunsPanel *self) {
   /* the filter looks at status: re-run it (cheap for thousands of runs) */
   gtk_filter_changed(GTK_FILTER(self->filter), GTK_FILTER_CHANGE_DIFFERENT);
   selection_changed(self);
+  update_experiments(self);
 }
 
 /* --- selection, overlay and comparison ------------------------------------------------------ */
@@ -800,6 +805,285 @@ static void on_export_plot(TsRunsPanel *self) {
   gtk_widget_activate_action(self->plot, "plot.export-image", NULL);
 }
 
+/* --- experiments (runs grouped by `toposcope experiment`) ------------------------------ */
+
+typedef struct ExpRun {
+  gint64 id, experiment;
+  char cell[256];
+  double top1; /* the run's last val/accuracy (NaN: none yet) */
+} ExpRun;
+
+static gpointer exp_query(TsStore *store, gpointer data, GError **error) {
+  (void)error;
+  GArray *runs = data; /* ExpRun, filled in place and handed back */
+  for (guint i = 0; i < runs->len; i++) {
+    ExpRun *r = &g_array_index(runs, ExpRun, i);
+    TsMetricRow row;
+    r->top1 = ts_store_last_metric(store, r->id, "val/accuracy", &row, NULL) == TS_OK ? row.value : NAN;
+  }
+  return g_array_ref(runs);
+}
+
+/* "init=NAME per_class=N seed=S": the init may hold spaces (a path), so the
+ * keys are found from the right. */
+static gboolean parse_cell(const char *cell, char *init, size_t n, long *per_class) {
+  const char *pc = strstr(cell, " per_class="), *sd = pc ? strstr(pc, " seed=") : NULL;
+  if (strncmp(cell, "init=", 5) != 0 || !pc || !sd) return FALSE;
+  g_strlcpy(init, cell + 5, MIN(n, (size_t)(pc - cell - 5) + 1));
+  *per_class = strtol(pc + 11, NULL, 10);
+  return TRUE;
+}
+
+typedef struct ExpCell {
+  char init[200];
+  long per_class;
+  double mean, std;
+  int n;
+} ExpCell;
+
+typedef struct ExpChart {
+  ExpCell *cells;
+  guint n;
+  char **inits;   /* distinct, in order */
+  long *pcs;      /* distinct per-class values, ascending */
+  guint n_inits, n_pcs;
+} ExpChart;
+
+static void exp_chart_free(gpointer p) {
+  ExpChart *c = p;
+  g_free(c->cells);
+  g_strfreev(c->inits);
+  g_free(c->pcs);
+  g_free(c);
+}
+
+/* Grouped bars: one group per subset size, one bar per initialisation, the
+ * sample standard deviation as a whisker. */
+static void draw_exp_chart(GtkDrawingArea *area, cairo_t *cr, int w, int h, gpointer data) {
+  ExpChart *c = data;
+  ts_plot_set_dark(ts_plot_widget_is_dark(GTK_WIDGET(area)));
+  TsPlotFrame f;
+  memset(&f, 0, sizeof f);
+  ts_plot_frame_layout(&f, w, h, 1);
+  f.x0 = 0, f.x1 = c->n_pcs ? c->n_pcs : 1;
+  double ymax = 0;
+  for (guint i = 0; i < c->n; i++)
+    if (isfinite(c->cells[i].mean)) ymax = fmax(ymax, c->cells[i].mean + (isfinite(c->cells[i].std) ? c->cells[i].std : 0));
+  f.y0 = 0, f.y1 = ymax > 0 ? fmin(100, ymax * 1.3) : 100; /* room for the legend */
+  f.no_xticks = 1;
+  ts_plot_draw_background(cr, w, h);
+  /* x ticks are the groups: no numeric ticks on x */
+  TsPlotFrame axes = f;
+  ts_plot_draw_axes(cr, &axes, "Top-1 accuracy (%) by subset size, mean ± std over seeds", NULL, "top-1 %");
+  double gw = f.width / (c->n_pcs ? c->n_pcs : 1), bw = gw * 0.8 / (c->n_inits ? c->n_inits : 1);
+  for (guint i = 0; i < c->n; i++) {
+    ExpCell *e = &c->cells[i];
+    guint gi = 0, ii = 0;
+    for (guint k = 0; k < c->n_pcs; k++) if (c->pcs[k] == e->per_class) gi = k;
+    for (guint k = 0; k < c->n_inits; k++) if (!strcmp(c->inits[k], e->init)) ii = k;
+    if (!isfinite(e->mean)) continue;
+    double rgb[3];
+    ts_plot_series_color((int)ii, rgb);
+    double x = f.left + gi * gw + gw * 0.1 + ii * bw, y = ts_plot_frame_y(&f, e->mean), y0 = ts_plot_frame_y(&f, 0);
+    cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+    cairo_rectangle(cr, x + 1, y, bw - 2, y0 - y);
+    cairo_fill(cr);
+    if (isfinite(e->std) && e->n > 1) {
+      ts_plot_ink(cr, 0.8);
+      cairo_set_line_width(cr, 1.5);
+      double ya = ts_plot_frame_y(&f, e->mean - e->std), yb = ts_plot_frame_y(&f, e->mean + e->std), xm = x + bw / 2;
+      cairo_move_to(cr, xm, ya), cairo_line_to(cr, xm, yb);
+      cairo_move_to(cr, xm - 4, ya), cairo_line_to(cr, xm + 4, ya);
+      cairo_move_to(cr, xm - 4, yb), cairo_line_to(cr, xm + 4, yb);
+      cairo_stroke(cr);
+    }
+  }
+  ts_plot_ink(cr, 0.8);
+  for (guint k = 0; k < c->n_pcs; k++) {
+    char label[48];
+    if (c->pcs[k] > 0) snprintf(label, sizeof label, "%ld per class", c->pcs[k]);
+    else snprintf(label, sizeof label, "all");
+    ts_plot_text(cr, f.left + (k + 0.5) * gw, f.top + f.height + 6, label, 0.5, 0, TS_PLOT_FONT_SIZE - 1, 0);
+  }
+  double ly = f.top + 6;
+  for (guint k = 0; k < c->n_inits; k++) {
+    double rgb[3];
+    ts_plot_series_color((int)k, rgb);
+    ts_plot_ink(cr, 0.8);
+    double tw = ts_plot_text(cr, f.left + f.width - 8, ly, c->inits[k], 1, 0, TS_PLOT_FONT_SIZE - 1, 0);
+    cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+    cairo_rectangle(cr, f.left + f.width - 8 - tw - 18, ly + 3, 12, 10);
+    cairo_fill(cr);
+    ly += 16;
+  }
+  ts_plot_set_dark(0);
+}
+
+static void exp_done(GObject *src, GAsyncResult *res, gpointer user_data) {
+  (void)src;
+  GError *error = NULL;
+  GArray *runs = ts_store_reader_query_finish(res, &error);
+  if (!runs) {
+    g_error_free(error);
+    return;
+  }
+  TsRunsPanel *self = user_data;
+  GtkWidget *c;
+  while ((c = gtk_widget_get_first_child(self->exp_box))) gtk_box_remove(GTK_BOX(self->exp_box), c);
+  self->n_exp_groups = 0;
+  /* experiments in order of their first run */
+  GArray *exps = g_array_new(FALSE, FALSE, sizeof(gint64));
+  for (guint i = 0; i < runs->len; i++) {
+    gint64 e = g_array_index(runs, ExpRun, i).experiment;
+    gboolean seen = FALSE;
+    for (guint k = 0; k < exps->len && !seen; k++) seen = g_array_index(exps, gint64, k) == e;
+    if (!seen) g_array_append_val(exps, e);
+  }
+  for (guint x = 0; x < exps->len; x++) {
+    gint64 eid = g_array_index(exps, gint64, x);
+    GArray *cells = g_array_new(FALSE, TRUE, sizeof(ExpCell));
+    GPtrArray *inits = g_ptr_array_new();
+    GArray *pcs = g_array_new(FALSE, FALSE, sizeof(long));
+    for (guint i = 0; i < runs->len; i++) {
+      ExpRun *r = &g_array_index(runs, ExpRun, i);
+      char init[200];
+      long pc;
+      if (r->experiment != eid || !parse_cell(r->cell, init, sizeof init, &pc)) continue;
+      ExpCell *cell = NULL;
+      for (guint k = 0; k < cells->len && !cell; k++) {
+        ExpCell *e = &g_array_index(cells, ExpCell, k);
+        if (!strcmp(e->init, init) && e->per_class == pc) cell = e;
+      }
+      if (!cell) {
+        ExpCell e = {.per_class = pc};
+        g_strlcpy(e.init, init, sizeof e.init);
+        g_array_append_val(cells, e);
+        cell = &g_array_index(cells, ExpCell, cells->len - 1);
+        gboolean seen = FALSE;
+        for (guint k = 0; k < inits->len && !seen; k++) seen = !strcmp(g_ptr_array_index(inits, k), init);
+        if (!seen) g_ptr_array_add(inits, g_strdup(init));
+        seen = FALSE;
+        for (guint k = 0; k < pcs->len && !seen; k++) seen = g_array_index(pcs, long, k) == pc;
+        if (!seen) g_array_append_val(pcs, pc);
+      }
+      if (isfinite(r->top1)) { /* Welford: mean and sample std in one pass */
+        double v = 100 * r->top1, d = v - cell->mean;
+        cell->n++;
+        cell->mean += d / cell->n;
+        cell->std += d * (v - cell->mean); /* the sum of squares until the end */
+      }
+    }
+    for (guint k = 0; k < cells->len; k++) {
+      ExpCell *e = &g_array_index(cells, ExpCell, k);
+      e->std = e->n > 1 ? sqrt(e->std / (e->n - 1)) : NAN;
+      if (!e->n) e->mean = NAN;
+    }
+    /* per class ascending, "all" (0) last */
+    for (guint a = 0; a < pcs->len; a++)
+      for (guint b = a + 1; b < pcs->len; b++) {
+        long *pa = &g_array_index(pcs, long, a), *pb = &g_array_index(pcs, long, b);
+        if ((*pa == 0 && *pb != 0) || (*pb != 0 && *pb < *pa)) {
+          long t = *pa;
+          *pa = *pb, *pb = t;
+        }
+      }
+    char *title = g_strdup_printf("Experiment %" G_GINT64_FORMAT, eid);
+    GtkWidget *head = gtk_label_new(title);
+    g_free(title);
+    gtk_label_set_xalign(GTK_LABEL(head), 0);
+    gtk_widget_add_css_class(head, "title-4");
+    gtk_box_append(GTK_BOX(self->exp_box), head);
+    GtkWidget *grid = gtk_grid_new();
+    gtk_grid_set_column_spacing(GTK_GRID(grid), 18);
+    gtk_grid_set_row_spacing(GTK_GRID(grid), 2);
+    gtk_widget_add_css_class(grid, "params-table");
+    gtk_grid_attach(GTK_GRID(grid), grid_label("initialisation", "param-head", FALSE), 0, 0, 1, 1);
+    for (guint p = 0; p < pcs->len; p++) {
+      long pc = g_array_index(pcs, long, p);
+      char *t = pc > 0 ? g_strdup_printf("%ld per class", pc) : g_strdup("all images");
+      gtk_grid_attach(GTK_GRID(grid), grid_label(t, "param-head", TRUE), 1 + (int)p, 0, 1, 1);
+      g_free(t);
+    }
+    for (guint i = 0; i < inits->len; i++) {
+      gtk_grid_attach(GTK_GRID(grid), grid_label(g_ptr_array_index(inits, i), "param-key", FALSE), 0, 1 + (int)i, 1, 1);
+      for (guint p = 0; p < pcs->len; p++)
+        for (guint k = 0; k < cells->len; k++) {
+          ExpCell *e = &g_array_index(cells, ExpCell, k);
+          if (strcmp(e->init, g_ptr_array_index(inits, i)) || e->per_class != g_array_index(pcs, long, p)) continue;
+          char *t = !e->n ? g_strdup("—")
+                    : e->n > 1 ? g_strdup_printf("%.2f ± %.2f (%d)", e->mean, e->std, e->n)
+                               : g_strdup_printf("%.2f (1)", e->mean);
+          GtkWidget *l = grid_label(t, NULL, TRUE);
+          gtk_widget_add_css_class(l, "numeric");
+          gtk_grid_attach(GTK_GRID(grid), l, 1 + (int)p, 1 + (int)i, 1, 1);
+          g_free(t);
+        }
+    }
+    gtk_box_append(GTK_BOX(self->exp_box), grid);
+    ExpChart *chart = g_new0(ExpChart, 1);
+    chart->n = cells->len;
+    chart->cells = (ExpCell *)(void *)g_array_free(cells, FALSE);
+    chart->n_inits = inits->len;
+    g_ptr_array_add(inits, NULL);
+    chart->inits = (char **)g_ptr_array_free(inits, FALSE);
+    chart->n_pcs = pcs->len;
+    chart->pcs = (long *)(void *)g_array_free(pcs, FALSE);
+    GtkWidget *card = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+    gtk_widget_add_css_class(card, "plot-card");
+    gtk_widget_add_css_class(card, "card");
+    GtkWidget *area = gtk_drawing_area_new();
+    gtk_widget_set_size_request(area, -1, 300);
+    gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(area), draw_exp_chart, chart, exp_chart_free);
+    gtk_box_append(GTK_BOX(card), area);
+    gtk_box_append(GTK_BOX(self->exp_box), card);
+    self->n_exp_groups++;
+  }
+  g_array_unref(exps);
+  g_array_unref(runs);
+}
+
+static void update_experiments(TsRunsPanel *self) {
+  guint n;
+  const TsRunSummary *runs = self->reader ? ts_store_reader_get_runs(self->reader, &n) : NULL;
+  if (!runs) n = 0;
+  GString *key = g_string_new(NULL);
+  GArray *todo = g_array_new(FALSE, TRUE, sizeof(ExpRun));
+  for (guint i = n; i-- > 0;) { /* oldest first */
+    const TsRunInfo *r = &runs[i].info;
+    if (r->experiment <= 0) continue;
+    ExpRun e = {.id = r->id, .experiment = r->experiment};
+    g_strlcpy(e.cell, r->cell, sizeof e.cell);
+    g_array_append_val(todo, e);
+    g_string_append_printf(key, "%" G_GINT64_FORMAT ":%d:%" G_GINT64_FORMAT ",", r->id, r->status, r->progress_done);
+  }
+  if (!g_strcmp0(key->str, self->exp_key) && self->exp_key) {
+    g_string_free(key, TRUE);
+    g_array_unref(todo);
+    return;
+  }
+  g_free(self->exp_key);
+  self->exp_key = g_string_free(key, FALSE);
+  if (self->exp_cancel) g_cancellable_cancel(self->exp_cancel);
+  g_clear_object(&self->exp_cancel);
+  if (!todo->len) {
+    g_array_unref(todo);
+    GtkWidget *c;
+    while ((c = gtk_widget_get_first_child(self->exp_box))) gtk_box_remove(GTK_BOX(self->exp_box), c);
+    self->n_exp_groups = 0;
+    GtkWidget *l = gtk_label_new("No experiments in this store. toposcope experiment groups its fine-tunings "
+                                 "(scratch and pretrained, several subset sizes and seeds) here, as a table of "
+                                 "mean ± std and a bar chart.");
+    gtk_label_set_wrap(GTK_LABEL(l), TRUE);
+    gtk_label_set_xalign(GTK_LABEL(l), 0);
+    gtk_widget_add_css_class(l, "dim-label");
+    gtk_box_append(GTK_BOX(self->exp_box), l);
+    return;
+  }
+  self->exp_cancel = g_cancellable_new();
+  ts_store_reader_query(self->reader, exp_query, todo, (GDestroyNotify)g_array_unref, (GDestroyNotify)g_array_unref,
+                        self->exp_cancel, exp_done, self);
+}
+
 /* --- object ---------------------------------------------------------------------------------- */
 
 static void on_store_changed(TsStoreReader *reader, TsRunsPanel *self) {
@@ -864,6 +1148,7 @@ guint ts_runs_panel_get_overlay_points(TsRunsPanel *self, guint i) {
 }
 TsLinePlot *ts_runs_panel_get_overlay_plot(TsRunsPanel *self) { return TS_LINE_PLOT(self->plot); }
 int ts_runs_panel_get_n_differences(TsRunsPanel *self) { return self->n_diff; }
+guint ts_runs_panel_get_n_experiments(TsRunsPanel *self) { return self->n_exp_groups; }
 void ts_runs_panel_show_page(TsRunsPanel *self, const char *name) {
   gtk_stack_set_visible_child_name(GTK_STACK(self->compare_stack), name);
 }
@@ -871,6 +1156,7 @@ void ts_runs_panel_show_page(TsRunsPanel *self, const char *name) {
 static void ts_runs_panel_dispose(GObject *o) {
   TsRunsPanel *self = TS_RUNS_PANEL(o);
   if (self->compare_cancel) g_cancellable_cancel(self->compare_cancel);
+  if (self->exp_cancel) g_cancellable_cancel(self->exp_cancel);
   if (self->cancel) g_cancellable_cancel(self->cancel);
   ts_runs_panel_set_reader(self, NULL);
   if (self->selection) g_signal_handlers_disconnect_by_data(self->selection, self);
@@ -885,7 +1171,9 @@ static void ts_runs_panel_finalize(GObject *o) {
   g_array_unref(self->selected);
   g_array_unref(self->overlay);
   g_clear_object(&self->compare_cancel);
+  g_clear_object(&self->exp_cancel);
   g_clear_object(&self->cancel);
+  g_free(self->exp_key);
   g_free(self->metric);
   G_OBJECT_CLASS(ts_runs_panel_parent_class)->finalize(o);
 }
@@ -913,6 +1201,7 @@ static void ts_runs_panel_class_init(TsRunsPanelClass *klass) {
   CHILD(x_drop);
   CHILD(plot_card);
   CHILD(params_grid);
+  CHILD(exp_box);
 #undef CHILD
   gtk_widget_class_bind_template_callback(wc, on_filter_changed);
   gtk_widget_class_bind_template_callback(wc, on_overlay_changed);

@@ -7,7 +7,10 @@
  * narrow it. Selecting runs overlays one metric they all have (one colour
  * per run, legend, smoothing and log from the line plot, x by step, epoch
  * or wall time, live while they run) and lays their parameters and final
- * metrics side by side, differences highlighted. The selected runs can be
+ * metrics side by side, differences highlighted. The runs `toposcope
+ * experiment` grouped (store schema 2) show as a table of top-1 accuracy,
+ * mean +- sample std over seeds per initialisation and subset size, with a
+ * bar chart. The selected runs can be
  * exported as CSV (the format of `toposcope runs export`) or deleted (after
  * a confirmation; running ones are refused). Every read is a reader watch or
  * query: nothing here runs SQL on the main loop. */
@@ -39,7 +42,9 @@ guint ts_runs_panel_get_overlay_points(TsRunsPanel *self, guint i);
 TsLinePlot *ts_runs_panel_get_overlay_plot(TsRunsPanel *self);
 /* Rows of the parameter table whose values differ, once it is built (-1 before). */
 int ts_runs_panel_get_n_differences(TsRunsPanel *self);
-void ts_runs_panel_show_page(TsRunsPanel *self, const char *name); /* "metrics", "parameters" */
+/* Experiments shown (tables with their bar charts). */
+guint ts_runs_panel_get_n_experiments(TsRunsPanel *self);
+void ts_runs_panel_show_page(TsRunsPanel *self, const char *name); /* "metrics", "parameters", "experiments" */
 
 /* Signal "message" (const char *text): something to show in a toast. */
 

@@ -15,13 +15,25 @@
 /* --- workflows and presets ------------------------------------------------------ */
 
 typedef struct Workflow {
-  const char *id, *title, *required;
-  int resume; /* only the options --resume accepts */
+  const char *id, *title;
+  const char *task;     /* the --task it passes (NULL: none) */
+  const char *required; /* the option it cannot run without */
+  const char *show;     /* options only this workflow shows ("|a|b|") */
+  int resume, combined;
 } Workflow;
 
+/* Options shown by some workflows only; every other option shows in all
+ * but resume, which shows what --resume accepts. */
+#define WORKFLOW_ONLY "|task|label-norm|ph-weight|init|freeze|combined|pretrain-data|pretrain-val|pretrain-task|pretrain-epochs|resume|per-class|subset-seed|"
+
 static const Workflow workflows[] = {
-    {"classify", "Classify images", "data", 0},
-    {"resume", "Resume a checkpoint", "resume", 1},
+    {"classify", "Classify images", "classify", "data", "|per-class|subset-seed|", 0, 0},
+    {"ph", "PH pretraining", "ph", "data", "|label-norm|", 0, 0},
+    {"finetune", "Fine-tune a checkpoint", "classify", "init", "|init|freeze|per-class|subset-seed|", 0, 0},
+    {"simultaneous", "Classes and PH labels at once", "simultaneous", "data", "|label-norm|ph-weight|", 0, 0},
+    {"combined", "Pretrain, then fine-tune", NULL, "pretrain-data",
+     "|combined|pretrain-data|pretrain-val|pretrain-task|pretrain-epochs|freeze|per-class|subset-seed|label-norm|", 0, 1},
+    {"resume", "Resume a checkpoint", NULL, "resume", "|resume|", 1, 0},
 };
 
 typedef struct Preset {
@@ -40,6 +52,12 @@ static const Preset presets[] = {
      "graph it studies (here on FashionMNIST)",
      {{"model", "lenet5"}, {"data", "fashion-mnist"}, {"optimizer", "sgd"}, {"momentum", "0.9"},
       {"weight-decay", "0.0005"}, {"batch", "128"}, {NULL, NULL}}},
+    {"Kaji's PH pretraining",
+     "Kaji's pretraining on the PH labels of generated pictures: ResNet-50, SGD momentum 0.9, weight decay 1e-4, "
+     "lr 0.1, 90 epochs with steps at 30 and 60, batch 128, MSE on z-scored labels; choose the data "
+     "(labels:DIR,CACHE from toposcope label, or generate:SIZE made on the fly)",
+     {{"workflow", "ph"}, {"model", "resnet50"}, {"optimizer", "sgd"}, {"lr", "0.1"}, {"momentum", "0.9"},
+      {"weight-decay", "0.0001"}, {"epochs", "90"}, {"schedule", "multistep:30,60"}, {"batch", "128"}, {NULL, NULL}}},
     {"Kaji's schedule, from scratch",
      "Kaji's fine-tuning set-up without pretrained weights (the 'scratch' baseline): ResNet-50, SGD momentum 0.9, "
      "weight decay 1e-4, lr 0.01, 90 epochs with steps at 30 and 60, batch 128; choose the data (cifar:DIR)",
@@ -57,7 +75,12 @@ static const char *const titles[][2] = {
     {"normalize", "Normalisation"}, {"small-stem", "Small stem (ResNet)"}, {"width", "Width (ResNet)"},
     {"hidden", "Hidden sizes (MLP)"}, {"limit", "Training images"}, {"val-limit", "Validation images"},
     {"save", "Checkpoint file"},  {"resume", "Checkpoint to resume"}, {"loader-threads", "Loader threads"},
-    {"name", "Run name"},
+    {"name", "Run name"},         {"label-norm", "Label normalisation"}, {"ph-weight", "PH loss weight"},
+    {"init", "Start from checkpoint"}, {"freeze", "Freeze"},       {"per-class", "Images per class"},
+    {"subset-seed", "Subset seed"}, {"in-memory", "In-memory limit (MB)"}, {"gen-count", "Pictures per epoch"},
+    {"gen-val", "Validation pictures"}, {"gen-seed", "Generator seed"}, {"pretrain-data", "Pretraining data"},
+    {"pretrain-val", "Pretraining validation"}, {"pretrain-task", "Pretraining task"},
+    {"pretrain-epochs", "Pretraining epochs"},
 };
 
 static char *option_title(const char *name) {
@@ -151,9 +174,22 @@ static Opt *find_opt(TsTrainPanel *self, const char *name) {
 
 static gboolean opt_visible(const TsTrainPanel *self, const TsOptSpec *s) {
   const Workflow *w = &workflows[self->workflow];
-  if (!strcmp(s->name, "quiet")) return FALSE; /* its output goes to a log */
-  if (w->resume) return s->resume;
-  return strcmp(s->name, "resume") != 0;
+  if (!strcmp(s->name, "quiet") || !strcmp(s->name, "task") || !strcmp(s->name, "combined")) return FALSE; /* output goes to a log; the task is the workflow's */
+  char key[64];
+  snprintf(key, sizeof key, "|%s|", s->name);
+  if (strstr(w->show, key)) return TRUE;
+  if (w->resume) return s->resume && strcmp(s->name, "resume") != 0 ? TRUE : FALSE;
+  return strstr(WORKFLOW_ONLY, key) == NULL;
+}
+
+static char *option_title(const char *name);
+/* The form's label of an option (a static copy: the message is built at once). */
+static const char *option_title_of(const Opt *o) {
+  static char buf[96];
+  char *t = option_title(o->spec->name);
+  g_strlcpy(buf, t, sizeof buf);
+  g_free(t);
+  return buf;
 }
 
 /* Checks one value; NULL if fine, else a message (static or owned by nobody). */
@@ -190,6 +226,11 @@ static char *build_argv(TsTrainPanel *self, GPtrArray *a) {
   g_ptr_array_add(a, g_strdup("toposcope"));
   g_ptr_array_add(a, g_strdup("train"));
   const Workflow *w = &workflows[self->workflow];
+  if (w->task && strcmp(w->task, "classify")) {
+    g_ptr_array_add(a, g_strdup("--task"));
+    g_ptr_array_add(a, g_strdup(w->task));
+  }
+  if (w->combined) g_ptr_array_add(a, g_strdup("--combined"));
   for (guint i = 0; i < self->opts->len; i++) {
     Opt *o = &g_array_index(self->opts, Opt, i);
     if (!opt_visible(self, o->spec)) continue;
@@ -200,10 +241,10 @@ static char *build_argv(TsTrainPanel *self, GPtrArray *a) {
     gtk_widget_remove_css_class(o->row, "error");
     if (bad) gtk_widget_add_css_class(o->row, "error");
     if (!strcmp(o->spec->name, w->required) && !*v && !error)
-      error = g_strdup_printf("%s: choose one (--%s)", w->resume ? "Checkpoint to resume" : "Training set",
-                              o->spec->name);
+      error = g_strdup_printf("%s: choose one (--%s)", option_title_of(o), o->spec->name);
     if (o->spec->kind == TS_OPT_FLAG) {
-      if (*v) g_ptr_array_add(a, g_strdup_printf("--%s", o->spec->name));
+      if (*v && !(w->combined && !strcmp(o->spec->name, "combined")))
+        g_ptr_array_add(a, g_strdup_printf("--%s", o->spec->name));
       continue;
     }
     if (!*v || !strcmp(v, o->spec->def)) continue; /* the default is not spelled out */
@@ -315,6 +356,7 @@ static void build_form(TsTrainPanel *self) {
   const TsOptSpec *specs = ts_train_options(&n);
   for (size_t i = 0; i < n; i++) {
     const TsOptSpec *s = &specs[i];
+    if (s->kind == TS_OPT_NOTE) continue;
     Opt o = {.spec = s};
     char *title = option_title(s->name);
     char *tip = tooltip_of(s);
@@ -411,7 +453,12 @@ void ts_train_panel_apply_preset(TsTrainPanel *self, guint index) {
   for (guint i = 0; i < self->opts->len; i++) set_opt(&g_array_index(self->opts, Opt, i), NULL);
   if (data) set_opt(data, keep);
   g_free(keep);
+  ts_train_panel_set_workflow(self, "classify");
   for (int k = 0; presets[index].values[k][0]; k++) {
+    if (!strcmp(presets[index].values[k][0], "workflow")) {
+      ts_train_panel_set_workflow(self, presets[index].values[k][1]);
+      continue;
+    }
     Opt *o = find_opt(self, presets[index].values[k][0]);
     if (o) set_opt(o, presets[index].values[k][1]);
   }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/rng.h"
 #include "image/cifar.h"
 #include "image/idx.h"
 
@@ -40,6 +41,11 @@ void ts_dataset_clear(TsDataset *ds) {
   free(ds->pixels);
   free(ds->labels);
   free(ds->targets);
+  free(ds->label_params);
+  if (ds->stream) {
+    if (ds->stream->free) ds->stream->free(ds->stream->user);
+    free(ds->stream);
+  }
   if (ds->class_names) {
     for (int i = 0; i < ds->num_classes; i++) free(ds->class_names[i]);
     free(ds->class_names);
@@ -49,6 +55,81 @@ void ts_dataset_clear(TsDataset *ds) {
 
 void ts_dataset_truncate(TsDataset *ds, int64_t n) {
   if (n >= 0 && n < ds->count) ds->count = n;
+}
+
+TsStatus ts_dataset_fetch(const TsDataset *ds, void *worker, int64_t epoch, int64_t i, uint8_t *pixels, float *target,
+                          TsError *err) {
+  size_t px = (size_t)ds->channels * (size_t)ds->height * (size_t)ds->width;
+  if (ds->pixels) memcpy(pixels, ts_dataset_sample(ds, i), px);
+  int need_target = target && ds->target_dims > 0;
+  if (need_target && ds->targets) {
+    memcpy(target, ds->targets + (size_t)i * (size_t)ds->target_dims, sizeof(float) * (size_t)ds->target_dims);
+    need_target = 0;
+  }
+  if (!ds->pixels || need_target) {
+    if (!ds->stream) return ts_error_set(err, TS_ERR_INTERNAL, "%s: no pixels and no stream", ds->source);
+    return ds->stream->fetch(ds->stream->user, worker, epoch, i, pixels, need_target ? target : NULL, err);
+  }
+  return TS_OK;
+}
+
+TsStatus ts_dataset_per_class(TsDataset *ds, int64_t n, uint64_t seed, TsError *err) {
+  if (!ds->pixels)
+    return ts_error_set(err, TS_ERR_UNSUPPORTED, "%s is streamed from disk: --per-class needs a set that fits in memory",
+                        ds->source);
+  int nc = ds->num_classes;
+  int64_t *count = ts_calloc_array((size_t)nc, sizeof(int64_t), "class counts", err);
+  if (!count) return TS_ERR_NOMEM;
+  for (int64_t i = 0; i < ds->count; i++) count[ds->labels[i]]++;
+  /* Classes with no sample at all (an IDX file's num_classes is at least
+   * 10) are not classes of this set. */
+  for (int c = 0; c < nc; c++)
+    if (count[c] && count[c] < n) {
+      TsStatus s = ts_error_set(err, TS_ERR_INVALID, "%s: --per-class %lld, but class %d%s%s%s has %lld images",
+                                ds->source, (long long)n, c, ds->class_names ? " ('" : "",
+                                ds->class_names ? ds->class_names[c] : "", ds->class_names ? "')" : "",
+                                (long long)count[c]);
+      free(count);
+      return s;
+    }
+  /* Indices by class (a counting sort keeps each class in dataset order). */
+  int64_t *start = ts_calloc_array((size_t)nc + 1, sizeof(int64_t), "class offsets", err);
+  int64_t *idx = ts_alloc_array(ds->count ? (size_t)ds->count : 1, sizeof(int64_t), "subset", err);
+  uint8_t *keep = ts_calloc_array(ds->count ? (size_t)ds->count : 1, 1, "subset", err);
+  TsStatus s = start && idx && keep ? TS_OK : TS_ERR_NOMEM;
+  if (!s) {
+    for (int c = 0; c < nc; c++) start[c + 1] = start[c] + count[c];
+    memset(count, 0, sizeof(int64_t) * (size_t)nc);
+    for (int64_t i = 0; i < ds->count; i++) idx[start[ds->labels[i]] + count[ds->labels[i]]++] = i;
+    for (int c = 0; c < nc; c++) {
+      int64_t *v = idx + start[c], m = start[c + 1] - start[c];
+      TsRng r;
+      ts_rng_init(&r, seed, (uint64_t)c);
+      for (int64_t k = 0; k < n && k < m; k++) { /* partial Fisher-Yates: the first n of a uniform shuffle */
+        int64_t j = k + (int64_t)ts_rng_below(&r, (uint64_t)(m - k)), tmp = v[k];
+        v[k] = v[j];
+        v[j] = tmp;
+        keep[v[k]] = 1;
+      }
+    }
+    size_t px = (size_t)ds->channels * (size_t)ds->height * (size_t)ds->width, nd = (size_t)ds->target_dims;
+    int64_t o = 0;
+    for (int64_t i = 0; i < ds->count; i++) {
+      if (!keep[i]) continue;
+      if (o != i) {
+        memmove(ds->pixels + (size_t)o * px, ds->pixels + (size_t)i * px, px);
+        ds->labels[o] = ds->labels[i];
+        if (ds->targets) memmove(ds->targets + (size_t)o * nd, ds->targets + (size_t)i * nd, nd * sizeof(float));
+      }
+      o++;
+    }
+    ds->count = o;
+  }
+  free(count);
+  free(start);
+  free(idx);
+  free(keep);
+  return s;
 }
 
 TsStatus ts_dataset_validate(const TsDataset *ds, TsError *err) {
@@ -194,6 +275,8 @@ TsStatus ts_dataset_open(const char *spec, TsSplit split, const TsDatasetOptions
     memcpy(images, spec + 4, n);
     images[n] = '\0';
     st = ts_dataset_load_idx(images, comma + 1, ds, err);
+  } else if (strncmp(spec, "generate:", 9) == 0) {
+    st = ts_dataset_open_generate(spec + 9, split, ds, err);
   } else if (strncmp(spec, "labels:", 7) == 0) {
     if (split != TS_SPLIT_TRAIN)
       return ts_error_set(err, TS_ERR_INVALID, "'%s' has no test split: give --val labels:DIR,CACHE", spec);
@@ -213,7 +296,7 @@ TsStatus ts_dataset_open(const char *spec, TsSplit split, const TsDatasetOptions
   } else {
     return ts_error_set(err, TS_ERR_INVALID,
                         "unknown dataset '%s' (expected fashion-mnist, fashion-mnist:DIR, idx:IMAGES,LABELS, "
-                        "cifar:DIR, folder:DIR or labels:DIR,CACHE)",
+                        "cifar:DIR, folder:DIR, labels:DIR,CACHE or generate:SIZE)",
                         spec);
   }
   if (st == TS_OK) st = ts_dataset_validate(ds, err);

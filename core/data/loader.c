@@ -15,6 +15,8 @@ typedef struct Slot {
   int state;
   TsBatch b;
   float *scratch;
+  uint8_t *bytes; /* streamed sets: one sample's CHW bytes */
+  int failed;     /* the batch could not be made (l->error says why) */
 } Slot;
 
 struct TsLoader {
@@ -32,10 +34,25 @@ struct TsLoader {
   int64_t next_produce, next_consume, held; /* held: slot index lent to the consumer, -1 none */
   int nthreads;
   pthread_t *threads;
+  void *sync_worker;     /* the stream's state for batches made on the caller's thread */
+  int sync_worker_made;
+  int failed;            /* a batch failed: the epoch ends, l->error holds the first message */
+  TsError error;
 };
 
-static void fill_batch(TsLoader *l, Slot *s, int64_t b) {
+/* The first failure wins (called with or without the lock: it takes it). */
+static void record_error(TsLoader *l, const TsError *e) {
+  pthread_mutex_lock(&l->mu);
+  if (!l->failed) {
+    l->failed = 1;
+    l->error = *e;
+  }
+  pthread_mutex_unlock(&l->mu);
+}
+
+static void fill_batch(TsLoader *l, Slot *s, int64_t b, void *worker) {
   const TsDataset *ds = l->ds;
+  s->failed = 0;
   int64_t start = b * l->cfg.batch, end = start + l->cfg.batch;
   if (end > ds->count) end = ds->count;
   size_t per = (size_t)l->oc * (size_t)l->oh * (size_t)l->ow;
@@ -45,18 +62,35 @@ static void fill_batch(TsLoader *l, Slot *s, int64_t b) {
     int64_t id = l->order[k], j = k - start;
     TsRng rng;
     ts_rng_init(&rng, l->cfg.seed ^ SALT_AUG, ((uint64_t)l->epoch << 32) ^ (uint64_t)id);
-    ts_augment_apply(&l->cfg.aug, ts_dataset_sample(ds, id), ds->channels, ds->height, ds->width,
-                     l->cfg.augment ? &rng : NULL, s->b.x + (size_t)j * per, s->scratch);
+    const uint8_t *src;
+    float *t = s->b.t ? s->b.t + (size_t)j * (size_t)ds->target_dims : NULL;
+    if (ds->pixels && (!t || ds->targets)) {
+      src = ts_dataset_sample(ds, id);
+      if (t) memcpy(t, ds->targets + (size_t)id * (size_t)ds->target_dims, sizeof(float) * (size_t)ds->target_dims);
+    } else {
+      TsError e = {0};
+      if (ts_dataset_fetch(ds, worker, l->epoch, id, s->bytes, t, &e) != TS_OK) {
+        s->failed = 1;
+        record_error(l, &e);
+        return;
+      }
+      src = s->bytes;
+    }
+    ts_augment_apply(&l->cfg.aug, src, ds->channels, ds->height, ds->width, l->cfg.augment ? &rng : NULL,
+                     s->b.x + (size_t)j * per, s->scratch);
     s->b.y[j] = ds->labels[id];
-    if (s->b.t)
-      memcpy(s->b.t + (size_t)j * (size_t)ds->target_dims, ds->targets + (size_t)id * (size_t)ds->target_dims,
-             sizeof(float) * (size_t)ds->target_dims);
     s->b.ids[j] = id;
   }
 }
 
 static void *worker_main(void *arg) {
   TsLoader *l = arg;
+  void *worker = NULL;
+  const TsSampleStream *st = l->ds->stream;
+  if (st && st->worker_new) {
+    TsError e = {0};
+    if (!(worker = st->worker_new(st->user, &e))) record_error(l, &e);
+  }
   pthread_mutex_lock(&l->mu);
   while (!l->stop) {
     if (l->active && l->next_produce < l->nbatches) {
@@ -66,7 +100,7 @@ static void *worker_main(void *arg) {
         l->next_produce++;
         s->state = SLOT_FILLING;
         pthread_mutex_unlock(&l->mu);
-        fill_batch(l, s, b);
+        fill_batch(l, s, b, worker);
         pthread_mutex_lock(&l->mu);
         s->state = SLOT_READY;
         pthread_cond_broadcast(&l->cv);
@@ -76,6 +110,7 @@ static void *worker_main(void *arg) {
     pthread_cond_wait(&l->cv, &l->mu);
   }
   pthread_mutex_unlock(&l->mu);
+  if (worker && st->worker_free) st->worker_free(st->user, worker);
   return NULL;
 }
 
@@ -111,10 +146,14 @@ TsStatus ts_loader_new(const TsDataset *ds, const TsLoaderConfig *cfg, TsLoader 
     s->b.y = ts_alloc_array((size_t)cfg->batch, sizeof(int32_t), "batch labels", err);
     s->b.ids = ts_alloc_array((size_t)cfg->batch, sizeof(int64_t), "batch ids", err);
     s->scratch = l->scratch_n ? ts_alloc_array(l->scratch_n, sizeof(float), "resize scratch", err) : NULL;
-    s->b.dims = ds->targets ? ds->target_dims : 0;
-    s->b.t = ds->targets ? ts_alloc_array((size_t)cfg->batch * (size_t)ds->target_dims, sizeof(float), "batch targets", err)
-                         : NULL;
-    if (!s->b.x || !s->b.y || !s->b.ids || (l->scratch_n && !s->scratch) || (ds->targets && !s->b.t)) goto nomem;
+    int nd = ds->target_dims > 0 ? ds->target_dims : 0;
+    s->b.dims = nd;
+    s->b.t = nd ? ts_alloc_array((size_t)cfg->batch * (size_t)nd, sizeof(float), "batch targets", err) : NULL;
+    int streamed = !ds->pixels || (nd && !ds->targets);
+    s->bytes = streamed ? ts_alloc_array((size_t)ds->channels * (size_t)ds->height * (size_t)ds->width, 1, "sample", err)
+                        : NULL;
+    if (!s->b.x || !s->b.y || !s->b.ids || (l->scratch_n && !s->scratch) || (nd && !s->b.t) || (streamed && !s->bytes))
+      goto nomem;
   }
   pthread_mutex_init(&l->mu, NULL);
   pthread_cond_init(&l->cv, NULL);
@@ -143,6 +182,7 @@ nomem:
       free(l->slots[i].b.ids);
       free(l->slots[i].b.t);
       free(l->slots[i].scratch);
+      free(l->slots[i].bytes);
     }
   free(l->slots);
   free(l->order);
@@ -164,7 +204,10 @@ void ts_loader_free(TsLoader *l) {
     free(l->slots[i].b.ids);
     free(l->slots[i].b.t);
     free(l->slots[i].scratch);
+    free(l->slots[i].bytes);
   }
+  if (l->sync_worker && l->ds->stream && l->ds->stream->worker_free)
+    l->ds->stream->worker_free(l->ds->stream->user, l->sync_worker);
   free(l->slots);
   free(l->order);
   pthread_cond_destroy(&l->cv);
@@ -173,6 +216,17 @@ void ts_loader_free(TsLoader *l) {
 }
 
 int64_t ts_loader_batches(const TsLoader *l) { return l->nbatches; }
+
+TsStatus ts_loader_status(TsLoader *l, TsError *err) {
+  pthread_mutex_lock(&l->mu);
+  TsStatus s = TS_OK;
+  if (l->failed) {
+    if (err) *err = l->error;
+    s = l->error.code ? l->error.code : TS_ERR_IO;
+  }
+  pthread_mutex_unlock(&l->mu);
+  return s;
+}
 
 const uint32_t *ts_loader_order(const TsLoader *l) { return l->order; }
 
@@ -192,6 +246,7 @@ TsStatus ts_loader_begin_epoch(TsLoader *l, int64_t epoch, int64_t first_batch, 
   for (int i = 0; i < l->nslots; i++) l->slots[i].state = SLOT_FREE;
   l->held = -1;
   l->epoch = epoch;
+  l->failed = 0;
   int64_t n = l->ds->count;
   for (int64_t i = 0; i < n; i++) l->order[i] = (uint32_t)i;
   if (l->cfg.shuffle) {
@@ -213,7 +268,7 @@ const TsBatch *ts_loader_next(TsLoader *l) {
     l->held = -1;
     pthread_cond_broadcast(&l->cv);
   }
-  if (!l->active || l->next_consume >= l->nbatches) {
+  if (!l->active || l->failed || l->next_consume >= l->nbatches) {
     pthread_mutex_unlock(&l->mu);
     return NULL;
   }
@@ -222,10 +277,21 @@ const TsBatch *ts_loader_next(TsLoader *l) {
   if (l->nthreads == 0) {
     l->next_produce = l->next_consume;
     pthread_mutex_unlock(&l->mu);
-    fill_batch(l, s, b);
+    const TsSampleStream *st = l->ds->stream;
+    if (st && st->worker_new && !l->sync_worker_made) {
+      TsError e = {0};
+      l->sync_worker_made = 1;
+      if (!(l->sync_worker = st->worker_new(st->user, &e))) record_error(l, &e);
+    }
+    if (!l->failed) fill_batch(l, s, b, l->sync_worker);
+    else s->failed = 1;
     pthread_mutex_lock(&l->mu);
   } else {
-    while (!(s->state == SLOT_READY && s->b.index == b)) pthread_cond_wait(&l->cv, &l->mu);
+    while (!(s->state == SLOT_READY && s->b.index == b) && !l->failed) pthread_cond_wait(&l->cv, &l->mu);
+  }
+  if (l->failed || s->failed) {
+    pthread_mutex_unlock(&l->mu);
+    return NULL;
   }
   s->state = SLOT_LENT;
   l->held = b % l->nslots;

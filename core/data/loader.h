@@ -11,6 +11,11 @@
  * out in order, so the order is deterministic. workers 0 means every batch
  * is made on the caller's thread when asked for.
  *
+ * Streamed datasets (dataset.h: TsSampleStream) are fetched by the threads
+ * that make the batches, each with its own stream state; memory is then
+ * `prefetch` batches of floats plus one sample of bytes per slot, whatever
+ * the dataset's size.
+ *
  * One thread consumes a loader. The TsBatch returned by ts_loader_next is
  * owned by the loader and valid until the next call (or begin_epoch/free). */
 #ifndef TS_DATA_LOADER_H
@@ -55,7 +60,11 @@ int64_t ts_loader_batches(const TsLoader *l); /* per epoch */
 const uint32_t *ts_loader_order(const TsLoader *l);
 /* Starts (or restarts) epoch `epoch` at batch `first_batch`. */
 TsStatus ts_loader_begin_epoch(TsLoader *l, int64_t epoch, int64_t first_batch, TsError *err);
-/* The next batch of the epoch, or NULL at its end. */
+/* The next batch of the epoch, or NULL at its end or when a batch could not
+ * be made (a streamed picture that fails to decode): ts_loader_status says
+ * which. */
 const TsBatch *ts_loader_next(TsLoader *l);
+/* TS_OK, or the first error of the epoch (copied into err). */
+TsStatus ts_loader_status(TsLoader *l, TsError *err);
 
 #endif

@@ -696,6 +696,8 @@ void ts_model_set_trainable(TsModel *m, const char *prefix, int trainable) {
       m->tensors[i].trainable = trainable ? 1 : 0;
 }
 
+const char *ts_model_head_name(const TsModel *m) { return m->head < 0 ? NULL : m->nodes[m->head].name; }
+
 TsStatus ts_model_replace_head(TsModel *m, int n_outputs, int freeze, uint64_t seed, TsError *err) {
   if (m->head < 0)
     return ts_error_set(err, TS_ERR_UNSUPPORTED, "model %s has no classification head to replace",

@@ -135,6 +135,10 @@ const TsTensor *ts_model_layer_output(const TsModel *m, int i);
  * the TopoVAE. */
 TsStatus ts_model_replace_head(TsModel *m, int n_outputs, int freeze, uint64_t seed, TsError *err);
 
+/* The final linear layer's name ("fc", "fc3", "fc2" of a one-hidden MLP):
+ * its tensors are "<name>.weight" and "<name>.bias". NULL for the TopoVAE. */
+const char *ts_model_head_name(const TsModel *m);
+
 /* Freezes/unfreezes every parameter whose name starts with prefix ("" = all). */
 void ts_model_set_trainable(TsModel *m, const char *prefix, int trainable);
 

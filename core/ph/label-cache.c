@@ -46,7 +46,8 @@ static TsStatus parse_header(const unsigned char *b, uint64_t size, const char *
                         path, h->version, TS_LABEL_CACHE_VERSION);
   if (h->version == 0 || h->nd == 0 || h->nd > (1u << 24) || h->name_bytes == 0 || h->name_bytes > 65536 ||
       h->name_bytes % 4 || h->row_bytes != h->name_bytes + 4ull * h->nd ||
-      h->data_offset < HEADER_BYTES + (uint64_t)h->params_len || h->data_offset > size)
+      h->data_offset < HEADER_BYTES + (uint64_t)h->params_len || h->data_offset > size ||
+      h->data_offset % 4 /* the values are read as floats in place: a misaligned row is refused (found by fuzzing) */)
     return ts_error_set(err, TS_ERR_FORMAT, "cannot read '%s': corrupt label cache header", path);
   uint64_t rows = (size - h->data_offset) / h->row_bytes;
   if (h->complete && h->count > rows)

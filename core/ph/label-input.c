@@ -36,20 +36,12 @@ int ts_label_input_is_image(const char *path) {
   return 0;
 }
 
-TsStatus ts_label_input_diagram(const char *path, const TsLabelInputOptions *o, TsDiagram *d, TsError *err) {
+TsStatus ts_label_input_image_diagram(const TsImage *img, const TsLabelInputOptions *o, TsDiagram *d, TsError *err) {
   ts_diagram_init(d);
-  if (!ts_label_input_is_image(path)) return ts_diagram_read(path, TS_DGM_AUTO, d, err);
-  TsImage img = {0};
-  TsStatus st = ts_image_load(path, &img, err);
-  if (st) return st;
   double *field = NULL;
   int w = 0, h = 0, constant = 0;
-  st = ts_filtration_apply(&img, &o->filtration, &field, &w, &h, &constant, err);
-  ts_image_clear(&img);
-  if (st) {
-    ts_error_prefix(err, "'%s'", path);
-    return st;
-  }
+  TsStatus st = ts_filtration_apply(img, &o->filtration, &field, &w, &h, &constant, err);
+  if (st) return st;
   if (constant) {
     d->maxdim = 1; /* Kaji's pipeline: no threshold, an empty diagram */
   } else {
@@ -59,8 +51,19 @@ TsStatus ts_label_input_diagram(const char *path, const TsLabelInputOptions *o, 
     co.maxdim = 1;
     size_t shape[2] = {(size_t)h, (size_t)w};
     st = ts_cubical_ph(field, 2, shape, &co, d, err);
-    if (st) ts_error_prefix(err, "'%s'", path);
   }
   free(field);
+  return st;
+}
+
+TsStatus ts_label_input_diagram(const char *path, const TsLabelInputOptions *o, TsDiagram *d, TsError *err) {
+  ts_diagram_init(d);
+  if (!ts_label_input_is_image(path)) return ts_diagram_read(path, TS_DGM_AUTO, d, err);
+  TsImage img = {0};
+  TsStatus st = ts_image_load(path, &img, err);
+  if (st) return st;
+  st = ts_label_input_image_diagram(&img, o, d, err);
+  ts_image_clear(&img);
+  if (st) ts_error_prefix(err, "'%s'", path);
   return st;
 }

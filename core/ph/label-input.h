@@ -10,6 +10,7 @@
 
 #include "base/error.h"
 #include "image/filtration.h"
+#include "image/image.h"
 #include "ph/diagram.h"
 
 typedef struct TsLabelInputOptions {
@@ -25,6 +26,9 @@ int ts_label_input_signed(const TsLabelInputOptions *o);
 /* 1 if the file name looks like a picture rather than a diagram. */
 int ts_label_input_is_image(const char *path);
 
+/* The diagram of a picture already in memory (what ts_label_input_diagram
+ * computes for an image file), into d (initialised by the call). */
+TsStatus ts_label_input_image_diagram(const TsImage *img, const TsLabelInputOptions *o, TsDiagram *d, TsError *err);
 /* Reads or computes the diagram of path into d (initialised by the call). */
 TsStatus ts_label_input_diagram(const char *path, const TsLabelInputOptions *o, TsDiagram *d, TsError *err);
 

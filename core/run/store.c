@@ -21,6 +21,12 @@
 
 #include "base/clock.h"
 
+/* The newest schema this build reads and writes. A test builds this file
+ * with -DTS_STORE_KNOWN_VERSION=1 to act as a Toposcope from before v2. */
+#ifndef TS_STORE_KNOWN_VERSION
+#define TS_STORE_KNOWN_VERSION TS_STORE_SCHEMA_VERSION
+#endif
+
 #define APP_ID 0x54535331 /* "TSS1" in the SQLite header's application id */
 #define BATCH_ROWS 1000
 #define BATCH_SECONDS 0.25
@@ -29,6 +35,7 @@ struct TsStore {
   sqlite3 *db;
   char *path;
   TsStoreMode mode;
+  int version; /* the schema of the open file (an old one read-only stays old) */
   pthread_mutex_t lock;
   int in_txn;
   int pending;
@@ -40,6 +47,7 @@ struct TsStore {
   sqlite3_stmt *ins_metric, *ins_series, *ins_blob, *ins_artifact, *upd_progress;
 };
 
+/* Version 1; create_schema then applies the migrations. */
 static const char *schema_sql =
     "CREATE TABLE runs(\n"
     "  id INTEGER PRIMARY KEY,\n"
@@ -91,6 +99,25 @@ static const char *schema_sql =
     "  path TEXT NOT NULL,\n"
     "  wall REAL NOT NULL);\n"
     "CREATE INDEX artifacts_by_run ON artifacts(run);\n";
+
+/* migrations[v] takes a store from version v to v + 1. 1 -> 2: experiments
+ * (a named group of runs, e.g. one `toposcope experiment`), and on each run
+ * the experiment it belongs to, its cell in the experiment ("init=...
+ * per_class=... seed=...") and the run it continues from (a fine-tuning's
+ * pretraining, --combined). Old rows get NULLs: runs of no experiment. */
+static const char *const migrations[] = {
+    NULL,
+    "CREATE TABLE experiments(\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  name TEXT NOT NULL UNIQUE,\n"
+    "  kind TEXT NOT NULL DEFAULT '',\n"
+    "  params TEXT,\n"
+    "  created REAL NOT NULL);\n"
+    "ALTER TABLE runs ADD COLUMN experiment INTEGER REFERENCES experiments(id) ON DELETE SET NULL;\n"
+    "ALTER TABLE runs ADD COLUMN cell TEXT;\n"
+    "ALTER TABLE runs ADD COLUMN parent INTEGER;\n"
+    "CREATE INDEX runs_by_experiment ON runs(experiment);\n",
+};
 
 static const char *status_names[] = {"running", "finished", "failed", "stopped", "interrupted"};
 
@@ -208,15 +235,48 @@ static TsStatus check_schema(TsStore *s, int *fresh, TsError *err) {
   if (*fresh) return TS_OK;
   if (app != APP_ID)
     return ts_error_set(err, TS_ERR_FORMAT, "'%s' is an SQLite database but not a Toposcope run store", s->path);
-  if (version > TS_STORE_SCHEMA_VERSION)
+  if (version > TS_STORE_KNOWN_VERSION)
     return ts_error_set(err, TS_ERR_UNSUPPORTED,
                         "run store '%s' was written by a newer Toposcope (schema version %lld; this one reads up "
                         "to %d): upgrade Toposcope",
-                        s->path, (long long)version, TS_STORE_SCHEMA_VERSION);
+                        s->path, (long long)version, TS_STORE_KNOWN_VERSION);
   if (version < 1)
     return ts_error_set(err, TS_ERR_FORMAT, "run store '%s' has an unknown schema version %lld", s->path,
                         (long long)version);
+  s->version = (int)version;
   return TS_OK;
+}
+
+/* Applies the migrations from s->version up to this build's, inside the
+ * caller's transaction. */
+static TsStatus migrate_locked(TsStore *s, TsError *err) {
+  char sql[64];
+  for (int v = s->version; v < TS_STORE_KNOWN_VERSION; v++) {
+    TsStatus st = exec_sql(s, migrations[v], err, "cannot migrate the store");
+    if (st) return st;
+    snprintf(sql, sizeof sql, "PRAGMA user_version=%d", v + 1);
+    if ((st = exec_sql(s, sql, err, "cannot migrate the store"))) return st;
+  }
+  s->version = TS_STORE_KNOWN_VERSION;
+  return TS_OK;
+}
+
+/* An older store opened for writing is migrated once, atomically: another
+ * writer may be doing the same, so the version is read again under the
+ * write lock. */
+static TsStatus migrate(TsStore *s, TsError *err) {
+  TsStatus st = exec_sql(s, "BEGIN IMMEDIATE", err, "cannot migrate the store");
+  if (st) return st;
+  int ok;
+  int64_t v = pragma_int(s, "PRAGMA user_version", &ok);
+  if (ok) s->version = (int)v;
+  if (!ok) st = db_error(s, err, "cannot read the schema");
+  if (!st && s->version < TS_STORE_KNOWN_VERSION) st = migrate_locked(s, err);
+  if (st) {
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return st;
+  }
+  return exec_sql(s, "COMMIT", err, "cannot migrate the store");
 }
 
 static TsStatus create_schema(TsStore *s, TsError *err) {
@@ -224,8 +284,9 @@ static TsStatus create_schema(TsStore *s, TsError *err) {
   TsStatus st = exec_sql(s, "BEGIN IMMEDIATE", err, "cannot create the schema");
   if (st) return st;
   snprintf(sql, sizeof sql, "PRAGMA application_id=%d", APP_ID);
+  s->version = 1;
   if ((st = exec_sql(s, schema_sql, err, "cannot create the schema")) || (st = exec_sql(s, sql, err, "schema")) ||
-      (st = exec_sql(s, "PRAGMA user_version=1", err, "schema"))) {
+      (st = exec_sql(s, "PRAGMA user_version=1", err, "schema")) || (st = migrate_locked(s, err))) {
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return st;
   }
@@ -289,7 +350,8 @@ TsStatus ts_store_open(const char *path, TsStoreMode mode, TsStore **out, TsErro
     if ((st = exec_sql(s, "PRAGMA journal_mode=WAL", err, "cannot switch to WAL")) ||
         (st = exec_sql(s, "PRAGMA synchronous=NORMAL", err, "pragma")) ||
         (st = exec_sql(s, "PRAGMA foreign_keys=ON", err, "pragma")) ||
-        (fresh && (st = create_schema(s, err)))) {
+        (fresh && (st = create_schema(s, err))) ||
+        (!fresh && s->version < TS_STORE_KNOWN_VERSION && (st = migrate(s, err)))) {
       ts_store_close(s);
       return st;
     }
@@ -674,6 +736,10 @@ static void copy_col(sqlite3_stmt *q, int i, char *buf, size_t n) {
 }
 
 #define RUN_COLUMNS "id,kind,name,status,started,ended,pid,pid_start,host,params,message,progress_done,progress_total"
+/* The grouping columns of version 2 (NULLs in a version-1 store read as it is). */
+#define RUN_COLUMNS_V2 RUN_COLUMNS ",experiment,cell,parent"
+#define RUN_COLUMNS_V1 RUN_COLUMNS ",NULL,NULL,NULL"
+#define RUN_COLS(s) ((s)->version >= 2 ? RUN_COLUMNS_V2 : RUN_COLUMNS_V1)
 
 static void read_run_row(sqlite3_stmt *q, TsRunInfo *r) {
   memset(r, 0, sizeof *r);
@@ -691,6 +757,9 @@ static void read_run_row(sqlite3_stmt *q, TsRunInfo *r) {
   r->message = dup_col(q, 10);
   r->progress_done = sqlite3_column_int64(q, 11);
   r->progress_total = sqlite3_column_int64(q, 12);
+  r->experiment = sqlite3_column_int64(q, 13);
+  copy_col(q, 14, r->cell, sizeof r->cell);
+  r->parent = sqlite3_column_int64(q, 15);
   if (r->status == TS_RUN_RUNNING && run_is_dead(r->host, r->pid, pid_start)) r->status = TS_RUN_INTERRUPTED;
 }
 
@@ -700,7 +769,9 @@ TsStatus ts_store_list_runs(TsStore *s, TsRunInfo **runs, size_t *count, TsError
   pthread_mutex_lock(&s->lock);
   sqlite3_stmt *q;
   TsStatus st = TS_OK;
-  if (sqlite3_prepare_v2(s->db, "SELECT " RUN_COLUMNS " FROM runs ORDER BY id DESC", -1, &q, NULL) != SQLITE_OK) {
+  char sql[256];
+  snprintf(sql, sizeof sql, "SELECT %s FROM runs ORDER BY id DESC", RUN_COLS(s));
+  if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) {
     st = db_error(s, err, "cannot list runs");
     pthread_mutex_unlock(&s->lock);
     return st;
@@ -736,7 +807,9 @@ TsStatus ts_store_get_run(TsStore *s, int64_t run_id, TsRunInfo *info, TsError *
   pthread_mutex_lock(&s->lock);
   sqlite3_stmt *q;
   TsStatus st = TS_OK;
-  if (sqlite3_prepare_v2(s->db, "SELECT " RUN_COLUMNS " FROM runs WHERE id=?", -1, &q, NULL) != SQLITE_OK) {
+  char sql[256];
+  snprintf(sql, sizeof sql, "SELECT %s FROM runs WHERE id=?", RUN_COLS(s));
+  if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) {
     st = db_error(s, err, "cannot read a run");
   } else {
     sqlite3_bind_int64(q, 1, run_id);
@@ -775,6 +848,126 @@ TsStatus ts_store_delete_run(TsStore *s, int64_t run_id, TsError *err) {
     s->pending = 0;
   }
   pthread_mutex_unlock(&s->lock);
+  return st;
+}
+
+/* ---- experiments (schema 2) ------------------------------------------ */
+
+int ts_store_schema_version(const TsStore *s) { return s->version; }
+
+static TsStatus need_v2(TsStore *s, TsError *err) {
+  if (s->version >= 2) return TS_OK;
+  return ts_error_set(err, TS_ERR_UNSUPPORTED,
+                      "run store '%s' is of schema version %d, without experiments (open it for writing to migrate it)",
+                      s->path, s->version);
+}
+
+TsStatus ts_store_experiment_open(TsStore *s, const char *name, const char *kind, const char *params_json,
+                                  int64_t *id, int *existed, TsError *err) {
+  *id = 0;
+  if (existed) *existed = 0;
+  pthread_mutex_lock(&s->lock);
+  TsStatus st = need_v2(s, err);
+  if (!st) st = begin_write(s, err);
+  sqlite3_stmt *q = NULL;
+  if (!st && sqlite3_prepare_v2(s->db, "SELECT id, params FROM experiments WHERE name=?", -1, &q, NULL) != SQLITE_OK)
+    st = db_error(s, err, "cannot look up an experiment");
+  if (!st) {
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+      const char *old = (const char *)sqlite3_column_text(q, 1);
+      if (params_json && old && strcmp(old, params_json) != 0)
+        st = ts_error_set(err, TS_ERR_INVALID,
+                          "run store '%s' already has an experiment '%s' with other settings (%s): give another --name",
+                          s->path, name, old);
+      else {
+        *id = sqlite3_column_int64(q, 0);
+        if (existed) *existed = 1;
+      }
+    } else if (rc != SQLITE_DONE) {
+      st = db_error(s, err, "cannot look up an experiment");
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+  }
+  if (!st && !*id) {
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO experiments(name,kind,params,created) VALUES(?,?,?,?)", -1, &q, NULL) !=
+        SQLITE_OK)
+      st = db_error(s, err, "cannot record an experiment");
+    if (!st) {
+      sqlite3_bind_text(q, 1, name, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(q, 2, kind ? kind : "", -1, SQLITE_TRANSIENT);
+      if (params_json) sqlite3_bind_text(q, 3, params_json, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_double(q, 4, ts_clock_wall());
+      st = step_done(s, q, err, "cannot record an experiment");
+      if (!st) *id = sqlite3_last_insert_rowid(s->db);
+    }
+    sqlite3_finalize(q);
+  }
+  if (!st) st = commit_locked(s, err);
+  pthread_mutex_unlock(&s->lock);
+  return st;
+}
+
+TsStatus ts_store_run_group(TsStore *s, int64_t run_id, int64_t experiment, const char *cell, int64_t parent,
+                            TsError *err) {
+  pthread_mutex_lock(&s->lock);
+  TsStatus st = need_v2(s, err);
+  if (!st) st = begin_write(s, err);
+  if (!st) st = run_exists_locked(s, run_id, err);
+  sqlite3_stmt *q = NULL;
+  if (!st && sqlite3_prepare_v2(s->db, "UPDATE runs SET experiment=?, cell=?, parent=? WHERE id=?", -1, &q, NULL) !=
+                 SQLITE_OK)
+    st = db_error(s, err, "cannot group a run");
+  if (!st) {
+    if (experiment > 0) sqlite3_bind_int64(q, 1, experiment);
+    if (cell) sqlite3_bind_text(q, 2, cell, -1, SQLITE_TRANSIENT);
+    if (parent > 0) sqlite3_bind_int64(q, 3, parent);
+    sqlite3_bind_int64(q, 4, run_id);
+    st = step_done(s, q, err, "cannot group a run");
+  }
+  sqlite3_finalize(q);
+  if (!st) st = commit_locked(s, err);
+  pthread_mutex_unlock(&s->lock);
+  return st;
+}
+
+TsStatus ts_store_experiment_runs(TsStore *s, int64_t experiment, TsRunInfo **runs, size_t *count, TsError *err) {
+  *runs = NULL;
+  *count = 0;
+  pthread_mutex_lock(&s->lock);
+  TsStatus st = need_v2(s, err);
+  sqlite3_stmt *q = NULL;
+  if (!st && sqlite3_prepare_v2(s->db, "SELECT " RUN_COLUMNS_V2 " FROM runs WHERE experiment=? ORDER BY id", -1, &q,
+                                NULL) != SQLITE_OK)
+    st = db_error(s, err, "cannot list an experiment's runs");
+  if (!st) {
+    sqlite3_bind_int64(q, 1, experiment);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+      if (*count == cap) {
+        cap = cap ? cap * 2 : 16;
+        TsRunInfo *n = realloc(*runs, cap * sizeof *n);
+        if (!n) {
+          st = ts_error_set(err, TS_ERR_NOMEM, "out of memory listing runs");
+          break;
+        }
+        *runs = n;
+      }
+      read_run_row(q, &(*runs)[(*count)++]);
+    }
+    if (!st && rc != SQLITE_DONE) st = db_error(s, err, "cannot list an experiment's runs");
+  }
+  sqlite3_finalize(q);
+  pthread_mutex_unlock(&s->lock);
+  if (st) {
+    for (size_t i = 0; i < *count; i++) ts_run_info_clear(&(*runs)[i]);
+    free(*runs);
+    *runs = NULL;
+    *count = 0;
+  }
   return st;
 }
 

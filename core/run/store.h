@@ -22,7 +22,16 @@
 
 #include "base/error.h"
 
-#define TS_STORE_SCHEMA_VERSION 1
+/* Version 2 added experiments: a table `experiments(id, name UNIQUE, kind,
+ * params, created)` and on `runs` the columns `experiment` (the group it
+ * belongs to, or NULL), `cell` (its place in the group, e.g. "init=scratch
+ * per_class=20 seed=1") and `parent` (the run it continues from, e.g. the
+ * pretraining of a fine-tuning). Migration: a version-1 store opened for
+ * writing is migrated in place, in one transaction (the table is created,
+ * the columns added with NULLs: old runs belong to no experiment); opened
+ * read-only it is read as it is (no experiments). A build that knows only
+ * version 1 refuses a version-2 store as newer. */
+#define TS_STORE_SCHEMA_VERSION 2
 
 typedef struct TsStore TsStore;
 
@@ -95,6 +104,8 @@ typedef struct TsRunInfo {
   int64_t progress_done, progress_total;
   char *params_json; /* malloc'd, may be NULL */
   char *message;     /* malloc'd, may be NULL */
+  int64_t experiment, parent; /* 0 when none (and in version-1 stores) */
+  char cell[256];
 } TsRunInfo;
 
 void ts_run_info_clear(TsRunInfo *info);
@@ -129,5 +140,21 @@ TsStatus ts_store_read_series(TsStore *s, int64_t run_id, const char *name, int6
 /* Artifacts as (kind, path) pairs; malloc'd arrays of malloc'd strings. */
 TsStatus ts_store_artifacts(TsStore *s, int64_t run_id, char ***kinds, char ***paths, size_t *count, TsError *err);
 void ts_store_free_strings(char **v, size_t n);
+
+/* --- experiments (schema version 2) ------------------------------------ */
+
+/* The schema version of the open file. */
+int ts_store_schema_version(const TsStore *s);
+/* Finds the experiment called name or creates it (kind e.g. "finetune").
+ * An existing one with other params_json is an error (so a resumed
+ * experiment is the same experiment). *existed tells which. */
+TsStatus ts_store_experiment_open(TsStore *s, const char *name, const char *kind, const char *params_json,
+                                  int64_t *id, int *existed, TsError *err);
+/* Puts a run in an experiment (0: none) at cell (may be NULL), and records
+ * the run it continues from (0: none). */
+TsStatus ts_store_run_group(TsStore *s, int64_t run_id, int64_t experiment, const char *cell, int64_t parent,
+                            TsError *err);
+/* The runs of an experiment, oldest first (as ts_store_list_runs). */
+TsStatus ts_store_experiment_runs(TsStore *s, int64_t experiment, TsRunInfo **runs, size_t *count, TsError *err);
 
 #endif

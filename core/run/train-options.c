@@ -4,6 +4,24 @@
 #include <string.h>
 
 static const TsOptSpec train_options[] = {
+    {"task", 0, "TASK", TS_OPT_CHOICE, TS_OPT_GROUP_TASK, "classify", "classify|ph|simultaneous", 0, 0,
+     "classify | ph | simultaneous (default: classify)", 0},
+    {"label-norm", 0, "MODE", TS_OPT_CHOICE, TS_OPT_GROUP_TASK, "zscore", "zscore|none", 0, 0,
+     "zscore (per-dimension mean/std fitted on the training labels,\n"
+     "kept in the checkpoint) | none (raw labels) (default: zscore)",
+     0},
+    {"ph-weight", 0, "W", TS_OPT_FLOAT, TS_OPT_GROUP_TASK, "1", NULL, 0, 1e6,
+     "simultaneous: weight of the MSE term (default: 1)", 0},
+    {"init", 0, "CKPT", TS_OPT_OPEN_FILE, TS_OPT_GROUP_TASK, "", NULL, 0, 0,
+     "fine-tune: start from every tensor of CKPT whose name and shape\n"
+     "match, the head and missing tensors freshly initialised\n"
+     "(without --model, the architecture is CKPT's)",
+     0},
+    {"freeze", 0, "MODE", TS_OPT_CHOICE, TS_OPT_GROUP_TASK, "none", "backbone|none", 0, 0,
+     "backbone (train the head only) | none (default: none)", 0},
+    {"per-class", 0, "N", TS_OPT_INT, TS_OPT_GROUP_DATA, "", NULL, 1, 2147483647.0,
+     "N training images of each class, drawn by --subset-seed", 0},
+    {"subset-seed", 0, "S", TS_OPT_INT, TS_OPT_GROUP_DATA, "0", NULL, 0, 4294967295.0, "(default: 0)", 0},
     {"model", 0, "NAME", TS_OPT_CHOICE, TS_OPT_GROUP_MODEL, "lenet5", "lenet5|resnet18|resnet34|resnet50|mlp", 0, 0,
      "lenet5 | resnet18 | resnet34 | resnet50 | mlp (default: lenet5)", 0},
     {"data", 0, "SPEC", TS_OPT_DATA, TS_OPT_GROUP_DATA, "", NULL, 0, 0,
@@ -45,6 +63,22 @@ static const TsOptSpec train_options[] = {
      "MLP hidden sizes (default: 256,128)", 0},
     {"limit", 0, "N", TS_OPT_INT, TS_OPT_GROUP_DATA, "", NULL, 1, 2147483647.0,
      "use the first N training samples (default: all)", 0},
+    {"in-memory", 0, "MB", TS_OPT_INT, TS_OPT_GROUP_DATA, "1024", NULL, 0, 1073741824.0,
+     "stream sets larger than this from disk (0: always; default: 1024)", 1},
+    {NULL, 0, NULL, TS_OPT_NOTE, TS_OPT_GROUP_GENERATE, "", NULL, 0, 0,
+     "generate:SIZE (the options of toposcope generate and label; keys of the spec):", 0},
+    {"gen-count", 0, "N", TS_OPT_INT, TS_OPT_GROUP_GENERATE, "10000", NULL, 1, 2147483647.0,
+     "pictures per epoch (default: 10000; each epoch new ones)", 0},
+    {"gen-val", 0, "N", TS_OPT_INT, TS_OPT_GROUP_GENERATE, "1000", NULL, 0, 2147483647.0,
+     "validation pictures (the val stream; default: 1000)", 0},
+    {"gen-seed", 0, "S", TS_OPT_INT, TS_OPT_GROUP_GENERATE, "0", NULL, 0, 4294967295.0,
+     "the generator's seed (default: 0)", 0},
+    {NULL, 0, NULL, TS_OPT_NOTE, TS_OPT_GROUP_GENERATE, "", NULL, 0, 0,
+     "  --alpha-range A B, --beta-range A B, --prob-binary P, --prob-colour P (default 0.5),\n"
+     "  --spectrum kaji|radial      as toposcope generate\n"
+     "  --label-type T, --label-dims N, --max-life A [B], --filtration F, --gradient,\n"
+     "  --sigma S, --weight-power N as toposcope label (--type, --dims, ...)",
+     0},
     {"val-limit", 0, "N", TS_OPT_INT, TS_OPT_GROUP_DATA, "", NULL, 1, 2147483647.0,
      "use the first N validation samples (default: all)", 1},
     {"save", 0, "CKPT", TS_OPT_SAVE_FILE, TS_OPT_GROUP_RUN, "", NULL, 0, 0,
@@ -57,6 +91,22 @@ static const TsOptSpec train_options[] = {
      "background batch preparation threads (default: 1)", 1},
     {"name", 0, "NAME", TS_OPT_TEXT, TS_OPT_GROUP_RUN, "", NULL, 0, 0,
      "the run's name in the store (default: MODEL on DATA)", 1},
+    {"combined", 0, NULL, TS_OPT_FLAG, TS_OPT_GROUP_TASK, "", NULL, 0, 0,
+     "pretrain then fine-tune in one command (Kaji's combined mode):\n"
+     "two runs in the store, the fine-tuning pointing at the pretraining",
+     0},
+    {"pretrain-data", 0, "SPEC", TS_OPT_DATA, TS_OPT_GROUP_TASK, "", NULL, 0, 0,
+     "--combined: the pretraining data (labels:DIR,CACHE)", 0},
+    {"pretrain-val", 0, "SPEC", TS_OPT_DATA, TS_OPT_GROUP_TASK, "", NULL, 0, 0, "its validation set (default: none)",
+     0},
+    {"pretrain-task", 0, "T", TS_OPT_CHOICE, TS_OPT_GROUP_TASK, "ph", "ph|simultaneous", 0, 0,
+     "ph | simultaneous (default: ph)", 0},
+    {"pretrain-epochs", 0, "E", TS_OPT_INT, TS_OPT_GROUP_TASK, "", NULL, 0, 1000000, "(default: --epochs)", 0},
+    {NULL, 0, NULL, TS_OPT_NOTE, TS_OPT_GROUP_RUN, "", NULL, 0, 0,
+     "  --experiment-id N, --cell TEXT, --parent-run N\n"
+     "                        put the run in experiment N at cell TEXT, continuing run N\n"
+     "                        (what toposcope experiment passes its fine-tunings)",
+     0},
     {"quiet", 'q', NULL, TS_OPT_FLAG, TS_OPT_GROUP_RUN, "", NULL, 0, 0, "no per-epoch lines", 1},
 };
 
@@ -67,12 +117,12 @@ const TsOptSpec *ts_train_options(size_t *n) {
 
 const TsOptSpec *ts_train_option_find(const char *name) {
   for (size_t i = 0; i < sizeof train_options / sizeof *train_options; i++)
-    if (strcmp(train_options[i].name, name) == 0) return &train_options[i];
+    if (train_options[i].name && strcmp(train_options[i].name, name) == 0) return &train_options[i];
   return NULL;
 }
 
 const char *ts_opt_group_title(TsOptGroup g) {
-  static const char *titles[TS_OPT_N_GROUPS] = {"Model", "Data", "Optimisation", "Run"};
+  static const char *titles[TS_OPT_N_GROUPS] = {"Task", "Model", "Data", "Optimisation", "Generated data", "Run"};
   return (unsigned)g < TS_OPT_N_GROUPS ? titles[g] : "Other";
 }
 
@@ -81,6 +131,10 @@ const char *ts_opt_group_title(TsOptGroup g) {
 void ts_opt_print_help(FILE *f, const TsOptSpec *opts, size_t n) {
   for (size_t i = 0; i < n; i++) {
     const TsOptSpec *o = &opts[i];
+    if (o->kind == TS_OPT_NOTE) {
+      fprintf(f, "%s\n", o->help);
+      continue;
+    }
     char head[64];
     int len;
     if (o->short_name)

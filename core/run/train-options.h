@@ -20,19 +20,22 @@ typedef enum TsOptKind {
   TS_OPT_TEXT,       /* free text (a list, a schedule, a name) */
   TS_OPT_DATA,       /* a dataset spec (fashion-mnist, folder:DIR, ...) */
   TS_OPT_OPEN_FILE,  /* an existing file (a checkpoint) */
-  TS_OPT_SAVE_FILE   /* a file to write */
+  TS_OPT_SAVE_FILE,  /* a file to write */
+  TS_OPT_NOTE        /* not an option: lines --help prints as they are (the form skips them) */
 } TsOptKind;
 
 typedef enum TsOptGroup {
-  TS_OPT_GROUP_MODEL = 0,
+  TS_OPT_GROUP_TASK = 0,
+  TS_OPT_GROUP_MODEL,
   TS_OPT_GROUP_DATA,
   TS_OPT_GROUP_OPTIM,
+  TS_OPT_GROUP_GENERATE, /* generate:SIZE data */
   TS_OPT_GROUP_RUN,
   TS_OPT_N_GROUPS
 } TsOptGroup;
 
 typedef struct TsOptSpec {
-  const char *name;     /* without the dashes: "lr" */
+  const char *name;     /* without the dashes: "lr"; NULL for a note */
   char short_name;      /* 'q' for -q, or 0 */
   const char *metavar;  /* "LR"; NULL for flags */
   TsOptKind kind;

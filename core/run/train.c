@@ -10,9 +10,18 @@
 #include "base/json.h"
 #include "data/loader.h"
 #include "nn/loss.h"
+#include "run/objective.h"
 
 /* Salt for the per-step randomness (dropout): distinct from the loader's. */
 #define SALT_STEP 0x73746570736565ull
+
+/* A model the loop trains: the main one (index 0) or an objective's extra
+ * one, with its optimiser and checkpoint prefix. */
+typedef struct Trained {
+  TsModel *model;
+  TsOptim *optim;
+  const char *prefix; /* "" for the main model */
+} Trained;
 
 struct TsTrainer {
   TsTrainConfig cfg;
@@ -21,6 +30,11 @@ struct TsTrainer {
   TsNnCtx ctx;
   TsModel *model;
   TsOptim *optim;
+  TsObjective *obj;
+  Trained trained[1 + TS_OBJ_MAX_EXTRA_MODELS];
+  int n_trained;
+  TsGradHook grad_hook;
+  void *grad_user;
   TsSchedule sched;
   TsLoader *loader;
   TsTrainPos pos;
@@ -33,6 +47,7 @@ TsTrainConfig ts_train_config_default(void) {
   c.model.in_channels = c.model.in_h = c.model.in_w = c.model.num_outputs = 0;
   c.optim = ts_optim_config_default(TS_OPTIM_SGD, 0.01f);
   c.optim.momentum = 0.9f;
+  c.obj = ts_objective_config_default();
   snprintf(c.schedule, sizeof c.schedule, "constant");
   c.epochs = 10;
   c.batch = 64;
@@ -44,6 +59,12 @@ TsTrainConfig ts_train_config_default(void) {
 TsModel *ts_trainer_model(TsTrainer *t) { return t->model; }
 const TsTrainPos *ts_trainer_pos(const TsTrainer *t) { return &t->pos; }
 const TsTrainConfig *ts_trainer_config(const TsTrainer *t) { return &t->cfg; }
+TsObjective *ts_trainer_objective(TsTrainer *t) { return t->obj; }
+
+void ts_trainer_set_grad_hook(TsTrainer *t, TsGradHook hook, void *user) {
+  t->grad_hook = hook;
+  t->grad_user = user;
+}
 
 void ts_trainer_set_save_path(TsTrainer *t, const char *path) {
   snprintf(t->cfg.save_path, sizeof t->cfg.save_path, "%s", path ? path : "");
@@ -52,8 +73,10 @@ void ts_trainer_set_save_path(TsTrainer *t, const char *path) {
 void ts_trainer_free(TsTrainer *t) {
   if (!t) return;
   ts_loader_free(t->loader);
+  for (int i = 1; i < t->n_trained; i++) ts_optim_free(t->trained[i].optim); /* the objective owns the models */
   ts_optim_free(t->optim);
   ts_model_free(t->model);
+  ts_objective_free(t->obj);
   free(t);
 }
 
@@ -74,25 +97,27 @@ TsTrainer *ts_trainer_new(const TsTrainConfig *cfg, const TsDataset *train, cons
   t->pool = pool;
   ts_nn_ctx_init(&t->ctx, pool, cfg->deterministic);
   TsModelConfig *mc = &t->cfg.model;
-  if (train->targets || (val && val->targets)) {
-    ts_error_set(err, TS_ERR_UNSUPPORTED, "%s holds regression targets (PH labels), not classes: this trains classifiers",
-                 train->targets ? train->source : val->source);
-    goto fail;
-  }
+  if (!(t->obj = ts_objective_new(&cfg->obj, train, val, err))) goto fail;
   int oh, ow;
   ts_augment_out_size(&cfg->aug, train->height, train->width, &oh, &ow);
   if (!mc->in_channels) mc->in_channels = train->channels;
   if (!mc->in_h) mc->in_h = oh;
   if (!mc->in_w) mc->in_w = ow;
-  if (!mc->num_outputs) mc->num_outputs = train->num_classes;
+  int head = t->obj->ops->head_outputs(t->obj, train);
+  if (!mc->num_outputs) mc->num_outputs = head;
   if (mc->in_channels != train->channels || mc->in_h != oh || mc->in_w != ow) {
     ts_error_set(err, TS_ERR_INVALID, "%s: images of %d x %d x %d, the model takes %d x %d x %d", train->source,
                  train->channels, oh, ow, mc->in_channels, mc->in_h, mc->in_w);
     goto fail;
   }
-  if (train->num_classes > mc->num_outputs) {
-    ts_error_set(err, TS_ERR_INVALID, "%s has %d classes, the model %d outputs", train->source, train->num_classes,
-                 mc->num_outputs);
+  /* A classifier may have spare outputs; a regression head must fit the labels. */
+  if (head > mc->num_outputs || (t->obj->label_dims && head != mc->num_outputs)) {
+    if (t->obj->label_dims)
+      ts_error_set(err, TS_ERR_INVALID, "%s: --task %s needs %d outputs, the model has %d", train->source,
+                   cfg->obj.task, head, mc->num_outputs);
+    else
+      ts_error_set(err, TS_ERR_INVALID, "%s has %d classes, the model %d outputs", train->source, train->num_classes,
+                   mc->num_outputs);
     goto fail;
   }
   if (val) {
@@ -107,9 +132,34 @@ TsTrainer *ts_trainer_new(const TsTrainConfig *cfg, const TsDataset *train, cons
   if (ts_schedule_parse(cfg->schedule, &t->sched, err) != TS_OK) goto fail;
   t->sched.base_lr = cfg->optim.lr;
   if (!(t->model = ts_model_new(mc, cfg->batch, cfg->seed, err))) goto fail;
+  if (cfg->freeze_backbone) {
+    const char *hname = ts_model_head_name(t->model);
+    if (!hname) {
+      ts_error_set(err, TS_ERR_UNSUPPORTED, "--freeze backbone: model %s has no head", ts_model_kind_name(mc->kind));
+      goto fail;
+    }
+    char prefix[TS_TENSOR_NAME_MAX + 2];
+    snprintf(prefix, sizeof prefix, "%s.", hname);
+    ts_model_set_trainable(t->model, "", 0);
+    ts_model_set_trainable(t->model, prefix, 1);
+  }
   size_t n;
   const TsNamedTensor *tensors = ts_model_tensors(t->model, &n);
   if (!(t->optim = ts_optim_new(&cfg->optim, tensors, n, err))) goto fail;
+  t->trained[0] = (Trained){t->model, t->optim, ""};
+  t->n_trained = 1;
+  if (t->obj->ops->attach && t->obj->ops->attach(t->obj, t->model, cfg->batch, cfg->seed, err)) goto fail;
+  if (t->obj->ops->extra_models) {
+    TsModel *extra[TS_OBJ_MAX_EXTRA_MODELS];
+    const char *prefixes[TS_OBJ_MAX_EXTRA_MODELS];
+    int ne = t->obj->ops->extra_models(t->obj, extra, prefixes);
+    for (int i = 0; i < ne && i < TS_OBJ_MAX_EXTRA_MODELS; i++) {
+      const TsNamedTensor *et = ts_model_tensors(extra[i], &n);
+      TsOptim *eo = ts_optim_new(&cfg->optim, et, n, err);
+      if (!eo) goto fail;
+      t->trained[t->n_trained++] = (Trained){extra[i], eo, prefixes[i]};
+    }
+  }
   TsLoaderConfig lc = {.batch = cfg->batch,
                        .shuffle = 1,
                        .drop_last = 0,
@@ -178,7 +228,19 @@ TsStatus ts_trainer_save(TsTrainer *t, const char *path, int64_t run_id, TsError
   const TsNamedTensor *ot = ts_optim_state(t->optim, &no);
   TsStatus s = ts_st_writer_add_named(w, NULL, mt, n, err);
   if (!s) s = ts_st_writer_add_named(w, "optim.", ot, no, err);
+  char prefix[96];
+  for (int i = 1; i < t->n_trained && !s; i++) {
+    mt = ts_model_tensors(t->trained[i].model, &n);
+    ot = ts_optim_state(t->trained[i].optim, &no);
+    snprintf(prefix, sizeof prefix, "%soptim.", t->trained[i].prefix);
+    s = ts_st_writer_add_named(w, t->trained[i].prefix, mt, n, err);
+    if (!s) s = ts_st_writer_add_named(w, prefix, ot, no, err);
+  }
   if (!s) s = write_model_meta(w, &c->model, err);
+  if (!s) s = ts_st_writer_meta(w, "train.task", c->obj.task, err);
+  if (!s) s = meta_f(w, "train.ph_weight", "%.9g", c->obj.ph_weight, err);
+  if (!s) s = ts_st_writer_meta(w, "train.label_norm", ts_label_norm_name(c->obj.label_norm), err);
+  if (!s) s = ts_objective_save_meta(t->obj, w, err);
   if (!s) s = ts_st_writer_meta(w, "train.optimizer", ts_optim_kind_name(c->optim.kind), err);
   if (!s) s = meta_f(w, "train.lr", "%.9g", c->optim.lr, err);
   if (!s) s = meta_f(w, "train.weight_decay", "%.9g", c->optim.weight_decay, err);
@@ -206,6 +268,14 @@ TsStatus ts_trainer_save(TsTrainer *t, const char *path, int64_t run_id, TsError
   if (!s) s = meta_floats(w, "data.std", c->aug.std, 4, err);
   if (!s) s = ts_st_writer_meta(w, "data.train", c->data, err);
   if (!s) s = ts_st_writer_meta(w, "data.val", c->val_data, err);
+  if (!s) s = ts_st_writer_meta(w, "train.init", c->init, err);
+  if (!s) s = ts_st_writer_meta(w, "train.freeze", c->freeze_backbone ? "backbone" : "none", err);
+  if (!s) s = meta_i(w, "data.per_class", c->per_class, err);
+  if (!s) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%" PRIu64, c->subset_seed);
+    s = ts_st_writer_meta(w, "data.subset_seed", buf, err);
+  }
   if (!s) s = meta_i(w, "data.limit", c->limit, err);
   if (!s) s = meta_i(w, "data.val_limit", c->val_limit, err);
   if (!s && t->train->class_names) {
@@ -221,8 +291,15 @@ TsStatus ts_trainer_save(TsTrainer *t, const char *path, int64_t run_id, TsError
   if (!s) s = meta_i(w, "pos.epoch", t->pos.epoch, err);
   if (!s) s = meta_i(w, "pos.batch", t->pos.batch, err);
   if (!s) s = meta_i(w, "pos.global_step", t->pos.global_step, err);
-  if (!s) s = meta_f(w, "pos.loss_sum", "%.17g", t->pos.loss_sum, err);
-  if (!s) s = meta_i(w, "pos.correct", t->pos.correct, err);
+  if (!s) s = meta_f(w, "pos.loss_sum", "%.17g", t->pos.sums[0], err);
+  if (!s) s = meta_i(w, "pos.correct", (int64_t)t->pos.sums[1], err);
+  if (!s) {
+    char buf[TS_OBJ_MAX_SUMS * 26];
+    size_t k = 0;
+    for (int i = 0; i < t->obj->ops->n_sums; i++)
+      k += (size_t)snprintf(buf + k, sizeof buf - k, i ? ",%.17g" : "%.17g", t->pos.sums[i]);
+    s = ts_st_writer_meta(w, "pos.sums", buf, err);
+  }
   if (!s) s = meta_i(w, "pos.seen", t->pos.seen, err);
   if (!s) s = meta_i(w, "store.run_id", run_id, err);
   if (!s) s = ts_st_writer_write(w, path, err);
@@ -281,6 +358,20 @@ static TsStatus get_floats(const TsSafetensors *st, const char *key, float *out,
   for (int i = 0; i < n; i++) {
     char *end;
     out[i] = strtof(v, &end);
+    if (end == v || (i + 1 < n ? *end != ',' : *end != '\0'))
+      return ts_error_set(err, TS_ERR_FORMAT, "'%s': metadata '%s' is not %d numbers", st->path, key, n);
+    v = end + 1;
+  }
+  return TS_OK;
+}
+
+static TsStatus get_doubles(const TsSafetensors *st, const char *key, double *out, int n, TsError *err) {
+  const char *v;
+  TsStatus s = get_str(st, key, &v, err);
+  if (s) return s;
+  for (int i = 0; i < n; i++) {
+    char *end;
+    out[i] = strtod(v, &end);
     if (end == v || (i + 1 < n ? *end != ',' : *end != '\0'))
       return ts_error_set(err, TS_ERR_FORMAT, "'%s': metadata '%s' is not %d numbers", st->path, key, n);
     v = end + 1;
@@ -372,6 +463,22 @@ TsStatus ts_train_config_from_checkpoint(const TsSafetensors *st, TsTrainConfig 
   if (!s) copy_str(c->val_data, sizeof c->val_data, v);
   if (!s) s = get_i64(st, "data.limit", &c->limit, err);
   if (!s) s = get_i64(st, "data.val_limit", &c->val_limit, err);
+  /* Checkpoints from before the objectives are classify runs. */
+  if (!s && (v = ts_safetensors_meta(st, "train.task"))) copy_str(c->obj.task, sizeof c->obj.task, v);
+  if (!s && ts_safetensors_meta(st, "train.ph_weight")) s = get_float(st, "train.ph_weight", &c->obj.ph_weight, err);
+  if (!s && (v = ts_safetensors_meta(st, "train.label_norm"))) {
+    int k = ts_label_norm_from_name(v);
+    if (k < 0) return ts_error_set(err, TS_ERR_FORMAT, "'%s': unknown train.label_norm '%s'", st->path, v);
+    c->obj.label_norm = (TsLabelNorm)k;
+  }
+  if (!s && (v = ts_safetensors_meta(st, "train.init"))) copy_str(c->init, sizeof c->init, v);
+  if (!s && (v = ts_safetensors_meta(st, "train.freeze"))) c->freeze_backbone = strcmp(v, "backbone") == 0;
+  if (!s && ts_safetensors_meta(st, "data.per_class")) s = get_i64(st, "data.per_class", &c->per_class, err);
+  if (!s && (v = ts_safetensors_meta(st, "data.subset_seed"))) {
+    char *end;
+    c->subset_seed = strtoull(v, &end, 10);
+    if (end == v || *end) return ts_error_set(err, TS_ERR_FORMAT, "'%s': bad data.subset_seed '%s'", st->path, v);
+  }
   if (!s && (c->batch < 1 || c->epochs < 0))
     s = ts_error_set(err, TS_ERR_FORMAT, "'%s': bad train.batch or train.epochs", st->path);
   return s;
@@ -380,15 +487,32 @@ TsStatus ts_train_config_from_checkpoint(const TsSafetensors *st, TsTrainConfig 
 TsStatus ts_trainer_load(TsTrainer *t, const TsSafetensors *st, TsError *err) {
   size_t n, no;
   const TsNamedTensor *mt = ts_model_tensors(t->model, &n);
-  TsStatus s = ts_safetensors_load_all(st, NULL, mt, n, 1, err);
+  /* Strict on the main model's names would reject the extra models'
+   * tensors: those carry a prefix and are checked by their own loads. */
+  TsStatus s = ts_safetensors_load_all(st, NULL, mt, n, t->n_trained == 1, err);
   const TsNamedTensor *ot = ts_optim_state(t->optim, &no);
   if (!s) s = ts_safetensors_load_all(st, "optim.", ot, no, 1, err);
+  char prefix[96];
+  for (int i = 1; i < t->n_trained && !s; i++) {
+    mt = ts_model_tensors(t->trained[i].model, &n);
+    ot = ts_optim_state(t->trained[i].optim, &no);
+    snprintf(prefix, sizeof prefix, "%soptim.", t->trained[i].prefix);
+    s = ts_safetensors_load_all(st, t->trained[i].prefix, mt, n, 0, err);
+    if (!s) s = ts_safetensors_load_all(st, prefix, ot, no, 1, err);
+  }
+  if (!s) s = ts_objective_load_meta(t->obj, st, err);
   TsTrainPos p = {0};
   if (!s) s = get_i64(st, "pos.epoch", &p.epoch, err);
   if (!s) s = get_i64(st, "pos.batch", &p.batch, err);
   if (!s) s = get_i64(st, "pos.global_step", &p.global_step, err);
-  if (!s) s = get_double(st, "pos.loss_sum", &p.loss_sum, err);
-  if (!s) s = get_i64(st, "pos.correct", &p.correct, err);
+  if (!s && ts_safetensors_meta(st, "pos.sums")) {
+    s = get_doubles(st, "pos.sums", p.sums, t->obj->ops->n_sums, err);
+  } else if (!s) {
+    int64_t correct = 0;
+    s = get_double(st, "pos.loss_sum", &p.sums[0], err);
+    if (!s) s = get_i64(st, "pos.correct", &correct, err);
+    p.sums[1] = (double)correct;
+  }
   if (!s) s = get_i64(st, "pos.seen", &p.seen, err);
   if (!s && (p.epoch < 0 || p.batch < 0 || p.batch > ts_loader_batches(t->loader) || p.global_step < 0))
     s = ts_error_set(err, TS_ERR_FORMAT, "'%s': position epoch %lld batch %lld does not fit %lld batches per epoch",
@@ -465,18 +589,196 @@ TsStatus ts_evaluate(TsModel *m, TsPool *pool, int deterministic, const TsDatase
     }
     res->count += b->n;
   }
+  TsStatus ls = ts_loader_status(l, err);
   ts_loader_free(l);
+  if (ls) {
+    ts_eval_result_clear(res);
+    return ls;
+  }
   res->loss = loss_sum / (double)res->count;
   res->accuracy = (double)correct / (double)res->count;
+  return TS_OK;
+}
+
+/* ---- fine-tuning -------------------------------------------------------------- */
+
+static void shape_text(char *buf, size_t n, int ndim, const int64_t *shape) {
+  size_t k = (size_t)snprintf(buf, n, "[");
+  for (int i = 0; i < ndim && k < n; i++) k += (size_t)snprintf(buf + k, n - k, i ? ", %lld" : "%lld", (long long)shape[i]);
+  if (k < n) snprintf(buf + k, n - k, "]");
+}
+
+/* Whether name's first dotted component is that of some model tensor. */
+static int names_part_of(const TsNamedTensor *mt, size_t n, const char *name) {
+  const char *dot = strchr(name, '.');
+  size_t len = dot ? (size_t)(dot - name) : strlen(name);
+  for (size_t i = 0; i < n; i++)
+    if (strncmp(mt[i].name, name, len) == 0 && (mt[i].name[len] == '.' || mt[i].name[len] == '\0')) return 1;
+  return 0;
+}
+
+typedef struct Text {
+  char *buf;
+  size_t len, cap;
+} Text;
+
+static void text_add(Text *t, const char *fmt, const char *a, const char *b) {
+  char line[600];
+  int k = snprintf(line, sizeof line, fmt, a, b);
+  if (k < 0) return;
+  if (t->len + (size_t)k + 1 > t->cap) {
+    size_t cap = (t->cap + (size_t)k + 1) * 2;
+    char *nb = realloc(t->buf, cap);
+    if (!nb) return;
+    t->buf = nb;
+    t->cap = cap;
+  }
+  memcpy(t->buf + t->len, line, (size_t)k + 1);
+  t->len += (size_t)k;
+}
+
+TsStatus ts_trainer_init_from(TsTrainer *t, const char *path, char **report, TsError *err) {
+  if (report) *report = NULL;
+  TsSafetensors st = {0};
+  TsStatus s = ts_safetensors_read(path, &st, err);
+  if (s) return s;
+  size_t n;
+  const TsNamedTensor *mt = ts_model_tensors(t->model, &n);
+  const char *head = ts_model_head_name(t->model);
+  char hp[TS_TENSOR_NAME_MAX + 2] = "";
+  if (head) snprintf(hp, sizeof hp, "%s.", head);
+  size_t hl = strlen(hp);
+  /* First pass: check; nothing is written unless everything fits. */
+  Text mis = {0};
+  int n_mis = 0, loadable = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (hl && strncmp(mt[i].name, hp, hl) == 0) continue;
+    const TsStTensor *f = ts_safetensors_find(&st, mt[i].name);
+    if (!f) continue;
+    int same = f->numel == mt[i].numel && (int)f->ndim == mt[i].ndim &&
+               (f->dtype == TS_ST_F32 ? mt[i].dtype == TS_NN_F32 : f->dtype == TS_ST_I64 && mt[i].dtype == TS_NN_I64);
+    for (int d = 0; same && d < f->ndim; d++) same = f->shape[d] == mt[i].shape[d];
+    /* a scalar [] and [1] are the same (num_batches_tracked) */
+    if (!same && f->numel == 1 && mt[i].numel == 1 && (f->dtype == TS_ST_I64) == (mt[i].dtype == TS_NN_I64)) same = 1;
+    if (same) {
+      loadable++;
+    } else if (n_mis++ < 4) {
+      char a[96], b[96];
+      shape_text(a, sizeof a, f->ndim, f->shape);
+      shape_text(b, sizeof b, mt[i].ndim, mt[i].shape);
+      char both[240];
+      snprintf(both, sizeof both, "%s %s, the model %s", ts_st_dtype_name(f->dtype), a, b);
+      text_add(&mis, "%s%s", n_mis > 1 ? "; " : "", mt[i].name);
+      text_add(&mis, " (the file %s%s)", both, "");
+    }
+  }
+  for (size_t i = 0; i < st.n; i++) {
+    const char *name = st.tensors[i].name;
+    if (strncmp(name, "optim.", 6) == 0 || (hl && strncmp(name, hp, hl) == 0)) continue;
+    if (!names_part_of(mt, n, name)) continue; /* another model's tensors (an objective's extra model) */
+    if (ts_model_find(t->model, name)) continue;
+    if (n_mis++ < 4) {
+      text_add(&mis, "%s%s", n_mis > 1 ? "; " : "", name);
+      text_add(&mis, " (not in this %s)%s", ts_model_kind_name(t->cfg.model.kind), "");
+    }
+  }
+  const char *kind = ts_safetensors_meta(&st, "model"), *ours = ts_model_kind_name(t->cfg.model.kind);
+  if (kind && strcmp(kind, ours) != 0) {
+    s = ts_error_set(err, TS_ERR_INVALID, "--init '%s' holds a %s, this model is a %s%s%s", path, kind, ours,
+                     n_mis ? "; first mismatched tensors: " : "", n_mis ? mis.buf : "");
+    free(mis.buf);
+    ts_safetensors_clear(&st);
+    return s;
+  }
+  if (n_mis || !loadable) {
+    if (!loadable && !n_mis)
+      s = ts_error_set(err, TS_ERR_INVALID, "--init '%s' shares no tensor with this %s: another architecture", path,
+                       ts_model_kind_name(t->cfg.model.kind));
+    else
+      s = ts_error_set(err, TS_ERR_INVALID, "--init '%s' holds another architecture: %d mismatched tensor%s: %s%s", path,
+                       n_mis, n_mis == 1 ? "" : "s", mis.buf ? mis.buf : "", n_mis > 4 ? "; ..." : "");
+    free(mis.buf);
+    ts_safetensors_clear(&st);
+    return s;
+  }
+  free(mis.buf);
+  Text rep = {0}, re = {0};
+  int n_loaded = 0, n_re = 0;
+  for (size_t i = 0; i < n && !s; i++) {
+    const TsStTensor *f = hl && strncmp(mt[i].name, hp, hl) == 0 ? NULL : ts_safetensors_find(&st, mt[i].name);
+    if (f) {
+      s = ts_safetensors_load_into(&st, NULL, &mt[i], err);
+      n_loaded++;
+    } else {
+      text_add(&re, "%s%s", n_re++ ? ", " : "", mt[i].name);
+    }
+  }
+  if (!s) {
+    char num[64];
+    snprintf(num, sizeof num, "%d", n_loaded);
+    text_add(&rep, "--init %s: loaded %s tensors", path, num);
+    snprintf(num, sizeof num, "%d", n_re);
+    text_add(&rep, "; re-initialised %s: %s", num, re.buf ? re.buf : "");
+    copy_str(t->cfg.init, sizeof t->cfg.init, path);
+  }
+  free(re.buf);
+  if (report && !s) *report = rep.buf;
+  else free(rep.buf);
+  ts_safetensors_clear(&st);
+  return s;
+}
+
+/* ---- the loop: one step in four parts ------------------------------------ */
+
+/* The batch of this step (NULL at the end of the epoch, or when the loader
+ * failed: the loop asks ts_loader_status). A data-parallel run takes its
+ * shard of the global batch here (the loader's contents depend on (seed,
+ * epoch, batch) only, so every process can cut the same global batch). */
+static const TsBatch *next_batch(TsTrainer *t) { return ts_loader_next(t->loader); }
+
+/* Every trained model's gradients are final here (after backward, before
+ * any optimiser): the one place to reduce them across processes. */
+static TsStatus reduce_gradients(TsTrainer *t, TsError *err) {
+  if (!t->grad_hook) return TS_OK;
+  for (int i = 0; i < t->n_trained; i++) {
+    size_t n;
+    const TsNamedTensor *mt = ts_model_tensors(t->trained[i].model, &n);
+    TsStatus s = t->grad_hook(t->grad_user, i, mt, n, err);
+    if (s) return s;
+  }
+  return TS_OK;
+}
+
+static void optimizer_step(TsTrainer *t, double lr) {
+  for (int i = 0; i < t->n_trained; i++) ts_optim_step(t->trained[i].optim, &t->ctx, (float)lr);
+}
+
+static void zero_grads(TsTrainer *t) {
+  for (int i = 0; i < t->n_trained; i++) ts_model_zero_grad(t->trained[i].model);
+}
+
+/* The progress fields the hooks print, from the objective's metrics. */
+static void fill_progress(TsTrainer *t, TsTrainProgress *pr) {
+  memset(&pr->train_metrics, 0, sizeof pr->train_metrics);
+  t->obj->ops->epoch_metrics(t->obj, t->pos.sums, t->pos.seen, &pr->train_metrics);
+  pr->train_loss = ts_obj_metrics_get(&pr->train_metrics, "train/epoch_loss");
+  pr->train_acc = ts_obj_metrics_get(&pr->train_metrics, "train/accuracy");
+}
+
+static TsStatus store_metrics(TsStore *store, int64_t run_id, int64_t step, int64_t epoch, const TsObjMetrics *m,
+                              TsError *err) {
+  for (int i = 0; i < m->n; i++) {
+    TsStatus s = ts_store_metric(store, run_id, step, epoch, m->m[i].name, m->m[i].value, err);
+    if (s) return s;
+  }
   return TS_OK;
 }
 
 TsStatus ts_trainer_run(TsTrainer *t, TsStore *store, int64_t run_id, const TsTrainHooks *hooks,
                         volatile int *stop, TsError *err) {
   const TsTrainConfig *c = &t->cfg;
-  TsModel *m = t->model;
-  int classes = c->model.num_outputs;
   int64_t nb = ts_loader_batches(t->loader), total = (int64_t)c->epochs * nb;
+  int n_sums = t->obj->ops->n_sums;
   TsStatus s = TS_OK;
   TsTrainProgress pr = {.epochs = c->epochs, .batches = nb, .total_steps = total, .val_loss = NAN, .val_acc = NAN};
   for (; t->pos.epoch < c->epochs; t->pos.epoch++) {
@@ -487,36 +789,34 @@ TsStatus ts_trainer_run(TsTrainer *t, TsStore *store, int64_t run_id, const TsTr
     if (store && (s = ts_store_metric(store, run_id, t->pos.global_step, t->pos.epoch, "lr", lr, err)))
       return s;
     const TsBatch *b;
-    while ((b = ts_loader_next(t->loader))) {
-      ts_model_zero_grad(m);
-      ts_model_forward(m, &t->ctx, b->x, b->n, 1, step_seed(c->seed, t->pos.global_step));
-      TsTensor *out = ts_model_output(m, 0);
-      int correct = ts_count_correct(b->n, classes, out->data, b->y);
-      double loss = ts_loss_cross_entropy(b->n, classes, out->data, b->y, TS_REDUCE_MEAN, 1.0f, out->grad);
-      if (!isfinite(loss))
+    while ((b = next_batch(t))) {
+      zero_grads(t);
+      TsObjStep st = {.model = t->model, .ctx = &t->ctx, .batch = b, .seed = step_seed(c->seed, t->pos.global_step)};
+      if ((s = t->obj->ops->step(t->obj, &st, err))) return s;
+      if (!isfinite(st.loss))
         return ts_error_set(err, TS_ERR_INVALID,
-                            "the loss became %g at epoch %lld step %lld (learning rate %g too high?)", loss,
-                            (long long)t->pos.epoch, (long long)t->pos.global_step, lr);
-      ts_model_backward(m, &t->ctx);
-      ts_optim_step(t->optim, &t->ctx, (float)lr);
+                            "the loss became %g at epoch %lld step %lld (learning rate %g too high?)%s", st.loss,
+                            (long long)t->pos.epoch + 1, (long long)t->pos.global_step + 1, lr,
+                            c->save_path[0] ? "; the last epoch's checkpoint is kept" : "");
+      if ((s = reduce_gradients(t, err))) return s;
+      optimizer_step(t, lr);
       t->pos.batch++;
       t->pos.global_step++;
-      t->pos.loss_sum += loss * b->n;
-      t->pos.correct += correct;
+      for (int k = 0; k < n_sums; k++) t->pos.sums[k] += st.sums[k];
       t->pos.seen += b->n;
       images += b->n;
       if (store) {
-        s = ts_store_metric(store, run_id, t->pos.global_step, t->pos.epoch, "train/loss", loss, err);
+        s = ts_store_metric(store, run_id, t->pos.global_step, t->pos.epoch, "train/loss", st.loss, err);
+        if (!s) s = store_metrics(store, run_id, t->pos.global_step, t->pos.epoch, &st.extra, err);
         if (!s) s = ts_store_progress(store, run_id, t->pos.global_step, total, err);
         if (s) return s;
       }
       pr.epoch = t->pos.epoch;
       pr.batch = t->pos.batch;
       pr.global_step = t->pos.global_step;
-      pr.loss = loss;
+      pr.loss = st.loss;
       pr.lr = lr;
-      pr.train_loss = t->pos.loss_sum / (double)t->pos.seen;
-      pr.train_acc = (double)t->pos.correct / (double)t->pos.seen;
+      fill_progress(t, &pr);
       pr.images_per_s = (double)images / fmax(ts_clock_monotonic() - t0, 1e-9);
       if (hooks && hooks->on_step) hooks->on_step(hooks->user, &pr);
       if (stop && *stop && t->pos.batch < nb) {
@@ -528,32 +828,30 @@ TsStatus ts_trainer_run(TsTrainer *t, TsStore *store, int64_t run_id, const TsTr
                             (long long)t->pos.global_step);
       }
     }
+    /* The loader ends an epoch early when a batch could not be made. */
+    if ((s = ts_loader_status(t->loader, err))) return s;
     double elapsed = ts_clock_monotonic() - t0;
-    pr.train_loss = t->pos.seen ? t->pos.loss_sum / (double)t->pos.seen : NAN;
-    pr.train_acc = t->pos.seen ? (double)t->pos.correct / (double)t->pos.seen : NAN;
+    fill_progress(t, &pr);
     pr.images_per_s = (double)images / fmax(elapsed, 1e-9);
     pr.val_loss = pr.val_acc = NAN;
+    memset(&pr.val_metrics, 0, sizeof pr.val_metrics);
     if (t->val) {
-      TsEvalResult r;
-      s = ts_evaluate(m, t->pool, c->deterministic, t->val, &c->aug, c->batch, 0, NULL, &r, err);
+      s = ts_objective_evaluate(t->obj, t->model, &t->ctx, t->val, &c->aug, c->batch, NULL, &pr.val_metrics, err);
       if (s) return s;
-      pr.val_loss = r.loss;
-      pr.val_acc = r.accuracy;
-      ts_eval_result_clear(&r);
+      pr.val_loss = ts_obj_metrics_get(&pr.val_metrics, "val/loss");
+      pr.val_acc = ts_obj_metrics_get(&pr.val_metrics, "val/accuracy");
     }
     if (store) {
       int64_t gs = t->pos.global_step, ep = t->pos.epoch;
-      s = ts_store_metric(store, run_id, gs, ep, "train/epoch_loss", pr.train_loss, err);
-      if (!s) s = ts_store_metric(store, run_id, gs, ep, "train/accuracy", pr.train_acc, err);
-      if (!s && t->val) s = ts_store_metric(store, run_id, gs, ep, "val/loss", pr.val_loss, err);
-      if (!s && t->val) s = ts_store_metric(store, run_id, gs, ep, "val/accuracy", pr.val_acc, err);
+      s = store_metrics(store, run_id, gs, ep, &pr.train_metrics, err);
+      if (!s) s = store_metrics(store, run_id, gs, ep, &pr.val_metrics, err);
       if (!s) s = ts_store_metric(store, run_id, gs, ep, "images_per_s", pr.images_per_s, err);
       if (s) return s;
     }
     /* The epoch is done: the position moves to the start of the next. */
     t->pos.batch = 0;
-    t->pos.loss_sum = 0;
-    t->pos.correct = t->pos.seen = 0;
+    memset(t->pos.sums, 0, sizeof t->pos.sums);
+    t->pos.seen = 0;
     int64_t done_epoch = t->pos.epoch;
     t->pos.epoch++;
     if (c->save_path[0]) {

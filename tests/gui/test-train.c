@@ -401,6 +401,10 @@ static gboolean runs_shown(gpointer p) {
          ts_store_reader_get_state(ts_window_get_reader(win)) == TS_STORE_STATE_OPEN;
 }
 
+static gboolean experiments_shown(gpointer p) {
+  return ts_runs_panel_get_n_experiments(ts_window_get_runs_panel(win)) == GPOINTER_TO_UINT(p);
+}
+
 static void test_second_store(void) {
   char *other = g_strdup_printf("%s/elsewhere/remote.sqlite", tmpdir);
   TsStore *w;
@@ -410,13 +414,33 @@ static void test_second_store(void) {
   TS_CHECK(ts_store_run_begin(w, "train", "from the server", "{\"epochs\":1}", &run, &err) == TS_OK);
   for (int i = 0; i < 10; i++) TS_CHECK(ts_store_metric(w, run, i, 0, "train/loss", 1.0 / (i + 1), &err) == TS_OK);
   TS_CHECK(ts_store_run_end(w, run, TS_RUN_FINISHED, NULL, &err) == TS_OK);
+  /* an experiment: two initialisations x two seeds at one subset size */
+  int64_t exp;
+  int existed;
+  TS_CHECK(ts_store_experiment_open(w, "kaji table", "finetune", "{}", &exp, &existed, &err) == TS_OK);
+  const char *inits[2] = {"scratch", "/ckpt/pre trained.safetensors"};
+  for (int i = 0; i < 2; i++)
+    for (int seed = 0; seed < 2; seed++) {
+      int64_t r;
+      char cell[256];
+      snprintf(cell, sizeof cell, "init=%s per_class=10 seed=%d", inits[i], seed);
+      TS_CHECK(ts_store_run_begin(w, "train", cell, "{\"epochs\":1}", &r, &err) == TS_OK);
+      TS_CHECK(ts_store_run_group(w, r, exp, cell, 0, &err) == TS_OK);
+      TS_CHECK(ts_store_metric(w, r, 10, 0, "val/accuracy", 0.5 + 0.2 * i + 0.05 * seed, &err) == TS_OK);
+      TS_CHECK(ts_store_run_end(w, r, TS_RUN_FINISHED, NULL, &err) == TS_OK);
+    }
   ts_store_close(w);
   ts_window_set_store(win, other);
-  TS_CHECK(wait_until(runs_shown, GUINT_TO_POINTER(1), 30));
+  TS_CHECK(wait_until(runs_shown, GUINT_TO_POINTER(5), 30));
+  TS_CHECK(wait_until(experiments_shown, GUINT_TO_POINTER(1), 30));
+  ts_window_show_panel(win, "runs");
+  ts_runs_panel_show_page(ts_window_get_runs_panel(win), "experiments");
+  screenshot("runs", FALSE, NULL); /* not kept: the experiments page is checked by eye in development */
+  ts_runs_panel_show_page(ts_window_get_runs_panel(win), "metrics");
   TS_CHECK(!strcmp(ts_store_reader_get_path(ts_window_get_reader(win)), other));
   guint n;
   const TsRunSummary *runs = ts_store_reader_get_runs(ts_window_get_reader(win), &n);
-  TS_CHECK(n == 1 && !strcmp(runs[0].info.name, "from the server"));
+  TS_CHECK(n == 5 && !strcmp(runs[n - 1].info.name, "from the server"));
   /* and back */
   ts_window_set_store(win, store_path);
   TS_CHECK(wait_until(runs_shown, GUINT_TO_POINTER(3), 30));

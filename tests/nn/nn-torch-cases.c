@@ -20,6 +20,7 @@
 #include "nn/model.h"
 #include "nn/ops.h"
 #include "nn/optim.h"
+#include "run/objective.h"
 
 /* ---- a minimal safetensors writer ------------------------------------------------ */
 typedef struct Entry {
@@ -328,6 +329,90 @@ static void concat_add_case(Writer *w, int id, int concat) {
   free(a), free(b), free(y), free(dy), free(da), free(dbb);
 }
 
+/* A training objective's step on a small MLP (16 -> 8 -> head): the batch,
+ * the weights, the fitted label normalisation, the loss, the head's
+ * gradient and fc1's weight gradient, for PyTorch to recompute. kind: 0
+ * classify, 1 ph, 2 simultaneous. The training set (whose labels the
+ * normalisation is fitted on) is the batch itself plus extra rows. */
+static void objective_case(Writer *w, int id, int kind) {
+  static const char *tasks[] = {"classify", "ph", "simultaneous"};
+  int n = ri(2, 8), nc = ri(2, 6), nd = ri(1, 7), extra = ri(0, 5), total = n + extra;
+  int head = kind == 0 ? nc : kind == 1 ? nd : nc + nd;
+  TsDataset ds;
+  memset(&ds, 0, sizeof ds);
+  ds.count = total;
+  ds.channels = 1, ds.height = ds.width = 4;
+  ds.num_classes = kind == 1 ? 1 : nc;
+  ds.labels = calloc((size_t)total, sizeof(int32_t));
+  ds.pixels = calloc((size_t)total * 16, 1);
+  if (kind) {
+    ds.targets = randv((size_t)total * nd, 4);
+    ds.target_dims = nd;
+    for (int i = 0; i < total * nd; i++) ds.targets[i] += (float)(i % nd); /* a mean per dimension */
+  }
+  for (int i = 0; i < total; i++) ds.labels[i] = kind == 1 ? 0 : ri(0, nc - 1);
+  snprintf(ds.source, sizeof ds.source, "objective case %d", id);
+  TsObjectiveConfig oc = ts_objective_config_default();
+  snprintf(oc.task, sizeof oc.task, "%s", tasks[kind]);
+  oc.ph_weight = (float)ts_rng_uniform(&rng) * 2.0f + 0.1f;
+  oc.label_norm = ri(0, 3) ? TS_LABEL_NORM_ZSCORE : TS_LABEL_NORM_NONE;
+  TsError err = {0};
+  TsObjective *o = ts_objective_new(&oc, &ds, NULL, &err);
+  if (!o) {
+    fprintf(stderr, "objective case: %s\n", err.message);
+    abort();
+  }
+  TsModelConfig mc = ts_model_config_default(TS_MODEL_MLP);
+  mc.in_channels = 1, mc.in_h = mc.in_w = 4, mc.num_outputs = head;
+  mc.n_hidden = 1, mc.hidden[0] = 8;
+  TsModel *m = ts_model_new(&mc, n, (uint64_t)id, &err);
+  if (!m) abort();
+  float *x = randv((size_t)n * 16, 1);
+  int64_t ids[8];
+  for (int i = 0; i < n; i++) ids[i] = i;
+  TsBatch b = {.n = n, .c = 1, .h = 4, .w = 4, .x = x, .y = ds.labels, .t = ds.targets, .dims = kind ? nd : 0,
+               .ids = ids};
+  TsObjStep st = {.model = m, .ctx = &ctx, .batch = &b, .seed = 1};
+  ts_model_zero_grad(m);
+  if (o->ops->step(o, &st, &err)) abort();
+  char nm[64];
+  size_t nt;
+  const TsNamedTensor *t = ts_model_tensors(m, &nt);
+  for (size_t i = 0; i < nt; i++) {
+    snprintf(nm, sizeof nm, "%d.w.%s", id, t[i].name);
+    long sh[2] = {(long)t[i].shape[0], t[i].ndim > 1 ? (long)t[i].shape[1] : 1};
+    put(w, nm, 0, t[i].ndim, sh, t[i].data);
+  }
+  const TsNamedTensor *w1 = ts_model_find(m, "fc1.weight");
+  snprintf(nm, sizeof nm, "%d.dfc1", id);
+  putf(w, nm, w1->grad, 2, (long)w1->shape[0], (long)w1->shape[1], 0, 0);
+  TsTensor *out = ts_model_output(m, 0);
+  float *dhead = out->grad;
+  PUT(x, 2, n, 16, 0, 0);
+  PUT(dhead, 2, n, head, 0, 0);
+  float lossf = (float)st.loss;
+  putf(w, (snprintf(nm, sizeof nm, "%d.loss", id), nm), &lossf, 1, 1, 0, 0, 0);
+  int64_t lab64[8];
+  for (int i = 0; i < n; i++) lab64[i] = ds.labels[i];
+  long ls[1] = {n};
+  snprintf(nm, sizeof nm, "%d.labels", id);
+  put(w, nm, 1, 1, ls, lab64);
+  if (kind) {
+    float *targets = ds.targets, *mean = o->label_mean, *std = o->label_std;
+    PUT(targets, 2, total, nd, 0, 0);
+    PUT(mean, 1, nd, 0, 0, 0);
+    PUT(std, 1, nd, 0, 0, 0);
+  }
+  case_begin(id, "objective");
+  fprintf(json, ", \"task\": \"%s\", \"n\": %d, \"classes\": %d, \"dims\": %d, \"ph_weight\": %.9g, \"norm\": \"%s\"",
+          tasks[kind], n, nc, nd, (double)oc.ph_weight, ts_label_norm_name(oc.label_norm));
+  case_end();
+  ts_model_free(m);
+  ts_objective_free(o);
+  free(x);
+  ts_dataset_clear(&ds);
+}
+
 static void loss_case(Writer *w, int id, int kind) {
   static const char *names[] = {"mse", "cross_entropy", "bce", "bce_with_logits", "gaussian_kl"};
   int n = ri(1, 8), c = ri(2, 12);
@@ -485,6 +570,13 @@ int main(int argc, char **argv) {
     conv_case(&w, id++, 0, 1);
     conv_case(&w, id++, 0, 2);
     conv_case(&w, id++, 0, 1);
+    rng = keep;
+  }
+  { /* the training objectives, on a stream of their own too */
+    TsRng keep = rng;
+    ts_rng_init(&rng, strtoull(argv[2], NULL, 10), 8);
+    for (int rep = 0; rep < 4; rep++)
+      for (int k = 0; k < 3; k++) objective_case(&w, id++, k);
     rng = keep;
   }
   fprintf(json, "\n]\n");

@@ -49,10 +49,51 @@ def close(what, ours, ref, tol=TOL):
     c.check(err <= tol, f"{what}: relative error {err:.3g} > {tol:g}")
 
 
+def objective_case(case, t):
+    """A training objective's loss and gradients (run/objective.h): classify
+    = CE, ph = MSE on z-scored labels, simultaneous = CE on the first C
+    outputs + ph_weight * MSE of the rest; z-score fitted (population std,
+    floored at 1% of its root mean square) on the training labels."""
+    i = case["id"]
+    g = lambda k: t[f"{i}.{k}"]
+    task, n, nc, nd = case["task"], case["n"], case["classes"], case["dims"]
+    head = nc if task == "classify" else nd if task == "ph" else nc + nd
+    m = MLP(16, [8], head)
+    m.load_state_dict({k.split(".", 2)[2]: v for k, v in t.items() if k.startswith(f"{i}.w.")})
+    m = m.double()
+    x = g("x").double()
+    out = m(x)
+    out.retain_grad()
+    labels = g("labels")
+    if task != "classify":
+        y = g("targets").double()
+        if case["norm"] == "zscore":
+            mean, std = y.mean(0), y.std(0, unbiased=False)
+            fl = 0.01 * std.pow(2).mean().sqrt()
+            std = torch.where((std >= fl) & (std > 1e-12), std, fl if fl > 1e-12 else torch.ones_like(std))
+        else:
+            mean, std = torch.zeros(nd, dtype=torch.float64), torch.ones(nd, dtype=torch.float64)
+        close(f"objective #{i} {task} label mean", g("mean"), mean)
+        close(f"objective #{i} {task} label std", g("std"), std)
+        z = (y[:n] - mean) / std
+    if task == "classify":
+        loss = F.cross_entropy(out, labels)
+    elif task == "ph":
+        loss = F.mse_loss(out, z)
+    else:
+        loss = F.cross_entropy(out[:, :nc], labels) + case["ph_weight"] * F.mse_loss(out[:, nc:], z)
+    loss.backward()
+    close(f"objective #{i} {task} loss", g("loss"), loss.reshape(1))
+    close(f"objective #{i} {task} d head", g("dhead"), out.grad)
+    close(f"objective #{i} {task} d fc1.weight", g("dfc1"), m.fc1.weight.grad)
+
+
 def op_case(case, t):
     i = case["id"]
     g = lambda k: t[f"{i}.{k}"]
     op = case["op"]
+    if op == "objective":
+        return objective_case(case, t)
     if op in ("conv2d", "conv_transpose2d"):
         x = g("x").requires_grad_()
         w = g("wt").requires_grad_()

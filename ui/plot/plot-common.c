@@ -155,7 +155,7 @@ void ts_plot_draw_axes(cairo_t *cr, const TsPlotFrame *f, const char *title, con
   cairo_save(cr);
   cairo_set_line_width(cr, 1.0);
   /* grid */
-  int nx = ts_plot_nice_ticks(f->x0, f->x1, f->logx, ticks, 8);
+  int nx = f->no_xticks ? 0 : ts_plot_nice_ticks(f->x0, f->x1, f->logx, ticks, 8);
   ts_plot_ink(cr, 0.08);
   for (int i = 0; i < nx; i++) {
     double px = round(ts_plot_frame_x(f, ticks[i])) + 0.5;

@@ -16,6 +16,7 @@ typedef struct TsPlotFrame {
   double x0, x1, y0, y1; /* data range shown (x0 < x1, y0 < y1) */
   int logx, logy;
   int no_yticks; /* no y grid or tick labels (e.g. a barcode's bar axis) */
+  int no_xticks; /* no x grid or tick labels (e.g. the groups of a bar chart) */
   double left, top, width, height; /* plot area in device units */
 } TsPlotFrame;
 
