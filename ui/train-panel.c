@@ -724,9 +724,9 @@ static void update_status_text(TsTrainPanel *self) {
   GString *t = g_string_new(NULL);
   gboolean bad = FALSE;
   const TsRunSummary *s = f && f->run >= 0 && self->reader ? ts_store_reader_find_run(self->reader, f->run) : NULL;
+  gtk_widget_set_visible(self->status_label, f != NULL); /* the list's placeholder says it all */
   if (!f) {
-    g_string_append(t, "No run selected. Start one with the form on the left; runs of the store that are "
-                       "still running appear here by themselves.");
+    g_string_append(t, "No run selected.");
   } else if (!s) {
     if (f->fail) g_string_append_printf(t, "Failed to start: %s", f->fail), bad = TRUE;
     else g_string_append(t, "Starting: waiting for the run to appear in the store…");

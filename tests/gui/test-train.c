@@ -233,6 +233,19 @@ static void test_short_training(void) {
                 strstr(cmd, "--optimizer adam") && strstr(cmd, "--hidden 32") && strstr(cmd, "--store") &&
                 !strstr(cmd, "--momentum"),
             "command line: %s", cmd);
+  /* each workflow says what it runs */
+  TS_CHECK(ts_train_panel_set_workflow(tp, "ph"));
+  TS_CHECK(strstr(ts_train_panel_get_command_line(tp), "train --task ph ") != NULL);
+  TS_CHECK(ts_train_panel_set_workflow(tp, "finetune"));
+  TS_CHECK(!ts_train_panel_start(tp)); /* no checkpoint to start from */
+  ts_train_panel_set_option(tp, "init", "/x/pre.safetensors");
+  TS_CHECK(strstr(ts_train_panel_get_command_line(tp), "--init /x/pre.safetensors") != NULL);
+  ts_train_panel_set_option(tp, "init", "");
+  TS_CHECK(ts_train_panel_set_workflow(tp, "combined"));
+  TS_CHECK(strstr(ts_train_panel_get_command_line(tp), "train --combined ") != NULL);
+  TS_CHECK(ts_train_panel_set_workflow(tp, "resume"));
+  TS_CHECK(!strstr(ts_train_panel_get_command_line(tp), "--model"));
+  fill_form(tp, "short", "3");
   /* a bad value is caught before anything runs */
   ts_train_panel_set_option(tp, "batch", "sixteen");
   TS_CHECK(!ts_train_panel_start(tp));
