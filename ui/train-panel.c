@@ -417,10 +417,14 @@ static void build_form(TsTrainPanel *self) {
 }
 
 static void update_visibility(TsTrainPanel *self) {
+  gboolean any[TS_OPT_N_GROUPS] = {0};
   for (guint i = 0; i < self->opts->len; i++) {
     Opt *o = &g_array_index(self->opts, Opt, i);
-    gtk_widget_set_visible(o->row, opt_visible(self, o->spec));
+    gboolean v = opt_visible(self, o->spec);
+    gtk_widget_set_visible(o->row, v);
+    any[o->spec->group] |= v;
   }
+  for (int g = 0; g < TS_OPT_N_GROUPS; g++) gtk_widget_set_visible(self->groups[g], any[g]);
   gtk_widget_set_sensitive(self->preset_row, !workflows[self->workflow].resume);
 }
 

@@ -304,8 +304,8 @@ static void test_line_plot_many_points(void) {
      * column path (to 2 pixels); a 2-pixel pen
      * bleeds into the neighbouring columns differently on the two paths,
      * so each column is compared as the union with its neighbours */
-    int x0 = (int)f.left + 2, x1 = (int)(f.left + f.width) - 2, nc = x1 - x0;
-    int *tops = g_new(int, 2 * nc), *bots = g_new(int, 2 * nc);
+    int x0 = (int)f.left + 2, x1 = (int)(f.left + f.width) - 2, nc = MAX(x1 - x0, 3);
+    int *tops = g_new(int, 2 * (gsize)nc), *bots = g_new(int, 2 * (gsize)nc);
     for (int k = 0; k < 2; k++)
       for (int c = 0; c < nc; c++) {
         int top = -1, bottom = -1;
@@ -321,7 +321,7 @@ static void test_line_plot_many_points(void) {
     /* the reference is the data: in each pixel column the ink covers every
      * point that falls in it (no spike is lost), and reaches no further than
      * the points of it and its neighbours plus the pen (nothing invented) */
-    double *dlo = g_new(double, nc), *dhi = g_new(double, nc);
+    double *dlo = g_new(double, (gsize)nc), *dhi = g_new(double, (gsize)nc);
     for (int c = 0; c < nc; c++) dlo[c] = INFINITY, dhi[c] = -INFINITY;
     double *ys = g_new(double, N); /* what the bold line shows: the smoothed values when smoothing */
     ts_line_plot_ema(y, N, da.smoothing, ys);

@@ -156,6 +156,13 @@ void ts_plot_draw_axes(cairo_t *cr, const TsPlotFrame *f, const char *title, con
   cairo_set_line_width(cr, 1.0);
   /* grid */
   int nx = f->no_xticks ? 0 : ts_plot_nice_ticks(f->x0, f->x1, f->logx, ticks, 8);
+  /* as many x labels as fit (about 55 px each): every second, third, ... */
+  int fit = f->width / 55.0 < 2 ? 2 : (int)(f->width / 55.0);
+  if (nx > fit) {
+    int every = (nx + fit - 1) / fit, m = 0;
+    for (int i = 0; i < nx; i += every) ticks[m++] = ticks[i];
+    nx = m;
+  }
   ts_plot_ink(cr, 0.08);
   for (int i = 0; i < nx; i++) {
     double px = round(ts_plot_frame_x(f, ticks[i])) + 0.5;
