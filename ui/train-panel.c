@@ -138,7 +138,7 @@ struct _TsTrainPanel {
   double last_ips;
   int n_started, n_new;
   GCancellable *cancel;
-  char *status_text;
+  char *status_text, *store_seen;
   char host[64];
 };
 
@@ -826,7 +826,7 @@ static void on_runs_changed(TsStoreReader *reader, TsTrainPanel *self) {
       if (r->pid == f->pid && !strcmp(r->kind, "train") && !strcmp(r->host, self->host) &&
           (r->started >= (double)f->spawned - 2 || r->ended == 0 || r->ended >= (double)f->spawned - 2)) {
         Followed *dup = followed_of_run(self, r->id); /* a resume started from the form */
-        if (dup && dup != f) {
+        if (dup && dup != f && !dup->proc) {
           g_ptr_array_remove(self->followed, dup);
           if (self->selected == dup) self->selected = NULL;
           gtk_list_box_remove(GTK_LIST_BOX(self->runs_list), dup->row);
@@ -837,6 +837,16 @@ static void on_runs_changed(TsStoreReader *reader, TsTrainPanel *self) {
         break;
       }
     }
+  }
+  /* runs deleted from the store leave the list */
+  for (guint i = self->followed->len; i-- > 0;) {
+    Followed *f = g_ptr_array_index(self->followed, i);
+    if (f->run < 0 || f->proc || ts_store_reader_get_state(reader) != TS_STORE_STATE_OPEN ||
+        ts_store_reader_find_run(reader, f->run))
+      continue;
+    if (self->selected == f) select_followed(self, NULL);
+    gtk_list_box_remove(GTK_LIST_BOX(self->runs_list), f->row);
+    g_ptr_array_remove_index(self->followed, i);
   }
   /* training runs still running when the panel opened (or started elsewhere) */
   for (guint k = n; k-- > 0;) {
@@ -1069,12 +1079,27 @@ void ts_train_panel_resume_run(TsTrainPanel *self, gint64 run) {
 /* --- object ------------------------------------------------------------------------------------ */
 
 static void on_store_changed(TsStoreReader *reader, TsTrainPanel *self) {
-  (void)reader;
-  /* watches ended with the old store; runs of the new one are found on the next list */
+  /* watches ended with the old store; runs of the new one are found on the
+   * next list. When another store opened, the rows of the old one go (their
+   * processes go on, writing the old store). */
   for (int w = 0; w < N_WATCH; w++) self->watches[w] = 0;
-  Followed *f = self->selected;
-  self->selected = NULL;
-  if (f) select_followed(self, f);
+  if (g_strcmp0(self->store_seen, ts_store_reader_get_path(reader))) {
+    g_free(self->store_seen);
+    self->store_seen = g_strdup(ts_store_reader_get_path(reader));
+    self->selected = NULL;
+    for (guint i = 0; i < self->followed->len; i++) {
+      Followed *f = g_ptr_array_index(self->followed, i);
+      if (f->proc) g_object_set_data(G_OBJECT(f->proc), "panel", NULL);
+      gtk_list_box_remove(GTK_LIST_BOX(self->runs_list), f->row);
+    }
+    g_ptr_array_set_size(self->followed, 0);
+    select_followed(self, NULL);
+    refresh_rows(self);
+  } else {
+    Followed *f = self->selected;
+    self->selected = NULL;
+    if (f) select_followed(self, f);
+  }
   refresh_command(self);
 }
 
@@ -1089,6 +1114,8 @@ void ts_train_panel_set_reader(TsTrainPanel *self, TsStoreReader *reader) {
     self->reader = g_object_ref(reader);
     self->runs_handler = g_signal_connect(reader, "runs-changed", G_CALLBACK(on_runs_changed), self);
     self->store_handler = g_signal_connect(reader, "store-changed", G_CALLBACK(on_store_changed), self);
+    g_free(self->store_seen);
+    self->store_seen = g_strdup(ts_store_reader_get_path(reader));
     on_runs_changed(reader, self);
   }
   refresh_command(self);
@@ -1137,6 +1164,7 @@ static void ts_train_panel_finalize(GObject *o) {
   g_free(self->command);
   g_free(self->program);
   g_free(self->status_text);
+  g_free(self->store_seen);
   G_OBJECT_CLASS(ts_train_panel_parent_class)->finalize(o);
 }
 
