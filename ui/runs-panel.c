@@ -231,6 +231,7 @@ static void update_counts(TsRunsPanel *self) {
   gtk_label_set_text(GTK_LABEL(self->count_label), t);
   g_free(t);
   gtk_widget_set_sensitive(self->export_button, self->selected->len > 0);
+  gtk_widget_set_sensitive(self->metric_drop, self->selected->len > 0);
   gtk_widget_set_sensitive(self->delete_button, self->selected->len > 0);
   TsStoreState st = self->reader ? ts_store_reader_get_state(self->reader) : TS_STORE_STATE_OPENING;
   gboolean empty = total == 0;

@@ -8,7 +8,7 @@
 
 struct _TsWindow {
   AdwApplicationWindow parent;
-  GtkWidget *toast_overlay, *stack, *switcher_title, *header_bar;
+  GtkWidget *toast_overlay, *stack, *switcher_title, *header_bar, *store_button, *store_label;
   GtkWidget *generate_panel, *homology_panel, *train_panel, *runs_panel;
   TsStoreReader *reader; /* the one live reader every panel shares */
   gboolean remember;
@@ -104,6 +104,13 @@ static void update_store_title(TsWindow *self) {
               : st == TS_STORE_STATE_ERROR ? g_strdup_printf("%s (cannot be read)", shown)
                                            : g_strdup(shown);
   adw_view_switcher_title_set_subtitle(ADW_VIEW_SWITCHER_TITLE(self->switcher_title), sub);
+  /* the switcher hides its subtitle in a wide window: the store also has a
+   * button of its own at the start of the header */
+  gtk_label_set_text(GTK_LABEL(self->store_label), sub);
+  char *tip = g_strdup_printf("Run store: %s\nClick (Ctrl+Shift+O) or drop a file on the window to open another",
+                              path ? path : "none");
+  gtk_widget_set_tooltip_text(self->store_button, tip);
+  g_free(tip);
   g_free(sub);
   g_free(shown);
 }
@@ -237,6 +244,8 @@ static void ts_window_class_init(TsWindowClass *klass) {
   gtk_widget_class_bind_template_child(wc, TsWindow, stack);
   gtk_widget_class_bind_template_child(wc, TsWindow, switcher_title);
   gtk_widget_class_bind_template_child(wc, TsWindow, header_bar);
+  gtk_widget_class_bind_template_child(wc, TsWindow, store_button);
+  gtk_widget_class_bind_template_child(wc, TsWindow, store_label);
   gtk_widget_class_bind_template_child(wc, TsWindow, generate_panel);
   gtk_widget_class_bind_template_child(wc, TsWindow, homology_panel);
   gtk_widget_class_bind_template_child(wc, TsWindow, train_panel);
@@ -323,3 +332,4 @@ void ts_window_set_store(TsWindow *self, const char *path) {
 TsTrainPanel *ts_window_get_train_panel(TsWindow *self) { return TS_TRAIN_PANEL(self->train_panel); }
 TsRunsPanel *ts_window_get_runs_panel(TsWindow *self) { return TS_RUNS_PANEL(self->runs_panel); }
 TsStoreReader *ts_window_get_reader(TsWindow *self) { return self->reader; }
+const char *ts_window_get_store_label(TsWindow *self) { return gtk_label_get_text(GTK_LABEL(self->store_label)); }

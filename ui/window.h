@@ -37,6 +37,8 @@ TsTrainPanel *ts_window_get_train_panel(TsWindow *self);
 TsRunsPanel *ts_window_get_runs_panel(TsWindow *self);
 /* The live store reader the panels share (owned by the window). */
 TsStoreReader *ts_window_get_reader(TsWindow *self);
+/* What the header says of the store ("~/…/runs.sqlite (not created yet)"). */
+const char *ts_window_get_store_label(TsWindow *self);
 
 G_END_DECLS
 

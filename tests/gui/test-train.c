@@ -221,7 +221,10 @@ static gint64 short_run = -1, long_run = -1;
 static void test_new_store(void) {
   ts_window_set_store(win, store_path);
   TS_CHECK(wait_until(state_is, GINT_TO_POINTER(TS_STORE_STATE_MISSING), 20));
+  pump(0.1);
   TS_CHECK(ts_runs_panel_get_n_shown(ts_window_get_runs_panel(win)) == 0);
+  TS_CHECKF(strstr(ts_window_get_store_label(win), "runs.sqlite (not created yet)") != NULL, "header: %s",
+            ts_window_get_store_label(win));
 }
 
 static void test_short_training(void) {
@@ -471,6 +474,7 @@ static void test_second_store(void) {
   screenshot("runs", "experiments", FALSE, NULL);
   ts_runs_panel_show_page(ts_window_get_runs_panel(win), "metrics");
   TS_CHECK(!strcmp(ts_store_reader_get_path(ts_window_get_reader(win)), other));
+  TS_CHECK(strstr(ts_window_get_store_label(win), "remote.sqlite") && !strstr(ts_window_get_store_label(win), "not"));
   guint n;
   const TsRunSummary *runs = ts_store_reader_get_runs(ts_window_get_reader(win), &n);
   TS_CHECK(n == 5 && !strcmp(runs[n - 1].info.name, "from the server"));
@@ -501,8 +505,8 @@ int main(void) {
   TS_RUN(test_new_store);
   TS_RUN(test_short_training);
   TS_RUN(test_stop_resume);
+  TS_RUN(test_overlay); /* before the failing starts: their toasts would be in its screenshots */
   TS_RUN(test_failed_run);
-  TS_RUN(test_overlay);
   TS_RUN(test_close_keeps_runs);
   TS_RUN(test_second_store);
   gtk_window_destroy(GTK_WINDOW(win));
