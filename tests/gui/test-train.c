@@ -148,11 +148,34 @@ static double luminance(cairo_surface_t *s, int x0, int y0, int x1, int y1) {
   return n ? sum / (double)n : 0;
 }
 
+/* Distinct colours (4 bits a channel) on a coarse grid of the picture. */
+static int distinct_colours(cairo_surface_t *s) {
+  static uint8_t seen[4096];
+  memset(seen, 0, sizeof seen);
+  int n = 0, w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+  int stride = cairo_image_surface_get_stride(s);
+  const uint8_t *d = cairo_image_surface_get_data(s);
+  for (int y = 0; y < h; y += 7)
+    for (int x = 0; x < w; x += 7) {
+      uint32_t p = *(const uint32_t *)(const void *)(d + (size_t)y * stride + 4 * (size_t)x);
+      int q = (int)(((p >> 20) & 0xf) << 8 | ((p >> 12) & 0xf) << 4 | ((p >> 4) & 0xf));
+      if (!seen[q]) seen[q] = 1, n++;
+    }
+  return n;
+}
+
 static void screenshot(const char *panel, const char *file, gboolean dark, double *plot_lum) {
   set_dark(dark);
   ts_window_show_panel(win, panel);
   pump(0.8); /* layout, the style change and a few frames */
-  cairo_surface_t *s = render_window();
+  /* under a loaded Xvfb the window's render can still come out blank for a
+   * while: try again until it holds a real picture */
+  cairo_surface_t *s = NULL;
+  for (int attempt = 0; attempt < 40; attempt++) {
+    if (s) cairo_surface_destroy(s), pump(0.25);
+    s = render_window();
+    if (distinct_colours(s) > 20) break;
+  }
   /* the plot area of either panel: the right part, under the header */
   int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
   if (plot_lum) *plot_lum = luminance(s, w * 2 / 3, h / 2, w - 30, h - 60);
