@@ -3,6 +3,7 @@
  * be. Exports are checked for valid PNG/SVG/PDF files and CSV contents. */
 #include <cairo.h>
 #include <gtk/gtk.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 
@@ -264,6 +265,106 @@ static void test_line_plot(void) {
   TS_CHECK(f.y0 > 0 && f.y0 < 1 && f.y1 > 100);
 }
 
+/* A series with many more points than pixel columns is drawn column by
+ * column (first, lowest, highest, last); the picture must match the plain
+ * polyline through every point. The reference is forced by one extra point
+ * that steps back in x by a hair (same y: nothing visible), which sends the
+ * drawing down the plain path. Also the dark style: light ink, dark paper. */
+static void test_line_plot_many_points(void) {
+  enum { N = 30000 };
+  double *x = g_new(double, N + 1), *y = g_new(double, N + 1);
+  GRand *r = g_rand_new_with_seed(3);
+  for (int trial = 0; trial < 4; trial++) {
+    double v = 0;
+    for (int i = 0; i < N; i++) {
+      v += g_rand_double_range(r, -1, 1);
+      x[i] = trial == 3 ? (double)i * i : i; /* uneven spacing too */
+      y[i] = trial == 1 && i % 5000 == 17 ? NAN : v; /* gaps break the line in both */
+    }
+    x[N] = x[N - 1] - 1e-9 * fabs(x[N - 1]), y[N] = y[N - 1];
+    TsLineSeries a = {.name = NULL, .x = x, .y = y, .n = N, .rgb = {0.2, 0.5, 0.9}};
+    TsLineSeries b = a;
+    b.n = N + 1;
+    TsLinePlotData da = {.series = &a, .n_series = 1, .vline = NAN, .smoothing = trial == 2 ? 0.9 : 0};
+    TsLinePlotData db = da;
+    db.series = &b;
+    /* the same frame for both */
+    int w = 420, h = 300;
+    TsPlotFrame f;
+    ts_line_plot_layout(&db, w, h, &f);
+    da.x0 = db.x0 = f.x0, da.x1 = db.x1 = f.x1, da.y0 = db.y0 = f.y0, da.y1 = db.y1 = f.y1;
+    cairo_surface_t *sa = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, w, h);
+    cairo_surface_t *sb = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, w, h);
+    cairo_t *ca = cairo_create(sa), *cb = cairo_create(sb);
+    ts_line_plot_draw(ca, &da, w, h);
+    ts_line_plot_draw(cb, &db, w, h);
+    cairo_destroy(ca), cairo_destroy(cb);
+    cairo_surface_flush(sa), cairo_surface_flush(sb);
+    /* per pixel column, the ink of the plain path lies within that of the
+     * column path (to 2 pixels); a 2-pixel pen
+     * bleeds into the neighbouring columns differently on the two paths,
+     * so each column is compared as the union with its neighbours */
+    int x0 = (int)f.left + 2, x1 = (int)(f.left + f.width) - 2, nc = MAX(x1 - x0, 3);
+    int *tops = g_new(int, 2 * (gsize)nc), *bots = g_new(int, 2 * (gsize)nc);
+    for (int k = 0; k < 2; k++)
+      for (int c = 0; c < nc; c++) {
+        int top = -1, bottom = -1;
+        for (int py = (int)f.top + 1; py < (int)(f.top + f.height) - 1; py++) {
+          uint32_t p = pixel(k ? sb : sa, x0 + c, py);
+          int dark = 255 - (int)MIN(MIN((p >> 16) & 255, (p >> 8) & 255), p & 255);
+          if (dark < 110) continue;
+          if (top < 0) top = py;
+          bottom = py;
+        }
+        tops[k * nc + c] = top, bots[k * nc + c] = bottom;
+      }
+    /* the reference is the data: in each pixel column the ink covers every
+     * point that falls in it (no spike is lost), and reaches no further than
+     * the points of it and its neighbours plus the pen (nothing invented) */
+    double *dlo = g_new(double, (gsize)nc), *dhi = g_new(double, (gsize)nc);
+    for (int c = 0; c < nc; c++) dlo[c] = INFINITY, dhi[c] = -INFINITY;
+    double *ys = g_new(double, N); /* what the bold line shows: the smoothed values when smoothing */
+    ts_line_plot_ema(y, N, da.smoothing, ys);
+    for (int i = 0; i < N; i++) {
+      if (!isfinite(ys[i])) continue;
+      int c = (int)floor(ts_plot_frame_x(&f, x[i])) - x0;
+      if (c < 0 || c >= nc) continue;
+      double py = ts_plot_frame_y(&f, ys[i]);
+      dlo[c] = fmin(dlo[c], py), dhi[c] = fmax(dhi[c], py);
+    }
+    int columns = 0, covered = 0, bounded = 0;
+    for (int c = 1; c + 1 < nc; c++) {
+      if (!isfinite(dlo[c]) || dlo[c] < f.top + 3 || dhi[c] > f.top + f.height - 3) continue;
+      columns++;
+      int k = 0; /* the column path */
+      covered += tops[k * nc + c] >= 0 && tops[k * nc + c] <= dlo[c] + 1.5 && bots[k * nc + c] >= dhi[c] - 1.5;
+      double wlo = fmin(dlo[c], fmin(dlo[c - 1], dlo[c + 1])), whi = fmax(dhi[c], fmax(dhi[c - 1], dhi[c + 1]));
+      bounded += tops[k * nc + c] >= wlo - 3 && bots[k * nc + c] <= whi + 3;
+    }
+    TS_CHECKF(columns > 100 && covered == columns && bounded == columns,
+              "trial %d: of %d columns, %d cover their points, %d stay within their neighbours'", trial, columns, covered,
+              bounded);
+    g_free(dlo), g_free(dhi), g_free(ys);
+    g_free(tops), g_free(bots);
+    cairo_surface_destroy(sa), cairo_surface_destroy(sb);
+  }
+  /* dark: the paper is dark and the axis labels light */
+  TsLineSeries a = {.x = x, .y = y, .n = 100, .rgb = {0.2, 0.5, 0.9}};
+  TsLinePlotData d = {.series = &a, .n_series = 1, .vline = NAN, .title = "dark"};
+  cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 300, 200);
+  cairo_t *cr = cairo_create(s);
+  ts_plot_set_dark(1);
+  ts_line_plot_draw(cr, &d, 300, 200);
+  ts_plot_set_dark(0);
+  cairo_destroy(cr);
+  cairo_surface_flush(s);
+  uint32_t corner = pixel(s, 2, 2);
+  TS_CHECK(((corner >> 16) & 255) < 80 && ((corner >> 8) & 255) < 80);
+  cairo_surface_destroy(s);
+  g_rand_free(r);
+  g_free(x), g_free(y);
+}
+
 static void test_heatmap(void) {
   double field[4 * 3];
   for (int i = 0; i < 12; i++) field[i] = i;
@@ -434,6 +535,7 @@ int main(void) {
   TS_RUN(test_barcode_draw);
   TS_RUN(test_barcode_many_bars);
   TS_RUN(test_line_plot);
+  TS_RUN(test_line_plot_many_points);
   TS_RUN(test_heatmap);
   TS_RUN(test_export_files);
   TS_RUN(test_widget_exports);

@@ -1,6 +1,7 @@
 /* line-plot.c — line plot and its widget. */
 #include "plot/line-plot.h"
 
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -41,8 +42,61 @@ void ts_line_plot_layout(const TsLinePlotData *d, int w, int h, TsPlotFrame *f) 
   f->x0 = x0, f->x1 = x1, f->y0 = y0, f->y1 = y1;
 }
 
+/* Many more points than pixel columns (a million loss values): each column
+ * keeps its first, lowest, highest and last point, at their own positions
+ * and in their order, which draws what every segment would (to within the
+ * pen's antialiasing) in time linear in n but with a few thousand path
+ * elements. Needs x ascending; returns 0 (draw plainly) if not. */
+typedef struct ColPoint {
+  double x, y;
+  size_t i;
+} ColPoint;
+
+static int stroke_decimated(cairo_t *cr, const TsPlotFrame *f, const TsLinePlotData *d, const double *x,
+                            const double *y, size_t n) {
+  int pen = 0;
+  long col = LONG_MIN;
+  ColPoint first = {0}, lo = {0}, hi = {0}, last = {0};
+  double prevx = -INFINITY;
+  /* linear axes map with one multiply-add (this loop sees every point) */
+  int linear = !d->logx && !d->logy;
+  double kx = f->width / (f->x1 - f->x0), ky = -f->height / (f->y1 - f->y0);
+  double bx = f->left - f->x0 * kx, by = f->top + f->height - f->y0 * ky;
+  for (size_t i = 0; i <= n; i++) {
+    int ok = i < n && isfinite(x[i]) && isfinite(y[i]) && !(d->logx && x[i] <= 0) && !(d->logy && y[i] <= 0);
+    if (i < n && ok && x[i] < prevx) return 0;
+    double px = !ok ? 0 : linear ? bx + kx * x[i] : ts_plot_frame_x(f, x[i]);
+    double py = !ok ? 0 : linear ? by + ky * y[i] : ts_plot_frame_y(f, y[i]);
+    long c = ok ? (long)floor(px) : LONG_MIN;
+    if (col != LONG_MIN && (!ok || c != col)) { /* flush the column: its points in their order */
+      ColPoint pts[4] = {first, lo.i <= hi.i ? lo : hi, lo.i <= hi.i ? hi : lo, last};
+      for (int k = 0; k < 4; k++) {
+        if (k && pts[k].i == pts[k - 1].i) continue;
+        if (pen) cairo_line_to(cr, pts[k].x, pts[k].y);
+        else cairo_move_to(cr, pts[k].x, pts[k].y);
+        pen = 1;
+      }
+      col = LONG_MIN;
+    }
+    if (!ok) {
+      if (i < n) pen = 0;
+      continue;
+    }
+    prevx = x[i];
+    ColPoint p = {px, py, i};
+    if (col == LONG_MIN) col = c, first = lo = hi = p;
+    if (py < lo.y) lo = p;
+    if (py > hi.y) hi = p;
+    last = p;
+  }
+  cairo_stroke(cr);
+  return 1;
+}
+
 static void stroke_series(cairo_t *cr, const TsPlotFrame *f, const TsLinePlotData *d, const double *x,
                           const double *y, size_t n) {
+  if (n > 4 * (size_t)fmax(f->width, 1) && stroke_decimated(cr, f, d, x, y, n)) return;
+  cairo_new_path(cr);
   int pen = 0;
   for (size_t i = 0; i < n; i++) {
     if (!isfinite(x[i]) || !isfinite(y[i]) || (d->logx && x[i] <= 0) || (d->logy && y[i] <= 0)) {
@@ -103,7 +157,7 @@ void ts_line_plot_draw(cairo_t *cr, const TsLinePlotData *d, int w, int h) {
     const TsLineSeries *ls = &d->series[s];
     if (!ls->name || !*ls->name) continue;
     double lx = f.left + f.width - 8;
-    cairo_set_source_rgba(cr, 0, 0, 0, 0.8);
+    ts_plot_ink(cr, 0.8);
     double tw = ts_plot_text(cr, lx, ly, ls->name, 1.0, 0.0, TS_PLOT_FONT_SIZE - 1, 0) + 6;
     cairo_set_source_rgb(cr, ls->rgb[0], ls->rgb[1], ls->rgb[2]);
     cairo_set_line_width(cr, 3);
@@ -172,7 +226,9 @@ static void draw_area(GtkDrawingArea *area, cairo_t *cr, int w, int h, gpointer 
   TsLinePlot *self = user_data;
   TsLineSeries *ls;
   TsLinePlotData d = view_data(self, &ls);
+  ts_plot_set_dark(ts_plot_widget_is_dark(GTK_WIDGET(self)));
   ts_line_plot_draw(cr, &d, w, h);
+  ts_plot_set_dark(0);
   g_free(ls);
 }
 
@@ -332,6 +388,14 @@ void ts_line_plot_append(TsLinePlot *self, guint series, double x, double y) {
   Series *s = g_ptr_array_index(self->series, series);
   g_array_append_val(s->x, x);
   g_array_append_val(s->y, y);
+  gtk_widget_queue_draw(self->area);
+}
+
+void ts_line_plot_append_points(TsLinePlot *self, guint series, const double *x, const double *y, size_t n) {
+  g_return_if_fail(series < self->series->len);
+  Series *s = g_ptr_array_index(self->series, series);
+  g_array_append_vals(s->x, x, (guint)n);
+  g_array_append_vals(s->y, y, (guint)n);
   gtk_widget_queue_draw(self->area);
 }
 

@@ -46,6 +46,8 @@ void ts_line_plot_set_labels(TsLinePlot *self, const char *title, const char *xl
 guint ts_line_plot_add_series(TsLinePlot *self, const char *name);
 void ts_line_plot_clear(TsLinePlot *self); /* removes every series */
 void ts_line_plot_append(TsLinePlot *self, guint series, double x, double y);
+/* Appends n points at once (one redraw). */
+void ts_line_plot_append_points(TsLinePlot *self, guint series, const double *x, const double *y, size_t n);
 void ts_line_plot_set_points(TsLinePlot *self, guint series, const double *x, const double *y, size_t n);
 void ts_line_plot_set_smoothing(TsLinePlot *self, double a);
 double ts_line_plot_get_smoothing(TsLinePlot *self);
