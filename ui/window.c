@@ -10,6 +10,7 @@ struct _TsWindow {
   GtkWidget *toast_overlay, *stack, *switcher_title, *header_bar;
   GtkWidget *generate_panel, *homology_panel;
   gboolean remember;
+  gboolean picking_second; /* the next preview clicked in Generate is the Homology panel's second image */
 };
 
 G_DEFINE_FINAL_TYPE(TsWindow, ts_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -31,7 +32,12 @@ static void on_tile_activated(TsGeneratePanel *gp, guint index, TsWindow *self) 
   TsGenerateParams p;
   ts_generate_panel_get_params(gp, &p);
   char *name = g_strdup_printf("Generated image %u (seed %llu)", index, (unsigned long long)p.seed);
-  ts_homology_panel_set_image(TS_HOMOLOGY_PANEL(self->homology_panel), img, name);
+  if (self->picking_second) {
+    self->picking_second = FALSE;
+    ts_homology_panel_set_second_image(TS_HOMOLOGY_PANEL(self->homology_panel), img, name);
+  } else {
+    ts_homology_panel_set_image(TS_HOMOLOGY_PANEL(self->homology_panel), img, name);
+  }
   g_free(name);
   ts_window_show_panel(self, "homology");
 }
@@ -48,6 +54,13 @@ static void on_generate_busy(TsGeneratePanel *gp, GParamSpec *ps, TsWindow *self
   char *name = g_strdup_printf("Generated image 0 (seed %llu)", (unsigned long long)p.seed);
   ts_homology_panel_set_image(TS_HOMOLOGY_PANEL(self->homology_panel), img, name);
   g_free(name);
+}
+
+static void on_pick_second(TsHomologyPanel *hp, TsWindow *self) {
+  (void)hp;
+  self->picking_second = TRUE;
+  ts_window_show_panel(self, "generate");
+  ts_window_toast(self, "Click a preview to compare the Homology panel's image with it");
 }
 
 /* --- actions --------------------------------------------------------------- */
@@ -151,6 +164,7 @@ static void ts_window_init(TsWindow *self) {
   g_signal_connect(self->generate_panel, "message", G_CALLBACK(on_message), self);
   g_signal_connect(self->homology_panel, "message", G_CALLBACK(on_message), self);
   g_signal_connect(self->generate_panel, "tile-activated", G_CALLBACK(on_tile_activated), self);
+  g_signal_connect(self->homology_panel, "pick-second", G_CALLBACK(on_pick_second), self);
   g_signal_connect(self->generate_panel, "notify::busy", G_CALLBACK(on_generate_busy), self);
   g_signal_connect(self, "close-request", G_CALLBACK(on_close_request), NULL);
 }
