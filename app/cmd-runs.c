@@ -1,10 +1,12 @@
 /* toposcope runs — list, show, export and delete the runs in a store. */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "base/json.h"
@@ -223,6 +225,20 @@ int ts_cmd_runs(int argc, char **argv) {
   }
   if (optind < argc) return ts_cli_usage_error("runs", "unexpected argument '%s'", argv[optind]);
 
+  /* A new user's first command: no store yet is not an error, but an
+   * explicit --store that does not exist is (a typo must not look empty). */
+  if (!store_path && !strcmp(sub, "list")) {
+    char def[4096];
+    TsError err = {0};
+    struct stat sb;
+    if (ts_store_default_path(def, sizeof def, &err)) return ts_cli_fail("runs", &err);
+    if (stat(def, &sb) != 0 && errno == ENOENT) {
+      printf("No runs yet. The run store will be %s\n"
+             "(created by the first generate, label or train job; --store PATH uses another).\n",
+             def);
+      return TS_EXIT_OK;
+    }
+  }
   TsStore *store;
   int rc = ts_cli_open_store("runs", store_path, strcmp(sub, "delete") ? TS_STORE_READ : TS_STORE_WRITE, &store);
   if (rc) return rc;

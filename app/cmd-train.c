@@ -19,6 +19,7 @@
 #include "data/dataset.h"
 #include "demo.h"
 #include "nn/blas.h"
+#include "run/train-options.h"
 #include "run/train.h"
 
 static void help(void) {
@@ -30,38 +31,10 @@ static void help(void) {
          "with 130/143 (128 + the signal);\n"
          "--resume continues it (bit-for-bit with --deterministic).\n\n"
          "Data specs: fashion-mnist | fashion-mnist:DIR | idx:IMAGES,LABELS | cifar:DIR | folder:DIR\n\n"
-         "Options:\n"
-         "  --model NAME          lenet5 | resnet18 | resnet34 | resnet50 | mlp (default: lenet5)\n"
-         "  --data SPEC           training set (default with --resume: the checkpoint's)\n"
-         "  --val SPEC|none       validation set (default: the test split of --data, if any)\n"
-         "  --epochs E            total epochs (default: 10)\n"
-         "  --batch B             batch size (default: 64)\n"
-         "  --optimizer NAME      sgd | adam | adamw (default: sgd)\n"
-         "  --lr LR               learning rate (default: 0.01 for sgd, 0.001 for adam/adamw)\n"
-         "  --momentum M          SGD momentum (default: 0.9)\n"
-         "  --nesterov            Nesterov momentum (SGD)\n"
-         "  --weight-decay WD     (default: 0; adamw: 0.01)\n"
-         "  --schedule S          constant | multistep:30,60[:GAMMA] | cosine[:T[:MIN_LR]] | warmup:N,\n"
-         "                        or MAIN+warmup:N[:START]; stepped per epoch (default: constant)\n"
-         "  --seed S              seed of initialisation, shuffling, augmentation (default: 0)\n"
-         "  --deterministic       bit-identical results for any thread count\n"
-         "  --augment LIST        training augmentation: crop:P (random crop after P-pixel\n"
-         "                        padding), flip (horizontal), e.g. crop:4,flip (default: none)\n"
-         "  --resize HxW          resize every image first (default: keep the stored size)\n"
-         "  --normalize MODE      auto (per-channel mean/std of the training set), none,\n"
-         "                        or M1,M2,M3/S1,S2,S3 on the [0,1] scale (default: auto)\n"
-         "  --small-stem          ResNet: 3x3 stride-1 first conv and no max pool\n"
-         "  --width W             ResNet channel multiplier (default: 1)\n"
-         "  --hidden N,N,...      MLP hidden sizes (default: 256,128)\n"
-         "  --limit N             use the first N training samples (default: all)\n"
-         "  --val-limit N         use the first N validation samples (default: all)\n"
-         "  --save CKPT           checkpoint (safetensors) after every epoch and on stop\n"
-         "                        (default: checkpoints/run-ID.safetensors beside the store;\n"
-         "                        with --resume: the resumed file)\n"
-         "  --resume CKPT         continue the run saved in CKPT\n"
-         "  --loader-threads N    background batch preparation threads (default: 1)\n"
-         "  --name NAME           the run's name in the store (default: MODEL on DATA)\n"
-         "  -q, --quiet           no per-epoch lines\n");
+         "Options:\n");
+  size_t n;
+  const TsOptSpec *o = ts_train_options(&n);
+  ts_opt_print_help(stdout, o, n);
   ts_cli_help_common(stdout, 1);
 }
 

@@ -244,6 +244,35 @@ TsStatus ts_json_get_raw(const char *json, const char *key, const char **val, si
   }
 }
 
+TsStatus ts_json_member_at(const char *json, size_t index, const char **key, size_t *key_len, const char **val,
+                           size_t *len, TsError *err) {
+  const char *p = skip_ws(json ? json : "");
+  if (*p != '{') return ts_error_set(err, TS_ERR_FORMAT, "not a JSON object");
+  p = skip_ws(p + 1);
+  for (size_t i = 0; *p != '}'; i++) {
+    if (*p != '"') return ts_error_set(err, TS_ERR_FORMAT, "malformed JSON near '%.20s'", p);
+    const char *kend = skip_string(p);
+    if (!kend) return ts_error_set(err, TS_ERR_FORMAT, "unterminated JSON string");
+    const char *k = p;
+    p = skip_ws(kend);
+    if (*p != ':') return ts_error_set(err, TS_ERR_FORMAT, "malformed JSON: expected ':'");
+    const char *v = skip_ws(p + 1);
+    const char *vend = skip_value(v, 0);
+    if (!vend) return ts_error_set(err, TS_ERR_FORMAT, "malformed JSON value");
+    if (i == index) {
+      *key = k + 1;
+      *key_len = (size_t)(kend - k) - 2;
+      *val = v;
+      *len = (size_t)(vend - v);
+      return TS_OK;
+    }
+    p = skip_ws(vend);
+    if (*p == ',') p = skip_ws(p + 1);
+    else if (*p != '}') return ts_error_set(err, TS_ERR_FORMAT, "malformed JSON near '%.20s'", p);
+  }
+  return ts_error_set(err, TS_ERR_INVALID, "no member %zu", index);
+}
+
 TsStatus ts_json_get_number(const char *json, const char *key, double *out, TsError *err) {
   const char *v;
   size_t n;

@@ -55,6 +55,10 @@ TsStatus ts_json_get_int(const char *json, const char *key, int64_t *out, TsErro
 TsStatus ts_json_get_string(const char *json, const char *key, char *out, size_t n, TsError *err);
 /* Pointer to the raw member value inside json and its length (any type). */
 TsStatus ts_json_get_raw(const char *json, const char *key, const char **val, size_t *len, TsError *err);
+/* The index-th member of the top-level object: its key (raw, without the
+ * quotes) and raw value; TS_ERR_INVALID past the last member. */
+TsStatus ts_json_member_at(const char *json, size_t index, const char **key, size_t *key_len, const char **val,
+                           size_t *len, TsError *err);
 /* Pretty-prints compact JSON with 2-space indentation (malloc'd; NULL on OOM). */
 char *ts_json_pretty(const char *json);
 

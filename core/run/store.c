@@ -646,6 +646,15 @@ TsStatus ts_store_artifact(TsStore *s, int64_t run_id, const char *kind, const c
   return st;
 }
 
+TsStatus ts_store_data_version(TsStore *s, int64_t *version, TsError *err) {
+  pthread_mutex_lock(&s->lock);
+  int ok;
+  *version = pragma_int(s, "PRAGMA data_version", &ok);
+  TsStatus st = ok ? TS_OK : db_error(s, err, "cannot read the data version");
+  pthread_mutex_unlock(&s->lock);
+  return st;
+}
+
 /* ---- reading --------------------------------------------------------- */
 
 void ts_run_info_clear(TsRunInfo *info) {
@@ -878,6 +887,36 @@ TsStatus ts_store_read_metric(TsStore *s, int64_t run_id, const char *name, int6
   } else {
     *cursor = last;
   }
+  return st;
+}
+
+TsStatus ts_store_last_metric(TsStore *s, int64_t run_id, const char *name, TsMetricRow *row, TsError *err) {
+  pthread_mutex_lock(&s->lock);
+  sqlite3_stmt *q;
+  TsStatus st = TS_OK;
+  /* the (run, name, id) index gives the newest row without a scan */
+  if (sqlite3_prepare_v2(s->db,
+                         "SELECT step, epoch, value, wall FROM metrics WHERE run=? AND name=? ORDER BY id DESC LIMIT 1",
+                         -1, &q, NULL) != SQLITE_OK) {
+    st = db_error(s, err, "cannot read metrics");
+    pthread_mutex_unlock(&s->lock);
+    return st;
+  }
+  sqlite3_bind_int64(q, 1, run_id);
+  sqlite3_bind_text(q, 2, name, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(q);
+  if (rc == SQLITE_ROW) {
+    row->step = sqlite3_column_int64(q, 0);
+    row->epoch = sqlite3_column_int64(q, 1);
+    row->value = sqlite3_column_type(q, 2) == SQLITE_NULL ? (double)NAN : sqlite3_column_double(q, 2);
+    row->wall_time = sqlite3_column_double(q, 3);
+  } else if (rc == SQLITE_DONE) {
+    st = ts_error_set(err, TS_ERR_INVALID, "run %lld has no metric '%s'", (long long)run_id, name);
+  } else {
+    st = db_error(s, err, "cannot read metrics");
+  }
+  sqlite3_finalize(q);
+  pthread_mutex_unlock(&s->lock);
   return st;
 }
 

@@ -77,6 +77,10 @@ TsStatus ts_store_blob(TsStore *s, int64_t run_id, int64_t step, const char *nam
 TsStatus ts_store_artifact(TsStore *s, int64_t run_id, const char *kind, const char *path, TsError *err);
 /* Commits the pending batch now. */
 TsStatus ts_store_flush(TsStore *s, TsError *err);
+/* A number that changes whenever another connection has committed to the
+ * store since the last call (SQLite's data_version): a reader polls it and
+ * reads nothing while it stays the same. */
+TsStatus ts_store_data_version(TsStore *s, int64_t *version, TsError *err);
 
 /* --- reading ---------------------------------------------------------- */
 
@@ -113,6 +117,8 @@ TsStatus ts_store_metric_names(TsStore *s, int64_t run_id, char ***names, size_t
  * GUI can poll for new rows cheaply. Pass a cursor of 0 to read from the start. */
 TsStatus ts_store_read_metric(TsStore *s, int64_t run_id, const char *name, int64_t *cursor, TsMetricRow **rows,
                               size_t *count, TsError *err);
+/* The newest row of one metric (by row id); TS_ERR_INVALID if it has none. */
+TsStatus ts_store_last_metric(TsStore *s, int64_t run_id, const char *name, TsMetricRow *row, TsError *err);
 /* The newest series row of `name` (step -1: newest step). values malloc'd. */
 TsStatus ts_store_read_series(TsStore *s, int64_t run_id, const char *name, int64_t step, double **values,
                               int64_t *rows, int64_t *cols, int64_t *step_out, TsError *err);

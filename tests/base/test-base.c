@@ -154,6 +154,18 @@ static void test_json_roundtrip(void) {
   TS_CHECK(ts_json_get_int("[1]", "a", &n, &err) == TS_ERR_FORMAT);
   TS_CHECK(ts_json_get_int("{}", "a", &n, &err) == TS_ERR_INVALID);
   TS_CHECK(ts_json_get_int("{\"a\":\"x\"}", "a", &n, &err) == TS_ERR_FORMAT);
+  /* members in order: the nested object is one member, its "n" is skipped */
+  const char *keys[] = {"name", "alpha", "n", "ok", "nan", "range", "nested", "last"};
+  const char *key;
+  size_t klen, m = 0;
+  while (ts_json_member_at(t, m, &key, &klen, &raw, &len, &err) == TS_OK) {
+    TS_CHECK(m < 8 && klen == strlen(keys[m]) && !strncmp(key, keys[m], klen));
+    m++;
+  }
+  TS_CHECK(m == 8 && err.code == TS_ERR_INVALID);
+  TS_CHECK(ts_json_member_at(t, 6, &key, &klen, &raw, &len, &err) == TS_OK && len == 7 && !strncmp(raw, "{\"n\":5}", 7));
+  TS_CHECK(ts_json_member_at("{}", 0, &key, &klen, &raw, &len, &err) == TS_ERR_INVALID);
+  TS_CHECK(ts_json_member_at("{\"a\":", 0, &key, &klen, &raw, &len, &err) == TS_ERR_FORMAT);
   char *pretty = ts_json_pretty(t);
   TS_CHECK(pretty && strstr(pretty, "\n  \"alpha\": 0.125"));
   free(pretty);

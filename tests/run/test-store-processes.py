@@ -96,5 +96,16 @@ with open(bad) as f:
 p = run(["runs", "--store", os.path.join(tmp, "nope.sqlite")], check=False)
 c.check(p.returncode == 1 and "does not exist" in p.stderr, "missing store")
 
+# A new user's first `toposcope runs`: no default store yet is no error; it
+# says where the store will be (and creates nothing).
+fresh = os.path.join(tmp, "fresh-home")
+env = dict(os.environ, XDG_DATA_HOME=fresh)
+p = run(["runs"], check=False, env=env)
+c.check(p.returncode == 0 and "No runs yet" in p.stdout and os.path.join(fresh, "toposcope", "runs.sqlite") in p.stdout,
+        f"runs without a store: {p.returncode} {p.stdout} {p.stderr}")
+c.check(not os.path.exists(fresh), "runs without a store creates nothing")
+p = run(["runs", "show", "1"], check=False, env=env)
+c.check(p.returncode == 1 and "does not exist" in p.stderr, f"show without a store is an error: {p.stderr}")
+
 subprocess.run(["rm", "-rf", tmp])
 c.finish()

@@ -32,6 +32,12 @@ static void test_write_and_read(void) {
   TsStore *r;
   TS_CHECK(ts_store_flush(s, &err) == TS_OK);
   TS_CHECK(ts_store_open(path, TS_STORE_READ, &r, &err) == TS_OK);
+  /* data_version moves only when the other connection commits */
+  int64_t dv0, dv1, dv2;
+  TS_CHECK(ts_store_data_version(r, &dv0, &err) == TS_OK);
+  TS_CHECK(ts_store_data_version(r, &dv1, &err) == TS_OK && dv1 == dv0);
+  TS_CHECK(ts_store_progress(s, run, 5, 10, &err) == TS_OK && ts_store_flush(s, &err) == TS_OK);
+  TS_CHECK(ts_store_data_version(r, &dv2, &err) == TS_OK && dv2 != dv1);
   TsRunInfo info;
   TS_CHECK(ts_store_get_run(r, run, &info, &err) == TS_OK);
   TS_CHECK(info.status == TS_RUN_RUNNING && !strcmp(info.kind, "train") && !strcmp(info.name, "lenet"));
@@ -53,6 +59,9 @@ static void test_write_and_read(void) {
   cursor = 0;
   TS_CHECK(ts_store_read_metric(r, run, "nan", &cursor, &rows, &n, &err) == TS_OK && n == 1 && isnan(rows[0].value));
   free(rows);
+  TsMetricRow last;
+  TS_CHECK(ts_store_last_metric(r, run, "loss", &last, &err) == TS_OK && last.step == 2500 && last.value == 0.5);
+  TS_CHECK(ts_store_last_metric(r, run, "none", &last, &err) == TS_ERR_INVALID);
   char **names;
   TS_CHECK(ts_store_metric_names(r, run, &names, &n, &err) == TS_OK && n == 3 && !strcmp(names[0], "acc"));
   ts_store_free_strings(names, n);

@@ -181,7 +181,7 @@ void ts_barcode_view_draw(cairo_t *cr, const TsBarcodeViewData *d, int w, int h)
     if (dim == prev) continue;
     double y = f.top + k * bh;
     if (k > 0) {
-      cairo_set_source_rgba(cr, 0, 0, 0, 0.3);
+      ts_plot_ink(cr, 0.3);
       cairo_set_line_width(cr, 1);
       cairo_move_to(cr, f.left, round(y) + 0.5);
       cairo_line_to(cr, f.left + f.width, round(y) + 0.5);
@@ -201,7 +201,7 @@ void ts_barcode_view_draw(cairo_t *cr, const TsBarcodeViewData *d, int w, int h)
   cairo_restore(cr);
   ts_barcode_view_draw_teaching(cr, d, w, h);
   if (n == 0) {
-    cairo_set_source_rgba(cr, 0, 0, 0, 0.5);
+    ts_plot_ink(cr, 0.5);
     ts_plot_text(cr, f.left + f.width / 2, f.top + f.height / 2, "no bars", 0.5, 0.5, TS_PLOT_FONT_SIZE, 0);
   }
 }
@@ -228,7 +228,7 @@ struct _TsBarcodeView {
   double t;
   char *title;
   GskRenderNode *cache;
-  int cache_w, cache_h;
+  int cache_w, cache_h, cache_dark;
 };
 
 G_DEFINE_FINAL_TYPE(TsBarcodeView, ts_barcode_view, GTK_TYPE_WIDGET)
@@ -261,7 +261,9 @@ static void ts_barcode_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
   TsBarcodeView *self = TS_BARCODE_VIEW(widget);
   int w = gtk_widget_get_width(widget), h = gtk_widget_get_height(widget);
   if (w <= 0 || h <= 0) return;
-  if (!self->cache || self->cache_w != w || self->cache_h != h) {
+  int dark = ts_plot_widget_is_dark(widget);
+  ts_plot_set_dark(dark);
+  if (!self->cache || self->cache_w != w || self->cache_h != h || self->cache_dark != dark) {
     g_clear_pointer(&self->cache, gsk_render_node_unref);
     GtkSnapshot *s = gtk_snapshot_new();
     cairo_t *cr = gtk_snapshot_append_cairo(s, &GRAPHENE_RECT_INIT(0, 0, w, h));
@@ -270,7 +272,7 @@ static void ts_barcode_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
     ts_barcode_view_draw(cr, &d, w, h);
     cairo_destroy(cr);
     self->cache = gtk_snapshot_free_to_node(s);
-    self->cache_w = w, self->cache_h = h;
+    self->cache_w = w, self->cache_h = h, self->cache_dark = dark;
   }
   if (self->cache) gtk_snapshot_append_node(snapshot, self->cache);
   if (isfinite(self->t)) {
@@ -279,6 +281,7 @@ static void ts_barcode_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
     ts_barcode_view_draw_teaching(cr, &d, w, h);
     cairo_destroy(cr);
   }
+  ts_plot_set_dark(0);
 }
 
 static void ts_barcode_view_measure(GtkWidget *w, GtkOrientation o, int for_size, int *min, int *nat, int *min_b,

@@ -162,14 +162,14 @@ void ts_diagram_view_draw(cairo_t *cr, const TsDiagramViewData *d, int w, int h)
   cairo_save(cr);
   /* the infinity lane */
   double lane_top = f.top - TS_DIAGRAM_INF_LANE;
-  cairo_set_source_rgba(cr, 0, 0, 0, 0.04);
+  ts_plot_ink(cr, 0.04);
   cairo_rectangle(cr, f.left, lane_top, f.width, TS_DIAGRAM_INF_LANE);
   cairo_fill(cr);
-  cairo_set_source_rgba(cr, 0, 0, 0, 0.45);
+  ts_plot_ink(cr, 0.45);
   cairo_set_line_width(cr, 1);
   cairo_rectangle(cr, round(f.left) + 0.5, round(lane_top) + 0.5, round(f.width), round(TS_DIAGRAM_INF_LANE));
   cairo_stroke(cr);
-  cairo_set_source_rgba(cr, 0, 0, 0, 0.75);
+  ts_plot_ink(cr, 0.75);
   ts_plot_text(cr, f.left - 5, inf_y, "∞", 1.0, 0.5, TS_PLOT_FONT_SIZE + 2, 0);
 
   cairo_rectangle(cr, f.left, lane_top, f.width, f.height + TS_DIAGRAM_INF_LANE);
@@ -228,7 +228,7 @@ void ts_diagram_view_draw(cairo_t *cr, const TsDiagramViewData *d, int w, int h)
     snprintf(buf, sizeof buf, "H%d  %zu", k, counts[k]);
     double rgb[3];
     ts_plot_dim_color(k, rgb);
-    cairo_set_source_rgba(cr, 0, 0, 0, 0.8);
+    ts_plot_ink(cr, 0.8);
     double tw = ts_plot_text(cr, lx, ly, buf, 1.0, 0.0, TS_PLOT_FONT_SIZE - 1, 0);
     cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
     cairo_arc(cr, lx - tw - 8, ly + 7, 4, 0, 2 * M_PI);
@@ -249,7 +249,7 @@ struct _TsDiagramView {
   double t;
   char *title;
   GskRenderNode *cache;
-  int cache_w, cache_h;
+  int cache_w, cache_h, cache_dark;
   long hover;
   /* drag state */
   int dragging, panning;
@@ -315,7 +315,9 @@ static void ts_diagram_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
   TsDiagramView *self = TS_DIAGRAM_VIEW(widget);
   int w = gtk_widget_get_width(widget), h = gtk_widget_get_height(widget);
   if (w <= 0 || h <= 0) return;
-  if (!self->cache || self->cache_w != w || self->cache_h != h) {
+  int dark = ts_plot_widget_is_dark(widget);
+  ts_plot_set_dark(dark);
+  if (!self->cache || self->cache_w != w || self->cache_h != h || self->cache_dark != dark) {
     g_clear_pointer(&self->cache, gsk_render_node_unref);
     GtkSnapshot *s = gtk_snapshot_new();
     cairo_t *cr = gtk_snapshot_append_cairo(s, &GRAPHENE_RECT_INIT(0, 0, w, h));
@@ -324,7 +326,7 @@ static void ts_diagram_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
     ts_diagram_view_draw(cr, &d, w, h);
     cairo_destroy(cr);
     self->cache = gtk_snapshot_free_to_node(s);
-    self->cache_w = w, self->cache_h = h;
+    self->cache_w = w, self->cache_h = h, self->cache_dark = dark;
   }
   if (self->cache) gtk_snapshot_append_node(snapshot, self->cache);
   if (isfinite(self->t)) {
@@ -338,6 +340,7 @@ static void ts_diagram_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
     draw_overlay(self, cr, w, h);
     cairo_destroy(cr);
   }
+  ts_plot_set_dark(0);
 }
 
 static void ts_diagram_view_measure(GtkWidget *w, GtkOrientation o, int for_size, int *min, int *nat, int *min_b,

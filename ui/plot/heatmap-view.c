@@ -125,11 +125,11 @@ static void draw_marker(cairo_t *cr, const TsHeatmapMarker *m, double ox, double
 void ts_heatmap_view_draw(cairo_t *cr, const TsHeatmapViewData *d, int w, int h) {
   ts_plot_draw_background(cr, w, h);
   if (d->title && *d->title) {
-    cairo_set_source_rgba(cr, 0, 0, 0, 0.85);
+    ts_plot_ink(cr, 0.85);
     ts_plot_text(cr, 12, 8, d->title, 0.0, 0.0, TS_PLOT_FONT_SIZE + 1, 1);
   }
   if (d->width <= 0 || d->height <= 0 || (!d->field && !d->image)) {
-    cairo_set_source_rgba(cr, 0, 0, 0, 0.45);
+    ts_plot_ink(cr, 0.45);
     ts_plot_text(cr, w / 2.0, h / 2.0, "no image", 0.5, 0.5, TS_PLOT_FONT_SIZE, 0);
     return;
   }
@@ -143,7 +143,7 @@ void ts_heatmap_view_draw(cairo_t *cr, const TsHeatmapViewData *d, int w, int h)
     paint_scaled(cr, m, ox, oy, scale);
     cairo_surface_destroy(m);
   }
-  cairo_set_source_rgba(cr, 0, 0, 0, 0.35);
+  ts_plot_ink(cr, 0.35);
   cairo_set_line_width(cr, 1);
   cairo_rectangle(cr, round(ox) - 0.5, round(oy) - 0.5, round(d->width * scale) + 1, round(d->height * scale) + 1);
   cairo_stroke(cr);
@@ -163,13 +163,13 @@ void ts_heatmap_view_draw(cairo_t *cr, const TsHeatmapViewData *d, int w, int h)
     cairo_rectangle(cr, bx, by, BAR_W, bh);
     cairo_fill(cr);
     cairo_pattern_destroy(grad);
-    cairo_set_source_rgba(cr, 0, 0, 0, 0.35);
+    ts_plot_ink(cr, 0.35);
     cairo_rectangle(cr, round(bx) - 0.5, round(by) - 0.5, BAR_W + 1, round(bh) + 1);
     cairo_stroke(cr);
     double ticks[12];
     int n = ts_plot_nice_ticks(lo, hi, 0, ticks, bh > 120 ? 6 : 3);
     char buf[32];
-    cairo_set_source_rgba(cr, 0, 0, 0, 0.75);
+    ts_plot_ink(cr, 0.75);
     for (int i = 0; i < n; i++) {
       double y = by + bh - (ticks[i] - lo) / (hi - lo) * bh;
       ts_plot_format(ticks[i], buf, sizeof buf);
@@ -218,12 +218,14 @@ static void ts_heatmap_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
   TsHeatmapView *self = TS_HEATMAP_VIEW(widget);
   int w = gtk_widget_get_width(widget), h = gtk_widget_get_height(widget);
   if (w <= 0 || h <= 0) return;
+  ts_plot_set_dark(ts_plot_widget_is_dark(widget));
   cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &GRAPHENE_RECT_INIT(0, 0, w, h));
   TsHeatmapViewData d = view_data(self);
   if (!self->base && (self->field || self->image) && self->width > 0) self->base = ts_heatmap_view_render_base(&d);
   d.base = self->base;
   ts_heatmap_view_draw(cr, &d, w, h);
   cairo_destroy(cr);
+  ts_plot_set_dark(0);
 }
 
 static void invalidate_base(TsHeatmapView *self) {

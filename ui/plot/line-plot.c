@@ -103,7 +103,7 @@ void ts_line_plot_draw(cairo_t *cr, const TsLinePlotData *d, int w, int h) {
     const TsLineSeries *ls = &d->series[s];
     if (!ls->name || !*ls->name) continue;
     double lx = f.left + f.width - 8;
-    cairo_set_source_rgba(cr, 0, 0, 0, 0.8);
+    ts_plot_ink(cr, 0.8);
     double tw = ts_plot_text(cr, lx, ly, ls->name, 1.0, 0.0, TS_PLOT_FONT_SIZE - 1, 0) + 6;
     cairo_set_source_rgb(cr, ls->rgb[0], ls->rgb[1], ls->rgb[2]);
     cairo_set_line_width(cr, 3);
@@ -172,7 +172,9 @@ static void draw_area(GtkDrawingArea *area, cairo_t *cr, int w, int h, gpointer 
   TsLinePlot *self = user_data;
   TsLineSeries *ls;
   TsLinePlotData d = view_data(self, &ls);
+  ts_plot_set_dark(ts_plot_widget_is_dark(GTK_WIDGET(self)));
   ts_line_plot_draw(cr, &d, w, h);
+  ts_plot_set_dark(0);
   g_free(ls);
 }
 

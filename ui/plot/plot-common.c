@@ -128,9 +128,21 @@ double ts_plot_text(cairo_t *cr, double x, double y, const char *text, double ax
   return tw;
 }
 
+/* Drawing happens on the main thread only (widgets and exports alike). */
+static int plot_dark;
+
+void ts_plot_set_dark(int dark) { plot_dark = !!dark; }
+int ts_plot_get_dark(void) { return plot_dark; }
+
+void ts_plot_ink(cairo_t *cr, double alpha) {
+  if (plot_dark) cairo_set_source_rgba(cr, 1, 1, 1, alpha);
+  else cairo_set_source_rgba(cr, 0, 0, 0, alpha);
+}
+
 void ts_plot_draw_background(cairo_t *cr, int w, int h) {
   cairo_save(cr);
-  cairo_set_source_rgb(cr, 1, 1, 1);
+  if (plot_dark) cairo_set_source_rgb(cr, 0x2e / 255.0, 0x2e / 255.0, 0x32 / 255.0);
+  else cairo_set_source_rgb(cr, 1, 1, 1);
   cairo_rectangle(cr, 0, 0, w, h);
   cairo_fill(cr);
   cairo_restore(cr);
@@ -144,7 +156,7 @@ void ts_plot_draw_axes(cairo_t *cr, const TsPlotFrame *f, const char *title, con
   cairo_set_line_width(cr, 1.0);
   /* grid */
   int nx = ts_plot_nice_ticks(f->x0, f->x1, f->logx, ticks, 8);
-  cairo_set_source_rgba(cr, 0, 0, 0, 0.08);
+  ts_plot_ink(cr, 0.08);
   for (int i = 0; i < nx; i++) {
     double px = round(ts_plot_frame_x(f, ticks[i])) + 0.5;
     cairo_move_to(cr, px, f->top);
@@ -160,11 +172,11 @@ void ts_plot_draw_axes(cairo_t *cr, const TsPlotFrame *f, const char *title, con
   }
   cairo_stroke(cr);
   /* frame */
-  cairo_set_source_rgba(cr, 0, 0, 0, 0.45);
+  ts_plot_ink(cr, 0.45);
   cairo_rectangle(cr, round(f->left) + 0.5, round(f->top) + 0.5, round(f->width), round(f->height));
   cairo_stroke(cr);
   /* tick labels */
-  cairo_set_source_rgba(cr, 0, 0, 0, 0.75);
+  ts_plot_ink(cr, 0.75);
   for (int i = 0; i < nx; i++) {
     ts_plot_format(ticks[i], buf, sizeof buf);
     ts_plot_text(cr, ts_plot_frame_x(f, ticks[i]), f->top + f->height + 4, buf, 0.5, 0.0, TS_PLOT_FONT_SIZE - 1,
@@ -174,7 +186,7 @@ void ts_plot_draw_axes(cairo_t *cr, const TsPlotFrame *f, const char *title, con
     ts_plot_format(yt[i], buf, sizeof buf);
     ts_plot_text(cr, f->left - 5, ts_plot_frame_y(f, yt[i]), buf, 1.0, 0.5, TS_PLOT_FONT_SIZE - 1, 0);
   }
-  cairo_set_source_rgba(cr, 0, 0, 0, 0.85);
+  ts_plot_ink(cr, 0.85);
   if (xlabel && *xlabel)
     ts_plot_text(cr, f->left + f->width / 2, f->top + f->height + 22, xlabel, 0.5, 0.0, TS_PLOT_FONT_SIZE, 0);
   if (ylabel && *ylabel) {

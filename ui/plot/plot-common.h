@@ -35,8 +35,15 @@ void ts_plot_range_fix(double *lo, double *hi, double frac, int log);
  * On a log axis: the powers of ten. */
 int ts_plot_nice_ticks(double lo, double hi, int log, double *ticks, int max);
 
-/* White card background with a thin border: plots look alike on screen and
- * in exported files. */
+/* Paper and ink. Light by default (exported files are always light); a
+ * widget drawing under the dark style sets dark around its drawing (white
+ * ink on a dark card). */
+void ts_plot_set_dark(int dark);
+int ts_plot_get_dark(void);
+/* Sets the source to the ink colour at alpha (black, or white when dark). */
+void ts_plot_ink(cairo_t *cr, double alpha);
+
+/* The card background (white, or the dark card colour). */
 void ts_plot_draw_background(cairo_t *cr, int w, int h);
 /* Grid, ticks, tick labels, axis labels and the title. */
 void ts_plot_draw_axes(cairo_t *cr, const TsPlotFrame *f, const char *title, const char *xlabel,

@@ -1,5 +1,6 @@
 /* plot-export.c — PNG/SVG/PDF through Cairo surfaces; CSV by the plots. */
 #include "plot/plot-export.h"
+#include "plot/plot-common.h"
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
@@ -21,7 +22,10 @@ gboolean ts_plot_export_file(TsPlotDrawFn fn, const void *data, int w, int h, co
     return FALSE;
   }
   cairo_t *cr = cairo_create(s);
+  int dark = ts_plot_get_dark();
+  ts_plot_set_dark(0); /* files are paper */
   fn(cr, data, w, h);
+  ts_plot_set_dark(dark);
   cairo_status_t st = cairo_status(cr);
   cairo_destroy(cr);
   if (st == CAIRO_STATUS_SUCCESS && !strcmp(ext, "png")) st = cairo_surface_write_to_png(s, path);
@@ -33,6 +37,13 @@ gboolean ts_plot_export_file(TsPlotDrawFn fn, const void *data, int w, int h, co
     return FALSE;
   }
   return TRUE;
+}
+
+int ts_plot_widget_is_dark(GtkWidget *w) {
+  GdkRGBA c;
+  /* the text colour of the card the plot sits on: light ink means a dark card */
+  gtk_style_context_get_color(gtk_widget_get_style_context(w), &c);
+  return 0.2126 * c.red + 0.7152 * c.green + 0.0722 * c.blue > 0.5;
 }
 
 typedef struct {

@@ -16,6 +16,10 @@ typedef void (*TsPlotDrawFn)(cairo_t *cr, const void *data, int w, int h);
  * (.png, .svg, .pdf; anything else is an error). */
 gboolean ts_plot_export_file(TsPlotDrawFn fn, const void *data, int w, int h, const char *path, GError **error);
 
+/* Whether the plot widget w is drawn under the dark style (its CSS text
+ * colour is light); widgets pass it to ts_plot_set_dark around drawing. */
+int ts_plot_widget_is_dark(GtkWidget *w);
+
 /* Image export of a widget at its current size (or 640 x 480 if unrealised). */
 typedef gboolean (*TsPlotExportImageFn)(GtkWidget *plot, const char *path, GError **error);
 typedef gboolean (*TsPlotExportCsvFn)(GtkWidget *plot, const char *path, GError **error);
