@@ -146,6 +146,7 @@ static void on_startup(GApplication *app, gpointer data) {
       {"win.open", {"<Primary>o", NULL}},
       {"win.panel-generate", {"<Alt>1", NULL}},
       {"win.panel-homology", {"<Alt>2", NULL}},
+      {"win.panel-playground", {"<Alt>3", NULL}},
       {"win.shuffle", {"<Primary>r", NULL}},
       {"win.create-dataset", {"<Primary><Shift>n", NULL}},
       {"win.reset-view", {"<Primary>0", NULL}},
@@ -159,8 +160,9 @@ static void on_startup(GApplication *app, gpointer data) {
 }
 
 int ts_gui_run(const TsGuiOptions *opts) {
-  if (opts->panel && strcmp(opts->panel, "generate") != 0 && strcmp(opts->panel, "homology") != 0) {
-    g_printerr("toposcope: gui: unknown panel '%s' (generate, homology)\n", opts->panel);
+  if (opts->panel && strcmp(opts->panel, "generate") != 0 && strcmp(opts->panel, "homology") != 0 &&
+      strcmp(opts->panel, "playground") != 0) {
+    g_printerr("toposcope: gui: unknown panel '%s' (generate, homology, playground)\n", opts->panel);
     return 2;
   }
   ts_ui_resources_register();

@@ -7,6 +7,12 @@
 #include "plot/plot-common.h"
 #include "plot/plot-export.h"
 
+/* The card colour (behind rings and outlines). */
+static void paper(cairo_t *cr) {
+  if (ts_plot_get_dark()) cairo_set_source_rgb(cr, 0x2e / 255.0, 0x2e / 255.0, 0x32 / 255.0);
+  else cairo_set_source_rgb(cr, 1, 1, 1);
+}
+
 #define HIT_RADIUS 9.0
 
 static const double BLUE[3] = {0.208, 0.518, 0.894}, ORANGE[3] = {0.902, 0.380, 0.000};
@@ -61,61 +67,160 @@ void ts_point_canvas_count(const TsCloud *c, double r, TsPointCanvasCounts *out)
   g_free(a);
 }
 
+/* Coverage masks at half the plot's resolution, filled span by span:
+ * Cairo would tessellate the union of thousands of overlapping triangles
+ * (hundreds of milliseconds at 200 points); spans cost a few ms, and the
+ * mask is painted smoothed, once, in one colour. */
+typedef struct {
+  uint8_t *px;
+  int w, h, stride;
+  double left, top, scale; /* mask pixel = (widget - left, top) / scale */
+} Mask;
+
+static void span(Mask *m, int y, double xl, double xr) {
+  if (y < 0 || y >= m->h) return;
+  int a = (int)ceil(xl - 0.5), b = (int)floor(xr - 0.5);
+  if (a < 0) a = 0;
+  if (b >= m->w) b = m->w - 1;
+  if (a <= b) memset(m->px + (size_t)y * m->stride + a, 255, (size_t)(b - a + 1));
+}
+
+static void fill_triangle(Mask *m, const double *x, const double *y) {
+  double y0 = fmin(y[0], fmin(y[1], y[2])), y1 = fmax(y[0], fmax(y[1], y[2]));
+  int ya = (int)ceil(y0 - 0.5), yb = (int)floor(y1 - 0.5);
+  if (ya < 0) ya = 0;
+  if (yb >= m->h) yb = m->h - 1;
+  for (int r = ya; r <= yb; r++) {
+    double yc = r + 0.5, xl = INFINITY, xr = -INFINITY;
+    for (int e = 0; e < 3; e++) {
+      double ax = x[e], ay = y[e], bx = x[(e + 1) % 3], by = y[(e + 1) % 3];
+      if ((yc < ay && yc < by) || (yc > ay && yc > by) || ay == by) continue;
+      double xi = ax + (yc - ay) / (by - ay) * (bx - ax);
+      xl = fmin(xl, xi), xr = fmax(xr, xi);
+    }
+    if (xl <= xr) span(m, r, xl, xr);
+  }
+}
+
+static void fill_disc(Mask *m, double cx, double cy, double rad) {
+  int ya = (int)ceil(cy - rad - 0.5), yb = (int)floor(cy + rad - 0.5);
+  if (ya < 0) ya = 0;
+  if (yb >= m->h) yb = m->h - 1;
+  for (int r = ya; r <= yb; r++) {
+    double dy = r + 0.5 - cy, hw = rad * rad - dy * dy;
+    if (hw >= 0) span(m, r, cx - sqrt(hw), cx + sqrt(hw));
+  }
+}
+
+static void plot_px(Mask *m, int x, int y, double c) {
+  if (x < 0 || y < 0 || x >= m->w || y >= m->h) return;
+  uint8_t *p = m->px + (size_t)y * m->stride + x;
+  int v = (int)(c * 255 + 0.5);
+  if (v > *p) *p = (uint8_t)v;
+}
+
+/* An antialiased one-pixel line (Wu's): overlapping edges cost nothing
+ * extra, where a Cairo stroke of thousands of them would union them. */
+static void draw_line(Mask *m, double x0, double y0, double x1, double y1) {
+  int steep = fabs(y1 - y0) > fabs(x1 - x0);
+  if (steep) {
+    double t = x0; x0 = y0, y0 = t;
+    t = x1; x1 = y1, y1 = t;
+  }
+  if (x0 > x1) {
+    double t = x0; x0 = x1, x1 = t;
+    t = y0; y0 = y1, y1 = t;
+  }
+  double dx = x1 - x0, g = dx > 0 ? (y1 - y0) / dx : 0;
+  int xa = (int)floor(x0), xb = (int)ceil(x1);
+  for (int x = xa; x <= xb; x++) {
+    double y = y0 + g * (x - x0), fy = floor(y), frac = y - fy;
+    if (steep) {
+      plot_px(m, (int)fy, x, 1 - frac);
+      plot_px(m, (int)fy + 1, x, frac);
+    } else {
+      plot_px(m, x, (int)fy, 1 - frac);
+      plot_px(m, x, (int)fy + 1, frac);
+    }
+  }
+}
+
+static int mask_new_scaled(Mask *m, const TsPlotFrame *f, double scale) {
+  m->scale = scale;
+  m->left = f->left, m->top = f->top;
+  m->w = (int)ceil(f->width / m->scale) + 1, m->h = (int)ceil(f->height / m->scale) + 1;
+  m->stride = cairo_format_stride_for_width(CAIRO_FORMAT_A8, m->w);
+  m->px = g_malloc0((size_t)m->stride * m->h);
+  return m->px != NULL;
+}
+
+static int mask_new(Mask *m, const TsPlotFrame *f) { return mask_new_scaled(m, f, 2.0); }
+
+static void mask_paint(cairo_t *cr, Mask *m, const double col[3], double alpha) {
+  cairo_surface_t *s = cairo_image_surface_create_for_data(m->px, CAIRO_FORMAT_A8, m->w, m->h, m->stride);
+  cairo_save(cr);
+  cairo_translate(cr, m->left, m->top);
+  cairo_scale(cr, m->scale, m->scale);
+  cairo_pattern_t *p = cairo_pattern_create_for_surface(s);
+  cairo_pattern_set_filter(p, CAIRO_FILTER_BILINEAR);
+  cairo_set_source_rgba(cr, col[0], col[1], col[2], alpha);
+  cairo_mask(cr, p);
+  cairo_pattern_destroy(p);
+  cairo_restore(cr);
+  cairo_surface_destroy(s);
+  g_free(m->px);
+  m->px = NULL;
+}
+
 static void draw_complex(cairo_t *cr, const TsPointCanvasData *d, const TsPlotFrame *f) {
   const TsCloud *c = d->cloud[d->active];
   if (!c || !isfinite(d->r) || d->r < 0) return;
   size_t n = c->n, edges;
   double s = f->width / (f->x1 - f->x0); /* pixels per unit */
   const double *col = d->active ? ORANGE : BLUE;
-  /* discs of radius r/2, all drawn the same way round so their union fills once */
-  cairo_new_path(cr);
+  /* where the points land, in mask pixels */
+  Mask m;
+  if (!mask_new(&m, f)) return;
+  double *mx = g_new(double, 2 * n + 1);
   for (size_t i = 0; i < n; i++) {
-    double x = ts_plot_frame_x(f, c->xy[2 * i]), y = ts_plot_frame_y(f, c->xy[2 * i + 1]);
-    cairo_new_sub_path(cr);
-    cairo_arc(cr, x, y, d->r / 2 * s, 0, 2 * M_PI);
+    mx[2 * i] = (ts_plot_frame_x(f, c->xy[2 * i]) - m.left) / m.scale;
+    mx[2 * i + 1] = (ts_plot_frame_y(f, c->xy[2 * i + 1]) - m.top) / m.scale;
   }
-  cairo_set_fill_rule(cr, CAIRO_FILL_RULE_WINDING);
-  cairo_set_source_rgba(cr, col[0], col[1], col[2], 0.08);
-  cairo_fill(cr);
+  /* discs of radius r/2 */
+  for (size_t i = 0; i < n; i++) fill_disc(&m, mx[2 * i], mx[2 * i + 1], d->r / 2 * s / m.scale);
+  mask_paint(cr, &m, col, 0.08);
   uint8_t *a = adjacency(c, d->r, &edges);
-  if (!a) return;
-  /* triangles, every one counter-clockwise on screen: one fill, no seams */
-  size_t tri = 0;
-  cairo_new_path(cr);
-  for (size_t i = 0; i < n && tri <= TS_POINT_CANVAS_MAX_TRIANGLES; i++)
-    for (size_t j = i + 1; j < n; j++) {
-      if (!a[i * n + j]) continue;
-      for (size_t k = j + 1; k < n; k++) {
-        if (!(a[i * n + k] & a[j * n + k])) continue;
-        if (++tri > TS_POINT_CANVAS_MAX_TRIANGLES) break;
-        double px[3], py[3];
-        size_t v[3] = {i, j, k};
-        for (int q = 0; q < 3; q++)
-          px[q] = ts_plot_frame_x(f, c->xy[2 * v[q]]), py[q] = ts_plot_frame_y(f, c->xy[2 * v[q] + 1]);
-        double cross = (px[1] - px[0]) * (py[2] - py[0]) - (py[1] - py[0]) * (px[2] - px[0]);
-        int o[3] = {0, 1, 2};
-        if (cross < 0) o[1] = 2, o[2] = 1;
-        cairo_move_to(cr, px[o[0]], py[o[0]]);
-        cairo_line_to(cr, px[o[1]], py[o[1]]);
-        cairo_line_to(cr, px[o[2]], py[o[2]]);
-        cairo_close_path(cr);
-      }
-    }
-  if (tri <= TS_POINT_CANVAS_MAX_TRIANGLES) {
-    cairo_set_source_rgba(cr, col[0], col[1], col[2], 0.22);
-    cairo_fill(cr);
-  } else {
-    cairo_new_path(cr);
+  if (!a) {
+    g_free(mx);
+    return;
   }
-  cairo_set_line_width(cr, 1.0);
-  cairo_set_source_rgba(cr, col[0] * 0.7, col[1] * 0.7, col[2] * 0.7, 0.55);
-  for (size_t i = 0; i < n; i++)
-    for (size_t j = i + 1; j < n; j++)
-      if (a[i * n + j]) {
-        cairo_move_to(cr, ts_plot_frame_x(f, c->xy[2 * i]), ts_plot_frame_y(f, c->xy[2 * i + 1]));
-        cairo_line_to(cr, ts_plot_frame_x(f, c->xy[2 * j]), ts_plot_frame_y(f, c->xy[2 * j + 1]));
+  /* triangles */
+  size_t tri = 0;
+  if (mask_new(&m, f)) {
+    for (size_t i = 0; i < n && tri <= TS_POINT_CANVAS_MAX_TRIANGLES; i++)
+      for (size_t j = i + 1; j < n; j++) {
+        if (!a[i * n + j]) continue;
+        for (size_t k = j + 1; k < n; k++) {
+          if (!(a[i * n + k] & a[j * n + k])) continue;
+          if (++tri > TS_POINT_CANVAS_MAX_TRIANGLES) break;
+          double tx[3] = {mx[2 * i], mx[2 * j], mx[2 * k]}, ty[3] = {mx[2 * i + 1], mx[2 * j + 1], mx[2 * k + 1]};
+          fill_triangle(&m, tx, ty);
+        }
       }
-  cairo_stroke(cr);
+    if (tri <= TS_POINT_CANVAS_MAX_TRIANGLES) mask_paint(cr, &m, col, 0.22);
+    else g_free(m.px);
+  }
+  g_free(mx);
+  if (mask_new_scaled(&m, f, 1.0)) {
+    for (size_t i = 0; i < n; i++) {
+      double xi = ts_plot_frame_x(f, c->xy[2 * i]) - m.left, yi = ts_plot_frame_y(f, c->xy[2 * i + 1]) - m.top;
+      for (size_t j = i + 1; j < n; j++)
+        if (a[i * n + j])
+          draw_line(&m, xi, yi, ts_plot_frame_x(f, c->xy[2 * j]) - m.left, ts_plot_frame_y(f, c->xy[2 * j + 1]) - m.top);
+    }
+    const double dark[3] = {col[0] * 0.7, col[1] * 0.7, col[2] * 0.7};
+    mask_paint(cr, &m, dark, 0.6);
+  }
   g_free(a);
 }
 
@@ -133,7 +238,7 @@ static void draw_cloud(cairo_t *cr, const TsPointCanvasData *d, const TsPlotFram
     if (active) {
       cairo_set_source_rgb(cr, col[0], col[1], col[2]);
       cairo_fill_preserve(cr);
-      cairo_set_source_rgb(cr, 1, 1, 1);
+      paper(cr);
       cairo_stroke(cr);
     } else {
       cairo_set_source_rgba(cr, col[0], col[1], col[2], 0.75);
@@ -149,17 +254,19 @@ static void draw_cloud(cairo_t *cr, const TsPointCanvasData *d, const TsPlotFram
   }
 }
 
+/* In the title row, right-aligned, so it never covers points. */
 static void legend(cairo_t *cr, const TsPointCanvasData *d, const TsPlotFrame *f) {
   static const char *names[2] = {"cloud", "target"};
-  double x = f->left + f->width - 8, y = f->top + 12;
+  double x = f->left + f->width, y = f->top - 16;
   for (int k = 1; k >= 0; k--) {
     char buf[64];
     size_t n = d->cloud[k] ? d->cloud[k]->n : 0;
     snprintf(buf, sizeof buf, "%s: %zu points%s", names[k], n, k == d->active ? " (editing)" : "");
-    cairo_set_source_rgba(cr, 0, 0, 0, 0.8);
+    ts_plot_ink(cr, 0.8);
     double tw = ts_plot_text(cr, x, y, buf, 1.0, 0.5, TS_PLOT_FONT_SIZE - 1, k == d->active);
     const double *col = k ? ORANGE : BLUE;
     cairo_set_source_rgb(cr, col[0], col[1], col[2]);
+    cairo_new_path(cr);
     cairo_arc(cr, x - tw - 10, y, 4, 0, 2 * M_PI);
     if (k == d->active) cairo_fill(cr);
     else cairo_set_line_width(cr, 1.6), cairo_stroke(cr);
@@ -194,13 +301,12 @@ void ts_point_canvas_draw(cairo_t *cr, const TsPointCanvasData *d, int w, int h)
     cairo_set_line_width(cr, 1);
     cairo_stroke(cr);
   }
-  legend(cr, d, &f);
   if (isfinite(d->r) && d->r >= 0) {
     /* a scale bar of length r, so "points closer than r" can be seen */
     double s = f.width / (f.x1 - f.x0), len = d->r * s;
     if (len > 2 && len < f.width - 40) {
       double x = f.left + 12, y = f.top + f.height - 14;
-      cairo_set_source_rgba(cr, 0, 0, 0, 0.75);
+      ts_plot_ink(cr, 0.75);
       cairo_set_line_width(cr, 2);
       cairo_move_to(cr, x, y - 4);
       cairo_line_to(cr, x, y + 4);
@@ -216,6 +322,7 @@ void ts_point_canvas_draw(cairo_t *cr, const TsPointCanvasData *d, int w, int h)
     }
   }
   cairo_restore(cr);
+  legend(cr, d, &f);
 }
 
 /* --- the widget ------------------------------------------------------------ */
@@ -471,7 +578,9 @@ static void ts_point_canvas_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) {
   if (w <= 0 || h <= 0) return;
   cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &GRAPHENE_RECT_INIT(0, 0, w, h));
   TsPointCanvasData d = ts_point_canvas_get_data(self);
+  ts_plot_set_dark(ts_plot_widget_is_dark(widget));
   ts_point_canvas_draw(cr, &d, w, h);
+  ts_plot_set_dark(0);
   cairo_destroy(cr);
 }
 

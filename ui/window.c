@@ -8,7 +8,7 @@
 struct _TsWindow {
   AdwApplicationWindow parent;
   GtkWidget *toast_overlay, *stack, *switcher_title, *header_bar;
-  GtkWidget *generate_panel, *homology_panel;
+  GtkWidget *generate_panel, *homology_panel, *playground_panel;
   gboolean remember;
   gboolean picking_second; /* the next preview clicked in Generate is the Homology panel's second image */
 };
@@ -94,7 +94,9 @@ static void action_open(GtkWidget *w, const char *name, GVariant *param) {
 
 static void action_panel(GtkWidget *w, const char *name, GVariant *param) {
   (void)param;
-  ts_window_show_panel(TS_WINDOW(w), g_str_has_suffix(name, "generate") ? "generate" : "homology");
+  ts_window_show_panel(TS_WINDOW(w), g_str_has_suffix(name, "generate")     ? "generate"
+                                     : g_str_has_suffix(name, "playground") ? "playground"
+                                                                            : "homology");
 }
 
 static void action_shuffle(GtkWidget *w, const char *name, GVariant *param) {
@@ -140,6 +142,7 @@ static void ts_window_class_init(TsWindowClass *klass) {
   GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
   g_type_ensure(TS_TYPE_GENERATE_PANEL);
   g_type_ensure(TS_TYPE_HOMOLOGY_PANEL);
+  g_type_ensure(TS_TYPE_PLAYGROUND_PANEL);
   gtk_widget_class_set_template_from_resource(wc, "/org/toposcope/Toposcope/ui/window.ui");
   gtk_widget_class_bind_template_child(wc, TsWindow, toast_overlay);
   gtk_widget_class_bind_template_child(wc, TsWindow, stack);
@@ -147,9 +150,11 @@ static void ts_window_class_init(TsWindowClass *klass) {
   gtk_widget_class_bind_template_child(wc, TsWindow, header_bar);
   gtk_widget_class_bind_template_child(wc, TsWindow, generate_panel);
   gtk_widget_class_bind_template_child(wc, TsWindow, homology_panel);
+  gtk_widget_class_bind_template_child(wc, TsWindow, playground_panel);
   gtk_widget_class_install_action(wc, "win.open", NULL, action_open);
   gtk_widget_class_install_action(wc, "win.panel-generate", NULL, action_panel);
   gtk_widget_class_install_action(wc, "win.panel-homology", NULL, action_panel);
+  gtk_widget_class_install_action(wc, "win.panel-playground", NULL, action_panel);
   gtk_widget_class_install_action(wc, "win.shuffle", NULL, action_shuffle);
   gtk_widget_class_install_action(wc, "win.create-dataset", NULL, action_create_dataset);
   gtk_widget_class_install_action(wc, "win.reset-view", NULL, action_diagram);
@@ -163,6 +168,7 @@ static void ts_window_init(TsWindow *self) {
   gtk_widget_init_template(GTK_WIDGET(self));
   g_signal_connect(self->generate_panel, "message", G_CALLBACK(on_message), self);
   g_signal_connect(self->homology_panel, "message", G_CALLBACK(on_message), self);
+  g_signal_connect(self->playground_panel, "message", G_CALLBACK(on_message), self);
   g_signal_connect(self->generate_panel, "tile-activated", G_CALLBACK(on_tile_activated), self);
   g_signal_connect(self->homology_panel, "pick-second", G_CALLBACK(on_pick_second), self);
   g_signal_connect(self->generate_panel, "notify::busy", G_CALLBACK(on_generate_busy), self);
@@ -183,7 +189,7 @@ TsWindow *ts_window_new(GtkApplication *app, gboolean remember) {
 }
 
 void ts_window_show_panel(TsWindow *self, const char *name) {
-  if (g_str_equal(name, "generate") || g_str_equal(name, "homology"))
+  if (g_str_equal(name, "generate") || g_str_equal(name, "homology") || g_str_equal(name, "playground"))
     adw_view_stack_set_visible_child_name(ADW_VIEW_STACK(self->stack), name);
 }
 
@@ -194,6 +200,7 @@ const char *ts_window_get_panel(TsWindow *self) {
 
 TsGeneratePanel *ts_window_get_generate_panel(TsWindow *self) { return TS_GENERATE_PANEL(self->generate_panel); }
 TsHomologyPanel *ts_window_get_homology_panel(TsWindow *self) { return TS_HOMOLOGY_PANEL(self->homology_panel); }
+TsPlaygroundPanel *ts_window_get_playground_panel(TsWindow *self) { return TS_PLAYGROUND_PANEL(self->playground_panel); }
 
 gboolean ts_window_is_busy(TsWindow *self) {
   return ts_generate_panel_is_busy(TS_GENERATE_PANEL(self->generate_panel)) ||

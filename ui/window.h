@@ -9,6 +9,7 @@
 
 #include "generate-panel.h"
 #include "homology-panel.h"
+#include "playground-panel.h"
 
 G_BEGIN_DECLS
 
@@ -21,6 +22,7 @@ void ts_window_show_panel(TsWindow *self, const char *name);
 const char *ts_window_get_panel(TsWindow *self);
 TsGeneratePanel *ts_window_get_generate_panel(TsWindow *self);
 TsHomologyPanel *ts_window_get_homology_panel(TsWindow *self);
+TsPlaygroundPanel *ts_window_get_playground_panel(TsWindow *self);
 /* TRUE while a panel computes something. */
 gboolean ts_window_is_busy(TsWindow *self);
 void ts_window_toast(TsWindow *self, const char *text);

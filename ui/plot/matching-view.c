@@ -7,6 +7,12 @@
 #include "plot/diagram-view.h"
 #include "plot/plot-export.h"
 
+/* The card colour (behind rings and outlines). */
+static void paper(cairo_t *cr) {
+  if (ts_plot_get_dark()) cairo_set_source_rgb(cr, 0x2e / 255.0, 0x2e / 255.0, 0x32 / 255.0);
+  else cairo_set_source_rgb(cr, 1, 1, 1);
+}
+
 #define TITLE_H 26.0
 #define LEGEND_H 22.0
 
@@ -140,14 +146,14 @@ static void draw_frame(cairo_t *cr, const Layout *L, int k, const char *title) {
   cairo_restore(cr);
   f = L->f[k];
   cairo_save(cr);
-  cairo_set_source_rgba(cr, 0, 0, 0, 0.04);
+  ts_plot_ink(cr, 0.04);
   cairo_rectangle(cr, f.left, lane_top, f.width, TS_DIAGRAM_INF_LANE);
   cairo_fill(cr);
-  cairo_set_source_rgba(cr, 0, 0, 0, 0.45);
+  ts_plot_ink(cr, 0.45);
   cairo_set_line_width(cr, 1);
   cairo_rectangle(cr, round(f.left) + 0.5, round(lane_top) + 0.5, round(f.width), round(TS_DIAGRAM_INF_LANE));
   cairo_stroke(cr);
-  cairo_set_source_rgba(cr, 0, 0, 0, 0.75);
+  ts_plot_ink(cr, 0.75);
   ts_plot_text(cr, f.left - 5, L->inf_y[k], "∞", 1.0, 0.5, TS_PLOT_FONT_SIZE + 2, 0);
   cairo_rectangle(cr, f.left, lane_top, f.width, f.height + TS_DIAGRAM_INF_LANE);
   cairo_clip(cr);
@@ -173,7 +179,7 @@ static void draw_points(cairo_t *cr, const TsMatchingViewData *d, const Layout *
     cairo_new_sub_path(cr);
     cairo_arc(cr, x, y, r, 0, 2 * M_PI);
     if (ring) {
-      cairo_set_source_rgb(cr, 1, 1, 1);
+      paper(cr);
       cairo_fill_preserve(cr);
       cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
       cairo_stroke(cr);
@@ -206,16 +212,18 @@ static void legend(cairo_t *cr, const TsMatchingViewData *d, int w, int h, long 
   cairo_save(cr);
   cairo_set_line_width(cr, 1.6);
   cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+  cairo_new_path(cr);
   cairo_arc(cr, x + 4, y, 3.5, 0, 2 * M_PI);
   cairo_fill(cr);
-  cairo_set_source_rgba(cr, 0, 0, 0, 0.85);
+  ts_plot_ink(cr, 0.85);
   char buf[160];
   snprintf(buf, sizeof buf, "%s", d->label_a ? d->label_a : "A");
   x += 12 + ts_plot_text(cr, x + 12, y, buf, 0, 0.5, TS_PLOT_FONT_SIZE - 1, 0) + 14;
   cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+  cairo_new_path(cr);
   cairo_arc(cr, x + 4, y, 3.5, 0, 2 * M_PI);
   cairo_stroke(cr);
-  cairo_set_source_rgba(cr, 0, 0, 0, 0.85);
+  ts_plot_ink(cr, 0.85);
   snprintf(buf, sizeof buf, "%s", d->label_b ? d->label_b : "B");
   x += 12 + ts_plot_text(cr, x + 12, y, buf, 0, 0.5, TS_PLOT_FONT_SIZE - 1, 0) + 14;
   /* the line styles */
@@ -224,7 +232,7 @@ static void legend(cairo_t *cr, const TsMatchingViewData *d, int w, int h, long 
   cairo_move_to(cr, x, y);
   cairo_line_to(cr, x + 18, y);
   cairo_stroke(cr);
-  cairo_set_source_rgba(cr, 0, 0, 0, 0.85);
+  ts_plot_ink(cr, 0.85);
   x += 22 + ts_plot_text(cr, x + 22, y, "matched", 0, 0.5, TS_PLOT_FONT_SIZE - 1, 0) + 14;
   double dash[2] = {3, 3};
   cairo_set_dash(cr, dash, 2, 0);
@@ -233,7 +241,7 @@ static void legend(cairo_t *cr, const TsMatchingViewData *d, int w, int h, long 
   cairo_line_to(cr, x + 18, y);
   cairo_stroke(cr);
   cairo_set_dash(cr, NULL, 0, 0);
-  cairo_set_source_rgba(cr, 0, 0, 0, 0.85);
+  ts_plot_ink(cr, 0.85);
   x += 22 + ts_plot_text(cr, x + 22, y, "to the diagonal", 0, 0.5, TS_PLOT_FONT_SIZE - 1, 0) + 14;
   if (longest >= 0 && x < w - 120) {
     cairo_set_source_rgb(cr, 0.878, 0.106, 0.141);
@@ -241,7 +249,7 @@ static void legend(cairo_t *cr, const TsMatchingViewData *d, int w, int h, long 
     cairo_move_to(cr, x, y);
     cairo_line_to(cr, x + 18, y);
     cairo_stroke(cr);
-    cairo_set_source_rgba(cr, 0, 0, 0, 0.85);
+    ts_plot_ink(cr, 0.85);
     char c[32];
     ts_plot_format(d->m->edges[longest].cost, c, sizeof c);
     snprintf(buf, sizeof buf, "longest edge (cost %s)", c);
@@ -255,7 +263,7 @@ void ts_matching_view_draw(cairo_t *cr, const TsMatchingViewData *d, int w, int 
   layout(d, w, h, &L);
   ts_plot_draw_background(cr, w, h);
   if (d->title && *d->title) {
-    cairo_set_source_rgba(cr, 0, 0, 0, 0.9);
+    ts_plot_ink(cr, 0.9);
     ts_plot_text(cr, 12, 6, d->title, 0, 0, TS_PLOT_FONT_SIZE + 1, 1);
   }
   if (L.nframes == 2) {
@@ -310,7 +318,7 @@ struct _TsMatchingView {
   long selected;
   char *title, *label_a, *label_b;
   GskRenderNode *cache;
-  int cache_w, cache_h;
+  int cache_w, cache_h, cache_dark;
 };
 
 G_DEFINE_FINAL_TYPE(TsMatchingView, ts_matching_view, GTK_TYPE_WIDGET)
@@ -340,7 +348,9 @@ static void ts_matching_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) 
   TsMatchingView *self = TS_MATCHING_VIEW(widget);
   int w = gtk_widget_get_width(widget), h = gtk_widget_get_height(widget);
   if (w <= 0 || h <= 0) return;
-  if (!self->cache || self->cache_w != w || self->cache_h != h) {
+  int dark = ts_plot_widget_is_dark(widget);
+  ts_plot_set_dark(dark);
+  if (!self->cache || self->cache_w != w || self->cache_h != h || self->cache_dark != dark) {
     g_clear_pointer(&self->cache, gsk_render_node_unref);
     GtkSnapshot *s = gtk_snapshot_new();
     cairo_t *cr = gtk_snapshot_append_cairo(s, &GRAPHENE_RECT_INIT(0, 0, w, h));
@@ -348,9 +358,10 @@ static void ts_matching_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot) 
     ts_matching_view_draw(cr, &d, w, h);
     cairo_destroy(cr);
     self->cache = gtk_snapshot_free_to_node(s);
-    self->cache_w = w, self->cache_h = h;
+    self->cache_w = w, self->cache_h = h, self->cache_dark = dark;
   }
   if (self->cache) gtk_snapshot_append_node(snapshot, self->cache);
+  ts_plot_set_dark(0);
 }
 
 static void ts_matching_view_measure(GtkWidget *w, GtkOrientation o, int for_size, int *min, int *nat, int *min_b,
