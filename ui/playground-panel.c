@@ -491,6 +491,11 @@ static gboolean apply_snapshot(gpointer data) {
     self->distance = s->distance;
     ts_matching_view_set(TS_MATCHING_VIEW(self->matching_view), &self->diag[0], &self->diag[1], &s->matching);
     ts_matching_view_set_dims(TS_MATCHING_VIEW(self->matching_view), self->st.dim >= 0 ? 1u << self->st.dim : 0);
+    char title[128];
+    snprintf(title, sizeof title, "Diagrams and their matching: %s distance on %s = %.4g",
+             self->st.metric == 1 ? "W₂" : "bottleneck", self->st.dim == 0 ? "H0" : self->st.dim == 1 ? "H1" : "H0+H1",
+             self->distance);
+    ts_matching_view_set_title(TS_MATCHING_VIEW(self->matching_view), title);
     self->generation++;
   }
   self->loss = s->loss;
@@ -908,7 +913,7 @@ static void ts_playground_panel_init(TsPlaygroundPanel *self) {
   gtk_widget_set_hexpand(grid, TRUE);
   self->canvas = card(ts_point_canvas_new());
   ts_point_canvas_set_clouds(TS_POINT_CANVAS(self->canvas), &self->st.cloud, &self->st.target);
-  ts_point_canvas_set_title(TS_POINT_CANVAS(self->canvas), "Points and the Rips complex at r");
+  ts_point_canvas_set_title(TS_POINT_CANVAS(self->canvas), "Points at scale r");
   g_signal_connect_swapped(self->canvas, "changed", G_CALLBACK(on_canvas_changed), self);
   gtk_grid_attach(GTK_GRID(grid), self->canvas, 0, 0, 1, 2);
   self->matching_view = card(ts_matching_view_new());

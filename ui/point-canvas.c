@@ -261,7 +261,7 @@ static void legend(cairo_t *cr, const TsPointCanvasData *d, const TsPlotFrame *f
   for (int k = 1; k >= 0; k--) {
     char buf[64];
     size_t n = d->cloud[k] ? d->cloud[k]->n : 0;
-    snprintf(buf, sizeof buf, "%s: %zu points%s", names[k], n, k == d->active ? " (editing)" : "");
+    snprintf(buf, sizeof buf, "%s %zu%s", names[k], n, k == d->active ? " (editing)" : "");
     ts_plot_ink(cr, 0.8);
     double tw = ts_plot_text(cr, x, y, buf, 1.0, 0.5, TS_PLOT_FONT_SIZE - 1, k == d->active);
     const double *col = k ? ORANGE : BLUE;

@@ -11,6 +11,7 @@ struct _TsWindow {
   GtkWidget *generate_panel, *homology_panel, *playground_panel;
   gboolean remember;
   gboolean picking_second; /* the next preview clicked in Generate is the Homology panel's second image */
+  AdwToast *pick_toast;     /* "click a preview", dismissed once one is */
 };
 
 G_DEFINE_FINAL_TYPE(TsWindow, ts_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -34,6 +35,8 @@ static void on_tile_activated(TsGeneratePanel *gp, guint index, TsWindow *self) 
   char *name = g_strdup_printf("Generated image %u (seed %llu)", index, (unsigned long long)p.seed);
   if (self->picking_second) {
     self->picking_second = FALSE;
+    if (self->pick_toast) adw_toast_dismiss(self->pick_toast);
+    g_clear_object(&self->pick_toast);
     ts_homology_panel_set_second_image(TS_HOMOLOGY_PANEL(self->homology_panel), img, name);
   } else {
     ts_homology_panel_set_image(TS_HOMOLOGY_PANEL(self->homology_panel), img, name);
@@ -60,7 +63,10 @@ static void on_pick_second(TsHomologyPanel *hp, TsWindow *self) {
   (void)hp;
   self->picking_second = TRUE;
   ts_window_show_panel(self, "generate");
-  ts_window_toast(self, "Click a preview to compare the Homology panel's image with it");
+  g_clear_object(&self->pick_toast);
+  self->pick_toast = adw_toast_new("Click a preview to compare the Homology panel's image with it");
+  adw_toast_set_timeout(self->pick_toast, 0); /* until a preview is clicked */
+  adw_toast_overlay_add_toast(ADW_TOAST_OVERLAY(self->toast_overlay), g_object_ref(self->pick_toast));
 }
 
 /* --- actions --------------------------------------------------------------- */
@@ -138,8 +144,14 @@ static gboolean on_close_request(GtkWindow *w, gpointer data) {
   return FALSE;
 }
 
+static void ts_window_dispose(GObject *o) {
+  g_clear_object(&TS_WINDOW(o)->pick_toast);
+  G_OBJECT_CLASS(ts_window_parent_class)->dispose(o);
+}
+
 static void ts_window_class_init(TsWindowClass *klass) {
   GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
+  G_OBJECT_CLASS(klass)->dispose = ts_window_dispose;
   g_type_ensure(TS_TYPE_GENERATE_PANEL);
   g_type_ensure(TS_TYPE_HOMOLOGY_PANEL);
   g_type_ensure(TS_TYPE_PLAYGROUND_PANEL);

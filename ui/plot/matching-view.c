@@ -286,7 +286,9 @@ void ts_matching_view_draw(cairo_t *cr, const TsMatchingViewData *d, int w, int 
                     L.f[0].height + TS_DIAGRAM_INF_LANE);
     cairo_clip(cr);
   }
-  static const double plain[4] = {0.3, 0.3, 0.3, 0.45};
+  /* plain edges in the ink colour, so they show on a dark card too */
+  double plain[4] = {0.3, 0.3, 0.3, 0.45};
+  if (ts_plot_get_dark()) plain[0] = plain[1] = plain[2] = 0.85, plain[3] = 0.4;
   for (size_t e = 0; d->m && e < d->m->n; e++)
     if ((long)e != longest && (long)e != d->selected) draw_edge(cr, d, &L, e, 1.2, plain);
   draw_points(cr, d, &L, d->a, 0, 0);
