@@ -91,7 +91,8 @@ static gboolean screenshot_tick(gpointer data) {
   gboolean ready = gtk_widget_get_mapped(GTK_WIDGET(win)) && !ts_window_is_busy(win) &&
                    ts_generate_panel_get_generation(ts_window_get_generate_panel(win)) > 0 &&
                    (!ts_homology_panel_has_image(ts_window_get_homology_panel(win)) ||
-                    ts_homology_panel_get_generation(ts_window_get_homology_panel(win)) > 0);
+                    ts_homology_panel_get_generation(ts_window_get_homology_panel(win)) > 0) &&
+                   ts_store_reader_get_state(ts_window_get_reader(win)) != TS_STORE_STATE_OPENING;
   run->quiet_ticks = ready ? run->quiet_ticks + 1 : 0;
   gboolean late = g_get_monotonic_time() - run->started > SCREENSHOT_TIMEOUT_S * G_USEC_PER_SEC;
   if (run->quiet_ticks < 4 && !late) return G_SOURCE_CONTINUE;
@@ -146,7 +147,10 @@ static void on_startup(GApplication *app, gpointer data) {
       {"win.open", {"<Primary>o", NULL}},
       {"win.panel-generate", {"<Alt>1", NULL}},
       {"win.panel-homology", {"<Alt>2", NULL}},
-      {"win.panel-playground", {"<Alt>3", NULL}},
+      {"win.panel-train", {"<Alt>3", NULL}},
+      {"win.panel-runs", {"<Alt>4", NULL}},
+      {"win.panel-playground", {"<Alt>5", NULL}},
+      {"win.open-store", {"<Primary><Shift>o", NULL}},
       {"win.shuffle", {"<Primary>r", NULL}},
       {"win.create-dataset", {"<Primary><Shift>n", NULL}},
       {"win.reset-view", {"<Primary>0", NULL}},
@@ -161,8 +165,8 @@ static void on_startup(GApplication *app, gpointer data) {
 
 int ts_gui_run(const TsGuiOptions *opts) {
   if (opts->panel && strcmp(opts->panel, "generate") != 0 && strcmp(opts->panel, "homology") != 0 &&
-      strcmp(opts->panel, "playground") != 0) {
-    g_printerr("toposcope: gui: unknown panel '%s' (generate, homology, playground)\n", opts->panel);
+      strcmp(opts->panel, "train") != 0 && strcmp(opts->panel, "runs") != 0 && strcmp(opts->panel, "playground") != 0) {
+    g_printerr("toposcope: gui: unknown panel '%s' (generate, homology, train, runs, playground)\n", opts->panel);
     return 2;
   }
   ts_ui_resources_register();

@@ -2,13 +2,15 @@
 #include "window.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "window-state.h"
 
 struct _TsWindow {
   AdwApplicationWindow parent;
   GtkWidget *toast_overlay, *stack, *switcher_title, *header_bar;
-  GtkWidget *generate_panel, *homology_panel, *playground_panel;
+  GtkWidget *generate_panel, *homology_panel, *train_panel, *runs_panel, *playground_panel;
+  TsStoreReader *reader; /* the one live reader every panel shares */
   gboolean remember;
   gboolean picking_second; /* the next preview clicked in Generate is the Homology panel's second image */
   AdwToast *pick_toast;     /* "click a preview", dismissed once one is */
@@ -27,6 +29,11 @@ static void on_message(GtkWidget *panel, const char *text, TsWindow *self) {
   ts_window_toast(self, text);
 }
 
+static gboolean dismiss_toast(gpointer toast) {
+  adw_toast_dismiss(toast);
+  return G_SOURCE_REMOVE;
+}
+
 static void on_tile_activated(TsGeneratePanel *gp, guint index, TsWindow *self) {
   const TsImage *img = ts_generate_panel_get_tile(gp, index);
   if (!img) return;
@@ -35,8 +42,9 @@ static void on_tile_activated(TsGeneratePanel *gp, guint index, TsWindow *self) 
   char *name = g_strdup_printf("Generated image %u (seed %llu)", index, (unsigned long long)p.seed);
   if (self->picking_second) {
     self->picking_second = FALSE;
-    if (self->pick_toast) adw_toast_dismiss(self->pick_toast);
-    g_clear_object(&self->pick_toast);
+    /* dismissed from the main loop: a toast dismissed in the same turn as
+     * it was queued crashed libadwaita 1.2 here (a use after free) */
+    if (self->pick_toast) g_idle_add_full(G_PRIORITY_LOW, dismiss_toast, g_steal_pointer(&self->pick_toast), g_object_unref);
     ts_homology_panel_set_second_image(TS_HOMOLOGY_PANEL(self->homology_panel), img, name);
   } else {
     ts_homology_panel_set_image(TS_HOMOLOGY_PANEL(self->homology_panel), img, name);
@@ -100,9 +108,98 @@ static void action_open(GtkWidget *w, const char *name, GVariant *param) {
 
 static void action_panel(GtkWidget *w, const char *name, GVariant *param) {
   (void)param;
-  ts_window_show_panel(TS_WINDOW(w), g_str_has_suffix(name, "generate")     ? "generate"
-                                     : g_str_has_suffix(name, "playground") ? "playground"
-                                                                            : "homology");
+  ts_window_show_panel(TS_WINDOW(w), strrchr(name, '-') + 1);
+}
+
+/* --- the run store ---------------------------------------------------------- */
+
+/* "~/…" for the header: the path says which store, the home folder is noise. */
+static char *display_path(const char *path) {
+  const char *home = g_get_home_dir();
+  size_t n = home ? strlen(home) : 0;
+  if (n && !strncmp(path, home, n) && path[n] == '/') return g_strconcat("~", path + n, NULL);
+  return g_strdup(path);
+}
+
+static void update_store_title(TsWindow *self) {
+  const char *path = ts_store_reader_get_path(self->reader);
+  char *shown = path ? display_path(path) : g_strdup("no run store");
+  TsStoreState st = ts_store_reader_get_state(self->reader);
+  char *sub = st == TS_STORE_STATE_MISSING ? g_strdup_printf("%s (not created yet)", shown)
+              : st == TS_STORE_STATE_ERROR ? g_strdup_printf("%s (cannot be read)", shown)
+                                           : g_strdup(shown);
+  adw_view_switcher_title_set_subtitle(ADW_VIEW_SWITCHER_TITLE(self->switcher_title), sub);
+  char *tip = g_strdup_printf("Run store: %s", path ? path : "none");
+  gtk_widget_set_tooltip_text(self->switcher_title, tip);
+  g_free(tip);
+  g_free(sub);
+  g_free(shown);
+}
+
+static void on_store_changed(TsStoreReader *r, TsWindow *self) {
+  (void)r;
+  update_store_title(self);
+}
+
+/* Whether path is an SQLite file (a run store, or something we will refuse
+ * with a clear message) rather than an image. */
+static gboolean looks_like_store(const char *path) {
+  char head[16] = {0};
+  FILE *f = fopen(path, "rb");
+  if (!f) return g_str_has_suffix(path, ".sqlite") || g_str_has_suffix(path, ".db");
+  size_t got = fread(head, 1, sizeof head, f);
+  fclose(f);
+  return got == 16 && !memcmp(head, "SQLite format 3", 16);
+}
+
+static void on_store_response(GtkNativeDialog *d, int response, gpointer user_data) {
+  TsWindow *self = user_data;
+  if (response == GTK_RESPONSE_ACCEPT) {
+    GFile *f = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(d));
+    char *path = f ? g_file_get_path(f) : NULL;
+    if (path) ts_window_set_store(self, path);
+    g_free(path);
+    if (f) g_object_unref(f);
+  }
+  g_object_unref(d);
+}
+
+static void action_open_store(GtkWidget *w, const char *name, GVariant *param) {
+  (void)name, (void)param;
+  GtkFileChooserNative *d = gtk_file_chooser_native_new("Open Run Store", GTK_WINDOW(w), GTK_FILE_CHOOSER_ACTION_OPEN,
+                                                        "_Open", "_Cancel");
+  gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(d), TRUE);
+  GtkFileFilter *f = gtk_file_filter_new();
+  gtk_file_filter_set_name(f, "Run stores (SQLite)");
+  gtk_file_filter_add_pattern(f, "*.sqlite");
+  gtk_file_filter_add_pattern(f, "*.db");
+  gtk_file_filter_add_mime_type(f, "application/vnd.sqlite3");
+  gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(d), f);
+  g_object_unref(f);
+  g_signal_connect(d, "response", G_CALLBACK(on_store_response), w);
+  gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
+}
+
+static void action_default_store(GtkWidget *w, const char *name, GVariant *param) {
+  (void)name, (void)param;
+  ts_window_set_store(TS_WINDOW(w), NULL);
+}
+
+static gboolean on_drop(GtkDropTarget *t, const GValue *value, double x, double y, TsWindow *self) {
+  (void)t, (void)x, (void)y;
+  if (!G_VALUE_HOLDS(value, GDK_TYPE_FILE_LIST)) return FALSE;
+  GSList *files = g_value_get_boxed(value);
+  if (!files) return FALSE;
+  char *path = g_file_get_path(files->data);
+  if (!path) return FALSE;
+  if (looks_like_store(path)) {
+    ts_window_set_store(self, path);
+    ts_window_show_panel(self, "runs");
+  } else {
+    ts_window_open_image(self, path);
+  }
+  g_free(path);
+  return TRUE;
 }
 
 static void action_shuffle(GtkWidget *w, const char *name, GVariant *param) {
@@ -145,7 +242,11 @@ static gboolean on_close_request(GtkWindow *w, gpointer data) {
 }
 
 static void ts_window_dispose(GObject *o) {
-  g_clear_object(&TS_WINDOW(o)->pick_toast);
+  TsWindow *self = TS_WINDOW(o);
+  g_clear_object(&self->pick_toast);
+  if (self->reader) g_signal_handlers_disconnect_by_data(self->reader, self);
+  gtk_widget_dispose_template(GTK_WIDGET(self), TS_TYPE_WINDOW);
+  g_clear_object(&self->reader);
   G_OBJECT_CLASS(ts_window_parent_class)->dispose(o);
 }
 
@@ -154,6 +255,8 @@ static void ts_window_class_init(TsWindowClass *klass) {
   G_OBJECT_CLASS(klass)->dispose = ts_window_dispose;
   g_type_ensure(TS_TYPE_GENERATE_PANEL);
   g_type_ensure(TS_TYPE_HOMOLOGY_PANEL);
+  g_type_ensure(TS_TYPE_TRAIN_PANEL);
+  g_type_ensure(TS_TYPE_RUNS_PANEL);
   g_type_ensure(TS_TYPE_PLAYGROUND_PANEL);
   gtk_widget_class_set_template_from_resource(wc, "/org/toposcope/Toposcope/ui/window.ui");
   gtk_widget_class_bind_template_child(wc, TsWindow, toast_overlay);
@@ -162,11 +265,17 @@ static void ts_window_class_init(TsWindowClass *klass) {
   gtk_widget_class_bind_template_child(wc, TsWindow, header_bar);
   gtk_widget_class_bind_template_child(wc, TsWindow, generate_panel);
   gtk_widget_class_bind_template_child(wc, TsWindow, homology_panel);
+  gtk_widget_class_bind_template_child(wc, TsWindow, train_panel);
+  gtk_widget_class_bind_template_child(wc, TsWindow, runs_panel);
   gtk_widget_class_bind_template_child(wc, TsWindow, playground_panel);
   gtk_widget_class_install_action(wc, "win.open", NULL, action_open);
   gtk_widget_class_install_action(wc, "win.panel-generate", NULL, action_panel);
   gtk_widget_class_install_action(wc, "win.panel-homology", NULL, action_panel);
+  gtk_widget_class_install_action(wc, "win.panel-train", NULL, action_panel);
+  gtk_widget_class_install_action(wc, "win.panel-runs", NULL, action_panel);
   gtk_widget_class_install_action(wc, "win.panel-playground", NULL, action_panel);
+  gtk_widget_class_install_action(wc, "win.open-store", NULL, action_open_store);
+  gtk_widget_class_install_action(wc, "win.default-store", NULL, action_default_store);
   gtk_widget_class_install_action(wc, "win.shuffle", NULL, action_shuffle);
   gtk_widget_class_install_action(wc, "win.create-dataset", NULL, action_create_dataset);
   gtk_widget_class_install_action(wc, "win.reset-view", NULL, action_diagram);
@@ -185,6 +294,17 @@ static void ts_window_init(TsWindow *self) {
   g_signal_connect(self->homology_panel, "pick-second", G_CALLBACK(on_pick_second), self);
   g_signal_connect(self->generate_panel, "notify::busy", G_CALLBACK(on_generate_busy), self);
   g_signal_connect(self, "close-request", G_CALLBACK(on_close_request), NULL);
+  g_signal_connect(self->train_panel, "message", G_CALLBACK(on_message), self);
+  g_signal_connect(self->runs_panel, "message", G_CALLBACK(on_message), self);
+  self->reader = ts_store_reader_new(NULL, 0);
+  g_signal_connect(self->reader, "store-changed", G_CALLBACK(on_store_changed), self);
+  ts_train_panel_set_reader(TS_TRAIN_PANEL(self->train_panel), self->reader);
+  ts_runs_panel_set_reader(TS_RUNS_PANEL(self->runs_panel), self->reader);
+  update_store_title(self);
+  /* a store file dropped anywhere opens it; an image opens in Homology */
+  GtkDropTarget *drop = gtk_drop_target_new(GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+  g_signal_connect(drop, "drop", G_CALLBACK(on_drop), self);
+  gtk_widget_add_controller(GTK_WIDGET(self), GTK_EVENT_CONTROLLER(drop));
 }
 
 TsWindow *ts_window_new(GtkApplication *app, gboolean remember) {
@@ -201,7 +321,8 @@ TsWindow *ts_window_new(GtkApplication *app, gboolean remember) {
 }
 
 void ts_window_show_panel(TsWindow *self, const char *name) {
-  if (g_str_equal(name, "generate") || g_str_equal(name, "homology") || g_str_equal(name, "playground"))
+  if (g_str_equal(name, "generate") || g_str_equal(name, "homology") || g_str_equal(name, "train") ||
+      g_str_equal(name, "runs") || g_str_equal(name, "playground"))
     adw_view_stack_set_visible_child_name(ADW_VIEW_STACK(self->stack), name);
 }
 
@@ -226,4 +347,10 @@ void ts_window_open_image(TsWindow *self, const char *path) {
 
 void ts_window_set_store(TsWindow *self, const char *path) {
   ts_generate_panel_set_store(TS_GENERATE_PANEL(self->generate_panel), path);
+  ts_store_reader_set_path(self->reader, path);
+  update_store_title(self);
 }
+
+TsTrainPanel *ts_window_get_train_panel(TsWindow *self) { return TS_TRAIN_PANEL(self->train_panel); }
+TsRunsPanel *ts_window_get_runs_panel(TsWindow *self) { return TS_RUNS_PANEL(self->runs_panel); }
+TsStoreReader *ts_window_get_reader(TsWindow *self) { return self->reader; }

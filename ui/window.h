@@ -1,6 +1,7 @@
 /* window.h — the workbench window: a header bar with a view switcher over
- * the panels, a toast overlay for messages, the window actions and their
- * shortcuts. The window's size, maximised state and panel are remembered
+ * the panels (its subtitle names the open run store), a toast overlay for
+ * messages, the window actions and their shortcuts, and the one store
+ * reader the panels share. A run store file dropped on the window opens. The window's size, maximised state and panel are remembered
  * in $XDG_CONFIG_HOME/toposcope/window.ini (window-state.h). */
 #ifndef TS_UI_WINDOW_H
 #define TS_UI_WINDOW_H
@@ -10,6 +11,9 @@
 #include "generate-panel.h"
 #include "homology-panel.h"
 #include "playground-panel.h"
+#include "runs-panel.h"
+#include "store-reader.h"
+#include "train-panel.h"
 
 G_BEGIN_DECLS
 
@@ -28,7 +32,13 @@ gboolean ts_window_is_busy(TsWindow *self);
 void ts_window_toast(TsWindow *self, const char *text);
 /* Opens path in the Homology panel and shows it. */
 void ts_window_open_image(TsWindow *self, const char *path);
+/* Opens another run store (NULL: the default) in every panel; the header
+ * shows which store is open. */
 void ts_window_set_store(TsWindow *self, const char *path);
+TsTrainPanel *ts_window_get_train_panel(TsWindow *self);
+TsRunsPanel *ts_window_get_runs_panel(TsWindow *self);
+/* The live store reader the panels share (owned by the window). */
+TsStoreReader *ts_window_get_reader(TsWindow *self);
 
 G_END_DECLS
 
