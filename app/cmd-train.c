@@ -21,6 +21,7 @@
 #include "nn/blas.h"
 #include "run/train-options.h"
 #include "run/train.h"
+#include "train-probe.h"
 
 static void help(void) {
   printf("Usage: toposcope train --model MODEL --data SPEC [OPTIONS]\n"
@@ -35,6 +36,13 @@ static void help(void) {
   size_t n;
   const TsOptSpec *o = ts_train_options(&n);
   ts_opt_print_help(stdout, o, n);
+  /* the probe's options are parsed here, not in the shared table */
+  printf("  --probe WHAT          lifespans,phdim,graph: probe the network's topology (as\n"
+         "                        `toposcope probe` with its defaults) between epochs, into\n"
+         "                        the run's series probe/* at step = epoch\n"
+         "  --probe-epochs LIST   after which epochs (0 = before the first step; default: 0)\n"
+         "  --probe-layers LIST   lifespan/phdim layers (default: the architecture's)\n"
+         "  --probe-samples N     images for the layer embeddings (default: 3000)\n");
   ts_cli_help_common(stdout, 1);
 }
 
@@ -195,6 +203,28 @@ static int load_data(const char *cmd, const char *spec, TsSplit split, int64_t l
   return 0;
 }
 
+/* --probe: set by ts_cmd_train, NULL without probing (kept out of
+ * train_run's arguments so the demo's call stays as it is). */
+static TsTrainProbe *train_probe;
+
+/* Wires the probe's hooks around the reporting ones and probes epoch 0
+ * when training starts from scratch. */
+static TsTrainHooks probe_begin(TsTrainer *t, const TsDataset *train, const TsDataset *val, TsStore *store,
+                                int64_t run_id, int quiet, FILE *out, TsPool *pool, TsTrainHooks hooks) {
+  TsTrainProbe *p = train_probe;
+  p->cfg.pool = pool;
+  p->cfg.deterministic = ts_trainer_config(t)->deterministic;
+  p->model = ts_trainer_model(t);
+  p->embed = train;
+  p->graph = val ? val : train;
+  p->aug = ts_trainer_config(t)->aug;
+  p->store = store, p->run_id = run_id, p->quiet = quiet, p->out = out;
+  p->inner = hooks;
+  const TsTrainPos *pos = ts_trainer_pos(t);
+  if (pos->epoch == 0 && pos->batch == 0) ts_train_probe_at(p, 0);
+  return ts_train_probe_hooks(p);
+}
+
 /* Trains with store recording; returns an exit code. run_id < 0: begin a new run. */
 static int train_run(TsTrainConfig *cfg, const TsDataset *train, const TsDataset *val, const TsSafetensors *resume,
                      TsStore *store, const char *run_name, int threads, int quiet, FILE *out) {
@@ -257,7 +287,9 @@ static int train_run(TsTrainConfig *cfg, const TsDataset *train, const TsDataset
   }
   Report rep = {.quiet = quiet, .out = out};
   TsTrainHooks hooks = {.user = &rep, .on_step = on_step, .on_epoch = on_epoch};
+  if (train_probe) hooks = probe_begin(t, train, val, store, run_id, quiet, out, pool, hooks);
   TsStatus s = ts_trainer_run(t, store, run_id, &hooks, ts_cli_stop_flag(), &err);
+  if (train_probe && !quiet) fprintf(out, "probing took %.1f s\n", train_probe->seconds);
   if (rep.bar_on) ts_cli_progress_end(&rep.bar, rep.bar.total);
   int rc = TS_EXIT_OK;
   if (s == TS_OK) {
@@ -274,6 +306,7 @@ static int train_run(TsTrainConfig *cfg, const TsDataset *train, const TsDataset
     if (store) ts_store_run_end(store, run_id, TS_RUN_FAILED, err.message, NULL);
     rc = ts_cli_fail("train", &err);
   }
+  if (rc == TS_EXIT_OK && train_probe && train_probe->failed) rc = TS_EXIT_FAILURE;
   ts_trainer_free(t);
   ts_pool_free(pool);
   return rc;
@@ -283,7 +316,7 @@ int ts_cmd_train(int argc, char **argv) {
   enum {
     O_MODEL = 256, O_DATA, O_VAL, O_EPOCHS, O_BATCH, O_OPT, O_LR, O_MOM, O_NEST, O_WD, O_SCHED, O_SEED, O_DET,
     O_AUG, O_RESIZE, O_NORM, O_STEM, O_WIDTH, O_HIDDEN, O_LIMIT, O_VLIMIT, O_SAVE, O_RESUME, O_LTHREADS, O_NAME,
-    O_STORE, O_THREADS
+    O_STORE, O_THREADS, O_PROBE, O_PROBE_EPOCHS, O_PROBE_LAYERS, O_PROBE_SAMPLES
   };
   static const struct option opts[] = {
       {"model", required_argument, 0, O_MODEL},     {"data", required_argument, 0, O_DATA},
@@ -300,6 +333,9 @@ int ts_cmd_train(int argc, char **argv) {
       {"resume", required_argument, 0, O_RESUME},   {"loader-threads", required_argument, 0, O_LTHREADS},
       {"name", required_argument, 0, O_NAME},       {"store", required_argument, 0, O_STORE},
       {"threads", required_argument, 0, O_THREADS}, {"quiet", no_argument, 0, 'q'},
+      {"probe", required_argument, 0, O_PROBE},     {"probe-epochs", required_argument, 0, O_PROBE_EPOCHS},
+      {"probe-layers", required_argument, 0, O_PROBE_LAYERS},
+      {"probe-samples", required_argument, 0, O_PROBE_SAMPLES},
       {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
   TsTrainConfig cfg = ts_train_config_default();
   const char *model = NULL, *data = NULL, *val = NULL, *opt = NULL, *sched = NULL, *save = NULL, *resume = NULL;
@@ -308,6 +344,12 @@ int ts_cmd_train(int argc, char **argv) {
   long epochs = -1, batch = -1, limit = -1, vlimit = -1, lthreads = -1;
   uint64_t seed = 0;
   int have_seed = 0, nesterov = 0, det = 0, stem = 0, threads = 0, quiet = 0, c, rc;
+  static TsTrainProbe tp;
+  const char *probe_epochs = NULL;
+  memset(&tp, 0, sizeof tp);
+  ts_probe_config_init(&tp.cfg);
+  tp.cfg.what = 0;
+  train_probe = NULL;
   optind = 1;
   while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
     switch (c) {
@@ -339,11 +381,30 @@ int ts_cmd_train(int argc, char **argv) {
     case O_STORE: store_path = optarg; break;
     case O_THREADS: if ((rc = ts_cli_threads("train", optarg, &threads))) return rc; break;
     case 'q': quiet = 1; break;
+    case O_PROBE:
+      if ((tp.cfg.what = ts_probe_what_parse(optarg)) < 0)
+        return ts_cli_usage_error("train", "--probe takes lifespans, phdim and graph, not '%s'", optarg);
+      break;
+    case O_PROBE_EPOCHS: probe_epochs = optarg; break;
+    case O_PROBE_LAYERS: snprintf(tp.cfg.layers, sizeof tp.cfg.layers, "%s", optarg); break;
+    case O_PROBE_SAMPLES: {
+      long v;
+      if ((rc = ts_cli_int("train", "--probe-samples", optarg, 2, 10000000, &v))) return rc;
+      tp.cfg.samples = (int)v;
+      break;
+    }
     case 'h': help(); return TS_EXIT_OK;
     default: return ts_cli_bad_option("train", optopt, argv[optind - 1]);
     }
   }
   if (optind < argc) return ts_cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
+  if (tp.cfg.what > 0) {
+    if (ts_train_probe_parse_epochs(&tp, probe_epochs ? probe_epochs : "0") < 0)
+      return ts_cli_usage_error("train", "--probe-epochs expects epochs such as 0,1,5,10, not '%s'", probe_epochs);
+    train_probe = &tp;
+  } else if (probe_epochs) {
+    return ts_cli_usage_error("train", "--probe-epochs needs --probe");
+  }
 
   TsError err = {0};
   TsSafetensors ck = {0};
@@ -369,7 +430,8 @@ int ts_cmd_train(int argc, char **argv) {
     if (!data) return ts_cli_usage_error("train", "--data is required");
     int kind = ts_model_kind_from_name(model ? model : "lenet5");
     if (kind < 0 || kind == TS_MODEL_TOPOVAE)
-      return ts_cli_usage_error("train", "--model must be lenet5, resnet18, resnet34, resnet50 or mlp, not '%s'", model);
+      return ts_cli_usage_error("train", "--model must be lenet5, resnet18/34/50, mlp, resnet20/32/56/110, vgg11, "
+                                         "vgg16 or lenet-dnn, not '%s'", model);
     cfg.model = ts_model_config_default((TsModelKind)kind);
     cfg.model.in_channels = cfg.model.in_h = cfg.model.in_w = cfg.model.num_outputs = 0;
     cfg.model.small_stem = stem;

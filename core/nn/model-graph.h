@@ -21,7 +21,10 @@ typedef enum NodeKind {
   NODE_DROPOUT,
   NODE_ADD,
   NODE_VIEW,    /* flatten / reshape: aliases its input */
-  NODE_SAMPLE   /* VAE: z = mu + eps exp(logvar / 2); in0 = mu, in1 = logvar */
+  NODE_SAMPLE,  /* VAE: z = mu + eps exp(logvar / 2); in0 = mu, in1 = logvar */
+  NODE_DROPOUT2D, /* channel dropout (PyTorch Dropout2d): one keep/drop draw per (item, channel) */
+  NODE_LOGSOFTMAX, /* over the features of a dense output */
+  NODE_SHORTCUT_A  /* CIFAR ResNet "option A" shortcut: x[:, :, ::2, ::2] zero-padded to c channels */
 } NodeKind;
 
 #define NODE_INPUT (-1) /* the model input as a node's input */
@@ -92,6 +95,11 @@ int ts_graph_pool(TsModel *m, NodeKind kind, const char *name, int in, int kerne
 int ts_graph_gap(TsModel *m, const char *name, int in, TsError *err);
 int ts_graph_add(TsModel *m, const char *name, int a, int b, TsError *err);
 int ts_graph_view(TsModel *m, const char *name, int in, int c, int h, int w, int rank, TsError *err);
+/* kind NODE_DROPOUT or NODE_DROPOUT2D with drop probability p. */
+int ts_graph_dropout(TsModel *m, NodeKind kind, const char *name, int in, float p, TsError *err);
+/* Option-A shortcut to out_c channels (out_c - in_c even, >= 0): the input
+ * subsampled with stride 2, (out_c - in_c) / 2 zero channels either side. */
+int ts_graph_shortcut_a(TsModel *m, const char *name, int in, int out_c, TsError *err);
 int ts_graph_sample(TsModel *m, const char *name, int mu, int logvar, TsError *err);
 
 /* Builds the layers of cfg into an empty model (zoo.c). */

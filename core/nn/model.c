@@ -221,6 +221,50 @@ int ts_graph_view(TsModel *m, const char *name, int in, int c, int h, int w, int
   return finish_node(m);
 }
 
+int ts_graph_dropout(TsModel *m, NodeKind kind, const char *name, int in, float p, TsError *err) {
+  Node *n = new_node(m, kind, name, in, err);
+  if (!n) return -1;
+  if (in != NODE_INPUT) n->rank = m->nodes[in].rank;
+  n->alpha = p;
+  return finish_node(m);
+}
+
+int ts_graph_shortcut_a(TsModel *m, const char *name, int in, int out_c, TsError *err) {
+  Node *n = new_node(m, NODE_SHORTCUT_A, name, in, err);
+  if (!n) return -1;
+  if (out_c < n->c || (out_c - n->c) % 2) {
+    ts_error_set(err, TS_ERR_INVALID, "layer %s: cannot pad %d channels to %d on both sides", name, n->c, out_c);
+    return -1;
+  }
+  n->lin_in = n->c; /* the input's channels */
+  n->c = out_c;
+  n->h = (n->h + 1) / 2, n->w = (n->w + 1) / 2;
+  return finish_node(m);
+}
+
+/* Forward (back = 0): y[b, c, i, j] = x[b, c - pad, 2i, 2j] inside the
+ * input's channels, 0 outside (src = x, dst = y). Backward (back = 1):
+ * dx[b, c - pad, 2i, 2j] += dy[b, c, i, j] (src = dy, dst = dx). */
+static void shortcut_a(const Node *n, int B, int ih, int iw, const float *src, float *dst, int back) {
+  const int cin = n->lin_in, pad = (n->c - cin) / 2, oh = n->h, ow = n->w;
+  for (int b = 0; b < B; b++)
+    for (int c = 0; c < n->c; c++) {
+      const size_t o = ((size_t)b * n->c + c) * oh * ow;
+      const int ci = c - pad;
+      if (ci < 0 || ci >= cin) {
+        if (!back) memset(dst + o, 0, (size_t)oh * ow * sizeof(float));
+        continue;
+      }
+      const size_t xo = ((size_t)b * cin + ci) * ih * iw;
+      for (int i = 0; i < oh; i++)
+        for (int j = 0; j < ow; j++) {
+          size_t xi = xo + (size_t)2 * i * iw + 2 * j, yi = o + (size_t)i * ow + j;
+          if (back) dst[xi] += src[yi];
+          else dst[yi] = src[xi];
+        }
+    }
+}
+
 int ts_graph_sample(TsModel *m, const char *name, int mu, int logvar, TsError *err) {
   Node *n = new_node(m, NODE_SAMPLE, name, mu, err);
   if (!n) return -1;
@@ -286,7 +330,7 @@ static TsStatus allocate(TsModel *m, TsError *err) {
     size_t per = ts_arena_round(B * node_per_item(n));
     if (n->kind != NODE_VIEW) total += 2 * per;
     if (n->kind == NODE_BN) total += 2 * ts_arena_round((size_t)n->c);
-    if (n->kind == NODE_DROPOUT || n->kind == NODE_SAMPLE) total += per;
+    if (n->kind == NODE_DROPOUT || n->kind == NODE_DROPOUT2D || n->kind == NODE_SAMPLE) total += per;
     if (n->kind == NODE_MAXPOOL) nargmax += B * node_per_item(n);
   }
   if (ts_arena_init(&m->arena, total, err) != TS_OK) return TS_ERR_NOMEM;
@@ -308,7 +352,8 @@ static TsStatus allocate(TsModel *m, TsError *err) {
       n->save_mean = ts_arena_alloc(&m->arena, (size_t)n->c);
       n->save_invstd = ts_arena_alloc(&m->arena, (size_t)n->c);
     }
-    if (n->kind == NODE_DROPOUT || n->kind == NODE_SAMPLE) n->aux = ts_arena_alloc(&m->arena, per);
+    if (n->kind == NODE_DROPOUT || n->kind == NODE_DROPOUT2D || n->kind == NODE_SAMPLE)
+      n->aux = ts_arena_alloc(&m->arena, per);
     if (n->kind == NODE_MAXPOOL) {
       n->argmax = am;
       am += per;
@@ -478,6 +523,17 @@ void ts_model_forward(TsModel *m, const TsNnCtx *ctx0, const float *x, int batch
     case NODE_DROPOUT:
       ts_dropout_forward(&ctx, cnt, n->alpha, train, mix64(seed ^ mix64((uint64_t)i)), xin, n->data, n->aux);
       break;
+    case NODE_DROPOUT2D:
+      ts_dropout2d_forward(&ctx, (size_t)B * n->c, (size_t)n->h * n->w, n->alpha, train,
+                           mix64(seed ^ mix64((uint64_t)i)), xin, n->data, n->aux);
+      break;
+    case NODE_LOGSOFTMAX: ts_log_softmax_forward(&ctx, B, n->c * n->h * n->w, xin, n->data); break;
+    case NODE_SHORTCUT_A: {
+      int ic, ih, iw;
+      node_shape_of(m, n->in0, &ic, &ih, &iw);
+      shortcut_a(n, B, ih, iw, xin, n->data, 0);
+      break;
+    }
     case NODE_ADD: ts_add_forward(&ctx, cnt, xin, in_data(m, n->in1), n->data); break;
     case NODE_VIEW:
       break; /* in_data() resolves views of the input to the input itself */
@@ -620,7 +676,18 @@ void ts_model_backward(TsModel *m, const TsNnCtx *ctx0) {
       if (dx) ts_global_avgpool_backward(&ctx, B, n->c, n->lin_in, dy, dx);
       break;
     case NODE_DROPOUT:
+    case NODE_DROPOUT2D:
       if (dx) ts_dropout_backward(&ctx, cnt, train, n->aux, dy, dx);
+      break;
+    case NODE_LOGSOFTMAX:
+      if (dx) ts_log_softmax_backward(&ctx, B, n->c * n->h * n->w, n->data, dy, dx);
+      break;
+    case NODE_SHORTCUT_A:
+      if (dx) {
+        int ic, ih, iw;
+        node_shape_of(m, n->in0, &ic, &ih, &iw);
+        shortcut_a(n, B, ih, iw, dy, dx, 1);
+      }
       break;
     case NODE_ADD: {
       float *db = grad_for(m, &ctx, n->in1, needs);
@@ -681,13 +748,20 @@ const char *ts_model_layer_name(const TsModel *m, int i) { return m->nodes[i].na
 const char *ts_model_layer_kind(const TsModel *m, int i) {
   static const char *const names[] = {"conv2d",  "linear", "batchnorm", "relu",    "leaky_relu",
                                       "elu",     "sigmoid", "tanh",     "maxpool", "avgpool",
-                                      "global_avgpool", "dropout", "add", "view", "sample"};
+                                      "global_avgpool", "dropout", "add", "view", "sample",
+                                      "dropout2d", "log_softmax", "shortcut"};
   const Node *n = &m->nodes[i];
   if (n->kind == NODE_CONV && n->conv.transposed) return "conv_transpose2d";
   return names[n->kind];
 }
 
 const TsTensor *ts_model_layer_output(const TsModel *m, int i) { return &m->nodes[i].out; }
+
+int ts_model_layer_shape(const TsModel *m, int i, int *c, int *h, int *w) {
+  const Node *n = &m->nodes[i];
+  *c = n->c, *h = n->h, *w = n->w;
+  return n->rank;
+}
 
 void ts_model_set_trainable(TsModel *m, const char *prefix, int trainable) {
   size_t len = strlen(prefix);

@@ -10,6 +10,25 @@
  *   LeNet-5 (ReLU + max pool; conv1 has padding 2 so 28x28 works):
  *           conv1 (1->6 k5 p2), conv2 (6->16 k5), fc1 (->120), fc2 (120->84), fc3 (84->n)
  *   MLP:    fc1, fc2, ..., fcL (ReLU between)
+ *   CIFAR ResNet-20/32/56/110 (6n+2 layers, n = 3/5/9/18): conv1 (3x3,
+ *           16), bn1, relu, layer{1,2,3}.{0..n-1}.{conv1,bn1,relu1,conv2,
+ *           bn2,add,relu} with 16/32/64 channels, the first block of layers
+ *           2 and 3 at stride 2 with the parameter-free "option A" shortcut
+ *           layer{L}.0.shortcut (x[:, :, ::2, ::2] zero-padded by a quarter
+ *           of the new width on either side of the channels, as He et al.);
+ *           avgpool, fc. `width` scales 16/32/64.
+ *   VGG-11/16 with batch norm (the CIFAR variant): features.{i} numbered as
+ *           a PyTorch nn.Sequential of conv (3x3 p1, bias), bn, relu and
+ *           max pools (2x2), then classifier (512 -> n) on the flattened
+ *           1x1 map; needs at least 32x32 input.
+ *   lenet-dnn: conv1 (1->10 k5), pool1 (max 2), relu1, conv2 (10->20 k5),
+ *           conv2_drop (Dropout2d 0.5), pool2, relu2, flatten, fc1 (->50),
+ *           relu3, fc2 (50->n), log_softmax. Output 0 is the log-softmax:
+ *           cross-entropy on it equals cross-entropy on fc2's logits, with
+ *           the same gradient, so the trainer's loss serves unchanged.
+ *           The sizes 10, 20, 50 are hidden[0..2] (n_hidden 3), so the
+ *           wider variants of the functional-graph studies (30, 40, 100)
+ *           are the same model.
  *   TopoVAE (REFERENCE.md §5): encoder.conv1 (1->32 k4 s2 p1),
  *           encoder.conv2 (32->64 k4 s2 p1), encoder.fc (3136->256),
  *           encoder.fc_mu, encoder.fc_logvar (256->latent),
@@ -44,8 +63,16 @@ typedef enum TsModelKind {
   TS_MODEL_RESNET34,
   TS_MODEL_RESNET50,
   TS_MODEL_MLP,
-  TS_MODEL_TOPOVAE
+  TS_MODEL_TOPOVAE,
+  TS_MODEL_RESNET20, /* CIFAR ResNets (He et al. 2016, section 4.2) */
+  TS_MODEL_RESNET32,
+  TS_MODEL_RESNET56,
+  TS_MODEL_RESNET110,
+  TS_MODEL_VGG11,    /* CIFAR VGGs with batch norm */
+  TS_MODEL_VGG16,
+  TS_MODEL_LENET_DNN /* the LeNet of the functional-graph studies (1820 units) */
 } TsModelKind;
+#define TS_MODEL_N_KINDS 13
 
 #define TS_MLP_MAX_HIDDEN 8
 
@@ -67,8 +94,9 @@ typedef struct TsModelConfig {
 /* Defaults for a kind: 1x28x28 input, 10 outputs, width 1, small_stem 0,
  * MLP hidden {256, 128}, latent 10 (the VAE needs 1x28x28). */
 TsModelConfig ts_model_config_default(TsModelKind kind);
-/* "lenet5" | "resnet18" | "resnet34" | "resnet50" | "mlp" | "topovae" -> kind;
- * -1 when unknown. */
+/* "lenet5" | "resnet18" | "resnet34" | "resnet50" | "mlp" | "topovae" |
+ * "resnet20" | "resnet32" | "resnet56" | "resnet110" | "vgg11" | "vgg16" |
+ * "lenet-dnn" -> kind; -1 when unknown. */
 int ts_model_kind_from_name(const char *name);
 const char *ts_model_kind_name(TsModelKind kind);
 
@@ -125,6 +153,9 @@ int ts_model_n_layers(const TsModel *m);
 const char *ts_model_layer_name(const TsModel *m, int i);
 const char *ts_model_layer_kind(const TsModel *m, int i);
 const TsTensor *ts_model_layer_output(const TsModel *m, int i);
+/* Per-item output shape of layer i (dense outputs: c features, h = w = 1),
+ * known from construction on; returns its rank (2 or 4). */
+int ts_model_layer_shape(const TsModel *m, int i, int *c, int *h, int *w);
 
 /* Fine-tuning: replaces the final linear layer (classifiers: "fc" / "fc3" /
  * the last MLP layer) with a fresh one of n_outputs (PyTorch default init

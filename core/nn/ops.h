@@ -155,6 +155,13 @@ void ts_dropout_forward(const TsNnCtx *ctx, size_t n, float p, int train, uint64
 void ts_dropout_backward(const TsNnCtx *ctx, size_t n, int train, const float *mask, const float *dy,
                          float *dx);
 
+/* Channel dropout (PyTorch Dropout2d) on x [n, c, hw] given as nc = n * c
+ * planes of hw: each plane is zeroed with probability p or scaled by
+ * 1/(1-p), one draw per plane from (seed, plane index); mask [nc * hw]
+ * holds the factor per element, so ts_dropout_backward serves it. */
+void ts_dropout2d_forward(const TsNnCtx *ctx, size_t nc, size_t hw, float p, int train, uint64_t seed,
+                          const float *x, float *y, float *mask);
+
 /* ---- structural ---------------------------------------------------------------
  * Flatten [n, c, h, w] -> [n, c*h*w] is the identity on flat NCHW arrays: the
  * model reuses the buffer. These copy (forward) and accumulate (backward)

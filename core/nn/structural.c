@@ -62,6 +62,37 @@ void ts_dropout_backward(const TsNnCtx *ctx, size_t n, int train, const float *m
   ts_nn_for(ctx, n, GRAIN, 4, drop_bwd, &j);
 }
 
+typedef struct Drop2dJob {
+  float p, scale;
+  uint64_t key;
+  size_t hw;
+  const float *x;
+  float *y, *mask;
+} Drop2dJob;
+
+static void drop2d_fwd(void *ctx, size_t b, size_t e, int worker) {
+  (void)worker;
+  const Drop2dJob *j = ctx;
+  for (size_t k = b; k < e; k++) {
+    float u = (float)(mix64(j->key ^ (uint64_t)k * 0xd1342543de82ef95ULL) >> 40) * (1.0f / 16777216.0f);
+    float m = u < j->p ? 0.0f : j->scale;
+    for (size_t i = k * j->hw; i < (k + 1) * j->hw; i++) {
+      j->mask[i] = m;
+      j->y[i] = j->x[i] * m;
+    }
+  }
+}
+
+void ts_dropout2d_forward(const TsNnCtx *ctx, size_t nc, size_t hw, float p, int train, uint64_t seed,
+                          const float *x, float *y, float *mask) {
+  if (!train || p <= 0.0f) {
+    ts_dropout_forward(ctx, nc * hw, p, 0, seed, x, y, mask);
+    return;
+  }
+  Drop2dJob j = {p, p >= 1.0f ? 0.0f : 1.0f / (1.0f - p), mix64(seed), hw, x, y, mask};
+  ts_nn_for(ctx, nc, GRAIN / (hw ? hw : 1) + 1, 4 * hw, drop2d_fwd, &j);
+}
+
 /* ---- flatten, add, concat ------------------------------------------------------ */
 void ts_flatten_forward(size_t n, const float *x, float *y) {
   if (x != y) memmove(y, x, n * sizeof(float));

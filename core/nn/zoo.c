@@ -1,21 +1,26 @@
 /* zoo.c — the model definitions: LeNet-5, ResNet-18/34/50 (torchvision's
  * topology and names, optional small-image stem and width multiplier), the
- * TopoVAE of REFERENCE.md §5 and an MLP. */
+ * TopoVAE, an MLP, the CIFAR ResNets and VGGs, and the functional-graph
+ * LeNet (lenet-dnn). */
 #include "model-graph.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-static const char *const kind_names[] = {"lenet5", "resnet18", "resnet34", "resnet50", "mlp", "topovae"};
+static const char *const kind_names[TS_MODEL_N_KINDS] = {
+    "lenet5",   "resnet18", "resnet34", "resnet50",  "mlp",   "topovae",  "resnet20",
+    "resnet32", "resnet56", "resnet110", "vgg11", "vgg16", "lenet-dnn"};
 
 int ts_model_kind_from_name(const char *name) {
-  for (int i = 0; i < 6; i++)
+  for (int i = 0; i < TS_MODEL_N_KINDS; i++)
     if (name && strcmp(name, kind_names[i]) == 0) return i;
   return -1;
 }
 
-const char *ts_model_kind_name(TsModelKind kind) { return (unsigned)kind < 6 ? kind_names[kind] : "unknown"; }
+const char *ts_model_kind_name(TsModelKind kind) {
+  return (unsigned)kind < TS_MODEL_N_KINDS ? kind_names[kind] : "unknown";
+}
 
 TsModelConfig ts_model_config_default(TsModelKind kind) {
   TsModelConfig c;
@@ -29,6 +34,10 @@ TsModelConfig ts_model_config_default(TsModelKind kind) {
   c.hidden[0] = 256;
   c.hidden[1] = 128;
   c.latent = 10;
+  if (kind == TS_MODEL_LENET_DNN) { /* conv1 channels, conv2 channels, fc1 units */
+    c.n_hidden = 3;
+    c.hidden[0] = 10, c.hidden[1] = 20, c.hidden[2] = 50;
+  }
   return c;
 }
 
@@ -164,6 +173,109 @@ static TsStatus build_resnet(TsModel *m, TsError *err) {
   return TS_OK;
 }
 
+static TsStatus build_lenet_dnn(TsModel *m, TsError *err) {
+  const int *h = m->cfg.hidden;
+  if (m->cfg.n_hidden != 3 || h[0] < 1 || h[1] < 1 || h[2] < 1)
+    return ts_error_set(err, TS_ERR_INVALID, "sizes must be three positive numbers (conv1, conv2, fc1)");
+  int x;
+  TRY(x = ts_graph_conv(m, "conv1", NODE_INPUT, h[0], 5, 1, 0, 1, 0, err));
+  TRY(x = ts_graph_pool(m, NODE_MAXPOOL, "pool1", x, 2, 2, 0, err));
+  TRY(x = ts_graph_act(m, NODE_RELU, "relu1", x, 0, err));
+  TRY(x = ts_graph_conv(m, "conv2", x, h[1], 5, 1, 0, 1, 0, err));
+  TRY(x = ts_graph_dropout(m, NODE_DROPOUT2D, "conv2_drop", x, 0.5f, err));
+  TRY(x = ts_graph_pool(m, NODE_MAXPOOL, "pool2", x, 2, 2, 0, err));
+  TRY(x = ts_graph_act(m, NODE_RELU, "relu2", x, 0, err));
+  const Node *n = &m->nodes[x];
+  TRY(x = ts_graph_view(m, "flatten", x, n->c * n->h * n->w, 1, 1, 2, err));
+  TRY(x = ts_graph_linear(m, "fc1", x, h[2], 1, err));
+  TRY(x = ts_graph_act(m, NODE_RELU, "relu3", x, 0, err));
+  TRY(x = ts_graph_linear(m, "fc2", x, m->cfg.num_outputs, 1, err));
+  m->head = x;
+  TRY(x = ts_graph_act(m, NODE_LOGSOFTMAX, "log_softmax", x, 0, err));
+  m->outputs[m->n_outputs++] = x;
+  return TS_OK;
+}
+
+/* He et al.'s CIFAR block: the shortcut is the identity, or option A where
+ * the shape changes (no parameters). */
+static int cifar_block(TsModel *m, const char *p, int in, int planes, int stride, TsError *err) {
+  char name[TS_TENSOR_NAME_MAX];
+  int c_in = in == NODE_INPUT ? m->in_c : m->nodes[in].c;
+  int x = conv_bn(m, p, "conv1", "bn1", in, planes, 3, stride, 1, err);
+  if (x < 0) return -1;
+  snprintf(name, sizeof name, "%srelu1", p);
+  if ((x = ts_graph_act(m, NODE_RELU, name, x, 0, err)) < 0) return -1;
+  if ((x = conv_bn(m, p, "conv2", "bn2", x, planes, 3, 1, 1, err)) < 0) return -1;
+  int id = in;
+  if (stride != 1 || c_in != planes) {
+    snprintf(name, sizeof name, "%sshortcut", p);
+    if (stride != 2) {
+      ts_error_set(err, TS_ERR_INVALID, "layer %s: option A needs stride 2", name);
+      return -1;
+    }
+    if ((id = ts_graph_shortcut_a(m, name, in, planes, err)) < 0) return -1;
+  }
+  snprintf(name, sizeof name, "%sadd", p);
+  if ((x = ts_graph_add(m, name, x, id, err)) < 0) return -1;
+  snprintf(name, sizeof name, "%srelu", p);
+  return ts_graph_act(m, NODE_RELU, name, x, 0, err);
+}
+
+static TsStatus build_cifar_resnet(TsModel *m, TsError *err) {
+  int nb = m->cfg.kind == TS_MODEL_RESNET20 ? 3 : m->cfg.kind == TS_MODEL_RESNET32 ? 5
+         : m->cfg.kind == TS_MODEL_RESNET56 ? 9 : 18;
+  float wm = m->cfg.width;
+  if (!(wm > 0.0f && wm <= 16.0f)) return ts_error_set(err, TS_ERR_INVALID, "resnet: width multiplier %g out of (0, 16]", wm);
+  int widths[3];
+  for (int i = 0; i < 3; i++) {
+    widths[i] = 2 * (int)lroundf(8.0f * (float)(1 << i) * wm); /* even: option A pads both sides equally */
+    if (widths[i] < 2) widths[i] = 2;
+  }
+  int x;
+  TRY(x = conv_bn(m, "", "conv1", "bn1", NODE_INPUT, widths[0], 3, 1, 1, err));
+  TRY(x = ts_graph_act(m, NODE_RELU, "relu", x, 0, err));
+  char p[48];
+  for (int l = 0; l < 3; l++)
+    for (int b = 0; b < nb; b++) {
+      snprintf(p, sizeof p, "layer%d.%d.", l + 1, b);
+      TRY(x = cifar_block(m, p, x, widths[l], (b == 0 && l > 0) ? 2 : 1, err));
+    }
+  TRY(x = ts_graph_gap(m, "avgpool", x, err));
+  TRY(x = ts_graph_linear(m, "fc", x, m->cfg.num_outputs, 1, err));
+  m->head = x;
+  m->outputs[m->n_outputs++] = x;
+  return TS_OK;
+}
+
+static TsStatus build_vgg(TsModel *m, TsError *err) {
+  static const int cfg11[] = {64, 0, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0, -1};
+  static const int cfg16[] = {64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0, -1};
+  const int *cfg = m->cfg.kind == TS_MODEL_VGG11 ? cfg11 : cfg16;
+  if (m->in_h < 32 || m->in_w < 32)
+    return ts_error_set(err, TS_ERR_INVALID, "needs at least 32x32 input, not %dx%d (resize the data to 32x32)",
+                        m->in_h, m->in_w);
+  int x = NODE_INPUT, idx = 0;
+  char name[32];
+  for (const int *c = cfg; *c >= 0; c++) {
+    snprintf(name, sizeof name, "features.%d", idx++);
+    if (*c == 0) {
+      TRY(x = ts_graph_pool(m, NODE_MAXPOOL, name, x, 2, 2, 0, err));
+      continue;
+    }
+    TRY(x = ts_graph_conv(m, name, x, *c, 3, 1, 1, 1, 0, err));
+    snprintf(name, sizeof name, "features.%d", idx++);
+    TRY(x = ts_graph_bn(m, name, x, err));
+    snprintf(name, sizeof name, "features.%d", idx++);
+    TRY(x = ts_graph_act(m, NODE_RELU, name, x, 0, err));
+  }
+  const Node *n = &m->nodes[x];
+  TRY(x = ts_graph_view(m, "flatten", x, n->c * n->h * n->w, 1, 1, 2, err));
+  TRY(x = ts_graph_linear(m, "classifier", x, m->cfg.num_outputs, 1, err));
+  m->head = x;
+  m->outputs[m->n_outputs++] = x;
+  return TS_OK;
+}
+
 static TsStatus build_vae(TsModel *m, TsError *err) {
   if (m->in_c != 1 || m->in_h != 28 || m->in_w != 28)
     return ts_error_set(err, TS_ERR_INVALID, "topovae: needs 1x28x28 input, not %dx%dx%d", m->in_c, m->in_h, m->in_w);
@@ -209,6 +321,13 @@ TsStatus ts_zoo_build(TsModel *m, TsError *err) {
   case TS_MODEL_RESNET50: st = build_resnet(m, err); break;
   case TS_MODEL_MLP: st = build_mlp(m, err); break;
   case TS_MODEL_TOPOVAE: st = build_vae(m, err); break;
+  case TS_MODEL_RESNET20:
+  case TS_MODEL_RESNET32:
+  case TS_MODEL_RESNET56:
+  case TS_MODEL_RESNET110: st = build_cifar_resnet(m, err); break;
+  case TS_MODEL_VGG11:
+  case TS_MODEL_VGG16: st = build_vgg(m, err); break;
+  case TS_MODEL_LENET_DNN: st = build_lenet_dnn(m, err); break;
   default: return ts_error_set(err, TS_ERR_INVALID, "model: unknown kind %d", (int)m->cfg.kind);
   }
   if (st != TS_OK) ts_error_prefix(err, "model %s", ts_model_kind_name(m->cfg.kind));

@@ -602,6 +602,13 @@ TsStatus ts_checkpoint_model_config(const TsSafetensors *st, const char *kind_na
   case TS_MODEL_RESNET34:
   case TS_MODEL_RESNET50: first = "conv1.weight"; last = "fc.weight"; break;
   case TS_MODEL_LENET5: first = "conv1.weight"; last = "fc3.weight"; break;
+  case TS_MODEL_RESNET20:
+  case TS_MODEL_RESNET32:
+  case TS_MODEL_RESNET56:
+  case TS_MODEL_RESNET110: first = "conv1.weight"; last = "fc.weight"; break;
+  case TS_MODEL_VGG11:
+  case TS_MODEL_VGG16: first = "features.0.weight"; last = "classifier.weight"; break;
+  case TS_MODEL_LENET_DNN: first = "conv1.weight"; last = "fc2.weight"; break;
   case TS_MODEL_MLP: first = "fc1.weight"; break;
   case TS_MODEL_TOPOVAE: return TS_OK;
   }
@@ -630,7 +637,13 @@ TsStatus ts_checkpoint_model_config(const TsSafetensors *st, const char *kind_na
   const TsStTensor *l = ts_safetensors_find(st, last);
   if (!l || l->ndim != 2) return ts_error_set(err, TS_ERR_FORMAT, "'%s': no tensor '%s' for a %s", st->path, last, kind_name);
   cfg->num_outputs = (int)l->shape[0];
-  if (kind != TS_MODEL_LENET5) {
+  if (kind == TS_MODEL_LENET_DNN) {
+    const TsStTensor *c2 = ts_safetensors_find(st, "conv2.weight"), *f1 = ts_safetensors_find(st, "fc1.weight");
+    if (!c2 || !f1) return ts_error_set(err, TS_ERR_FORMAT, "'%s': not a lenet-dnn state dict", st->path);
+    cfg->hidden[0] = (int)f->shape[0], cfg->hidden[1] = (int)c2->shape[0], cfg->hidden[2] = (int)f1->shape[0];
+  } else if (kind >= TS_MODEL_RESNET20 && kind <= TS_MODEL_RESNET110) {
+    cfg->width = (float)f->shape[0] / 16.0f;
+  } else if (kind == TS_MODEL_RESNET18 || kind == TS_MODEL_RESNET34 || kind == TS_MODEL_RESNET50) {
     cfg->small_stem = f->ndim == 4 && f->shape[2] == 3;
     cfg->width = (float)f->shape[0] / 64.0f;
   }

@@ -518,6 +518,15 @@ int main(int argc, char **argv) {
   TsModelConfig mlp = ts_model_config_default(TS_MODEL_MLP);
   TsOptimConfig adamw = ts_optim_config_default(TS_OPTIM_ADAMW, 1e-3f);
   rc |= model_case(dir, "mlp", mlp, 6, adamw, 3, 1);
+  TsModelConfig r20 = ts_model_config_default(TS_MODEL_RESNET20);
+  r20.in_channels = 3, r20.in_h = r20.in_w = 16;
+  rc |= model_case(dir, "resnet20", r20, 8, sgd, 2, 1);
+  TsModelConfig vgg = ts_model_config_default(TS_MODEL_VGG11);
+  vgg.in_channels = 3, vgg.in_h = vgg.in_w = 32;
+  rc |= model_case(dir, "vgg11", vgg, 8, sgd, 1, 1);
+  /* evaluation mode: Dropout2d's masks cannot be PyTorch's; the gradients still flow */
+  TsModelConfig ld = ts_model_config_default(TS_MODEL_LENET_DNN);
+  rc |= model_case(dir, "lenet-dnn", ld, 8, sgd, 2, 0);
   fprintf(json, "\n]\n");
   fclose(json);
   ts_pool_free(pool);

@@ -2,7 +2,9 @@
 
 nn-torch-cases (a C driver) runs each op forward and backward on random
 shapes and a few training steps of LeNet-5, a narrow small-stem ResNet-18,
-a narrow ResNet-50, the TopoVAE and an MLP, and writes inputs, weights and
+a narrow ResNet-50, the TopoVAE, an MLP, the CIFAR ResNet-20 (option-A
+shortcuts), VGG-11 with batch norm and dnn-topology's LeNet (in evaluation
+mode: Dropout2d's masks are not PyTorch's), and writes inputs, weights and
 results as safetensors; this script recomputes all of it with torch and
 compares to 1e-4 relative (max |ours - torch| / max |torch|)."""
 import json
@@ -190,6 +192,81 @@ def resnet(kind, cin, classes, width, small_stem):
     return m
 
 
+class CifarBlock(nn.Module):
+    """He et al.'s CIFAR basic block with the option-A shortcut."""
+    def __init__(self, cin, planes, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.pad = (planes - cin) // 2 if (stride != 1 or cin != planes) else None
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        sc = x if self.pad is None else F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, self.pad, self.pad))
+        return F.relu(out + sc)
+
+
+class CifarResNet(nn.Module):
+    def __init__(self, depth, cin, classes):
+        super().__init__()
+        n = (depth - 2) // 6
+        self.conv1 = nn.Conv2d(cin, 16, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        c = 16
+        for i, w in enumerate((16, 32, 64)):
+            blocks = []
+            for b in range(n):
+                blocks.append(CifarBlock(c, w, 2 if (b == 0 and i > 0) else 1))
+                c = w
+            setattr(self, f"layer{i + 1}", nn.Sequential(*blocks))
+        self.fc = nn.Linear(64, classes)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = self.layer3(self.layer2(self.layer1(x)))
+        return self.fc(x.mean((2, 3)))
+
+
+class VGG(nn.Module):
+    CFG = {"vgg11": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+           "vgg16": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]}
+
+    def __init__(self, kind, cin, classes):
+        super().__init__()
+        layers = []
+        for v in self.CFG[kind]:
+            if v == "M":
+                layers.append(nn.MaxPool2d(2, 2))
+            else:
+                layers += [nn.Conv2d(cin, v, 3, padding=1), nn.BatchNorm2d(v), nn.ReLU()]
+                cin = v
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Linear(512, classes)
+
+    def forward(self, x):
+        return self.classifier(self.features(x).flatten(1))
+
+
+class LeNetDnn(nn.Module):
+    """dnn-topology's LeNet (models/lenet.py)."""
+    def __init__(self, classes):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 10, kernel_size=5)
+        self.conv2 = nn.Conv2d(10, 20, kernel_size=5)
+        self.conv2_drop = nn.Dropout2d()
+        self.fc1 = nn.Linear(320, 50)
+        self.fc2 = nn.Linear(50, classes)
+
+    def forward(self, x):
+        x = F.relu(F.max_pool2d(self.conv1(x), 2))
+        x = F.relu(F.max_pool2d(self.conv2_drop(self.conv2(x)), 2))
+        x = F.relu(self.fc1(x.flatten(1)))
+        return F.log_softmax(self.fc2(x), dim=1)
+
+
 class Encoder(nn.Module):
     def __init__(self, latent):
         super().__init__()
@@ -235,6 +312,12 @@ def build(spec):
     cin, h, w = spec["in"]
     if kind == "lenet5":
         return LeNet5(cin, spec["classes"], h)
+    if kind in ("resnet20", "resnet32", "resnet56", "resnet110"):
+        return CifarResNet(int(kind[6:]), cin, spec["classes"])
+    if kind.startswith("vgg"):
+        return VGG(kind, cin, spec["classes"])
+    if kind == "lenet-dnn":
+        return LeNetDnn(spec["classes"])
     if kind.startswith("resnet"):
         return resnet(kind, cin, spec["classes"], spec["width"], spec["small_stem"])
     if kind == "topovae":
