@@ -150,6 +150,7 @@ static void on_startup(GApplication *app, gpointer data) {
       {"win.panel-train", {"<Alt>3", NULL}},
       {"win.panel-runs", {"<Alt>4", NULL}},
       {"win.panel-playground", {"<Alt>5", NULL}},
+      {"win.panel-layers", {"<Alt>6", NULL}},
       {"win.open-store", {"<Primary><Shift>o", NULL}},
       {"win.shuffle", {"<Primary>r", NULL}},
       {"win.create-dataset", {"<Primary><Shift>n", NULL}},
@@ -165,8 +166,10 @@ static void on_startup(GApplication *app, gpointer data) {
 
 int ts_gui_run(const TsGuiOptions *opts) {
   if (opts->panel && strcmp(opts->panel, "generate") != 0 && strcmp(opts->panel, "homology") != 0 &&
-      strcmp(opts->panel, "train") != 0 && strcmp(opts->panel, "runs") != 0 && strcmp(opts->panel, "playground") != 0) {
-    g_printerr("toposcope: gui: unknown panel '%s' (generate, homology, train, runs, playground)\n", opts->panel);
+      strcmp(opts->panel, "train") != 0 && strcmp(opts->panel, "runs") != 0 && strcmp(opts->panel, "playground") != 0 &&
+      strcmp(opts->panel, "layers") != 0) {
+    g_printerr("toposcope: gui: unknown panel '%s' (generate, homology, train, runs, playground, layers)\n",
+               opts->panel);
     return 2;
   }
   ts_ui_resources_register();

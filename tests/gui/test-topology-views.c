@@ -1,4 +1,4 @@
-/* test-playground.c — the live topology views under a display (Xvfb):
+/* test-topology-views.c — the live topology views under a display (Xvfb):
  *  - Homology's comparison of two images (picked in Generate): the distance
  *    and the diagrams are what the core computes, the matching's marks land
  *    on both images, a clicked edge marks its pair alone, W2 is what the
@@ -9,7 +9,12 @@
  *    points bit for bit, Step runs the optimiser, Play on 200 points runs on
  *    the worker while the main loop keeps turning (the longest stall and the
  *    steps per second shown are printed, not asserted), recorded frames are
- *    PNGs.
+ *    PNGs;
+ *  - the Layers panel on a real probed run (`toposcope train --model
+ *    lenet-dnn --probe lifespans,phdim`, when FashionMNIST is installed):
+ *    the map and the lines hold what the store holds, a picked cell is
+ *    spelled out. TS_LAYERS_STORE=FILE also shows (and shoots) that store's
+ *    newest probed run, e.g. one with the functional graph.
  * Skips (77) without a display. TS_SCREENSHOT_DIR=DIR saves light and dark
  * pictures of both panels there. */
 #include <adwaita.h>
@@ -20,7 +25,9 @@
 #include "ph/bottleneck.h"
 #include "ph/cubical.h"
 #include "ph/rips.h"
+#include "data/dataset.h"
 #include "ph/wasserstein.h"
+#include "run/store.h"
 #include "ts-test.h"
 #include "ui-resources.h"
 #include "window.h"
@@ -397,6 +404,79 @@ static void test_playground(void) {
   g_free(frames_dir);
 }
 
+static gboolean layers_done(void) {
+  TsLayersPanel *lp = ts_window_get_layers_panel(win);
+  return !ts_layers_panel_is_busy(lp) && ts_layers_panel_get_generation(lp) >= target_gen &&
+         ts_layers_panel_get_n_epochs(lp) > 0;
+}
+
+static void test_layers(void) {
+  const char *prog = g_getenv("TOPOSCOPE");
+  TsDataset ds = {0};
+  if (!prog || ts_dataset_open("fashion-mnist", TS_SPLIT_TRAIN, NULL, &ds, NULL) != TS_OK) {
+    printf("skip test_layers: needs FashionMNIST and $TOPOSCOPE\n");
+    return;
+  }
+  ts_dataset_clear(&ds);
+  char *store = g_build_filename(tmpdir, "probed.sqlite", NULL);
+  char *cmd = g_strdup_printf("'%s' train --model lenet-dnn --data fashion-mnist --limit 1000 --val-limit 100 "
+                              "--epochs 2 --batch 64 --probe lifespans,phdim --probe-epochs 0,1,2 "
+                              "--probe-samples 1000 --store '%s' -q --name 'probed lenet'",
+                              prog, store);
+  TS_CHECK(system(cmd) == 0);
+  g_free(cmd);
+  TsLayersPanel *lp = ts_window_get_layers_panel(win);
+  target_gen = ts_layers_panel_get_generation(lp) + 1;
+  ts_window_set_store(win, store);
+  ts_window_show_panel(win, "layers");
+  TS_CHECK(wait_for(layers_done, 60));
+  TS_CHECKF(ts_layers_panel_get_n_epochs(lp) == 3, "%u epochs", ts_layers_panel_get_n_epochs(lp));
+  /* the map holds the store's numbers */
+  TsStore *st = NULL;
+  TS_CHECK(ts_store_open(store, TS_STORE_READ, &st, NULL) == TS_OK);
+  for (int e = 0; st && e < 3; e++) {
+    double *v = NULL;
+    int64_t rows = 0, cols = 0, step;
+    TS_CHECK(ts_store_read_series(st, ts_layers_panel_get_run(lp), "probe/lifespans", e, &v, &rows, &cols, &step,
+                                  NULL) == TS_OK);
+    TS_CHECK((guint)rows == ts_layers_panel_get_n_layers(lp) && rows > 0);
+    for (int l = 0; l < rows; l++)
+      TS_CHECKF(ts_layers_panel_get_value(lp, l, e) == v[2 * l], "layer %d epoch %d", l, e);
+    free(v);
+    TS_CHECK(ts_store_read_series(st, ts_layers_panel_get_run(lp), "probe/phdim", e, &v, &rows, &cols, &step, NULL) ==
+             TS_OK);
+    ts_layers_panel_set_measure(lp, 2);
+    for (int l = 0; l < rows; l++) TS_CHECK(ts_layers_panel_get_value(lp, l, e) == v[2 * l]);
+    ts_layers_panel_set_measure(lp, 0);
+    free(v);
+  }
+  ts_store_close(st);
+  /* one line per layer, a point per epoch */
+  char *csv = g_build_filename(tmpdir, "layers.csv", NULL);
+  TS_CHECK(ts_line_plot_export_csv(ts_layers_panel_get_layer_plot(lp), csv, NULL));
+  char *text = NULL;
+  TS_CHECK(g_file_get_contents(csv, &text, NULL, NULL));
+  int lines = 0;
+  for (char *q = text; q && *q; q++) lines += *q == '\n';
+  TS_CHECKF(lines >= (int)(3 * ts_layers_panel_get_n_layers(lp)), "%d lines", lines);
+  g_free(text);
+  g_free(csv);
+  /* a picked cell is spelled out with its layer's name */
+  ts_layers_panel_pick(lp, 0, 1);
+  TS_CHECK(strstr(ts_layers_panel_get_detail(lp), "Epoch 1") != NULL);
+  TS_CHECK(strstr(ts_layers_panel_get_detail(lp), "conv1") != NULL);
+  const TsHeatmapMarker *mk;
+  TS_CHECK(ts_heatmap_view_get_markers(ts_layers_panel_get_heatmap(lp), &mk) == 1 && mk[0].row == 0 && mk[0].col == 1);
+  const char *other = g_getenv("TS_LAYERS_STORE");
+  if (other) {
+    target_gen = ts_layers_panel_get_generation(lp) + 1;
+    ts_window_set_store(win, other);
+    TS_CHECK(wait_for(layers_done, 60));
+  }
+  shots("layers");
+  g_free(store);
+}
+
 int main(void) {
   snprintf(tmpdir, sizeof tmpdir, "%s/ts-playground-XXXXXX", g_get_tmp_dir());
   if (!g_mkdtemp(tmpdir)) TS_SKIP("cannot make a temporary folder");
@@ -413,6 +493,7 @@ int main(void) {
   gtk_window_present(GTK_WINDOW(win));
   TS_RUN(test_compare);
   TS_RUN(test_playground);
+  TS_RUN(test_layers);
   gtk_window_destroy(GTK_WINDOW(win));
   char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
   if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
