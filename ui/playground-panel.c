@@ -492,7 +492,7 @@ static gboolean apply_snapshot(gpointer data) {
     ts_matching_view_set(TS_MATCHING_VIEW(self->matching_view), &self->diag[0], &self->diag[1], &s->matching);
     ts_matching_view_set_dims(TS_MATCHING_VIEW(self->matching_view), self->st.dim >= 0 ? 1u << self->st.dim : 0);
     char title[128];
-    snprintf(title, sizeof title, "Diagrams and their matching: %s distance on %s = %.4g",
+    snprintf(title, sizeof title, "Matching: %s on %s = %.4g",
              self->st.metric == 1 ? "W₂" : "bottleneck", self->st.dim == 0 ? "H0" : self->st.dim == 1 ? "H1" : "H0+H1",
              self->distance);
     ts_matching_view_set_title(TS_MATCHING_VIEW(self->matching_view), title);
