@@ -325,6 +325,12 @@ static void test_playground(void) {
   TS_CHECK(isfinite(ts_playground_panel_get_loss(pp)));
   TS_CHECK(ts_playground_panel_get_cloud(pp, 0)->xy[0] != x0);
   check_diagram(pp, 0);
+  /* forty more, so the picture shows the segments bending towards the circle */
+  target_gen = ts_playground_panel_get_generation(pp) + 1;
+  ts_playground_panel_step(pp, 40);
+  TS_CHECK(wait_for(playground_done, 120));
+  TS_CHECK(ts_playground_panel_get_step(pp) == 45);
+  ts_playground_panel_set_r(pp, 1.2);
   shots("playground");
 
   /* Play on 200 points: the main loop keeps turning while the worker steps */
