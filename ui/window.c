@@ -9,7 +9,7 @@
 struct _TsWindow {
   AdwApplicationWindow parent;
   GtkWidget *toast_overlay, *stack, *switcher_title, *header_bar;
-  GtkWidget *generate_panel, *homology_panel, *train_panel, *runs_panel, *playground_panel, *layers_panel;
+  GtkWidget *generate_panel, *homology_panel, *train_panel, *runs_panel, *playground_panel, *layers_panel, *latent_panel;
   TsStoreReader *reader; /* the one live reader every panel shares */
   gboolean remember;
   gboolean picking_second; /* the next preview clicked in Generate is the Homology panel's second image */
@@ -259,6 +259,7 @@ static void ts_window_class_init(TsWindowClass *klass) {
   g_type_ensure(TS_TYPE_RUNS_PANEL);
   g_type_ensure(TS_TYPE_PLAYGROUND_PANEL);
   g_type_ensure(TS_TYPE_LAYERS_PANEL);
+  g_type_ensure(TS_TYPE_LATENT_PANEL);
   gtk_widget_class_set_template_from_resource(wc, "/org/toposcope/Toposcope/ui/window.ui");
   gtk_widget_class_bind_template_child(wc, TsWindow, toast_overlay);
   gtk_widget_class_bind_template_child(wc, TsWindow, stack);
@@ -270,6 +271,7 @@ static void ts_window_class_init(TsWindowClass *klass) {
   gtk_widget_class_bind_template_child(wc, TsWindow, runs_panel);
   gtk_widget_class_bind_template_child(wc, TsWindow, playground_panel);
   gtk_widget_class_bind_template_child(wc, TsWindow, layers_panel);
+  gtk_widget_class_bind_template_child(wc, TsWindow, latent_panel);
   gtk_widget_class_install_action(wc, "win.open", NULL, action_open);
   gtk_widget_class_install_action(wc, "win.panel-generate", NULL, action_panel);
   gtk_widget_class_install_action(wc, "win.panel-homology", NULL, action_panel);
@@ -277,6 +279,7 @@ static void ts_window_class_init(TsWindowClass *klass) {
   gtk_widget_class_install_action(wc, "win.panel-runs", NULL, action_panel);
   gtk_widget_class_install_action(wc, "win.panel-playground", NULL, action_panel);
   gtk_widget_class_install_action(wc, "win.panel-layers", NULL, action_panel);
+  gtk_widget_class_install_action(wc, "win.panel-latent", NULL, action_panel);
   gtk_widget_class_install_action(wc, "win.open-store", NULL, action_open_store);
   gtk_widget_class_install_action(wc, "win.default-store", NULL, action_default_store);
   gtk_widget_class_install_action(wc, "win.shuffle", NULL, action_shuffle);
@@ -305,6 +308,8 @@ static void ts_window_init(TsWindow *self) {
   ts_runs_panel_set_reader(TS_RUNS_PANEL(self->runs_panel), self->reader);
   ts_layers_panel_set_reader(TS_LAYERS_PANEL(self->layers_panel), self->reader);
   g_signal_connect(self->layers_panel, "message", G_CALLBACK(on_message), self);
+  ts_latent_panel_set_reader(TS_LATENT_PANEL(self->latent_panel), self->reader);
+  g_signal_connect(self->latent_panel, "message", G_CALLBACK(on_message), self);
   update_store_title(self);
   /* a store file dropped anywhere opens it; an image opens in Homology */
   GtkDropTarget *drop = gtk_drop_target_new(GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
@@ -327,7 +332,8 @@ TsWindow *ts_window_new(GtkApplication *app, gboolean remember) {
 
 void ts_window_show_panel(TsWindow *self, const char *name) {
   if (g_str_equal(name, "generate") || g_str_equal(name, "homology") || g_str_equal(name, "train") ||
-      g_str_equal(name, "runs") || g_str_equal(name, "playground") || g_str_equal(name, "layers"))
+      g_str_equal(name, "runs") || g_str_equal(name, "playground") || g_str_equal(name, "layers") ||
+      g_str_equal(name, "latent"))
     adw_view_stack_set_visible_child_name(ADW_VIEW_STACK(self->stack), name);
 }
 
@@ -340,6 +346,7 @@ TsGeneratePanel *ts_window_get_generate_panel(TsWindow *self) { return TS_GENERA
 TsHomologyPanel *ts_window_get_homology_panel(TsWindow *self) { return TS_HOMOLOGY_PANEL(self->homology_panel); }
 TsPlaygroundPanel *ts_window_get_playground_panel(TsWindow *self) { return TS_PLAYGROUND_PANEL(self->playground_panel); }
 TsLayersPanel *ts_window_get_layers_panel(TsWindow *self) { return TS_LAYERS_PANEL(self->layers_panel); }
+TsLatentPanel *ts_window_get_latent_panel(TsWindow *self) { return TS_LATENT_PANEL(self->latent_panel); }
 
 gboolean ts_window_is_busy(TsWindow *self) {
   return ts_generate_panel_is_busy(TS_GENERATE_PANEL(self->generate_panel)) ||

@@ -10,6 +10,7 @@
 
 #include "generate-panel.h"
 #include "homology-panel.h"
+#include "latent-panel.h"
 #include "layers-panel.h"
 #include "playground-panel.h"
 #include "runs-panel.h"
@@ -29,6 +30,7 @@ TsGeneratePanel *ts_window_get_generate_panel(TsWindow *self);
 TsHomologyPanel *ts_window_get_homology_panel(TsWindow *self);
 TsPlaygroundPanel *ts_window_get_playground_panel(TsWindow *self);
 TsLayersPanel *ts_window_get_layers_panel(TsWindow *self);
+TsLatentPanel *ts_window_get_latent_panel(TsWindow *self);
 /* TRUE while a panel computes something. */
 gboolean ts_window_is_busy(TsWindow *self);
 void ts_window_toast(TsWindow *self, const char *text);

@@ -14,7 +14,14 @@
  *    lenet-dnn --probe lifespans,phdim`, when FashionMNIST is installed):
  *    the map and the lines hold what the store holds, a picked cell is
  *    spelled out. TS_LAYERS_STORE=FILE also shows (and shoots) that store's
- *    newest probed run, e.g. one with the functional graph.
+ *    newest probed run, e.g. one with the functional graph;
+ *  - the Latent panel on a real lockstep TopoVAE run (`toposcope train
+ *    --task vae --lockstep`, made here when this toposcope has it, or the
+ *    store TS_LATENT_STORE=FILE): the epochs, the points (each model's PCA
+ *    has the largest variance first, above every latent axis; the chosen
+ *    dimensions are the raw coordinates), a class's Rips diagrams equal
+ *    ts_rips_ph_points of that class's latent means, the BCE curves and the
+ *    picture grid.
  * Skips (77) without a display. TS_SCREENSHOT_DIR=DIR saves light and dark
  * pictures of both panels there. */
 #include <adwaita.h>
@@ -483,6 +490,120 @@ static void test_layers(void) {
   g_free(store);
 }
 
+static gboolean latent_done(void) {
+  TsLatentPanel *lp = ts_window_get_latent_panel(win);
+  return !ts_latent_panel_is_busy(lp) && ts_latent_panel_get_generation(lp) >= target_gen &&
+         ts_latent_panel_get_n_epochs(lp) > 0;
+}
+static gboolean latent_diagrams_done(void) {
+  return ts_latent_panel_get_diagram_generation(ts_window_get_latent_panel(win)) >= target_gen;
+}
+
+static double variance(const double *x, size_t n, size_t stride) {
+  double m = 0, v = 0;
+  for (size_t i = 0; i < n; i++) m += x[i * stride] / (double)n;
+  for (size_t i = 0; i < n; i++) v += (x[i * stride] - m) * (x[i * stride] - m);
+  return v / (double)n;
+}
+
+static void test_latent(void) {
+  const char *prog = g_getenv("TOPOSCOPE");
+  char *store = g_strdup(g_getenv("TS_LATENT_STORE"));
+  if (!store && prog) {
+    /* only a toposcope that has the TopoVAE can make the data */
+    char *help = NULL;
+    char *cmd = g_strdup_printf("'%s' train --help", prog);
+    g_spawn_command_line_sync(cmd, &help, NULL, NULL, NULL);
+    g_free(cmd);
+    TsDataset ds = {0};
+    if (help && strstr(help, "--lockstep") && ts_dataset_open("fashion-mnist", TS_SPLIT_TRAIN, NULL, &ds, NULL) == TS_OK) {
+      ts_dataset_clear(&ds);
+      store = g_build_filename(tmpdir, "vae.sqlite", NULL);
+      cmd = g_strdup_printf("'%s' train --task vae --model topovae --data fashion-mnist --epochs 2 --limit 256 "
+                            "--val-limit 200 --topo-weights 10,10,10,10,0,0,0 --lockstep --latent-points 200 "
+                            "--store '%s' -q --name 'lockstep TopoVAE'",
+                            prog, store);
+      TS_CHECK(system(cmd) == 0);
+      g_free(cmd);
+    }
+    g_free(help);
+  }
+  if (!store) {
+    printf("skip test_latent: needs a toposcope with train --task vae and FashionMNIST, or TS_LATENT_STORE\n");
+    return;
+  }
+  TsLatentPanel *lp = ts_window_get_latent_panel(win);
+  target_gen = ts_latent_panel_get_generation(lp) + 1;
+  ts_window_set_store(win, store);
+  ts_window_show_panel(win, "latent");
+  TS_CHECK(wait_for(latent_done, 60));
+  TsStore *st = NULL;
+  TS_CHECK(ts_store_open(store, TS_STORE_READ, &st, NULL) == TS_OK);
+  int64_t *steps = NULL;
+  size_t ns = 0;
+  TS_CHECK(st && ts_store_series_steps(st, ts_latent_panel_get_run(lp), "topovae/latent", &steps, &ns, NULL) == TS_OK);
+  TS_CHECKF(ns > 0 && ts_latent_panel_get_n_epochs(lp) == ns, "%u vs %zu", ts_latent_panel_get_n_epochs(lp), ns);
+  for (int m = 0; m < 2; m++) {
+    size_t n, dim, n2;
+    const double *rows = ts_latent_panel_get_latent(lp, m, &n, &dim);
+    const double *xy = ts_latent_panel_get_points(lp, m, &n2);
+    TS_CHECK(rows && xy && n == n2 && n > 10 && dim >= 2);
+    if (!rows || !xy || n != n2) continue;
+    /* the newest epoch, as stored */
+    double *v = NULL;
+    int64_t r, c, step;
+    TS_CHECK(ts_store_read_series(st, ts_latent_panel_get_run(lp), m ? "topovae/latent" : "vae/latent", steps[ns - 1], &v,
+                                  &r, &c, &step, NULL) == TS_OK);
+    TS_CHECK((size_t)r == n && (size_t)c == dim + 1 && memcmp(v, rows, n * (dim + 1) * sizeof(double)) == 0);
+    free(v);
+    double v1 = variance(xy, n, 2), v2 = variance(xy + 1, n, 2);
+    TS_CHECKF(v1 >= v2 * (1 - 1e-9), "%g < %g", v1, v2);
+    for (size_t k = 0; k < dim; k++) TS_CHECK(v1 >= variance(rows + k, n, dim + 1) * (1 - 1e-9));
+    ts_latent_panel_set_projection(lp, 1, 2, 0);
+    xy = ts_latent_panel_get_points(lp, m, &n2);
+    TS_CHECK(xy && xy[0] == rows[2] && xy[1] == rows[0]);
+    ts_latent_panel_set_projection(lp, 0, 0, 1);
+  }
+  free(steps);
+  ts_store_close(st);
+  TS_CHECK(ts_latent_panel_has_grid(lp));
+  char *csv = g_build_filename(tmpdir, "bce.csv", NULL);
+  TS_CHECK(ts_line_plot_export_csv(ts_latent_panel_get_bce_plot(lp), csv, NULL));
+  char *text = NULL;
+  TS_CHECK(g_file_get_contents(csv, &text, NULL, NULL));
+  int lines = 0;
+  for (char *q = text; q && *q; q++) lines += *q == '\n';
+  TS_CHECKF(lines > 4, "%d lines", lines);
+  g_free(text);
+  g_free(csv);
+  /* a class's latent cloud: its diagrams are ts_rips_ph_points of its means */
+  ts_latent_panel_set_class(lp, 3);
+  target_gen = ts_latent_panel_get_diagram_generation(lp) + 1;
+  ts_latent_panel_compute_diagrams(lp);
+  TS_CHECK(wait_for(latent_diagrams_done, 60));
+  size_t n, dim;
+  const double *rows = ts_latent_panel_get_latent(lp, 1, &n, &dim);
+  double *pts = g_new(double, n * dim + 1);
+  size_t c = 0;
+  for (size_t i = 0; rows && i < n; i++)
+    if ((int)rows[i * (dim + 1) + dim] == 3) memcpy(pts + c++ * dim, rows + i * (dim + 1), dim * sizeof(double));
+  TsDiagram ref;
+  ts_diagram_init(&ref);
+  TsRipsOptions o;
+  ts_rips_options_init(&o);
+  o.maxdim = 1;
+  TS_CHECK(c > 2 && ts_rips_ph_points(pts, c, dim, &o, &ref, NULL) == TS_OK);
+  const TsMatching *m = ts_matching_view_get_matching(ts_latent_panel_get_matching_view(lp));
+  TS_CHECK(m->n > 0);
+  size_t inb = 0; /* every pair of the TopoVAE's diagram appears once on the B side */
+  for (size_t e = 0; e < m->n; e++) inb += m->edges[e].b >= 0;
+  TS_CHECKF(inb == ref.n, "%zu matched vs %zu pairs", inb, ref.n);
+  ts_diagram_clear(&ref);
+  g_free(pts);
+  shots("latent");
+  g_free(store);
+}
+
 int main(void) {
   snprintf(tmpdir, sizeof tmpdir, "%s/ts-playground-XXXXXX", g_get_tmp_dir());
   if (!g_mkdtemp(tmpdir)) TS_SKIP("cannot make a temporary folder");
@@ -500,6 +621,7 @@ int main(void) {
   TS_RUN(test_compare);
   TS_RUN(test_playground);
   TS_RUN(test_layers);
+  TS_RUN(test_latent);
   gtk_window_destroy(GTK_WINDOW(win));
   char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
   if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
