@@ -272,7 +272,7 @@ static void show_scatter(TsLatentPanel *self) {
       snprintf(xl, sizeof xl, "z%d", a);
       snprintf(yl, sizeof yl, "z%d", b);
     }
-    snprintf(title, sizeof title, "%s latent means, epoch %d (%zu validation images)", model_title[m],
+    snprintf(title, sizeof title, "%s, epoch %d: %zu latent means", model_title[m],
              CLAMP(self->epoch, 0, (int)d->ne - 1) + 1, n);
     ts_scatter_view_set_labels(sv, title, xl, yl);
     ts_scatter_view_set_points(sv, xy, lab, n);
@@ -500,7 +500,7 @@ static void diagrams_done(GObject *src, GAsyncResult *res, gpointer data) {
   TsMatchingView *mv = TS_MATCHING_VIEW(self->matching);
   ts_matching_view_set(mv, &r->d[0], &r->d[1], &r->m);
   char title[128];
-  snprintf(title, sizeof title, "Rips diagrams of class %d's latent cloud: bottleneck %.3g", self->label, r->dist);
+  snprintf(title, sizeof title, "Class %d's cloud: bottleneck %.3g", self->label, r->dist);
   ts_matching_view_set_title(mv, title);
   gtk_widget_set_visible(self->matching, TRUE);
   self->dgeneration++;
