@@ -433,11 +433,13 @@ static void on_runs_changed(TsStoreReader *reader, TsLayersPanel *self) {
 }
 
 static void on_store_changed(TsStoreReader *reader, TsLayersPanel *self) {
-  (void)reader;
   self->run = -1;
   ldata_free(self->data);
   self->data = NULL;
   show_all(self);
+  /* the new store's runs may already be in the snapshot (the two signals
+   * come in either order): pick from it now */
+  on_runs_changed(reader, self);
 }
 
 /* --- callbacks ------------------------------------------------------------- */
