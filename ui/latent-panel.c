@@ -231,6 +231,9 @@ struct _TsLatentPanel {
   double *shown[2];
   GCancellable *cancel, *dcancel;
   gboolean in_flight, again, syncing;
+  guint token;       /* bumped by every run or store switch: older answers are dropped */
+  char *loaded_path; /* the store the shown data came from */
+  GtkStringList *runs_model;
   guint generation, dgeneration;
 };
 
@@ -357,15 +360,39 @@ static void show_all(TsLatentPanel *self) {
 
 static void load(TsLatentPanel *self);
 
+typedef struct {
+  GWeakRef panel;
+  guint token;
+} Ticket;
+
+static void ticket_free(Ticket *t) {
+  g_weak_ref_clear(&t->panel);
+  g_free(t);
+}
+
 static void loaded(GObject *src, GAsyncResult *res, gpointer user_data) {
   (void)src;
+  Ticket *t = user_data;
   GError *error = NULL;
   LData *d = ts_store_reader_query_finish(res, &error);
-  if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-    g_error_free(error);
+  TsLatentPanel *self = g_weak_ref_get(&t->panel);
+  gboolean stale = !self || t->token != self->token;
+  ticket_free(t);
+  if (stale) {
+    /* the panel is gone, or moved on to another run or store */
+    ldata_free(d);
+    g_clear_error(&error);
+    if (self) g_object_unref(self);
     return;
   }
-  TsLatentPanel *self = user_data;
+  g_object_unref(self); /* the window holds it; we run on its main loop */
+  if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    /* the reader dropped the query (a store switch): ask again */
+    g_clear_error(&error);
+    self->in_flight = FALSE;
+    load(self);
+    return;
+  }
   self->in_flight = FALSE;
   gboolean first = !self->data;
   ldata_free(self->data);
@@ -394,7 +421,12 @@ static void load(TsLatentPanel *self) {
   gint64 *id = g_new(gint64, 1);
   *id = self->run;
   if (!self->cancel) self->cancel = g_cancellable_new();
-  ts_store_reader_query(self->reader, query, id, g_free, ldata_free, self->cancel, loaded, self);
+  g_free(self->loaded_path);
+  self->loaded_path = g_strdup(ts_store_reader_get_path(self->reader));
+  Ticket *t = g_new0(Ticket, 1);
+  g_weak_ref_init(&t->panel, self);
+  t->token = self->token;
+  ts_store_reader_query(self->reader, query, id, g_free, ldata_free, self->cancel, loaded, t);
 }
 
 static gboolean is_vae(const TsRunSummary *r) {
@@ -404,7 +436,9 @@ static gboolean is_vae(const TsRunSummary *r) {
 static void on_runs_changed(TsStoreReader *reader, TsLatentPanel *self) {
   guint n;
   const TsRunSummary *runs = ts_store_reader_get_runs(reader, &n);
-  GtkStringList *l = gtk_string_list_new(NULL);
+  /* one model, spliced: replacing a combo row's model while it is shown
+   * is not needed and upset AdwComboRow here */
+  GPtrArray *items = g_ptr_array_new_with_free_func(g_free);
   g_array_set_size(self->run_ids, 0);
   guint keep = G_MAXUINT;
   for (guint i = 0; i < n; i++) {
@@ -412,19 +446,22 @@ static void on_runs_changed(TsStoreReader *reader, TsLatentPanel *self) {
     if (!g_str_equal(r->info.kind, "train") || !is_vae(r)) continue;
     char *t = g_strdup_printf("%lld · %s%s", (long long)r->info.id, r->info.name,
                               r->info.status == TS_RUN_RUNNING ? " (running)" : "");
-    gtk_string_list_append(l, t);
-    g_free(t);
+    g_ptr_array_add(items, t);
     if (r->info.id == self->run) keep = self->run_ids->len;
     g_array_append_val(self->run_ids, r->info.id);
   }
   self->syncing = TRUE;
-  adw_combo_row_set_model(ADW_COMBO_ROW(self->run_row), G_LIST_MODEL(l));
-  g_object_unref(l);
+  g_ptr_array_add(items, NULL);
+  gtk_string_list_splice(self->runs_model, 0, g_list_model_get_n_items(G_LIST_MODEL(self->runs_model)),
+                         (const char *const *)items->pdata);
+  g_ptr_array_unref(items);
   guint sel = keep != G_MAXUINT ? keep : 0;
   if (self->run_ids->len) adw_combo_row_set_selected(ADW_COMBO_ROW(self->run_row), sel);
   self->syncing = FALSE;
   gint64 id = self->run_ids->len ? g_array_index(self->run_ids, gint64, sel) : -1;
   const TsRunSummary *r = id >= 0 ? ts_store_reader_find_run(reader, id) : NULL;
+  const char *path = ts_store_reader_get_path(reader);
+  if (id == self->run && g_strcmp0(path, self->loaded_path) != 0) self->run = -1; /* another store */
   if (id != self->run) ts_latent_panel_show_run(self, id);
   else if (r && r->info.status == TS_RUN_RUNNING) load(self);
   if (!self->run_ids->len) {
@@ -437,6 +474,8 @@ static void on_runs_changed(TsStoreReader *reader, TsLatentPanel *self) {
 
 static void on_store_changed(TsStoreReader *reader, TsLatentPanel *self) {
   self->run = -1;
+  self->token++;
+  self->in_flight = self->again = FALSE;
   ldata_free(self->data);
   self->data = NULL;
   show_all(self);
@@ -527,6 +566,8 @@ static void ts_latent_panel_finalize(GObject *o) {
   TsLatentPanel *self = TS_LATENT_PANEL(o);
   ldata_free(self->data);
   g_array_unref(self->run_ids);
+  g_free(self->loaded_path);
+  g_clear_object(&self->runs_model);
   g_free(self->shown[0]), g_free(self->shown[1]);
   G_OBJECT_CLASS(ts_latent_panel_parent_class)->finalize(o);
 }
@@ -596,6 +637,8 @@ static void ts_latent_panel_init(TsLatentPanel *self) {
   gtk_widget_set_margin_bottom(side, 18);
   GtkWidget *g = group(side, "Run", "A VAE / TopoVAE run (train --task vae; --lockstep adds the plain VAE beside it)");
   self->run_row = combo(g, "_Run", NULL);
+  self->runs_model = gtk_string_list_new(NULL);
+  adw_combo_row_set_model(ADW_COMBO_ROW(self->run_row), G_LIST_MODEL(self->runs_model));
   g_signal_connect_swapped(self->run_row, "notify::selected", G_CALLBACK(on_run_selected), self);
   g = group(side, "Projection", NULL);
   static const char *projs[] = {"Principal components", "Two latent dimensions", NULL};
@@ -692,6 +735,7 @@ void ts_latent_panel_show_run(TsLatentPanel *self, gint64 id) {
   self->data = NULL;
   if (self->cancel) g_cancellable_cancel(self->cancel);
   g_clear_object(&self->cancel);
+  self->token++;
   self->in_flight = self->again = FALSE;
   gtk_widget_set_visible(self->matching, FALSE);
   for (guint i = 0; i < self->run_ids->len; i++)

@@ -177,6 +177,9 @@ struct _TsLayersPanel {
   int measure, betti_dim, pick_layer, pick_epoch;
   GCancellable *cancel;
   gboolean in_flight, again, syncing;
+  guint token;       /* bumped by every run or store switch: older answers are dropped */
+  char *loaded_path; /* the store the shown data came from */
+  GtkStringList *runs_model;
   guint generation;
   char *detail;
 };
@@ -346,15 +349,39 @@ static void show_all(TsLayersPanel *self) {
 
 static void load(TsLayersPanel *self);
 
+typedef struct {
+  GWeakRef panel;
+  guint token;
+} Ticket;
+
+static void ticket_free(Ticket *t) {
+  g_weak_ref_clear(&t->panel);
+  g_free(t);
+}
+
 static void loaded(GObject *src, GAsyncResult *res, gpointer user_data) {
   (void)src;
+  Ticket *t = user_data;
   GError *error = NULL;
   LData *d = ts_store_reader_query_finish(res, &error);
-  if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-    g_error_free(error);
-    return; /* the panel may be gone */
+  TsLayersPanel *self = g_weak_ref_get(&t->panel);
+  gboolean stale = !self || t->token != self->token;
+  ticket_free(t);
+  if (stale) {
+    /* the panel is gone, or moved on to another run or store */
+    ldata_free(d);
+    g_clear_error(&error);
+    if (self) g_object_unref(self);
+    return;
   }
-  TsLayersPanel *self = user_data;
+  g_object_unref(self); /* the window holds it; we run on its main loop */
+  if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    /* the reader dropped the query (a store switch): ask again */
+    g_clear_error(&error);
+    self->in_flight = FALSE;
+    load(self);
+    return;
+  }
   self->in_flight = FALSE;
   gboolean first = !self->data;
   ldata_free(self->data);
@@ -384,7 +411,12 @@ static void load(TsLayersPanel *self) {
   gint64 *id = g_new(gint64, 1);
   *id = self->run;
   if (!self->cancel) self->cancel = g_cancellable_new();
-  ts_store_reader_query(self->reader, query, id, g_free, ldata_free, self->cancel, loaded, self);
+  g_free(self->loaded_path);
+  self->loaded_path = g_strdup(ts_store_reader_get_path(self->reader));
+  Ticket *t = g_new0(Ticket, 1);
+  g_weak_ref_init(&t->panel, self);
+  t->token = self->token;
+  ts_store_reader_query(self->reader, query, id, g_free, ldata_free, self->cancel, loaded, t);
 }
 
 /* --- the run list ---------------------------------------------------------- */
@@ -397,7 +429,9 @@ static gboolean probed(const TsRunSummary *r) {
 static void on_runs_changed(TsStoreReader *reader, TsLayersPanel *self) {
   guint n;
   const TsRunSummary *runs = ts_store_reader_get_runs(reader, &n);
-  GtkStringList *l = gtk_string_list_new(NULL);
+  /* one model, spliced: replacing a combo row's model while it is shown
+   * is not needed and upset AdwComboRow here */
+  GPtrArray *items = g_ptr_array_new_with_free_func(g_free);
   g_array_set_size(self->run_ids, 0);
   guint keep = G_MAXUINT, first_probed = G_MAXUINT;
   for (guint i = 0; i < n; i++) {
@@ -405,20 +439,23 @@ static void on_runs_changed(TsStoreReader *reader, TsLayersPanel *self) {
     if (!g_str_equal(r->info.kind, "train") && !g_str_equal(r->info.kind, "probe")) continue;
     char *t = g_strdup_printf("%lld · %s%s", (long long)r->info.id, r->info.name,
                               r->info.status == TS_RUN_RUNNING ? " (running)" : "");
-    gtk_string_list_append(l, t);
-    g_free(t);
+    g_ptr_array_add(items, t);
     if (r->info.id == self->run) keep = self->run_ids->len;
     if (first_probed == G_MAXUINT && probed(r)) first_probed = self->run_ids->len;
     g_array_append_val(self->run_ids, r->info.id);
   }
   self->syncing = TRUE;
-  adw_combo_row_set_model(ADW_COMBO_ROW(self->run_row), G_LIST_MODEL(l));
-  g_object_unref(l);
+  g_ptr_array_add(items, NULL);
+  gtk_string_list_splice(self->runs_model, 0, g_list_model_get_n_items(G_LIST_MODEL(self->runs_model)),
+                         (const char *const *)items->pdata);
+  g_ptr_array_unref(items);
   guint sel = keep != G_MAXUINT ? keep : first_probed != G_MAXUINT ? first_probed : 0;
   if (self->run_ids->len) adw_combo_row_set_selected(ADW_COMBO_ROW(self->run_row), sel);
   self->syncing = FALSE;
   gint64 id = self->run_ids->len ? g_array_index(self->run_ids, gint64, sel) : -1;
   const TsRunSummary *r = id >= 0 ? ts_store_reader_find_run(reader, id) : NULL;
+  const char *path = ts_store_reader_get_path(reader);
+  if (id == self->run && g_strcmp0(path, self->loaded_path) != 0) self->run = -1; /* another store */
   if (id != self->run) {
     ts_layers_panel_show_run(self, id);
   } else if (r && r->info.status == TS_RUN_RUNNING) {
@@ -434,6 +471,8 @@ static void on_runs_changed(TsStoreReader *reader, TsLayersPanel *self) {
 
 static void on_store_changed(TsStoreReader *reader, TsLayersPanel *self) {
   self->run = -1;
+  self->token++;
+  self->in_flight = self->again = FALSE;
   ldata_free(self->data);
   self->data = NULL;
   show_all(self);
@@ -495,6 +534,8 @@ static void ts_layers_panel_finalize(GObject *o) {
   TsLayersPanel *self = TS_LAYERS_PANEL(o);
   ldata_free(self->data);
   g_array_unref(self->run_ids);
+  g_free(self->loaded_path);
+  g_clear_object(&self->runs_model);
   g_free(self->detail);
   G_OBJECT_CLASS(ts_layers_panel_parent_class)->finalize(o);
 }
@@ -550,6 +591,8 @@ static void ts_layers_panel_init(TsLayersPanel *self) {
                                         "as its probes land");
   gtk_box_append(GTK_BOX(side), g);
   self->run_row = combo(g, "_Run", NULL);
+  self->runs_model = gtk_string_list_new(NULL);
+  adw_combo_row_set_model(ADW_COMBO_ROW(self->run_row), G_LIST_MODEL(self->runs_model));
   g_signal_connect_swapped(self->run_row, "notify::selected", G_CALLBACK(on_run_selected), self);
   g = adw_preferences_group_new();
   adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(g), "Show");
@@ -647,6 +690,7 @@ void ts_layers_panel_show_run(TsLayersPanel *self, gint64 id) {
   /* a stale answer for the previous run must not land */
   if (self->cancel) g_cancellable_cancel(self->cancel);
   g_clear_object(&self->cancel);
+  self->token++;
   self->in_flight = FALSE;
   self->again = FALSE;
   for (guint i = 0; i < self->run_ids->len; i++)

@@ -13,8 +13,7 @@
  *  - the Layers panel on a real probed run (`toposcope train --model
  *    lenet-dnn --probe lifespans,phdim`, when FashionMNIST is installed):
  *    the map and the lines hold what the store holds, a picked cell is
- *    spelled out. TS_LAYERS_STORE=FILE also shows (and shoots) that store's
- *    newest probed run, e.g. one with the functional graph;
+ *    spelled out;
  *  - the Latent panel on a real lockstep TopoVAE run (`toposcope train
  *    --task vae --lockstep`, made here when this toposcope has it, or the
  *    store TS_LATENT_STORE=FILE): the epochs, the points (each model's PCA
@@ -480,12 +479,6 @@ static void test_layers(void) {
   TS_CHECK(strstr(ts_layers_panel_get_detail(lp), "conv1") != NULL);
   const TsHeatmapMarker *mk;
   TS_CHECK(ts_heatmap_view_get_markers(ts_layers_panel_get_heatmap(lp), &mk) == 1 && mk[0].row == 0 && mk[0].col == 1);
-  const char *other = g_getenv("TS_LAYERS_STORE");
-  if (other) {
-    target_gen = ts_layers_panel_get_generation(lp) + 1;
-    ts_window_set_store(win, other);
-    TS_CHECK(wait_for(layers_done, 60));
-  }
   shots("layers");
   g_free(store);
 }
