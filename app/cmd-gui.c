@@ -26,8 +26,8 @@ static void help(void) {
   printf("Usage: toposcope gui [OPTIONS]\n"
          "Start the Toposcope workbench (also what 'toposcope' alone does).\n\n"
          "Options:\n"
-         "  --panel NAME          panel shown first: generate, homology, train, runs\n"
-         "                        (default: generate)\n"
+         "  --panel NAME          panel shown first: generate, homology, train, runs,\n"
+         "                        playground, layers, latent (default: generate)\n"
          "  --open IMAGE          open IMAGE in the Homology panel\n"
          "  --screenshot FILE     render the window to FILE (PNG) once it is ready, then exit\n");
   ts_cli_help_common(stdout, 0);

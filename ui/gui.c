@@ -149,6 +149,9 @@ static void on_startup(GApplication *app, gpointer data) {
       {"win.panel-homology", {"<Alt>2", NULL}},
       {"win.panel-train", {"<Alt>3", NULL}},
       {"win.panel-runs", {"<Alt>4", NULL}},
+      {"win.panel-playground", {"<Alt>5", NULL}},
+      {"win.panel-layers", {"<Alt>6", NULL}},
+      {"win.panel-latent", {"<Alt>7", NULL}},
       {"win.open-store", {"<Primary><Shift>o", NULL}},
       {"win.shuffle", {"<Primary>r", NULL}},
       {"win.create-dataset", {"<Primary><Shift>n", NULL}},
@@ -164,8 +167,10 @@ static void on_startup(GApplication *app, gpointer data) {
 
 int ts_gui_run(const TsGuiOptions *opts) {
   if (opts->panel && strcmp(opts->panel, "generate") != 0 && strcmp(opts->panel, "homology") != 0 &&
-      strcmp(opts->panel, "train") != 0 && strcmp(opts->panel, "runs") != 0) {
-    g_printerr("toposcope: gui: unknown panel '%s' (generate, homology, train, runs)\n", opts->panel);
+      strcmp(opts->panel, "train") != 0 && strcmp(opts->panel, "runs") != 0 && strcmp(opts->panel, "playground") != 0 &&
+      strcmp(opts->panel, "layers") != 0 && strcmp(opts->panel, "latent") != 0) {
+    g_printerr("toposcope: gui: unknown panel '%s' (generate, homology, train, runs, playground, layers, latent)\n",
+               opts->panel);
     return 2;
   }
   ts_ui_resources_register();

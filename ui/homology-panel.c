@@ -8,6 +8,7 @@
 #include "image/filtration.h"
 #include "ph/cubical.h"
 #include "ph/vectorize.h"
+#include "compare-view.h"
 #include "plot/plot-common.h"
 
 /* The combo rows' order. */
@@ -20,6 +21,7 @@ struct _TsHomologyPanel {
   GtkWidget *image_row, *filtration_row, *construction_row, *maxdim_spin, *t_scale, *betti0_label, *betti1_label;
   GtkWidget *lifetime_switch, *sort_row, *selection_label, *content_stack, *status_page, *spinner;
   GtkWidget *image_view, *field_view, *diagram_view, *barcode_view, *pi_view, *life_plot;
+  GtkWidget *compare_row, *compare_clear, *compare_view;
   /* what is shown */
   TsImage image;
   char *name;
@@ -36,7 +38,7 @@ G_DEFINE_FINAL_TYPE(TsHomologyPanel, ts_homology_panel, GTK_TYPE_BOX)
 
 enum { PROP_0, PROP_BUSY, N_PROPS };
 static GParamSpec *props[N_PROPS];
-enum { SIG_MESSAGE, N_SIGNALS };
+enum { SIG_MESSAGE, SIG_PICK_SECOND, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 /* --- the worker ---------------------------------------------------------- */
@@ -274,6 +276,35 @@ static void show_vectors(TsHomologyPanel *self, Result *r) {
   g_free(x);
 }
 
+/* The filtration and complex the sidebar asks for. */
+static void current_options(TsHomologyPanel *self, TsFiltrationOptions *fo, TsCubicalOptions *co) {
+  int fi = (int)adw_combo_row_get_selected(ADW_COMBO_ROW(self->filtration_row));
+  ts_filtration_options_default(fo);
+  fo->kind = filtrations[fi < 4 ? fi : 2];
+  ts_cubical_options_default(co);
+  co->construction =
+      adw_combo_row_get_selected(ADW_COMBO_ROW(self->construction_row)) == 1 ? TS_CONSTRUCTION_T : TS_CONSTRUCTION_V;
+  co->maxdim = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->maxdim_spin));
+}
+
+/* With a second image the plots give way to the comparison, recomputed for
+ * the image and options shown. */
+static void update_compare(TsHomologyPanel *self) {
+  TsCompareView *cv = TS_COMPARE_VIEW(self->compare_view);
+  gboolean on = ts_compare_view_has_second(cv);
+  gtk_widget_set_visible(self->compare_clear, on);
+  adw_action_row_set_subtitle(ADW_ACTION_ROW(self->compare_row),
+                              on ? ts_compare_view_get_second_name(cv) : "none: open one, or pick a preview in Generate");
+  if (on && self->image.pixels) {
+    TsFiltrationOptions fo;
+    TsCubicalOptions co;
+    current_options(self, &fo, &co);
+    ts_compare_view_compute(cv, &self->image, self->name, &fo, &co);
+  }
+  if (self->image.pixels || self->in_flight)
+    gtk_stack_set_visible_child_name(GTK_STACK(self->content_stack), on && self->image.pixels ? "compare" : "plots");
+}
+
 static void done(GObject *source, GAsyncResult *res, gpointer user_data) {
   (void)user_data;
   TsHomologyPanel *self = TS_HOMOLOGY_PANEL(source);
@@ -336,20 +367,14 @@ static void done(GObject *source, GAsyncResult *res, gpointer user_data) {
   else gtk_range_set_value(GTK_RANGE(self->t_scale), t0);
   update_t(self);
   update_markers(self);
-  gtk_stack_set_visible_child_name(GTK_STACK(self->content_stack), "plots");
   self->generation++;
+  update_compare(self);
   result_free(r);
   set_busy(self, -1);
 }
 
 static void submit(TsHomologyPanel *self, Request *rq) {
-  int fi = (int)adw_combo_row_get_selected(ADW_COMBO_ROW(self->filtration_row));
-  ts_filtration_options_default(&rq->fo);
-  rq->fo.kind = filtrations[fi < 4 ? fi : 2];
-  ts_cubical_options_default(&rq->co);
-  rq->co.construction =
-      adw_combo_row_get_selected(ADW_COMBO_ROW(self->construction_row)) == 1 ? TS_CONSTRUCTION_T : TS_CONSTRUCTION_V;
-  rq->co.maxdim = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(self->maxdim_spin));
+  current_options(self, &rq->fo, &rq->co);
   /* the newest request wins: the stale one stops at its next check and its
    * result, if any, is dropped */
   if (self->cancel) g_cancellable_cancel(self->cancel);
@@ -409,6 +434,46 @@ static void on_barcode_selection(TsHomologyPanel *self) {
   update_markers(self);
 }
 
+static void on_compare_open_response(GtkNativeDialog *d, int response, gpointer user_data) {
+  TsHomologyPanel *self = user_data;
+  if (response == GTK_RESPONSE_ACCEPT) {
+    GFile *f = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(d));
+    char *path = f ? g_file_get_path(f) : NULL;
+    if (path) ts_homology_panel_open_second_file(self, path);
+    g_free(path);
+    if (f) g_object_unref(f);
+  }
+  g_object_unref(d);
+  g_object_unref(self);
+}
+
+static void on_compare_open(TsHomologyPanel *self) {
+  GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(self));
+  GtkFileChooserNative *d = gtk_file_chooser_native_new("Open a Second Image", GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL,
+                                                        GTK_FILE_CHOOSER_ACTION_OPEN, "_Open", "_Cancel");
+  gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(d), TRUE);
+  GtkFileFilter *f = gtk_file_filter_new();
+  gtk_file_filter_set_name(f, "Images (JPEG, PNG, PGM/PPM, NumPy)");
+  const char *pats[] = {"*.jpg", "*.jpeg", "*.png", "*.pgm", "*.ppm", "*.pnm", "*.npy", "*.JPG", "*.PNG"};
+  for (size_t i = 0; i < G_N_ELEMENTS(pats); i++) gtk_file_filter_add_pattern(f, pats[i]);
+  gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(d), f);
+  g_object_unref(f);
+  g_signal_connect(d, "response", G_CALLBACK(on_compare_open_response), g_object_ref(self));
+  gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
+}
+
+static void on_compare_pick(TsHomologyPanel *self) { g_signal_emit(self, signals[SIG_PICK_SECOND], 0); }
+
+static void on_compare_clear(TsHomologyPanel *self) {
+  ts_compare_view_clear_second(TS_COMPARE_VIEW(self->compare_view));
+  update_compare(self);
+}
+
+static void on_compare_message(TsHomologyPanel *self, const char *text) {
+  g_signal_emit(self, signals[SIG_MESSAGE], 0, text);
+  update_compare(self); /* an unreadable second image was dropped */
+}
+
 static gboolean on_drop(GtkDropTarget *t, const GValue *value, double x, double y, TsHomologyPanel *self) {
   (void)t, (void)x, (void)y;
   if (!G_VALUE_HOLDS(value, GDK_TYPE_FILE_LIST)) return FALSE;
@@ -457,6 +522,9 @@ static void ts_homology_panel_class_init(TsHomologyPanelClass *klass) {
   g_object_class_install_properties(oc, N_PROPS, props);
   signals[SIG_MESSAGE] = g_signal_new("message", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                       G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIG_PICK_SECOND] = g_signal_new("pick-second", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                          NULL, G_TYPE_NONE, 0);
+  g_type_ensure(TS_TYPE_COMPARE_VIEW);
   g_type_ensure(TS_TYPE_HEATMAP_VIEW);
   g_type_ensure(TS_TYPE_DIAGRAM_VIEW);
   g_type_ensure(TS_TYPE_BARCODE_VIEW);
@@ -482,12 +550,19 @@ static void ts_homology_panel_class_init(TsHomologyPanelClass *klass) {
   CHILD(barcode_view);
   CHILD(pi_view);
   CHILD(life_plot);
+  CHILD(compare_row);
+  CHILD(compare_clear);
+  CHILD(compare_view);
 #undef CHILD
   gtk_widget_class_bind_template_callback(wc, on_options_changed);
   gtk_widget_class_bind_template_callback(wc, on_t_changed);
   gtk_widget_class_bind_template_callback(wc, on_display_changed);
   gtk_widget_class_bind_template_callback(wc, on_diagram_selection);
   gtk_widget_class_bind_template_callback(wc, on_barcode_selection);
+  gtk_widget_class_bind_template_callback(wc, on_compare_open);
+  gtk_widget_class_bind_template_callback(wc, on_compare_pick);
+  gtk_widget_class_bind_template_callback(wc, on_compare_clear);
+  gtk_widget_class_bind_template_callback(wc, on_compare_message);
 }
 
 static void ts_homology_panel_init(TsHomologyPanel *self) {
@@ -552,3 +627,17 @@ TsBarcodeView *ts_homology_panel_get_barcode_view(TsHomologyPanel *self) { retur
 TsHeatmapView *ts_homology_panel_get_image_view(TsHomologyPanel *self) { return TS_HEATMAP_VIEW(self->image_view); }
 TsHeatmapView *ts_homology_panel_get_field_view(TsHomologyPanel *self) { return TS_HEATMAP_VIEW(self->field_view); }
 TsLinePlot *ts_homology_panel_get_life_plot(TsHomologyPanel *self) { return TS_LINE_PLOT(self->life_plot); }
+
+void ts_homology_panel_set_second_image(TsHomologyPanel *self, const TsImage *img, const char *name) {
+  ts_compare_view_set_second_image(TS_COMPARE_VIEW(self->compare_view), img, name);
+  update_compare(self);
+}
+
+void ts_homology_panel_open_second_file(TsHomologyPanel *self, const char *path) {
+  ts_compare_view_set_second_file(TS_COMPARE_VIEW(self->compare_view), path);
+  update_compare(self);
+}
+
+void ts_homology_panel_clear_second(TsHomologyPanel *self) { on_compare_clear(self); }
+
+TsCompareView *ts_homology_panel_get_compare_view(TsHomologyPanel *self) { return TS_COMPARE_VIEW(self->compare_view); }

@@ -14,6 +14,7 @@
 
 #include <gtk/gtk.h>
 
+#include "compare-view.h"
 #include "image/image.h"
 #include "plot/barcode-view.h"
 #include "plot/diagram-view.h"
@@ -48,7 +49,16 @@ TsHeatmapView *ts_homology_panel_get_image_view(TsHomologyPanel *self);
 TsHeatmapView *ts_homology_panel_get_field_view(TsHomologyPanel *self);
 TsLinePlot *ts_homology_panel_get_life_plot(TsHomologyPanel *self);
 
-/* Signal "message" (const char *text): errors and notes for a toast. */
+/* Comparing with a second image (the compare view replaces the plots while
+ * one is set; the first image and the sidebar's options drive it). */
+void ts_homology_panel_set_second_image(TsHomologyPanel *self, const TsImage *img, const char *name);
+void ts_homology_panel_open_second_file(TsHomologyPanel *self, const char *path);
+void ts_homology_panel_clear_second(TsHomologyPanel *self);
+TsCompareView *ts_homology_panel_get_compare_view(TsHomologyPanel *self);
+
+/* Signal "message" (const char *text): errors and notes for a toast.
+ * Signal "pick-second": the user asked to pick the second image among the
+ * Generate panel's previews (the window switches panels). */
 
 G_END_DECLS
 

@@ -9,9 +9,12 @@
 struct _TsWindow {
   AdwApplicationWindow parent;
   GtkWidget *toast_overlay, *stack, *switcher_title, *header_bar, *store_button, *store_label;
-  GtkWidget *generate_panel, *homology_panel, *train_panel, *runs_panel;
+  GtkWidget *generate_panel, *homology_panel, *train_panel, *runs_panel, *playground_panel, *layers_panel,
+      *latent_panel;
   TsStoreReader *reader; /* the one live reader every panel shares */
   gboolean remember;
+  gboolean picking_second; /* the next preview clicked in Generate is the Homology panel's second image */
+  AdwToast *pick_toast;     /* "click a preview", dismissed once one is */
 };
 
 G_DEFINE_FINAL_TYPE(TsWindow, ts_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -27,13 +30,26 @@ static void on_message(GtkWidget *panel, const char *text, TsWindow *self) {
   ts_window_toast(self, text);
 }
 
+static gboolean dismiss_toast(gpointer toast) {
+  adw_toast_dismiss(toast);
+  return G_SOURCE_REMOVE;
+}
+
 static void on_tile_activated(TsGeneratePanel *gp, guint index, TsWindow *self) {
   const TsImage *img = ts_generate_panel_get_tile(gp, index);
   if (!img) return;
   TsGenerateParams p;
   ts_generate_panel_get_params(gp, &p);
   char *name = g_strdup_printf("Generated image %u (seed %llu)", index, (unsigned long long)p.seed);
-  ts_homology_panel_set_image(TS_HOMOLOGY_PANEL(self->homology_panel), img, name);
+  if (self->picking_second) {
+    self->picking_second = FALSE;
+    /* dismissed from the main loop: a toast dismissed in the same turn as
+     * it was queued crashed libadwaita 1.2 here (a use after free) */
+    if (self->pick_toast) g_idle_add_full(G_PRIORITY_LOW, dismiss_toast, g_steal_pointer(&self->pick_toast), g_object_unref);
+    ts_homology_panel_set_second_image(TS_HOMOLOGY_PANEL(self->homology_panel), img, name);
+  } else {
+    ts_homology_panel_set_image(TS_HOMOLOGY_PANEL(self->homology_panel), img, name);
+  }
   g_free(name);
   ts_window_show_panel(self, "homology");
 }
@@ -50,6 +66,16 @@ static void on_generate_busy(TsGeneratePanel *gp, GParamSpec *ps, TsWindow *self
   char *name = g_strdup_printf("Generated image 0 (seed %llu)", (unsigned long long)p.seed);
   ts_homology_panel_set_image(TS_HOMOLOGY_PANEL(self->homology_panel), img, name);
   g_free(name);
+}
+
+static void on_pick_second(TsHomologyPanel *hp, TsWindow *self) {
+  (void)hp;
+  self->picking_second = TRUE;
+  ts_window_show_panel(self, "generate");
+  g_clear_object(&self->pick_toast);
+  self->pick_toast = adw_toast_new("Click a preview to compare the Homology panel's image with it");
+  adw_toast_set_timeout(self->pick_toast, 0); /* until a preview is clicked */
+  adw_toast_overlay_add_toast(ADW_TOAST_OVERLAY(self->toast_overlay), g_object_ref(self->pick_toast));
 }
 
 /* --- actions --------------------------------------------------------------- */
@@ -222,6 +248,7 @@ static gboolean on_close_request(GtkWindow *w, gpointer data) {
 
 static void ts_window_dispose(GObject *o) {
   TsWindow *self = TS_WINDOW(o);
+  g_clear_object(&self->pick_toast);
   if (self->reader) g_signal_handlers_disconnect_by_data(self->reader, self);
   /* a panel's worker may still finish after the window is gone */
   GtkWidget *panels[] = {self->generate_panel, self->homology_panel, self->train_panel, self->runs_panel};
@@ -239,6 +266,9 @@ static void ts_window_class_init(TsWindowClass *klass) {
   g_type_ensure(TS_TYPE_HOMOLOGY_PANEL);
   g_type_ensure(TS_TYPE_TRAIN_PANEL);
   g_type_ensure(TS_TYPE_RUNS_PANEL);
+  g_type_ensure(TS_TYPE_PLAYGROUND_PANEL);
+  g_type_ensure(TS_TYPE_LAYERS_PANEL);
+  g_type_ensure(TS_TYPE_LATENT_PANEL);
   gtk_widget_class_set_template_from_resource(wc, "/org/toposcope/Toposcope/ui/window.ui");
   gtk_widget_class_bind_template_child(wc, TsWindow, toast_overlay);
   gtk_widget_class_bind_template_child(wc, TsWindow, stack);
@@ -250,11 +280,17 @@ static void ts_window_class_init(TsWindowClass *klass) {
   gtk_widget_class_bind_template_child(wc, TsWindow, homology_panel);
   gtk_widget_class_bind_template_child(wc, TsWindow, train_panel);
   gtk_widget_class_bind_template_child(wc, TsWindow, runs_panel);
+  gtk_widget_class_bind_template_child(wc, TsWindow, playground_panel);
+  gtk_widget_class_bind_template_child(wc, TsWindow, layers_panel);
+  gtk_widget_class_bind_template_child(wc, TsWindow, latent_panel);
   gtk_widget_class_install_action(wc, "win.open", NULL, action_open);
   gtk_widget_class_install_action(wc, "win.panel-generate", NULL, action_panel);
   gtk_widget_class_install_action(wc, "win.panel-homology", NULL, action_panel);
   gtk_widget_class_install_action(wc, "win.panel-train", NULL, action_panel);
   gtk_widget_class_install_action(wc, "win.panel-runs", NULL, action_panel);
+  gtk_widget_class_install_action(wc, "win.panel-playground", NULL, action_panel);
+  gtk_widget_class_install_action(wc, "win.panel-layers", NULL, action_panel);
+  gtk_widget_class_install_action(wc, "win.panel-latent", NULL, action_panel);
   gtk_widget_class_install_action(wc, "win.open-store", NULL, action_open_store);
   gtk_widget_class_install_action(wc, "win.default-store", NULL, action_default_store);
   gtk_widget_class_install_action(wc, "win.shuffle", NULL, action_shuffle);
@@ -270,7 +306,9 @@ static void ts_window_init(TsWindow *self) {
   gtk_widget_init_template(GTK_WIDGET(self));
   g_signal_connect(self->generate_panel, "message", G_CALLBACK(on_message), self);
   g_signal_connect(self->homology_panel, "message", G_CALLBACK(on_message), self);
+  g_signal_connect(self->playground_panel, "message", G_CALLBACK(on_message), self);
   g_signal_connect(self->generate_panel, "tile-activated", G_CALLBACK(on_tile_activated), self);
+  g_signal_connect(self->homology_panel, "pick-second", G_CALLBACK(on_pick_second), self);
   g_signal_connect(self->generate_panel, "notify::busy", G_CALLBACK(on_generate_busy), self);
   g_signal_connect(self, "close-request", G_CALLBACK(on_close_request), NULL);
   g_signal_connect(self->train_panel, "message", G_CALLBACK(on_message), self);
@@ -279,6 +317,10 @@ static void ts_window_init(TsWindow *self) {
   g_signal_connect(self->reader, "store-changed", G_CALLBACK(on_store_changed), self);
   ts_train_panel_set_reader(TS_TRAIN_PANEL(self->train_panel), self->reader);
   ts_runs_panel_set_reader(TS_RUNS_PANEL(self->runs_panel), self->reader);
+  ts_layers_panel_set_reader(TS_LAYERS_PANEL(self->layers_panel), self->reader);
+  g_signal_connect(self->layers_panel, "message", G_CALLBACK(on_message), self);
+  ts_latent_panel_set_reader(TS_LATENT_PANEL(self->latent_panel), self->reader);
+  g_signal_connect(self->latent_panel, "message", G_CALLBACK(on_message), self);
   update_store_title(self);
   /* a store file dropped anywhere opens it; an image opens in Homology */
   GtkDropTarget *drop = gtk_drop_target_new(GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
@@ -301,7 +343,8 @@ TsWindow *ts_window_new(GtkApplication *app, gboolean remember) {
 
 void ts_window_show_panel(TsWindow *self, const char *name) {
   if (g_str_equal(name, "generate") || g_str_equal(name, "homology") || g_str_equal(name, "train") ||
-      g_str_equal(name, "runs"))
+      g_str_equal(name, "runs") || g_str_equal(name, "playground") || g_str_equal(name, "layers") ||
+      g_str_equal(name, "latent"))
     adw_view_stack_set_visible_child_name(ADW_VIEW_STACK(self->stack), name);
 }
 
@@ -312,6 +355,9 @@ const char *ts_window_get_panel(TsWindow *self) {
 
 TsGeneratePanel *ts_window_get_generate_panel(TsWindow *self) { return TS_GENERATE_PANEL(self->generate_panel); }
 TsHomologyPanel *ts_window_get_homology_panel(TsWindow *self) { return TS_HOMOLOGY_PANEL(self->homology_panel); }
+TsPlaygroundPanel *ts_window_get_playground_panel(TsWindow *self) { return TS_PLAYGROUND_PANEL(self->playground_panel); }
+TsLayersPanel *ts_window_get_layers_panel(TsWindow *self) { return TS_LAYERS_PANEL(self->layers_panel); }
+TsLatentPanel *ts_window_get_latent_panel(TsWindow *self) { return TS_LATENT_PANEL(self->latent_panel); }
 
 gboolean ts_window_is_busy(TsWindow *self) {
   return ts_generate_panel_is_busy(TS_GENERATE_PANEL(self->generate_panel)) ||

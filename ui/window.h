@@ -10,6 +10,9 @@
 
 #include "generate-panel.h"
 #include "homology-panel.h"
+#include "latent-panel.h"
+#include "layers-panel.h"
+#include "playground-panel.h"
 #include "runs-panel.h"
 #include "store-reader.h"
 #include "train-panel.h"
@@ -25,6 +28,9 @@ void ts_window_show_panel(TsWindow *self, const char *name);
 const char *ts_window_get_panel(TsWindow *self);
 TsGeneratePanel *ts_window_get_generate_panel(TsWindow *self);
 TsHomologyPanel *ts_window_get_homology_panel(TsWindow *self);
+TsPlaygroundPanel *ts_window_get_playground_panel(TsWindow *self);
+TsLayersPanel *ts_window_get_layers_panel(TsWindow *self);
+TsLatentPanel *ts_window_get_latent_panel(TsWindow *self);
 /* TRUE while a panel computes something. */
 gboolean ts_window_is_busy(TsWindow *self);
 void ts_window_toast(TsWindow *self, const char *text);

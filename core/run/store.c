@@ -1028,6 +1028,90 @@ TsStatus ts_store_metric_names(TsStore *s, int64_t run_id, char ***names, size_t
                          err);
 }
 
+TsStatus ts_store_series_steps(TsStore *s, int64_t run_id, const char *name, int64_t **steps, size_t *count,
+                               TsError *err) {
+  *steps = NULL;
+  *count = 0;
+  pthread_mutex_lock(&s->lock);
+  sqlite3_stmt *q;
+  if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT step FROM series WHERE run=? AND name=? ORDER BY step", -1, &q,
+                         NULL) != SQLITE_OK) {
+    TsStatus st = db_error(s, err, "cannot list a series' steps");
+    pthread_mutex_unlock(&s->lock);
+    return st;
+  }
+  sqlite3_bind_int64(q, 1, run_id);
+  sqlite3_bind_text(q, 2, name, -1, SQLITE_TRANSIENT);
+  TsStatus st = TS_OK;
+  size_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    if (*count == cap) {
+      cap = cap ? 2 * cap : 16;
+      int64_t *v = realloc(*steps, cap * sizeof *v);
+      if (!v) {
+        st = ts_error_set(err, TS_ERR_NOMEM, "out of memory listing a series' steps");
+        break;
+      }
+      *steps = v;
+    }
+    (*steps)[(*count)++] = sqlite3_column_int64(q, 0);
+  }
+  if (!st && rc != SQLITE_DONE) st = db_error(s, err, "cannot list a series' steps");
+  if (st) {
+    free(*steps);
+    *steps = NULL;
+    *count = 0;
+  }
+  sqlite3_finalize(q);
+  pthread_mutex_unlock(&s->lock);
+  return st;
+}
+
+TsStatus ts_store_read_blob(TsStore *s, int64_t run_id, const char *name, int64_t step, void **data, size_t *size,
+                            char *type, size_t type_n, int64_t *step_out, TsError *err) {
+  *data = NULL;
+  *size = 0;
+  pthread_mutex_lock(&s->lock);
+  sqlite3_stmt *q;
+  TsStatus st = TS_OK;
+  const char *sql = step < 0 ? "SELECT type, data, step FROM blobs WHERE run=? AND name=? ORDER BY step DESC, id DESC "
+                               "LIMIT 1"
+                             : "SELECT type, data, step FROM blobs WHERE run=? AND name=? AND step=? ORDER BY id DESC "
+                               "LIMIT 1";
+  if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) {
+    st = db_error(s, err, "cannot read a blob");
+    pthread_mutex_unlock(&s->lock);
+    return st;
+  }
+  sqlite3_bind_int64(q, 1, run_id);
+  sqlite3_bind_text(q, 2, name, -1, SQLITE_TRANSIENT);
+  if (step >= 0) sqlite3_bind_int64(q, 3, step);
+  int rc = sqlite3_step(q);
+  if (rc == SQLITE_ROW) {
+    const unsigned char *t = sqlite3_column_text(q, 0);
+    const void *blob = sqlite3_column_blob(q, 1);
+    int bytes = sqlite3_column_bytes(q, 1);
+    /* one byte more, zero: JSON and text blobs read as C strings */
+    *data = malloc((size_t)bytes + 1);
+    if (!*data) st = ts_error_set(err, TS_ERR_NOMEM, "out of memory reading a blob");
+    else {
+      if (bytes) memcpy(*data, blob, (size_t)bytes);
+      ((char *)*data)[bytes] = '\0';
+      *size = (size_t)bytes;
+      if (type && type_n) snprintf(type, type_n, "%s", t ? (const char *)t : "");
+      if (step_out) *step_out = sqlite3_column_int64(q, 2);
+    }
+  } else if (rc == SQLITE_DONE) {
+    st = ts_error_set(err, TS_ERR_INVALID, "run %lld has no blob '%s'", (long long)run_id, name);
+  } else {
+    st = db_error(s, err, "cannot read a blob");
+  }
+  sqlite3_finalize(q);
+  pthread_mutex_unlock(&s->lock);
+  return st;
+}
+
 TsStatus ts_store_artifacts(TsStore *s, int64_t run_id, char ***kinds, char ***paths, size_t *count, TsError *err) {
   return collect_strings(s, "SELECT kind, path FROM artifacts WHERE run=? ORDER BY id", run_id, kinds, paths, count,
                          err);

@@ -137,6 +137,15 @@ TsStatus ts_store_last_metric(TsStore *s, int64_t run_id, const char *name, TsMe
 /* The newest series row of `name` (step -1: newest step). values malloc'd. */
 TsStatus ts_store_read_series(TsStore *s, int64_t run_id, const char *name, int64_t step, double **values,
                               int64_t *rows, int64_t *cols, int64_t *step_out, TsError *err);
+/* The distinct steps at which a run has series `name`, ascending (malloc'd;
+ * *count 0 and no error when there are none). */
+TsStatus ts_store_series_steps(TsStore *s, int64_t run_id, const char *name, int64_t **steps, size_t *count,
+                               TsError *err);
+/* The newest blob row of `name` at step (step -1: the newest step): its
+ * bytes (malloc'd, with a zero byte after the last so text reads as a C
+ * string), their count, and its type (copied into type, type_n bytes). */
+TsStatus ts_store_read_blob(TsStore *s, int64_t run_id, const char *name, int64_t step, void **data, size_t *size,
+                            char *type, size_t type_n, int64_t *step_out, TsError *err);
 /* Artifacts as (kind, path) pairs; malloc'd arrays of malloc'd strings. */
 TsStatus ts_store_artifacts(TsStore *s, int64_t run_id, char ***kinds, char ***paths, size_t *count, TsError *err);
 void ts_store_free_strings(char **v, size_t n);

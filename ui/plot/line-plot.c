@@ -378,6 +378,13 @@ guint ts_line_plot_add_series(TsLinePlot *self, const char *name) {
   return self->series->len - 1;
 }
 
+void ts_line_plot_set_color(TsLinePlot *self, guint series, const double rgb[3]) {
+  if (series >= self->series->len) return;
+  Series *s = g_ptr_array_index(self->series, series);
+  memcpy(s->rgb, rgb, sizeof s->rgb);
+  gtk_widget_queue_draw(self->area);
+}
+
 void ts_line_plot_clear(TsLinePlot *self) {
   g_ptr_array_set_size(self->series, 0);
   gtk_widget_queue_draw(self->area);

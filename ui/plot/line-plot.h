@@ -45,6 +45,8 @@ void ts_line_plot_set_labels(TsLinePlot *self, const char *title, const char *xl
 /* Adds an empty series; returns its index. */
 guint ts_line_plot_add_series(TsLinePlot *self, const char *name);
 void ts_line_plot_clear(TsLinePlot *self); /* removes every series */
+/* A series' colour (by default the palette's, in order of adding). */
+void ts_line_plot_set_color(TsLinePlot *self, guint series, const double rgb[3]);
 void ts_line_plot_append(TsLinePlot *self, guint series, double x, double y);
 /* Appends n points at once (one redraw). */
 void ts_line_plot_append_points(TsLinePlot *self, guint series, const double *x, const double *y, size_t n);

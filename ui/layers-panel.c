@@ -1,0 +1,739 @@
+/* layers-panel.c — the Layers panel: probe series of a run, read through
+ * the store reader, as a heat map and line plots. */
+#include "layers-panel.h"
+
+#include <adwaita.h>
+#include <math.h>
+#include <string.h>
+
+#include "base/json.h"
+#include "plot/plot-common.h"
+
+#define MAX_BETTI_DIMS 3
+
+/* --- reading (on the reader's worker) -------------------------------------- */
+
+typedef struct {
+  size_t ne, nl;
+  int64_t *epochs;
+  double *life0, *life1, *phdim; /* [layer * ne + epoch index] (NAN: not probed) */
+  char **names;                  /* nl, NULL-terminated */
+  int nbd;                       /* graph Betti dimensions read */
+  size_t grid;                   /* points of each Betti curve */
+  double *betti[MAX_BETTI_DIMS]; /* [epoch index][grid][x, beta] (NAN rows: none at that epoch) */
+  int nlife;
+  double *avglife, *midlife; /* [epoch index * nlife + dim] */
+} LData;
+
+static void ldata_free(gpointer p) {
+  LData *d = p;
+  if (!d) return;
+  g_free(d->epochs);
+  g_free(d->life0), g_free(d->life1), g_free(d->phdim);
+  g_strfreev(d->names);
+  for (int k = 0; k < MAX_BETTI_DIMS; k++) g_free(d->betti[k]);
+  g_free(d->avglife), g_free(d->midlife);
+  g_free(d);
+}
+
+static int read_at(TsStore *s, int64_t run, const char *name, int64_t step, double **v, int64_t *rows, int64_t *cols) {
+  int64_t got;
+  return ts_store_read_series(s, run, name, step, v, rows, cols, &got, NULL) == TS_OK;
+}
+
+/* "lifespan_layers": [{"name": "conv1", ...}, ...] -> names */
+static char **layer_names(const char *json, size_t nl) {
+  char **names = g_new0(char *, nl + 1);
+  const char *v;
+  size_t len;
+  size_t k = 0;
+  if (json && ts_json_get_raw(json, "lifespan_layers", &v, &len, NULL) == TS_OK) {
+    const char *p = v, *end = v + len;
+    while (k < nl && (p = g_strstr_len(p, end - p, "\"name\"")) != NULL) {
+      p += 6;
+      const char *q = memchr(p, '"', (size_t)(end - p));
+      if (!q) break;
+      const char *r = memchr(q + 1, '"', (size_t)(end - q - 1));
+      if (!r) break;
+      names[k++] = g_strndup(q + 1, (gsize)(r - q - 1));
+      p = r + 1;
+    }
+  }
+  for (; k < nl; k++) names[k] = g_strdup_printf("layer %zu", k + 1);
+  return names;
+}
+
+static gpointer query(TsStore *s, gpointer data, GError **error) {
+  int64_t run = *(gint64 *)data;
+  LData *d = g_new0(LData, 1);
+  double *v = NULL;
+  int64_t rows, cols, last = -1, step;
+  /* the newest probed epoch, from whichever series the probe wrote */
+  static const char *const heads[] = {"probe/lifespans", "probe/phdim", "probe/betti/dim0"};
+  for (int h = 0; h < 3; h++) {
+    if (ts_store_read_series(s, run, heads[h], -1, &v, &rows, &cols, &step, NULL) == TS_OK) last = MAX(last, step);
+    free(v);
+    v = NULL;
+  }
+  if (last < 0) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                "run %lld has no probes: train it with --probe lifespans,phdim,graph (or run toposcope probe)",
+                (long long)run);
+    ldata_free(d);
+    return NULL;
+  }
+  GArray *ep = g_array_new(FALSE, FALSE, sizeof(int64_t));
+  for (int64_t e = 0; e <= last && e < 100000; e++) {
+    int found = 0;
+    for (int h = 0; h < 3 && !found; h++) {
+      found = read_at(s, run, heads[h], e, &v, &rows, &cols);
+      free(v);
+      v = NULL;
+    }
+    if (found) g_array_append_val(ep, e);
+  }
+  d->ne = ep->len;
+  d->epochs = (int64_t *)(void *)g_array_free(ep, FALSE);
+  /* layers */
+  for (size_t i = 0; i < d->ne && !d->nl; i++) {
+    if (read_at(s, run, "probe/lifespans", d->epochs[i], &v, &rows, &cols) ||
+        read_at(s, run, "probe/phdim", d->epochs[i], &v, &rows, &cols))
+      d->nl = (size_t)rows;
+    free(v);
+    v = NULL;
+  }
+  d->life0 = g_new(double, d->nl * d->ne + 1);
+  d->life1 = g_new(double, d->nl * d->ne + 1);
+  d->phdim = g_new(double, d->nl * d->ne + 1);
+  for (size_t i = 0; i < d->nl * d->ne; i++) d->life0[i] = d->life1[i] = d->phdim[i] = NAN;
+  for (size_t e = 0; e < d->ne; e++) {
+    if (read_at(s, run, "probe/lifespans", d->epochs[e], &v, &rows, &cols) && cols >= 2)
+      for (size_t l = 0; l < d->nl && l < (size_t)rows; l++)
+        d->life0[l * d->ne + e] = v[2 * l], d->life1[l * d->ne + e] = v[2 * l + 1];
+    free(v);
+    v = NULL;
+    if (read_at(s, run, "probe/phdim", d->epochs[e], &v, &rows, &cols) && cols >= 1)
+      for (size_t l = 0; l < d->nl && l < (size_t)rows; l++) d->phdim[l * d->ne + e] = v[l * cols];
+    free(v);
+    v = NULL;
+  }
+  void *blob = NULL;
+  size_t bytes;
+  char type[64];
+  ts_store_read_blob(s, run, "probe/layers", -1, &blob, &bytes, type, sizeof type, NULL, NULL);
+  d->names = layer_names(blob, d->nl);
+  free(blob);
+  /* the functional graph */
+  for (int k = 0; k < MAX_BETTI_DIMS; k++) {
+    char name[32];
+    snprintf(name, sizeof name, "probe/betti/dim%d", k);
+    for (size_t e = 0; e < d->ne; e++) {
+      if (!read_at(s, run, name, d->epochs[e], &v, &rows, &cols) || cols != 2) {
+        free(v);
+        v = NULL;
+        continue;
+      }
+      if (!d->betti[k]) {
+        d->grid = d->grid ? d->grid : (size_t)rows;
+        d->betti[k] = g_new(double, d->ne * d->grid * 2);
+        for (size_t i = 0; i < d->ne * d->grid * 2; i++) d->betti[k][i] = NAN;
+        d->nbd = MAX(d->nbd, k + 1);
+      }
+      if ((size_t)rows == d->grid) memcpy(d->betti[k] + e * d->grid * 2, v, d->grid * 2 * sizeof *v);
+      free(v);
+      v = NULL;
+    }
+  }
+  for (size_t e = 0; e < d->ne; e++) {
+    double *a = NULL, *m = NULL;
+    int64_t ra, ca, rm, cm;
+    int ha = read_at(s, run, "probe/avglife", d->epochs[e], &a, &ra, &ca);
+    int hm = read_at(s, run, "probe/midlife", d->epochs[e], &m, &rm, &cm);
+    if (ha && !d->avglife) {
+      d->nlife = (int)ca;
+      d->avglife = g_new(double, d->ne * d->nlife + 1);
+      d->midlife = g_new(double, d->ne * d->nlife + 1);
+      for (size_t i = 0; i < d->ne * (size_t)d->nlife; i++) d->avglife[i] = d->midlife[i] = NAN;
+    }
+    for (int k = 0; ha && k < d->nlife && k < ca; k++) d->avglife[e * d->nlife + k] = a[k];
+    for (int k = 0; hm && d->midlife && k < d->nlife && k < cm; k++) d->midlife[e * d->nlife + k] = m[k];
+    free(a);
+    free(m);
+  }
+  return d;
+}
+
+/* --- the panel --------------------------------------------------------------- */
+
+struct _TsLayersPanel {
+  GtkBox parent;
+  GtkWidget *run_row, *measure_row, *betti_row, *epoch_scale, *detail_label, *stack, *status;
+  GtkWidget *heatmap, *map_caption, *betti_caption, *layer_plot, *betti_plot, *life_plot;
+  TsStoreReader *reader;
+  gulong runs_handler, store_handler;
+  GArray *run_ids; /* the runs in run_row, in order */
+  gint64 run;
+  LData *data;
+  int measure, betti_dim, pick_layer, pick_epoch;
+  GCancellable *cancel;
+  gboolean in_flight, again, syncing;
+  guint token;       /* bumped by every run or store switch: older answers are dropped */
+  char *loaded_path; /* the store the shown data came from */
+  GtkStringList *runs_model;
+  guint generation;
+  char *detail;
+};
+
+G_DEFINE_FINAL_TYPE(TsLayersPanel, ts_layers_panel, GTK_TYPE_BOX)
+
+enum { SIG_MESSAGE, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+static const char *const measure_titles[3] = {"Lifespan sum H0", "Lifespan sum H1", "PH dimension"};
+
+static const double *measure_values(TsLayersPanel *self) {
+  if (!self->data) return NULL;
+  return self->measure == 0 ? self->data->life0 : self->measure == 1 ? self->data->life1 : self->data->phdim;
+}
+
+static void update_detail(TsLayersPanel *self) {
+  LData *d = self->data;
+  g_free(self->detail);
+  if (!d || !d->ne) {
+    self->detail = g_strdup("");
+  } else {
+    int e = CLAMP(self->pick_epoch, 0, (int)d->ne - 1);
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "<b>Epoch %lld</b>", (long long)d->epochs[e]);
+    if (d->nl) {
+      int l = CLAMP(self->pick_layer, 0, (int)d->nl - 1);
+      size_t i = (size_t)l * d->ne + (size_t)e;
+      g_string_append_printf(s, " · <b>%s</b>: lifespan sum H0 %.4g", d->names[l], d->life0[i]);
+      if (isfinite(d->life1[i])) g_string_append_printf(s, ", H1 %.4g", d->life1[i]);
+      if (isfinite(d->phdim[i])) g_string_append_printf(s, ", PH dimension %.3g", d->phdim[i]);
+    }
+    for (int k = 0; d->avglife && k < d->nlife; k++)
+      g_string_append_printf(s, "%s graph H%d: avg life %.3g, midlife %.3g", k ? ";" : " · ", k,
+                             d->avglife[(size_t)e * d->nlife + k], d->midlife[(size_t)e * d->nlife + k]);
+    self->detail = g_string_free(s, FALSE);
+  }
+  gtk_label_set_markup(GTK_LABEL(self->detail_label), self->detail);
+}
+
+static void show_betti(TsLayersPanel *self) {
+  LData *d = self->data;
+  TsLinePlot *bp = TS_LINE_PLOT(self->betti_plot);
+  ts_line_plot_clear(bp);
+  int k = self->betti_dim;
+  char title[96];
+  snprintf(title, sizeof title, "Graph Betti curve β%d by epoch", k);
+  ts_line_plot_set_labels(bp, title, "filtration value (1 − |corr|, halved)", "β");
+  if (!d || k >= d->nbd || !d->betti[k]) return;
+  double *x = g_new(double, d->grid), *y = g_new(double, d->grid);
+  int pe = CLAMP(self->pick_epoch, 0, (int)d->ne - 1);
+  for (size_t e = 0; e < d->ne; e++) {
+    const double *c = d->betti[k] + e * d->grid * 2;
+    if (!isfinite(c[0])) continue;
+    for (size_t j = 0; j < d->grid; j++) x[j] = c[2 * j], y[j] = c[2 * j + 1];
+    char name[32];
+    snprintf(name, sizeof name, "epoch %lld", (long long)d->epochs[e]);
+    guint s = ts_line_plot_add_series(bp, name);
+    ts_line_plot_set_points(bp, s, x, y, d->grid);
+    /* light to dark blue along training; the chosen epoch red */
+    double t = d->ne > 1 ? (double)e / (double)(d->ne - 1) : 1.0;
+    double rgb[3] = {0.75 - 0.65 * t, 0.85 - 0.55 * t, 0.98 - 0.35 * t};
+    if ((int)e == pe) rgb[0] = 0.878, rgb[1] = 0.106, rgb[2] = 0.141;
+    ts_line_plot_set_color(bp, s, rgb);
+  }
+  g_free(x);
+  g_free(y);
+}
+
+static void show_measure(TsLayersPanel *self) {
+  LData *d = self->data;
+  const double *v = measure_values(self);
+  char title[128];
+  snprintf(title, sizeof title, "%s: layer × epoch", measure_titles[self->measure]);
+  ts_heatmap_view_set_title(TS_HEATMAP_VIEW(self->heatmap), title);
+  TsLinePlot *lp = TS_LINE_PLOT(self->layer_plot);
+  ts_line_plot_clear(lp);
+  snprintf(title, sizeof title, "%s per layer", measure_titles[self->measure]);
+  ts_line_plot_set_labels(lp, title, "epoch", measure_titles[self->measure]);
+  if (!d || !d->nl || !d->ne) {
+    ts_heatmap_view_set_field(TS_HEATMAP_VIEW(self->heatmap), NULL, 0, 0);
+    gtk_label_set_text(GTK_LABEL(self->map_caption), "");
+    return;
+  }
+  /* the map has no axes of its own: say what its rows and columns are */
+  GString *cap = g_string_new("Rows, top to bottom: ");
+  for (size_t l = 0; l < d->nl; l++) g_string_append_printf(cap, "%s%s", l ? ", " : "", d->names[l]);
+  g_string_append(cap, ". Columns: epochs ");
+  for (size_t e = 0; e < d->ne; e++) g_string_append_printf(cap, "%s%lld", e ? ", " : "", (long long)d->epochs[e]);
+  g_string_append(cap, ". Click a cell.");
+  gtk_label_set_text(GTK_LABEL(self->map_caption), cap->str);
+  g_string_free(cap, TRUE);
+  ts_heatmap_view_set_field(TS_HEATMAP_VIEW(self->heatmap), v, (int)d->ne, (int)d->nl);
+  double *x = g_new(double, d->ne);
+  for (size_t e = 0; e < d->ne; e++) x[e] = (double)d->epochs[e];
+  for (size_t l = 0; l < d->nl; l++) {
+    guint s = ts_line_plot_add_series(lp, d->names[l]);
+    ts_line_plot_set_points(lp, s, x, v + l * d->ne, d->ne);
+  }
+  g_free(x);
+}
+
+static void show_life(TsLayersPanel *self) {
+  LData *d = self->data;
+  TsLinePlot *lp = TS_LINE_PLOT(self->life_plot);
+  ts_line_plot_clear(lp);
+  ts_line_plot_set_labels(lp, "Graph average life and midlife", "epoch", "filtration value");
+  if (!d || !d->avglife) return;
+  double *x = g_new(double, d->ne), *y = g_new(double, d->ne);
+  for (size_t e = 0; e < d->ne; e++) x[e] = (double)d->epochs[e];
+  for (int k = 0; k < d->nlife; k++)
+    for (int m = 0; m < 2; m++) {
+      const double *src = m ? d->midlife : d->avglife;
+      for (size_t e = 0; e < d->ne; e++) y[e] = src[e * d->nlife + k];
+      char name[32];
+      snprintf(name, sizeof name, "%s H%d", m ? "midlife" : "avg life", k);
+      guint s = ts_line_plot_add_series(lp, name);
+      ts_line_plot_set_points(lp, s, x, y, d->ne);
+      double rgb[3];
+      ts_plot_dim_color(k, rgb);
+      if (m) for (int c = 0; c < 3; c++) rgb[c] = 0.55 * rgb[c] + 0.45 * (ts_plot_get_dark() ? 0 : 1); /* paler: midlife */
+      ts_line_plot_set_color(lp, s, rgb);
+    }
+  g_free(x);
+  g_free(y);
+}
+
+static void show_pick(TsLayersPanel *self) {
+  LData *d = self->data;
+  double ex = d && d->ne ? (double)d->epochs[CLAMP(self->pick_epoch, 0, (int)d->ne - 1)] : NAN;
+  ts_line_plot_set_vline(TS_LINE_PLOT(self->layer_plot), ex);
+  ts_line_plot_set_vline(TS_LINE_PLOT(self->life_plot), ex);
+  /* the chosen cell, marked on the map */
+  if (d && d->nl && d->ne) {
+    TsHeatmapMarker mk = {.row = CLAMP(self->pick_layer, 0, (int)d->nl - 1),
+                          .col = CLAMP(self->pick_epoch, 0, (int)d->ne - 1),
+                          .rgb = {0.878, 0.106, 0.141},
+                          .shape = TS_MARKER_BIRTH};
+    ts_heatmap_view_set_markers(TS_HEATMAP_VIEW(self->heatmap), &mk, 1);
+  } else {
+    ts_heatmap_view_set_markers(TS_HEATMAP_VIEW(self->heatmap), NULL, 0);
+  }
+  show_betti(self);
+  update_detail(self);
+}
+
+static void show_all(TsLayersPanel *self) {
+  LData *d = self->data;
+  gtk_stack_set_visible_child_name(GTK_STACK(self->stack), d ? "plots" : "empty");
+  self->syncing = TRUE;
+  gtk_scale_clear_marks(GTK_SCALE(self->epoch_scale));
+  if (d && d->ne) {
+    gtk_range_set_range(GTK_RANGE(self->epoch_scale), 0, MAX(1, (double)d->ne - 1));
+    for (size_t e = 0; e < d->ne; e++) {
+      char m[24];
+      snprintf(m, sizeof m, "%lld", (long long)d->epochs[e]);
+      gtk_scale_add_mark(GTK_SCALE(self->epoch_scale), (double)e, GTK_POS_BOTTOM, d->ne <= 12 ? m : NULL);
+    }
+    gtk_range_set_value(GTK_RANGE(self->epoch_scale), CLAMP(self->pick_epoch, 0, (int)d->ne - 1));
+  }
+  gtk_widget_set_sensitive(self->epoch_scale, d && d->ne > 1);
+  self->syncing = FALSE;
+  show_measure(self);
+  show_life(self);
+  show_pick(self);
+}
+
+static void load(TsLayersPanel *self);
+
+typedef struct {
+  GWeakRef panel;
+  guint token;
+} Ticket;
+
+static void ticket_free(Ticket *t) {
+  g_weak_ref_clear(&t->panel);
+  g_free(t);
+}
+
+static void loaded(GObject *src, GAsyncResult *res, gpointer user_data) {
+  (void)src;
+  Ticket *t = user_data;
+  GError *error = NULL;
+  LData *d = ts_store_reader_query_finish(res, &error);
+  TsLayersPanel *self = g_weak_ref_get(&t->panel);
+  gboolean stale = !self || t->token != self->token;
+  ticket_free(t);
+  if (stale) {
+    /* the panel is gone, or moved on to another run or store */
+    ldata_free(d);
+    g_clear_error(&error);
+    if (self) g_object_unref(self);
+    return;
+  }
+  g_object_unref(self); /* the window holds it; we run on its main loop */
+  if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    /* the reader dropped the query (a store switch): ask again */
+    g_clear_error(&error);
+    self->in_flight = FALSE;
+    load(self);
+    return;
+  }
+  self->in_flight = FALSE;
+  gboolean first = !self->data;
+  ldata_free(self->data);
+  self->data = d;
+  if (!d) {
+    adw_status_page_set_description(ADW_STATUS_PAGE(self->status), error ? error->message : "");
+    g_clear_error(&error);
+  } else if (first) {
+    self->pick_epoch = (int)d->ne - 1; /* the newest epoch first */
+    self->pick_layer = (int)d->nl - 1;
+  }
+  show_all(self);
+  self->generation++;
+  if (self->again) {
+    self->again = FALSE;
+    load(self);
+  }
+}
+
+static void load(TsLayersPanel *self) {
+  if (!self->reader || self->run < 0) return;
+  if (self->in_flight) {
+    self->again = TRUE;
+    return;
+  }
+  self->in_flight = TRUE;
+  gint64 *id = g_new(gint64, 1);
+  *id = self->run;
+  if (!self->cancel) self->cancel = g_cancellable_new();
+  g_free(self->loaded_path);
+  self->loaded_path = g_strdup(ts_store_reader_get_path(self->reader));
+  Ticket *t = g_new0(Ticket, 1);
+  g_weak_ref_init(&t->panel, self);
+  t->token = self->token;
+  ts_store_reader_query(self->reader, query, id, g_free, ldata_free, self->cancel, loaded, t);
+}
+
+/* --- the run list ---------------------------------------------------------- */
+
+static gboolean probed(const TsRunSummary *r) {
+  return g_str_equal(r->info.kind, "probe") ||
+         (r->info.params_json && strstr(r->info.params_json, "\"probe") != NULL);
+}
+
+static void on_runs_changed(TsStoreReader *reader, TsLayersPanel *self) {
+  guint n;
+  const TsRunSummary *runs = ts_store_reader_get_runs(reader, &n);
+  /* one model, spliced: replacing a combo row's model while it is shown
+   * is not needed and upset AdwComboRow here */
+  GPtrArray *items = g_ptr_array_new_with_free_func(g_free);
+  g_array_set_size(self->run_ids, 0);
+  guint keep = G_MAXUINT, first_probed = G_MAXUINT;
+  for (guint i = 0; i < n; i++) {
+    const TsRunSummary *r = &runs[i];
+    if (!g_str_equal(r->info.kind, "train") && !g_str_equal(r->info.kind, "probe")) continue;
+    char *t = g_strdup_printf("%lld · %s%s", (long long)r->info.id, r->info.name,
+                              r->info.status == TS_RUN_RUNNING ? " (running)" : "");
+    g_ptr_array_add(items, t);
+    if (r->info.id == self->run) keep = self->run_ids->len;
+    if (first_probed == G_MAXUINT && probed(r)) first_probed = self->run_ids->len;
+    g_array_append_val(self->run_ids, r->info.id);
+  }
+  self->syncing = TRUE;
+  g_ptr_array_add(items, NULL);
+  gtk_string_list_splice(self->runs_model, 0, g_list_model_get_n_items(G_LIST_MODEL(self->runs_model)),
+                         (const char *const *)items->pdata);
+  g_ptr_array_unref(items);
+  guint sel = keep != G_MAXUINT ? keep : first_probed != G_MAXUINT ? first_probed : 0;
+  if (self->run_ids->len) adw_combo_row_set_selected(ADW_COMBO_ROW(self->run_row), sel);
+  self->syncing = FALSE;
+  gint64 id = self->run_ids->len ? g_array_index(self->run_ids, gint64, sel) : -1;
+  const TsRunSummary *r = id >= 0 ? ts_store_reader_find_run(reader, id) : NULL;
+  const char *path = ts_store_reader_get_path(reader);
+  if (id == self->run && g_strcmp0(path, self->loaded_path) != 0) self->run = -1; /* another store */
+  if (id != self->run) {
+    ts_layers_panel_show_run(self, id);
+  } else if (r && r->info.status == TS_RUN_RUNNING) {
+    load(self); /* a running run: its newest probe may have landed */
+  }
+  if (!self->run_ids->len) {
+    adw_status_page_set_description(ADW_STATUS_PAGE(self->status),
+                                    "No training run yet. Train one with probes, e.g. toposcope train --model lenet-dnn "
+                                    "--probe lifespans,phdim,graph --probe-epochs 0,1,2");
+    gtk_stack_set_visible_child_name(GTK_STACK(self->stack), "empty");
+  }
+}
+
+static void on_store_changed(TsStoreReader *reader, TsLayersPanel *self) {
+  self->run = -1;
+  self->token++;
+  self->in_flight = self->again = FALSE;
+  ldata_free(self->data);
+  self->data = NULL;
+  show_all(self);
+  /* the new store's runs may already be in the snapshot (the two signals
+   * come in either order): pick from it now */
+  on_runs_changed(reader, self);
+}
+
+/* --- callbacks ------------------------------------------------------------- */
+
+static void on_run_selected(TsLayersPanel *self) {
+  if (self->syncing) return;
+  guint i = adw_combo_row_get_selected(ADW_COMBO_ROW(self->run_row));
+  if (i < self->run_ids->len) ts_layers_panel_show_run(self, g_array_index(self->run_ids, gint64, i));
+}
+
+static void on_measure(TsLayersPanel *self) {
+  self->measure = (int)adw_combo_row_get_selected(ADW_COMBO_ROW(self->measure_row));
+  show_measure(self);
+  show_pick(self);
+}
+
+static void on_betti(TsLayersPanel *self) {
+  self->betti_dim = (int)adw_combo_row_get_selected(ADW_COMBO_ROW(self->betti_row));
+  show_betti(self);
+}
+
+static void on_epoch(TsLayersPanel *self) {
+  if (self->syncing) return;
+  self->pick_epoch = (int)lround(gtk_range_get_value(GTK_RANGE(self->epoch_scale)));
+  show_pick(self);
+}
+
+static void on_map_click(GtkGestureClick *g, int n, double x, double y, TsLayersPanel *self) {
+  (void)g, (void)n;
+  LData *d = self->data;
+  if (!d || !d->nl || !d->ne) return;
+  /* the same layout the map draws with */
+  TsHeatmapViewData hd = {.width = (int)d->ne, .height = (int)d->nl, .field = measure_values(self), .colorbar = 1,
+                          .title = "x"};
+  double ox, oy, s;
+  ts_heatmap_view_layout(&hd, gtk_widget_get_width(self->heatmap), gtk_widget_get_height(self->heatmap), &ox, &oy, &s);
+  int col = (int)floor((x - ox) / s), row = (int)floor((y - oy) / s);
+  if (col < 0 || row < 0 || col >= (int)d->ne || row >= (int)d->nl) return;
+  ts_layers_panel_pick(self, row, col);
+}
+
+/* --- object ---------------------------------------------------------------- */
+
+static void ts_layers_panel_dispose(GObject *o) {
+  TsLayersPanel *self = TS_LAYERS_PANEL(o);
+  if (self->cancel) g_cancellable_cancel(self->cancel);
+  g_clear_object(&self->cancel);
+  ts_layers_panel_set_reader(self, NULL);
+  G_OBJECT_CLASS(ts_layers_panel_parent_class)->dispose(o);
+}
+
+static void ts_layers_panel_finalize(GObject *o) {
+  TsLayersPanel *self = TS_LAYERS_PANEL(o);
+  ldata_free(self->data);
+  g_array_unref(self->run_ids);
+  g_free(self->loaded_path);
+  g_clear_object(&self->runs_model);
+  g_free(self->detail);
+  G_OBJECT_CLASS(ts_layers_panel_parent_class)->finalize(o);
+}
+
+static void ts_layers_panel_class_init(TsLayersPanelClass *klass) {
+  GObjectClass *oc = G_OBJECT_CLASS(klass);
+  oc->dispose = ts_layers_panel_dispose;
+  oc->finalize = ts_layers_panel_finalize;
+  signals[SIG_MESSAGE] = g_signal_new("message", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                      G_TYPE_NONE, 1, G_TYPE_STRING);
+}
+
+static GtkWidget *combo(GtkWidget *g, const char *title, const char *const *items) {
+  GtkWidget *row = adw_combo_row_new();
+  adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), title);
+  adw_preferences_row_set_use_underline(ADW_PREFERENCES_ROW(row), TRUE);
+  if (items) {
+    GtkStringList *l = gtk_string_list_new(items);
+    adw_combo_row_set_model(ADW_COMBO_ROW(row), G_LIST_MODEL(l));
+    g_object_unref(l);
+  }
+  adw_preferences_group_add(ADW_PREFERENCES_GROUP(g), row);
+  return row;
+}
+
+static GtkWidget *card(GtkWidget *w) {
+  gtk_widget_add_css_class(w, "card");
+  gtk_widget_add_css_class(w, "plot-card");
+  gtk_widget_set_hexpand(w, TRUE);
+  gtk_widget_set_vexpand(w, TRUE);
+  return w;
+}
+
+static void ts_layers_panel_init(TsLayersPanel *self) {
+  gtk_orientable_set_orientation(GTK_ORIENTABLE(self), GTK_ORIENTATION_HORIZONTAL);
+  self->run = -1;
+  self->run_ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+  self->betti_dim = 1;
+
+  GtkWidget *scroll = gtk_scrolled_window_new();
+  gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_widget_set_size_request(scroll, 340, -1);
+  gtk_widget_add_css_class(scroll, "panel-sidebar");
+  GtkWidget *side = gtk_box_new(GTK_ORIENTATION_VERTICAL, 18);
+  gtk_widget_set_margin_start(side, 18);
+  gtk_widget_set_margin_end(side, 18);
+  gtk_widget_set_margin_top(side, 18);
+  gtk_widget_set_margin_bottom(side, 18);
+  GtkWidget *g = adw_preferences_group_new();
+  adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(g), "Run");
+  adw_preferences_group_set_description(ADW_PREFERENCES_GROUP(g),
+                                        "A run trained with --probe (or a toposcope probe run); a running one updates "
+                                        "as its probes land");
+  gtk_box_append(GTK_BOX(side), g);
+  self->run_row = combo(g, "_Run", NULL);
+  self->runs_model = gtk_string_list_new(NULL);
+  adw_combo_row_set_model(ADW_COMBO_ROW(self->run_row), G_LIST_MODEL(self->runs_model));
+  g_signal_connect_swapped(self->run_row, "notify::selected", G_CALLBACK(on_run_selected), self);
+  g = adw_preferences_group_new();
+  adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(g), "Show");
+  gtk_box_append(GTK_BOX(side), g);
+  static const char *measures[] = {"Lifespan sum H0", "Lifespan sum H1", "PH dimension", NULL};
+  self->measure_row = combo(g, "_Layers by", measures);
+  g_signal_connect_swapped(self->measure_row, "notify::selected", G_CALLBACK(on_measure), self);
+  static const char *bettis[] = {"β₀ (components)", "β₁ (loops)", "β₂ (voids)", NULL};
+  self->betti_row = combo(g, "_Betti curve", bettis);
+  adw_combo_row_set_selected(ADW_COMBO_ROW(self->betti_row), 1);
+  g_signal_connect_swapped(self->betti_row, "notify::selected", G_CALLBACK(on_betti), self);
+  g = adw_preferences_group_new();
+  adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(g), "Epoch");
+  adw_preferences_group_set_description(ADW_PREFERENCES_GROUP(g),
+                                        "Scrub the probed epochs, or click a cell of the heat map for a layer and an epoch");
+  gtk_box_append(GTK_BOX(side), g);
+  self->epoch_scale = gtk_scale_new_with_range(GTK_ORIENTATION_HORIZONTAL, 0, 1, 1);
+  gtk_scale_set_digits(GTK_SCALE(self->epoch_scale), 0);
+  gtk_scale_set_draw_value(GTK_SCALE(self->epoch_scale), FALSE);
+  gtk_widget_set_hexpand(self->epoch_scale, TRUE);
+  g_signal_connect_swapped(self->epoch_scale, "value-changed", G_CALLBACK(on_epoch), self);
+  adw_preferences_group_add(ADW_PREFERENCES_GROUP(g), self->epoch_scale);
+  self->detail_label = gtk_label_new("");
+  gtk_label_set_wrap(GTK_LABEL(self->detail_label), TRUE);
+  gtk_label_set_xalign(GTK_LABEL(self->detail_label), 0);
+  gtk_widget_set_margin_top(self->detail_label, 6);
+  adw_preferences_group_add(ADW_PREFERENCES_GROUP(g), self->detail_label);
+  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), side);
+  gtk_box_append(GTK_BOX(self), scroll);
+
+  self->stack = gtk_stack_new();
+  gtk_widget_set_hexpand(self->stack, TRUE);
+  self->status = adw_status_page_new();
+  adw_status_page_set_icon_name(ADW_STATUS_PAGE(self->status), "view-list-symbolic");
+  adw_status_page_set_title(ADW_STATUS_PAGE(self->status), "No Probes");
+  adw_status_page_set_description(ADW_STATUS_PAGE(self->status), "Pick a run trained with --probe");
+  gtk_stack_add_named(GTK_STACK(self->stack), self->status, "empty");
+  GtkWidget *grid = gtk_grid_new();
+  gtk_grid_set_row_spacing(GTK_GRID(grid), 12);
+  gtk_grid_set_column_spacing(GTK_GRID(grid), 12);
+  gtk_grid_set_row_homogeneous(GTK_GRID(grid), TRUE);
+  gtk_grid_set_column_homogeneous(GTK_GRID(grid), TRUE);
+  gtk_widget_set_margin_start(grid, 12);
+  gtk_widget_set_margin_end(grid, 12);
+  gtk_widget_set_margin_top(grid, 12);
+  gtk_widget_set_margin_bottom(grid, 12);
+  self->heatmap = card(ts_heatmap_view_new());
+  ts_heatmap_view_set_colormap(TS_HEATMAP_VIEW(self->heatmap), TS_CMAP_VIRIDIS);
+  GtkGesture *click = gtk_gesture_click_new();
+  g_signal_connect(click, "released", G_CALLBACK(on_map_click), self);
+  gtk_widget_add_controller(self->heatmap, GTK_EVENT_CONTROLLER(click));
+  GtkWidget *mapbox = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
+  gtk_box_append(GTK_BOX(mapbox), self->heatmap);
+  self->map_caption = gtk_label_new("");
+  gtk_label_set_wrap(GTK_LABEL(self->map_caption), TRUE);
+  gtk_label_set_xalign(GTK_LABEL(self->map_caption), 0);
+  gtk_widget_add_css_class(self->map_caption, "caption");
+  gtk_widget_add_css_class(self->map_caption, "dim-label");
+  gtk_box_append(GTK_BOX(mapbox), self->map_caption);
+  gtk_grid_attach(GTK_GRID(grid), mapbox, 0, 0, 1, 1);
+  self->layer_plot = card(ts_line_plot_new());
+  ts_line_plot_set_show_controls(TS_LINE_PLOT(self->layer_plot), FALSE);
+  gtk_grid_attach(GTK_GRID(grid), self->layer_plot, 1, 0, 1, 1);
+  self->betti_plot = card(ts_line_plot_new());
+  ts_line_plot_set_show_controls(TS_LINE_PLOT(self->betti_plot), FALSE);
+  gtk_grid_attach(GTK_GRID(grid), self->betti_plot, 0, 1, 1, 1);
+  self->life_plot = card(ts_line_plot_new());
+  ts_line_plot_set_show_controls(TS_LINE_PLOT(self->life_plot), FALSE);
+  gtk_grid_attach(GTK_GRID(grid), self->life_plot, 1, 1, 1, 1);
+  gtk_stack_add_named(GTK_STACK(self->stack), grid, "plots");
+  gtk_stack_set_visible_child_name(GTK_STACK(self->stack), "empty");
+  gtk_box_append(GTK_BOX(self), self->stack);
+  show_all(self);
+}
+
+void ts_layers_panel_set_reader(TsLayersPanel *self, TsStoreReader *reader) {
+  if (self->reader) {
+    g_signal_handler_disconnect(self->reader, self->runs_handler);
+    g_signal_handler_disconnect(self->reader, self->store_handler);
+    g_clear_object(&self->reader);
+  }
+  if (reader) {
+    self->reader = g_object_ref(reader);
+    self->runs_handler = g_signal_connect(reader, "runs-changed", G_CALLBACK(on_runs_changed), self);
+    self->store_handler = g_signal_connect(reader, "store-changed", G_CALLBACK(on_store_changed), self);
+    on_runs_changed(reader, self);
+  }
+}
+
+void ts_layers_panel_show_run(TsLayersPanel *self, gint64 id) {
+  if (id == self->run) return;
+  self->run = id;
+  ldata_free(self->data);
+  self->data = NULL;
+  /* a stale answer for the previous run must not land */
+  if (self->cancel) g_cancellable_cancel(self->cancel);
+  g_clear_object(&self->cancel);
+  self->token++;
+  self->in_flight = FALSE;
+  self->again = FALSE;
+  for (guint i = 0; i < self->run_ids->len; i++)
+    if (g_array_index(self->run_ids, gint64, i) == id && adw_combo_row_get_selected(ADW_COMBO_ROW(self->run_row)) != i) {
+      self->syncing = TRUE;
+      adw_combo_row_set_selected(ADW_COMBO_ROW(self->run_row), i);
+      self->syncing = FALSE;
+    }
+  adw_status_page_set_description(ADW_STATUS_PAGE(self->status), "Reading the run's probes…");
+  show_all(self);
+  load(self);
+}
+
+gint64 ts_layers_panel_get_run(TsLayersPanel *self) { return self->run; }
+void ts_layers_panel_set_measure(TsLayersPanel *self, int m) {
+  adw_combo_row_set_selected(ADW_COMBO_ROW(self->measure_row), (guint)CLAMP(m, 0, 2));
+}
+void ts_layers_panel_set_betti_dim(TsLayersPanel *self, int dim) {
+  adw_combo_row_set_selected(ADW_COMBO_ROW(self->betti_row), (guint)CLAMP(dim, 0, 2));
+}
+
+void ts_layers_panel_pick(TsLayersPanel *self, int layer, int epoch_index) {
+  self->pick_layer = layer;
+  self->pick_epoch = epoch_index;
+  self->syncing = TRUE;
+  gtk_range_set_value(GTK_RANGE(self->epoch_scale), epoch_index);
+  self->syncing = FALSE;
+  show_pick(self);
+}
+
+guint ts_layers_panel_get_n_epochs(TsLayersPanel *self) { return self->data ? (guint)self->data->ne : 0; }
+guint ts_layers_panel_get_n_layers(TsLayersPanel *self) { return self->data ? (guint)self->data->nl : 0; }
+guint ts_layers_panel_get_generation(TsLayersPanel *self) { return self->generation; }
+gboolean ts_layers_panel_is_busy(TsLayersPanel *self) { return self->in_flight; }
+
+double ts_layers_panel_get_value(TsLayersPanel *self, int layer, int e) {
+  const double *v = measure_values(self);
+  if (!v || layer < 0 || e < 0 || (size_t)layer >= self->data->nl || (size_t)e >= self->data->ne) return NAN;
+  return v[(size_t)layer * self->data->ne + (size_t)e];
+}
+
+const char *ts_layers_panel_get_detail(TsLayersPanel *self) { return self->detail ? self->detail : ""; }
+TsHeatmapView *ts_layers_panel_get_heatmap(TsLayersPanel *self) { return TS_HEATMAP_VIEW(self->heatmap); }
+TsLinePlot *ts_layers_panel_get_layer_plot(TsLayersPanel *self) { return TS_LINE_PLOT(self->layer_plot); }
+TsLinePlot *ts_layers_panel_get_betti_plot(TsLayersPanel *self) { return TS_LINE_PLOT(self->betti_plot); }
+TsLinePlot *ts_layers_panel_get_life_plot(TsLayersPanel *self) { return TS_LINE_PLOT(self->life_plot); }
