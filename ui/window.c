@@ -132,7 +132,15 @@ static void update_store_title(TsWindow *self) {
   adw_view_switcher_title_set_subtitle(ADW_VIEW_SWITCHER_TITLE(self->switcher_title), sub);
   /* the switcher hides its subtitle in a wide window: the store also has a
    * button of its own at the start of the header */
-  gtk_label_set_text(GTK_LABEL(self->store_label), sub);
+  /* the button is narrow: the file's name (and its state), the path is in
+   * the tooltip and the switcher's subtitle */
+  char *base = path ? g_path_get_basename(path) : g_strdup("no run store");
+  char *label = st == TS_STORE_STATE_MISSING ? g_strdup_printf("%s (new)", base)
+                : st == TS_STORE_STATE_ERROR ? g_strdup_printf("%s (unreadable)", base)
+                                             : g_strdup(base);
+  gtk_label_set_text(GTK_LABEL(self->store_label), label);
+  g_free(label);
+  g_free(base);
   char *tip = g_strdup_printf("Run store: %s\nClick (Ctrl+Shift+O) or drop a file on the window to open another",
                               path ? path : "none");
   gtk_widget_set_tooltip_text(self->store_button, tip);

@@ -246,7 +246,7 @@ static void test_new_store(void) {
   TS_CHECK(wait_until(state_is, GINT_TO_POINTER(TS_STORE_STATE_MISSING), 20));
   pump(0.1);
   TS_CHECK(ts_runs_panel_get_n_shown(ts_window_get_runs_panel(win)) == 0);
-  TS_CHECKF(strstr(ts_window_get_store_label(win), "runs.sqlite (not created yet)") != NULL, "header: %s",
+  TS_CHECKF(strstr(ts_window_get_store_label(win), "runs.sqlite (new)") != NULL, "header: %s",
             ts_window_get_store_label(win));
 }
 
