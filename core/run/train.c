@@ -125,12 +125,13 @@ void ts_trainer_free(TsTrainer *t) {
  * from rank 0 to all, as DDP's broadcast_buffers does, so every rank holds
  * the same state and rank 0's checkpoint is everyone's. */
 
-/* Gradients go in buckets of about this many floats (4 MiB), packed in
- * reverse tensor order, the order backward finishes them. The main model's
+/* Gradients go in buckets of about this many floats (1 MiB, the size of
+ * DDP's first bucket), packed in reverse tensor order, the order backward
+ * finishes them. The main model's
  * buckets are started as soon as backward has finished all their tensors
  * (ts_model_set_backward_hook) and proceed while backward goes on; an
  * objective's extra models are reduced after the step. */
-#define DP_BUCKET ((size_t)1 << 20)
+#define DP_BUCKET ((size_t)1 << 18)
 
 static int dp_reduced(const TsNamedTensor *x) { return x->role == TS_ROLE_PARAM && x->grad && x->trainable; }
 

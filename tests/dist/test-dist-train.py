@@ -5,6 +5,8 @@
   run with the same global batch: parameters, optimiser state, loss metrics;
   so does --task ph on generate: data made per rank, and a global batch
   smaller than the ranks; --sync-bn matches one process.
+- Ctrl-C on mpirun stops all ranks at one step with a checkpoint; the run
+  is marked stopped and resumes on another N.
 - --deterministic on 2 ranks, with batch norm (a small ResNet-18): two runs
   give the same bits.
 - A checkpoint written by 2 ranks resumes on 3 (and on 1) and ends where the
@@ -147,6 +149,34 @@ with tempfile.TemporaryDirectory() as tmp:
         got, _ = tsdata.read_safetensors(ck)
         d = rel(full, got)
         C.check(d < 1e-6, f"written on 2 ranks, resumed on {n or 1}: {d:.2e} from the uninterrupted run")
+
+    # Ctrl-C on mpirun: every rank stops at the same step, rank 0 writes the
+    # checkpoint and marks the run stopped; it resumes on another N
+    data = make_data(tmp, 8000, 2)
+    ck, store = f"{tmp}/int.st", f"{tmp}/int.sqlite"
+    cmd = tsmpi.mpirun_args(2, [exe, "train", "--threads", "1", "--model", "lenet5", "--data", data, "--val", "none",
+                                "--epochs", "50", "--batch", "32", "--save", ck, "--store", store, "-q"])
+    job = subprocess.Popen(cmd, env=tsmpi.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    t0 = time.time()
+    while not os.path.exists(store) and time.time() - t0 < 60 and job.poll() is None:
+        time.sleep(0.1)
+    time.sleep(1.5)
+    job.send_signal(signal.SIGINT)
+    try:
+        out, err = job.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        job.kill()
+        out, err = job.communicate()
+    status = tstest.run(["runs", "--store", store, "list"]).stdout.split("\n")[1].split()[2]
+    C.check(status == "stopped" and os.path.exists(ck), f"Ctrl-C: the run is {status}:\n{err}")
+    if os.path.exists(ck):
+        _, meta = tsdata.read_safetensors(ck)
+        step = int(meta.get("pos.global_step", "0"))
+        p = tsmpi.mpirun(3, [exe, "train", "--threads", "1", "--resume", ck, "--epochs",
+                             str(int(meta["pos.epoch"]) + 1), "--store", store, "-q"], check=False)
+        _, meta2 = tsdata.read_safetensors(ck)
+        C.check(p.returncode == 0 and int(meta2["pos.global_step"]) > step,
+                f"stopped on 2 ranks at step {step}, resumed on 3 to {meta2.get('pos.global_step')}: {p.stderr}")
 
     # kill -9 of one rank
     data = make_data(tmp, 8000, 2)
