@@ -75,14 +75,6 @@ static void help(void) {
          "  --hidden N,N,...      MLP hidden sizes (default: 256,128)\n"
          "  --limit N             use the first N training samples (default: all)\n"
          "  --in-memory MB        stream sets larger than this from disk (0: always; default: 1024)\n"
-         "generate:SIZE (the options of toposcope generate and label; keys of the spec):\n"
-         "  --gen-count N         pictures per epoch (default: 10000; each epoch new ones)\n"
-         "  --gen-val N           validation pictures (the val stream; default: 1000)\n"
-         "  --gen-seed S          the generator's seed (default: 0)\n"
-         "  --alpha-range A B, --beta-range A B, --prob-binary P, --prob-colour P (default 0.5),\n"
-         "  --spectrum kaji|radial      as toposcope generate\n"
-         "  --label-type T, --label-dims N, --max-life A [B], --filtration F, --gradient,\n"
-         "  --sigma S, --weight-power N as toposcope label (--type, --dims, ...)\n"
          "  --val-limit N         use the first N validation samples (default: all)\n"
          "  --save CKPT           checkpoint (safetensors) after every epoch and on stop\n"
          "                        (default: checkpoints/run-ID.safetensors beside the store;\n"
@@ -102,7 +94,15 @@ static void help(void) {
          "  --experiment-id N, --cell TEXT, --parent-run N\n"
          "                        put the run in experiment N at cell TEXT, continuing run N\n"
          "                        (what toposcope experiment passes its fine-tunings)\n"
-         "  -q, --quiet           no per-epoch lines\n");
+         "  -q, --quiet           no per-epoch lines\n"
+         "generate:SIZE (the options of toposcope generate and label; keys of the spec):\n"
+         "  --gen-count N         pictures per epoch (default: 10000; each epoch new ones)\n"
+         "  --gen-val N           validation pictures (the val stream; default: 1000)\n"
+         "  --gen-seed S          the generator's seed (default: 0)\n"
+         "  --alpha-range A B, --beta-range A B, --prob-binary P, --prob-colour P (default 0.5),\n"
+         "  --spectrum kaji|radial      as toposcope generate\n"
+         "  --label-type T, --label-dims N, --max-life A [B], --filtration F, --gradient,\n"
+         "  --sigma S, --weight-power N as toposcope label (--type, --dims, ...)\n");
   ts_cli_help_common(stdout, 1);
 }
 

@@ -1,8 +1,10 @@
 /* core/data: IDX and CIFAR readers (good and malformed files), the loader's
  * shuffling, coverage, prefetch determinism and restart, augmentations
  * against a plain reference. */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -419,6 +421,145 @@ static void test_fashion_mnist(void) {
   ts_dataset_clear(&ds);
 }
 
+/* ts_dataset_per_class: exactly n of each class (empty classes skipped), the
+ * kept samples unchanged and in their order, a function of the seed, and
+ * every sample of a class about equally likely (n / m) over many seeds. */
+static void test_per_class(void) {
+  enum { N = 90, C = 4 };
+  TsDataset ref;
+  TsError err = {0};
+  TS_CHECK(ts_dataset_alloc(&ref, N, 1, 2, 2, C + 1, &err) == TS_OK); /* class C has no sample */
+  ref.targets = calloc(N * 2, sizeof(float));
+  ref.target_dims = 2;
+  int m[C] = {0};
+  for (int i = 0; i < N; i++) {
+    ref.labels[i] = (i * 7) % C == 3 && i % 3 ? 2 : (i * 7) % C;
+    m[ref.labels[i]]++;
+    for (int k = 0; k < 4; k++) ref.pixels[i * 4 + k] = (uint8_t)(i + k);
+    ref.targets[i * 2] = (float)i, ref.targets[i * 2 + 1] = (float)-i;
+  }
+  int n = 5;
+  static int hits[N];
+  uint64_t prev = 0;
+  int repeats = 0;
+  for (uint64_t seed = 0; seed < 400; seed++) {
+    TsDataset d;
+    TS_CHECK(ts_dataset_alloc(&d, N, 1, 2, 2, C + 1, &err) == TS_OK);
+    memcpy(d.pixels, ref.pixels, N * 4);
+    memcpy(d.labels, ref.labels, N * sizeof(int32_t));
+    d.targets = malloc(N * 2 * sizeof(float));
+    memcpy(d.targets, ref.targets, N * 2 * sizeof(float));
+    d.target_dims = 2;
+    TS_CHECK(ts_dataset_per_class(&d, n, seed, &err) == TS_OK);
+    TS_CHECK(d.count == n * C);
+    int per[C + 1] = {0}, last = -1, ok = 1;
+    uint64_t sig = 0;
+    for (int64_t j = 0; j < d.count; j++) {
+      int i = d.pixels[j * 4]; /* pixel 0 is the original index */
+      ok &= i > last && d.labels[j] == ref.labels[i] && memcmp(d.pixels + j * 4, ref.pixels + i * 4, 4) == 0 &&
+            d.targets[j * 2] == (float)i && d.targets[j * 2 + 1] == (float)-i;
+      per[d.labels[j]]++;
+      hits[i]++;
+      last = i;
+      sig = sig * 131 + (uint64_t)i;
+    }
+    TS_CHECK(ok);
+    for (int c = 0; c < C; c++) TS_CHECK(per[c] == n);
+    repeats += seed && sig == prev; /* consecutive seeds drawing the same subset (5 of ~22 per class: never) */
+    prev = sig;
+    ts_dataset_clear(&d);
+  }
+  TS_CHECK(repeats == 0);
+  for (int i = 0; i < N; i++) {
+    double expect = 400.0 * n / m[ref.labels[i]];
+    TS_CHECK(fabs(hits[i] - expect) < 6 * sqrt(expect)); /* binomial, 6 sigma */
+  }
+  TsDataset d;
+  TS_CHECK(ts_dataset_alloc(&d, N, 1, 2, 2, C, &err) == TS_OK);
+  memcpy(d.labels, ref.labels, N * sizeof(int32_t));
+  TS_CHECK(ts_dataset_per_class(&d, 1000, 0, &err) == TS_ERR_INVALID && strstr(err.message, "--per-class 1000"));
+  ts_dataset_clear(&d);
+  ts_dataset_clear(&ref);
+}
+
+/* A streamed dataset gives the loader the same batches as the same data in
+ * memory, for any worker count, and a fetch that fails ends the epoch with
+ * its error. */
+typedef struct FakeStream {
+  int fail_at;
+  int workers_made;
+} FakeStream;
+
+static void *fake_worker_new(void *user, TsError *err) {
+  (void)err;
+  FakeStream *f = user;
+  __atomic_add_fetch(&f->workers_made, 1, __ATOMIC_RELAXED);
+  return malloc(16);
+}
+static void fake_worker_free(void *user, void *w) {
+  (void)user;
+  free(w);
+}
+static TsStatus fake_fetch(void *user, void *worker, int64_t epoch, int64_t index, uint8_t *pixels, float *target,
+                           TsError *err) {
+  FakeStream *f = user;
+  if (!worker) return ts_error_set(err, TS_ERR_INTERNAL, "no worker state");
+  if (index == f->fail_at) return ts_error_set(err, TS_ERR_IO, "cannot decode picture %lld", (long long)index);
+  for (int k = 0; k < 12; k++) pixels[k] = (uint8_t)(index * 3 + k + epoch);
+  if (target) target[0] = (float)index + 0.5f, target[1] = (float)epoch;
+  return TS_OK;
+}
+
+static void test_stream(void) {
+  enum { N = 37 };
+  TsError err = {0};
+  for (int workers = 0; workers <= 3; workers += 3) {
+    TsDataset mem, st;
+    TS_CHECK(ts_dataset_alloc(&mem, N, 3, 2, 2, 1, &err) == TS_OK);
+    mem.targets = malloc(N * 2 * sizeof(float));
+    mem.target_dims = 2;
+    memset(&st, 0, sizeof st);
+    st.count = N, st.channels = 3, st.height = st.width = 2, st.num_classes = 1, st.target_dims = 2;
+    st.labels = calloc(N, sizeof(int32_t));
+    FakeStream fs = {.fail_at = -1};
+    TsSampleStream stream = {.user = &fs, .worker_new = fake_worker_new, .worker_free = fake_worker_free, .fetch = fake_fetch};
+    st.stream = &stream;
+    TsLoaderConfig lc = {.batch = 8, .shuffle = 1, .seed = 3, .workers = workers, .prefetch = 3};
+    for (int epoch = 0; epoch < 2; epoch++) {
+      void *w = malloc(16);
+      for (int i = 0; i < N; i++) TS_CHECK(fake_fetch(&fs, w, epoch, i, mem.pixels + i * 12, mem.targets + i * 2, &err) == TS_OK);
+      free(w);
+      TsLoader *a, *b;
+      TS_CHECK(ts_loader_new(&mem, &lc, &a, &err) == TS_OK && ts_loader_new(&st, &lc, &b, &err) == TS_OK);
+      TS_CHECK(ts_loader_begin_epoch(a, epoch, 0, &err) == TS_OK && ts_loader_begin_epoch(b, epoch, 0, &err) == TS_OK);
+      const TsBatch *x, *y;
+      int same = 1, batches = 0;
+      while ((x = ts_loader_next(a))) {
+        y = ts_loader_next(b);
+        same &= y && x->n == y->n && memcmp(x->x, y->x, sizeof(float) * 12 * (size_t)x->n) == 0 &&
+                memcmp(x->t, y->t, sizeof(float) * 2 * (size_t)x->n) == 0;
+        batches++;
+      }
+      TS_CHECK(same && batches == 5 && !ts_loader_next(b) && ts_loader_status(b, &err) == TS_OK);
+      ts_loader_free(a);
+      ts_loader_free(b);
+    }
+    /* a picture that fails: the epoch ends there, with its message */
+    fs.fail_at = 20;
+    TsLoader *b;
+    TS_CHECK(ts_loader_new(&st, &lc, &b, &err) == TS_OK && ts_loader_begin_epoch(b, 0, 0, &err) == TS_OK);
+    int got = 0;
+    while (ts_loader_next(b)) got++;
+    TsError e2 = {0};
+    TS_CHECK(got < 5 && ts_loader_status(b, &e2) == TS_ERR_IO && strstr(e2.message, "picture 20"));
+    ts_loader_free(b);
+    TS_CHECK(fs.workers_made >= 1);
+    st.stream = NULL; /* on the stack */
+    ts_dataset_clear(&st);
+    ts_dataset_clear(&mem);
+  }
+}
+
 int main(void) {
   snprintf(tmpdir, sizeof tmpdir, "/tmp/ts-test-data-XXXXXX");
   if (!mkdtemp(tmpdir)) return 1;
@@ -429,6 +570,8 @@ int main(void) {
   TS_RUN(test_folder);
   TS_RUN(test_label_cache);
   TS_RUN(test_fashion_mnist);
+  TS_RUN(test_per_class);
+  TS_RUN(test_stream);
   char cmd[400];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
   if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);

@@ -130,6 +130,19 @@ run(ft + ["--optimizer", "sgd", "--lr", "0", "--momentum", "0", "--save", fresh,
 tf, _ = read_safetensors(fresh)
 c.check(np.array_equal(tf["fc3.weight"], tz["fc3.weight"]), "the head is initialised as a scratch run's")
 
+# A checkpoint from before the objectives (none of their keys) still resumes, as classify.
+tz_, mz_ = read_safetensors(Z)
+old_meta = {k: v for k, v in mz_.items() if not k.startswith(("train.task", "train.ph_weight", "train.label_norm",
+                                                             "train.init", "train.freeze", "data.per_class",
+                                                             "data.subset_seed", "obj.", "pos.sums"))}
+from tsdata import write_safetensors  # noqa: E402
+write_safetensors(T("old.safetensors"), tz_, old_meta)
+p = run(["train", "--resume", T("old.safetensors"), "--epochs", "2", "--store", store, "-q", "--threads", "2"],
+        check=False)
+_, mo = read_safetensors(T("old.safetensors"))
+c.check(p.returncode == 0 and mo["pos.epoch"] == "2" and mo["train.task"] == "classify",
+        f"an old checkpoint resumes: {p.stderr!r}")
+
 # 5. --freeze backbone: the backbone's parameters stay bit-identical, the head learns.
 F_ = T("ft-freeze.safetensors")
 run(ft + ["--init", A, "--freeze", "backbone", "--optimizer", "sgd", "--lr", "0.05", "--save", F_, "-q"])
