@@ -29,6 +29,7 @@
 #include "base/json.h"
 #include "cli.h"
 #include "commands.h"
+#include "run/experiment-options.h"
 #include "run/store.h"
 
 #define MAX_INITS 16
@@ -42,22 +43,18 @@ static void help(void) {
          "each on the test split and prints a table: mean +- std over the seeds and every\n"
          "seed's top-1, top-5 accuracy, final training loss. The runs are grouped under one\n"
          "experiment in the store; the same command again resumes a stopped experiment.\n\n"
-         "Options:\n"
-         "  --data SPEC           the fine-tuning data (its test split is evaluated)\n"
-         "  --val SPEC            evaluate on this instead of the test split\n"
-         "  --init LIST           scratch and/or pretrained checkpoints (default: scratch)\n"
-         "  --per-class LIST      training images per class, e.g. 100,20 or all (default: all)\n"
-         "  --seeds K             seeds 0 .. K-1 (training and subset seed) (default: 3)\n"
-         "  --name NAME           the experiment's name in the store (default: exp-HASH of\n"
-         "                        the settings, so a repeated command resumes it)\n"
-         "  -o, --output PREFIX   write PREFIX.csv (one row per run) and PREFIX.md (the table)\n"
-         "  --jobs J              fine-tunings side by side (default: 1); each gets\n"
-         "                        --threads / J threads\n"
-         "  -q, --quiet           only the table\n"
-         "Training options passed to every fine-tuning (see toposcope train --help):\n"
-         "  --model, --epochs, --batch, --optimizer, --lr, --momentum, --nesterov,\n"
-         "  --weight-decay, --schedule, --augment, --resize, --normalize, --small-stem,\n"
-         "  --width, --hidden, --freeze, --val-limit, --loader-threads, --deterministic\n");
+         "Options:\n");
+  size_t n;
+  const TsOptSpec *o = ts_experiment_options(&n);
+  ts_opt_print_help(stdout, o, n);
+  /* the pass-through list, wrapped as --help wraps */
+  printf("Training options passed to every fine-tuning (see toposcope train --help):\n ");
+  int col = 1;
+  for (const char *const *f = ts_experiment_forwarded(); *f; f++) {
+    int len = (int)strlen(*f) + 3 + (f[1] ? 1 : 0);
+    if (col + len > 80) printf("\n "), col = 1;
+    col += printf(" --%s%s", *f, f[1] ? "," : "\n");
+  }
   ts_cli_help_common(stdout, 1);
 }
 
@@ -371,10 +368,6 @@ static int run_cells(Exp *e, TsStore *store, char **resume) {
 
 int ts_cmd_experiment(int argc, char **argv) {
   enum { O_DATA = 256, O_VAL, O_INIT, O_PC, O_SEEDS, O_NAME, O_JOBS, O_STORE, O_THREADS, O_FWD_ARG, O_FWD_FLAG };
-  static const char *fwd_arg[] = {"model",  "epochs",    "batch",  "optimizer", "lr",     "momentum",
-                                  "weight-decay", "schedule", "augment", "resize", "normalize", "width",
-                                  "hidden", "freeze",    "val-limit", "loader-threads", NULL};
-  static const char *fwd_flag[] = {"small-stem", "nesterov", "deterministic", NULL};
   struct option opts[64];
   int no = 0;
   opts[no++] = (struct option){"data", required_argument, 0, O_DATA};
@@ -389,8 +382,10 @@ int ts_cmd_experiment(int argc, char **argv) {
   opts[no++] = (struct option){"threads", required_argument, 0, O_THREADS};
   opts[no++] = (struct option){"quiet", no_argument, 0, 'q'};
   opts[no++] = (struct option){"help", no_argument, 0, 'h'};
-  for (int i = 0; fwd_arg[i]; i++) opts[no++] = (struct option){fwd_arg[i], required_argument, 0, O_FWD_ARG};
-  for (int i = 0; fwd_flag[i]; i++) opts[no++] = (struct option){fwd_flag[i], no_argument, 0, O_FWD_FLAG};
+  for (const char *const *f = ts_experiment_forwarded(); *f; f++) {
+    int flag = ts_train_option_find(*f)->kind == TS_OPT_FLAG;
+    opts[no++] = (struct option){*f, flag ? no_argument : required_argument, 0, flag ? O_FWD_FLAG : O_FWD_ARG};
+  }
   opts[no] = (struct option){0, 0, 0, 0};
 
   Exp e = {.seeds = 3, .jobs = 1, .epochs = -1};

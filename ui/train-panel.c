@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/json.h"
+#include "run/experiment-options.h"
 #include "run/train-options.h"
 
 /* --- workflows and presets ------------------------------------------------------ */
@@ -20,6 +21,7 @@ typedef struct Workflow {
   const char *required; /* the option it cannot run without */
   const char *show;     /* options only this workflow shows ("|a|b|") */
   int resume, combined;
+  int experiment; /* toposcope experiment: its own options and the train options it passes on */
 } Workflow;
 
 /* Options shown by some workflows only; every other option shows in all
@@ -27,15 +29,16 @@ typedef struct Workflow {
 #define WORKFLOW_ONLY "|task|label-norm|ph-weight|init|freeze|combined|pretrain-data|pretrain-val|pretrain-task|pretrain-epochs|resume|per-class|subset-seed|topo-weights|topo-deg|topo-on|latent|lockstep|latent-points|"
 
 static const Workflow workflows[] = {
-    {"classify", "Classify images", "classify", "data", "|per-class|subset-seed|", 0, 0},
-    {"ph", "PH pretraining", "ph", "data", "|label-norm|", 0, 0},
-    {"finetune", "Fine-tune a checkpoint", "classify", "init", "|init|freeze|per-class|subset-seed|", 0, 0},
-    {"simultaneous", "Classes and PH labels at once", "simultaneous", "data", "|label-norm|ph-weight|", 0, 0},
+    {"classify", "Classify images", "classify", "data", "|per-class|subset-seed|", 0, 0, 0},
+    {"ph", "PH pretraining", "ph", "data", "|label-norm|", 0, 0, 0},
+    {"finetune", "Fine-tune a checkpoint", "classify", "init", "|init|freeze|per-class|subset-seed|", 0, 0, 0},
+    {"simultaneous", "Classes and PH labels at once", "simultaneous", "data", "|label-norm|ph-weight|", 0, 0, 0},
     {"combined", "Pretrain, then fine-tune", NULL, "pretrain-data",
-     "|combined|pretrain-data|pretrain-val|pretrain-task|pretrain-epochs|freeze|per-class|subset-seed|label-norm|", 0, 1},
+     "|combined|pretrain-data|pretrain-val|pretrain-task|pretrain-epochs|freeze|per-class|subset-seed|label-norm|", 0, 1, 0},
     {"vae", "TopoVAE (and a plain VAE in lockstep)", "vae", "data",
-     "|topo-weights|topo-deg|topo-on|latent|lockstep|latent-points|", 0, 0},
-    {"resume", "Resume a checkpoint", NULL, "resume", "|resume|", 1, 0},
+     "|topo-weights|topo-deg|topo-on|latent|lockstep|latent-points|", 0, 0, 0},
+    {"resume", "Resume a checkpoint", NULL, "resume", "|resume|", 1, 0, 0},
+    {"experiment", "Experiment: scratch vs pretrained", NULL, "data", "", 0, 0, 1},
 };
 
 typedef struct Preset {
@@ -89,7 +92,8 @@ static const char *const titles[][2] = {
     {"subset-seed", "Subset seed"}, {"in-memory", "In-memory limit (MB)"}, {"gen-count", "Pictures per epoch"},
     {"gen-val", "Validation pictures"}, {"gen-seed", "Generator seed"}, {"pretrain-data", "Pretraining data"},
     {"pretrain-val", "Pretraining validation"}, {"pretrain-task", "Pretraining task"},
-    {"pretrain-epochs", "Pretraining epochs"},
+    {"pretrain-epochs", "Pretraining epochs"}, {"seeds", "Seeds"}, {"jobs", "Side by side"},
+    {"output", "Table files (prefix)"},
 };
 
 static char *option_title(const char *name) {
@@ -106,6 +110,7 @@ static char *option_title(const char *name) {
 
 typedef struct Opt {
   const TsOptSpec *spec;
+  gboolean exp; /* one of experiment's own options (the Experiment workflow only) */
   GtkWidget *row, *entry, *sw, *combo;
 } Opt;
 
@@ -116,6 +121,7 @@ typedef struct Followed {
   gint64 spawned;       /* unix seconds */
   char *log_path;
   char *fail;           /* the process failed before or without the store saying why */
+  gboolean experiment;  /* a toposcope experiment: no run of its own, its fine-tunings are adopted */
   int start_index;      /* order of Start in this panel; -1: adopted */
   double rate_t, rate_done0;
   double rate;          /* steps per second, measured here */
@@ -173,16 +179,32 @@ static const char *opt_value(const Opt *o) {
   return gtk_editable_get_text(GTK_EDITABLE(o->entry));
 }
 
+static gboolean opt_visible(const TsTrainPanel *self, const Opt *o);
+
+/* The option of that name; where train and experiment both have one
+ * (--data, --init, ...), the one the current workflow shows. */
 static Opt *find_opt(TsTrainPanel *self, const char *name) {
+  Opt *any = NULL;
   for (guint i = 0; i < self->opts->len; i++) {
     Opt *o = &g_array_index(self->opts, Opt, i);
-    if (!strcmp(o->spec->name, name)) return o;
+    if (strcmp(o->spec->name, name)) continue;
+    if (opt_visible(self, o)) return o;
+    if (!any) any = o;
   }
-  return NULL;
+  return any;
 }
 
-static gboolean opt_visible(const TsTrainPanel *self, const TsOptSpec *s) {
+static gboolean forwarded_by_experiment(const char *name) {
+  for (const char *const *f = ts_experiment_forwarded(); *f; f++)
+    if (!strcmp(*f, name)) return TRUE;
+  return FALSE;
+}
+
+static gboolean opt_visible(const TsTrainPanel *self, const Opt *o) {
+  const TsOptSpec *s = o->spec;
   const Workflow *w = &workflows[self->workflow];
+  if (w->experiment) return o->exp ? strcmp(s->name, "quiet") != 0 : forwarded_by_experiment(s->name);
+  if (o->exp) return FALSE;
   if (!strcmp(s->name, "quiet") || !strcmp(s->name, "task") || !strcmp(s->name, "combined")) return FALSE; /* output goes to a log; the task is the workflow's */
   char key[64];
   snprintf(key, sizeof key, "|%s|", s->name);
@@ -233,8 +255,8 @@ static char *default_store(void) {
 static char *build_argv(TsTrainPanel *self, GPtrArray *a) {
   char *error = NULL;
   g_ptr_array_add(a, g_strdup("toposcope"));
-  g_ptr_array_add(a, g_strdup("train"));
   const Workflow *w = &workflows[self->workflow];
+  g_ptr_array_add(a, g_strdup(w->experiment ? "experiment" : "train"));
   if (w->task && strcmp(w->task, "classify")) {
     g_ptr_array_add(a, g_strdup("--task"));
     g_ptr_array_add(a, g_strdup(w->task));
@@ -242,7 +264,7 @@ static char *build_argv(TsTrainPanel *self, GPtrArray *a) {
   if (w->combined) g_ptr_array_add(a, g_strdup("--combined"));
   for (guint i = 0; i < self->opts->len; i++) {
     Opt *o = &g_array_index(self->opts, Opt, i);
-    if (!opt_visible(self, o->spec)) continue;
+    if (!opt_visible(self, o)) continue;
     const char *v = opt_value(o);
     char *bad = opt_check(o, v);
     if (bad && !error) error = bad;
@@ -320,8 +342,7 @@ static void on_file_response(GtkNativeDialog *d, int response, gpointer user_dat
 static void on_choose_file(GtkButton *b, gpointer user_data) {
   (void)user_data;
   GtkWidget *entry = g_object_get_data(G_OBJECT(b), "entry");
-  size_t n;
-  const TsOptSpec *s = &ts_train_options(&n)[GPOINTER_TO_SIZE(g_object_get_data(G_OBJECT(b), "spec-index"))];
+  const TsOptSpec *s = g_object_get_data(G_OBJECT(b), "spec");
   GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(b));
   GtkFileChooserAction action = s->kind == TS_OPT_SAVE_FILE ? GTK_FILE_CHOOSER_ACTION_SAVE
                                 : s->kind == TS_OPT_DATA    ? GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER
@@ -361,12 +382,12 @@ static void build_form(TsTrainPanel *self) {
     adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(self->groups[g]), ts_opt_group_title((TsOptGroup)g));
     gtk_box_append(GTK_BOX(self->form_box), self->groups[g]);
   }
-  size_t n;
-  const TsOptSpec *specs = ts_train_options(&n);
-  for (size_t i = 0; i < n; i++) {
-    const TsOptSpec *s = &specs[i];
+  size_t n_train, n_exp;
+  const TsOptSpec *train = ts_train_options(&n_train), *exp = ts_experiment_options(&n_exp);
+  for (size_t i = 0; i < n_exp + n_train; i++) {
+    const TsOptSpec *s = i < n_exp ? &exp[i] : &train[i - n_exp];
     if (s->kind == TS_OPT_NOTE) continue;
-    Opt o = {.spec = s};
+    Opt o = {.spec = s, .exp = i < n_exp};
     char *title = option_title(s->name);
     char *tip = tooltip_of(s);
     char *sub = g_strdup_printf("--%s", s->name);
@@ -407,7 +428,7 @@ static void build_form(TsTrainPanel *self) {
           gtk_widget_set_tooltip_text(b, s->kind == TS_OPT_DATA ? "Choose a folder of images (folder:DIR)"
                                                                 : "Choose a file");
           g_object_set_data(G_OBJECT(b), "entry", o.entry);
-          g_object_set_data(G_OBJECT(b), "spec-index", GSIZE_TO_POINTER(i));
+          g_object_set_data(G_OBJECT(b), "spec", (gpointer)(guintptr)s); /* read only */
           g_signal_connect(b, "clicked", G_CALLBACK(on_choose_file), self);
           adw_action_row_add_suffix(ADW_ACTION_ROW(o.row), b);
         }
@@ -429,7 +450,7 @@ static void update_visibility(TsTrainPanel *self) {
   gboolean any[TS_OPT_N_GROUPS] = {0};
   for (guint i = 0; i < self->opts->len; i++) {
     Opt *o = &g_array_index(self->opts, Opt, i);
-    gboolean v = opt_visible(self, o->spec);
+    gboolean v = opt_visible(self, o);
     gtk_widget_set_visible(o->row, v);
     any[o->spec->group] |= v;
   }
@@ -586,7 +607,9 @@ static Followed *spawn(TsTrainPanel *self, GPtrArray *args, Followed *reuse) {
   GDateTime *now = g_date_time_new_now_local();
   char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
   g_date_time_unref(now);
-  char *base = g_strdup_printf("train-%s-%d-%d.log", stamp, (int)getpid(), ++self->n_started);
+  const char *cmd = args->len > 1 ? g_ptr_array_index(args, 1) : "train";
+  gboolean experiment = !strcmp(cmd, "experiment");
+  char *base = g_strdup_printf("%s-%s-%d-%d.log", cmd, stamp, (int)getpid(), ++self->n_started);
   char *log = g_build_filename(dir, base, NULL);
   g_free(base), g_free(stamp), g_free(dir);
   GSubprocessLauncher *l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_MERGE | G_SUBPROCESS_FLAGS_STDIN_INHERIT);
@@ -597,7 +620,7 @@ static Followed *spawn(TsTrainPanel *self, GPtrArray *args, Followed *reuse) {
   g_object_unref(l);
   g_ptr_array_unref(argv);
   if (!proc) {
-    char *m = g_strdup_printf("Cannot start toposcope train: %s", error->message);
+    char *m = g_strdup_printf("Cannot start toposcope %s: %s", cmd, error->message);
     message(self, m);
     g_free(m);
     g_error_free(error);
@@ -618,7 +641,10 @@ static Followed *spawn(TsTrainPanel *self, GPtrArray *args, Followed *reuse) {
   f->proc = proc;
   g_object_set_data(G_OBJECT(proc), "panel", self);
   const char *id = g_subprocess_get_identifier(proc);
-  f->pid = id ? g_ascii_strtoll(id, NULL, 10) : 0;
+  f->experiment = experiment;
+  /* an experiment has no run of its own: its fine-tunings (other processes)
+   * are adopted as they start, so its pid matches nothing */
+  f->pid = id && !experiment ? g_ascii_strtoll(id, NULL, 10) : 0;
   f->spawned = g_get_real_time() / G_USEC_PER_SEC;
   g_free(f->log_path);
   f->log_path = log;
@@ -740,6 +766,11 @@ static void update_status_text(TsTrainPanel *self) {
   gtk_widget_set_visible(self->status_label, f != NULL); /* the list's placeholder says it all */
   if (!f) {
     g_string_append(t, "No run selected.");
+  } else if (f->experiment) {
+    if (f->fail) g_string_append_printf(t, "Experiment failed: %s", f->fail), bad = TRUE;
+    else if (f->proc) g_string_append(t, "Experiment running: its fine-tunings are listed as they start; the Runs "
+                                         "panel's Experiments page tabulates them");
+    else g_string_append(t, "Experiment finished: its table is in the Runs panel's Experiments page");
   } else if (!s) {
     if (f->fail) g_string_append_printf(t, "Failed to start: %s", f->fail), bad = TRUE;
     else g_string_append(t, "Starting: waiting for the run to appear in the store…");
@@ -772,6 +803,16 @@ static void update_status_text(TsTrainPanel *self) {
 static void refresh_row(TsTrainPanel *self, Followed *f) {
   const TsRunSummary *s = f->run >= 0 && self->reader ? ts_store_reader_find_run(self->reader, f->run) : NULL;
   char buf[256], span[64];
+  if (f->experiment) {
+    gtk_label_set_text(GTK_LABEL(f->title), "Experiment");
+    gtk_label_set_text(GTK_LABEL(f->subtitle), f->fail ? f->fail : f->log_path);
+    gtk_progress_bar_set_text(GTK_PROGRESS_BAR(f->bar), f->fail ? "failed" : f->proc ? "running" : "finished");
+    gtk_progress_bar_set_fraction(GTK_PROGRESS_BAR(f->bar), f->proc || f->fail ? 0 : 1);
+    gtk_widget_set_visible(f->stop, f->proc != NULL);
+    gtk_widget_set_visible(f->resume, FALSE);
+    gtk_label_set_text(GTK_LABEL(f->eta), "");
+    return;
+  }
   if (!s) {
     gtk_label_set_text(GTK_LABEL(f->title), f->fail ? "Failed to start" : "Starting…");
     gtk_label_set_text(GTK_LABEL(f->subtitle), f->fail ? f->fail : "waiting for the store");

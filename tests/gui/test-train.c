@@ -337,6 +337,28 @@ static void test_failed_run(void) {
   TS_CHECK(strstr(ts_train_panel_get_command_line(tp), "train --combined ") != NULL);
   TS_CHECK(ts_train_panel_set_workflow(tp, "resume"));
   TS_CHECK(!strstr(ts_train_panel_get_command_line(tp), "--model"));
+  /* scratch vs pretrained: experiment's own options, and the training options it passes on */
+  TS_CHECK(ts_train_panel_set_workflow(tp, "experiment"));
+  TS_CHECK(!ts_train_panel_start(tp)); /* its own --data is still empty */
+  ts_train_panel_set_option(tp, "data", train_spec);
+  ts_train_panel_set_option(tp, "init", "scratch,/x/pre.safetensors");
+  ts_train_panel_set_option(tp, "per-class", "10");
+  ts_train_panel_set_option(tp, "seeds", "1");
+  ts_train_panel_set_option(tp, "limit", "40");
+  {
+    const char *cmd = ts_train_panel_get_command_line(tp);
+    char *data = g_strdup_printf("--data %s ", train_spec);
+    TS_CHECKF(g_str_has_prefix(cmd, "toposcope experiment ") && strstr(cmd, data) &&
+                  strstr(cmd, "--init scratch,/x/pre.safetensors") && strstr(cmd, "--per-class 10") &&
+                  strstr(cmd, "--seeds 1") && strstr(cmd, "--limit 40") && strstr(cmd, "--model mlp") &&
+                  strstr(cmd, "--epochs 1") && strstr(cmd, "--store") && !strstr(cmd, "--task") &&
+                  !strstr(cmd, "--quiet") && !strstr(cmd, "--name") && !strstr(cmd, "--jobs"),
+              "command line: %s", cmd);
+    g_free(data);
+  }
+  ts_train_panel_set_option(tp, "seeds", "0"); /* below experiment's range */
+  TS_CHECK(!ts_train_panel_start(tp));
+  ts_train_panel_set_option(tp, "seeds", "3");
   /* a bad value is caught before anything runs */
   TS_CHECK(ts_train_panel_set_workflow(tp, "classify"));
   ts_train_panel_set_option(tp, "batch", "sixteen");
@@ -507,6 +529,70 @@ static void test_second_store(void) {
   g_free(other);
 }
 
+static gboolean experiment_done(gpointer p) {
+  (void)p;
+  guint n, done = 0;
+  const TsRunSummary *runs = ts_store_reader_get_runs(ts_window_get_reader(win), &n);
+  for (guint i = 0; i < n; i++)
+    if (runs[i].info.experiment > 0 && runs[i].info.status == TS_RUN_FINISHED) done++;
+  return done == 2 && ts_runs_panel_get_n_experiments(ts_window_get_runs_panel(win)) == 1;
+}
+
+/* The Experiment workflow: scratch against a checkpoint made here, one
+ * subset size, one seed, one epoch; its two fine-tunings group in the store. */
+static void test_experiment(void) {
+  char *ckpt = g_strdup_printf("%s/pre.safetensors", tmpdir), *cstore = g_strdup_printf("%s/ckpt.sqlite", tmpdir);
+  const char *argv[] = {g_getenv("TOPOSCOPE"), "train", "--model", "mlp", "--hidden", "32", "--data", train_spec,
+                        "--val", "none", "--epochs", "1", "--batch", "16", "--save", ckpt, "--store", cstore, "-q",
+                        NULL};
+  int status = -1;
+  TS_CHECK(g_spawn_sync(NULL, (char **)(guintptr)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL,
+                        &status, NULL) &&
+           status == 0 && g_file_test(ckpt, G_FILE_TEST_EXISTS));
+  TsTrainPanel *tp = ts_window_get_train_panel(win);
+  ts_window_show_panel(win, "train");
+  ts_train_panel_apply_preset(tp, 0);
+  TS_CHECK(ts_train_panel_set_workflow(tp, "experiment"));
+  char *inits = g_strdup_printf("scratch,%s", ckpt);
+  ts_train_panel_set_option(tp, "data", train_spec);
+  ts_train_panel_set_option(tp, "val", val_spec);
+  ts_train_panel_set_option(tp, "init", inits);
+  ts_train_panel_set_option(tp, "per-class", "20");
+  ts_train_panel_set_option(tp, "seeds", "1");
+  ts_train_panel_set_option(tp, "model", "mlp");
+  ts_train_panel_set_option(tp, "hidden", "32");
+  ts_train_panel_set_option(tp, "epochs", "1");
+  ts_train_panel_set_option(tp, "batch", "16");
+  ts_train_panel_set_option(tp, "limit", "200");
+  ts_train_panel_set_option(tp, "val-limit", "50");
+  ts_train_panel_set_option(tp, "subset-seed", "5"); /* train's own: not shown, not passed */
+  const char *cmd = ts_train_panel_get_command_line(tp);
+  char *want = g_strdup_printf("--init scratch,%s --per-class 20 --seeds 1 ", ckpt);
+  TS_CHECKF(g_str_has_prefix(cmd, "toposcope experiment --data idx:") && strstr(cmd, want) &&
+                strstr(cmd, "--model mlp") && strstr(cmd, "--epochs 1") && strstr(cmd, "--limit 200") &&
+                strstr(cmd, "--val-limit 50") && strstr(cmd, "--store") && !strstr(cmd, "--subset-seed") &&
+                !strstr(cmd, "--task"),
+            "command line: %s", cmd);
+  TS_CHECK(ts_train_panel_start(tp));
+  TS_CHECK(wait_until(experiment_done, NULL, 240));
+  guint n, in_exp = 0;
+  gint64 exp = -1;
+  gboolean same = TRUE;
+  const TsRunSummary *runs = ts_store_reader_get_runs(ts_window_get_reader(win), &n);
+  for (guint i = 0; i < n; i++) {
+    if (runs[i].info.experiment <= 0) continue;
+    if (exp >= 0 && runs[i].info.experiment != exp) same = FALSE;
+    exp = runs[i].info.experiment;
+    in_exp++;
+  }
+  TS_CHECK(in_exp == 2 && same);
+  ts_window_show_panel(win, "runs");
+  ts_runs_panel_show_page(ts_window_get_runs_panel(win), "experiments");
+  pump(0.3);
+  ts_runs_panel_show_page(ts_window_get_runs_panel(win), "metrics");
+  g_free(want), g_free(inits), g_free(ckpt), g_free(cstore);
+}
+
 int main(void) {
   snprintf(tmpdir, sizeof tmpdir, "%s/ts-train-gui-XXXXXX", g_get_tmp_dir());
   if (!g_mkdtemp(tmpdir)) TS_SKIP("cannot make a temporary folder");
@@ -532,6 +618,7 @@ int main(void) {
   TS_RUN(test_failed_run);
   TS_RUN(test_close_keeps_runs);
   TS_RUN(test_second_store);
+  TS_RUN(test_experiment);
   gtk_window_destroy(GTK_WINDOW(win));
   pump(0.2);
   g_free(train_spec);
