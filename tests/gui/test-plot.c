@@ -525,6 +525,59 @@ static void test_widget_exports(void) {
   ts_diagram_clear(&dg);
 }
 
+/* The widget keeps each series' range as points are appended; it must be the
+ * range a full walk finds, through chunks, log toggles and replaced points. */
+static void test_line_plot_incremental(void) {
+  if (!gtk_init_check()) {
+    printf("no display: incremental range skipped\n");
+    return;
+  }
+  GRand *r = g_rand_new_with_seed(7);
+  for (int trial = 0; trial < 40; trial++) {
+    GtkWidget *lp = g_object_ref_sink(ts_line_plot_new());
+    guint ns = (guint)g_rand_int_range(r, 1, 4);
+    int logy = 0;
+    GArray *xs[3], *ys[3];
+    for (guint k = 0; k < ns; k++) {
+      ts_line_plot_add_series(TS_LINE_PLOT(lp), NULL);
+      xs[k] = g_array_new(FALSE, FALSE, sizeof(double)), ys[k] = g_array_new(FALSE, FALSE, sizeof(double));
+    }
+    for (int step = 0; step < 12; step++) {
+      guint k = (guint)g_rand_int_range(r, 0, (gint32)ns);
+      int n = g_rand_int_range(r, 1, 50), op = g_rand_int_range(r, 0, 10);
+      double x[50], y[50];
+      for (int i = 0; i < n; i++) {
+        x[i] = g_rand_double_range(r, -5, 100);
+        y[i] = g_rand_int_range(r, 0, 20) == 0 ? NAN : g_rand_double_range(r, -3, 10);
+      }
+      if (op == 0) {
+        ts_line_plot_set_points(TS_LINE_PLOT(lp), k, x, y, (size_t)n);
+        g_array_set_size(xs[k], 0), g_array_set_size(ys[k], 0);
+      } else {
+        ts_line_plot_append_points(TS_LINE_PLOT(lp), k, x, y, (size_t)n);
+      }
+      g_array_append_vals(xs[k], x, (guint)n), g_array_append_vals(ys[k], y, (guint)n);
+      if (op == 1) logy = g_rand_boolean(r), ts_line_plot_set_log(TS_LINE_PLOT(lp), FALSE, logy);
+      if (op == 2) ts_line_plot_set_smoothing(TS_LINE_PLOT(lp), g_rand_double_range(r, 0, 0.99));
+      double a0, a1, b0, b1;
+      ts_line_plot_get_range(TS_LINE_PLOT(lp), &a0, &a1, &b0, &b1);
+      TsLineSeries plain[3];
+      memset(plain, 0, sizeof plain);
+      for (guint j = 0; j < ns; j++)
+        plain[j].x = (const double *)(void *)xs[j]->data, plain[j].y = (const double *)(void *)ys[j]->data,
+        plain[j].n = xs[j]->len;
+      TsLinePlotData d = {.series = plain, .n_series = ns, .logy = logy};
+      TsPlotFrame f;
+      ts_line_plot_layout(&d, 400, 300, &f);
+      TS_CHECKF(f.x0 == a0 && f.x1 == a1 && f.y0 == b0 && f.y1 == b1, "trial %d step %d: %g %g %g %g vs %g %g %g %g",
+                trial, step, a0, a1, b0, b1, f.x0, f.x1, f.y0, f.y1);
+    }
+    for (guint k = 0; k < ns; k++) g_array_unref(xs[k]), g_array_unref(ys[k]);
+    g_object_unref(lp);
+  }
+  g_rand_free(r);
+}
+
 int main(void) {
   snprintf(tmpdir, sizeof tmpdir, "%s/ts-plot-XXXXXX", g_get_tmp_dir());
   if (!g_mkdtemp(tmpdir)) TS_SKIP("cannot make a temporary folder");
@@ -536,6 +589,7 @@ int main(void) {
   TS_RUN(test_barcode_many_bars);
   TS_RUN(test_line_plot);
   TS_RUN(test_line_plot_many_points);
+  TS_RUN(test_line_plot_incremental);
   TS_RUN(test_heatmap);
   TS_RUN(test_export_files);
   TS_RUN(test_widget_exports);

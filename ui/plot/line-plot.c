@@ -31,6 +31,10 @@ void ts_line_plot_layout(const TsLinePlotData *d, int w, int h, TsPlotFrame *f) 
   double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
   for (size_t s = 0; s < d->n_series; s++) {
     const TsLineSeries *ls = &d->series[s];
+    if (ls->has_range) {
+      x0 = fmin(x0, ls->rx0), x1 = fmax(x1, ls->rx1), y0 = fmin(y0, ls->ry0), y1 = fmax(y1, ls->ry1);
+      continue;
+    }
     for (size_t i = 0; i < ls->n; i++) {
       double x = ls->x[i], y = ls->y[i];
       if (!isfinite(x) || !isfinite(y) || (d->logx && x <= 0) || (d->logy && y <= 0)) continue;
@@ -127,15 +131,16 @@ void ts_line_plot_draw(cairo_t *cr, const TsLinePlotData *d, int w, int h) {
     const TsLineSeries *ls = &d->series[s];
     if (!ls->n) continue;
     if (d->smoothing > 0) {
-      double *sm = g_new(double, ls->n);
-      ts_line_plot_ema(ls->y, ls->n, d->smoothing, sm);
+      double *own = ls->smooth ? NULL : g_new(double, ls->n);
+      if (own) ts_line_plot_ema(ls->y, ls->n, d->smoothing, own);
+      const double *sm = own ? own : ls->smooth;
       cairo_set_line_width(cr, 1.0);
       cairo_set_source_rgba(cr, ls->rgb[0], ls->rgb[1], ls->rgb[2], 0.22);
       stroke_series(cr, &f, d, ls->x, ls->y, ls->n);
       cairo_set_line_width(cr, 2.0);
       cairo_set_source_rgb(cr, ls->rgb[0], ls->rgb[1], ls->rgb[2]);
       stroke_series(cr, &f, d, ls->x, sm, ls->n);
-      g_free(sm);
+      g_free(own);
     } else {
       cairo_set_line_width(cr, 2.0);
       cairo_set_source_rgb(cr, ls->rgb[0], ls->rgb[1], ls->rgb[2]);
@@ -170,11 +175,58 @@ void ts_line_plot_draw(cairo_t *cr, const TsLinePlotData *d, int w, int h) {
 
 /* ---------------------------------------------------------------------- */
 
+/* A series and what a redraw needs of it, brought up to date for the points
+ * appended since the last one only (a million-point loss stream would
+ * otherwise be walked twice per frame): the EMA at ema_a over the first
+ * ema->len points with its running sum and weight, and the data range of
+ * the first range_n points for range_logx/range_logy. */
 typedef struct {
   char *name;
   GArray *x, *y;
   double rgb[3];
+  GArray *ema;
+  double ema_a, ema_s, ema_w;
+  guint range_n;
+  int range_logx, range_logy;
+  double rx0, rx1, ry0, ry1;
 } Series;
+
+static void series_reset_cache(Series *s) {
+  g_array_set_size(s->ema, 0);
+  s->ema_s = s->ema_w = 0;
+  s->range_n = 0;
+  s->rx0 = s->ry0 = INFINITY, s->rx1 = s->ry1 = -INFINITY;
+}
+
+/* The same arithmetic as ts_line_plot_ema, continued from where it stopped. */
+static void series_update(Series *s, double a, int logx, int logy) {
+  guint n = s->y->len;
+  const double *x = (const double *)(void *)s->x->data, *y = (const double *)(void *)s->y->data;
+  if (a != s->ema_a || s->ema->len > n) g_array_set_size(s->ema, 0), s->ema_s = s->ema_w = 0, s->ema_a = a;
+  if (a > 0) {
+    guint i = s->ema->len;
+    g_array_set_size(s->ema, n);
+    double *out = (double *)(void *)s->ema->data;
+    for (; i < n; i++) {
+      if (!isfinite(y[i])) {
+        out[i] = y[i];
+        continue;
+      }
+      s->ema_s = a * s->ema_s + (1 - a) * y[i];
+      s->ema_w = a * s->ema_w + (1 - a);
+      out[i] = s->ema_w > 0 ? s->ema_s / s->ema_w : y[i];
+    }
+  }
+  if (logx != s->range_logx || logy != s->range_logy || s->range_n > n) {
+    s->range_n = 0, s->range_logx = logx, s->range_logy = logy;
+    s->rx0 = s->ry0 = INFINITY, s->rx1 = s->ry1 = -INFINITY;
+  }
+  for (guint i = s->range_n; i < n; i++) {
+    if (!isfinite(x[i]) || !isfinite(y[i]) || (logx && x[i] <= 0) || (logy && y[i] <= 0)) continue;
+    s->rx0 = fmin(s->rx0, x[i]), s->rx1 = fmax(s->rx1, x[i]), s->ry0 = fmin(s->ry0, y[i]), s->ry1 = fmax(s->ry1, y[i]);
+  }
+  s->range_n = n;
+}
 
 struct _TsLinePlot {
   GtkWidget parent;
@@ -193,6 +245,7 @@ static void series_free(gpointer p) {
   g_free(s->name);
   g_array_unref(s->x);
   g_array_unref(s->y);
+  g_array_unref(s->ema);
   g_free(s);
 }
 
@@ -206,6 +259,10 @@ static TsLinePlotData view_data(TsLinePlot *self, TsLineSeries **out) {
     ls[i].y = (const double *)(void *)s->y->data;
     ls[i].n = s->x->len;
     memcpy(ls[i].rgb, s->rgb, sizeof s->rgb);
+    series_update(s, self->smoothing, self->logx, self->logy);
+    ls[i].smooth = self->smoothing > 0 ? (const double *)(void *)s->ema->data : NULL;
+    ls[i].has_range = 1;
+    ls[i].rx0 = s->rx0, ls[i].rx1 = s->rx1, ls[i].ry0 = s->ry0, ls[i].ry1 = s->ry1;
   }
   *out = ls;
   TsLinePlotData d = {.series = ls,
@@ -372,6 +429,8 @@ guint ts_line_plot_add_series(TsLinePlot *self, const char *name) {
   s->name = g_strdup(name);
   s->x = g_array_new(FALSE, FALSE, sizeof(double));
   s->y = g_array_new(FALSE, FALSE, sizeof(double));
+  s->ema = g_array_new(FALSE, FALSE, sizeof(double));
+  series_reset_cache(s);
   ts_plot_series_color((int)self->series->len, s->rgb);
   g_ptr_array_add(self->series, s);
   gtk_widget_queue_draw(self->area);
@@ -411,6 +470,7 @@ void ts_line_plot_set_points(TsLinePlot *self, guint series, const double *x, co
   Series *s = g_ptr_array_index(self->series, series);
   g_array_set_size(s->x, 0);
   g_array_set_size(s->y, 0);
+  series_reset_cache(s);
   g_array_append_vals(s->x, x, (guint)n);
   g_array_append_vals(s->y, y, (guint)n);
   gtk_widget_queue_draw(self->area);

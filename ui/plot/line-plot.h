@@ -19,6 +19,13 @@ typedef struct TsLineSeries {
   const double *x, *y;
   size_t n;
   double rgb[3];
+  /* Optional, kept by the widget as points arrive so a redraw need not walk
+   * them all: smooth (NULL: computed) is the EMA of y at the data's
+   * smoothing; has_range says rx0..ry1 is the range of the finite points
+   * (positive ones on a log axis) for the data's logx/logy. */
+  const double *smooth;
+  int has_range;
+  double rx0, rx1, ry0, ry1;
 } TsLineSeries;
 
 typedef struct TsLinePlotData {
