@@ -687,6 +687,93 @@ static void test_model_gradients(void) {
   check_model("mlp 3 hidden", mlp, 3, 1e-2);
 }
 
+/* dLoss/dInput (ts_model_set_input_grad) against central differences of
+ * the eval-mode loss; with all parameters frozen too, so that nothing but the
+ * input asks for gradients. */
+static double input_loss(TsModel *m, const float *x, int batch, const int32_t *labels, int with_grad) {
+  ts_model_forward(m, &ctx1, x, batch, 0, 0);
+  TsTensor *out = ts_model_output(m, 0);
+  return ts_loss_cross_entropy(batch, out->shape[1], out->data, labels, TS_REDUCE_MEAN, 1.0f,
+                               with_grad ? out->grad : NULL);
+}
+
+static void check_input_grad(const char *what, TsModelConfig cfg, int batch, int frozen, double tol) {
+  TsError err;
+  TsModel *m = ts_model_new(&cfg, batch, 5, &err);
+  TS_CHECKF(m != NULL, "%s: %s", what, m ? "" : err.message);
+  if (!m) return;
+  if (frozen) ts_model_set_trainable(m, "", 0);
+  size_t per = (size_t)cfg.in_channels * cfg.in_h * cfg.in_w, nx = (size_t)batch * per;
+  float *x = randv(nx, 1);
+  float *dx = malloc(nx * sizeof *dx);
+  for (size_t i = 0; i < nx; i++) dx[i] = 123.0f; /* backward must overwrite it */
+  int32_t labels[16];
+  for (int i = 0; i < batch; i++) labels[i] = (int32_t)ts_rng_below(&rng, (uint64_t)cfg.num_outputs);
+  TS_CHECK(ts_model_set_input_grad(m, dx, &err) == TS_OK);
+  ts_model_zero_grad(m);
+  input_loss(m, x, batch, labels, 1);
+  ts_model_backward(m, &ctx3);
+  ts_model_set_input_grad(m, NULL, &err);
+  double amax = 0.0;
+  for (size_t i = 0; i < nx; i++) amax = fmax(amax, fabs(dx[i]));
+  TS_CHECKF(amax > 0.0 && amax < 100.0, "%s: input gradient max %g", what, amax);
+  /* Per-element differences drown in float32 noise (the gradients of one
+   * pixel are ~1e-4), so the check is on directional derivatives: along
+   * dx itself and along random unit directions, L(x + h d) - L(x - h d)
+   * over 2h against <dx, d>. */
+  double norm = 0.0;
+  for (size_t i = 0; i < nx; i++) norm += (double)dx[i] * dx[i];
+  norm = sqrt(norm);
+  float *xd = malloc(nx * sizeof *xd);
+  double *d = malloc(nx * sizeof *d);
+  int checked = 0, bad = 0;
+  for (int t = 0; t < 6; t++) {
+    double dn = 0.0;
+    for (size_t i = 0; i < nx; i++) {
+      d[i] = t == 0 ? dx[i] : ts_rng_normal(&rng);
+      dn += d[i] * d[i];
+    }
+    dn = sqrt(dn);
+    double ana = 0.0;
+    for (size_t i = 0; i < nx; i++) d[i] /= dn, ana += d[i] * dx[i];
+    const double h = 1e-2;
+    for (size_t i = 0; i < nx; i++) xd[i] = (float)(x[i] + h * d[i]);
+    double lp = input_loss(m, xd, batch, labels, 0);
+    for (size_t i = 0; i < nx; i++) xd[i] = (float)(x[i] - h * d[i]);
+    double lm = input_loss(m, xd, batch, labels, 0);
+    double num = (lp - lm) / (2 * h);
+    checked++;
+    /* relative to |dx|, the largest directional derivative */
+    if (fabs(num - ana) > tol * fmax(norm, fabs(num))) {
+      fprintf(stderr, "%s: direction %d: numeric %.6g analytic %.6g (|dx| %.3g)\n", what, t, num, ana, norm);
+      bad++;
+    }
+  }
+  free(xd);
+  free(d);
+  TS_CHECKF(bad == 0, "%s: %d of %d directional input derivatives differ from finite differences", what, bad, checked);
+  free(x);
+  free(dx);
+  ts_model_free(m);
+}
+
+static void test_input_gradients(void) {
+  TsModelConfig mlp = ts_model_config_default(TS_MODEL_MLP); /* flatten = a view of the input */
+  mlp.in_h = mlp.in_w = 5, mlp.hidden[0] = 7, mlp.hidden[1] = 6, mlp.num_outputs = 4;
+  TsModelConfig lenet = ts_model_config_default(TS_MODEL_LENET5);
+  lenet.in_h = lenet.in_w = 12, lenet.num_outputs = 5;
+  TsModelConfig dnn = ts_model_config_default(TS_MODEL_LENET_DNN);
+  dnn.in_h = dnn.in_w = 16, dnn.num_outputs = 4;
+  TsModelConfig res = ts_model_config_default(TS_MODEL_RESNET20);
+  res.in_channels = 3, res.in_h = res.in_w = 8, res.width = 0.25f, res.num_outputs = 3;
+  for (int frozen = 0; frozen < 2; frozen++) {
+    check_input_grad("mlp input", mlp, 3, frozen, 2e-2);
+    check_input_grad("lenet5 input", lenet, 2, frozen, 2e-2);
+    check_input_grad("lenet-dnn input", dnn, 2, frozen, 2e-2);
+    check_input_grad("resnet20 input", res, 2, frozen, 2e-2);
+  }
+}
+
 static void test_model_structure(void) {
   TsError err;
   TsModelConfig cfg = ts_model_config_default(TS_MODEL_RESNET18);
@@ -863,6 +950,7 @@ int main(void) {
   TS_RUN(test_losses);
   TS_RUN(test_model_structure);
   TS_RUN(test_model_gradients);
+  TS_RUN(test_input_gradients);
   TS_RUN(test_determinism);
   TS_RUN(test_optim);
   TS_RUN(test_schedules);
