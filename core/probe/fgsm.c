@@ -131,6 +131,7 @@ TsStatus ts_probe_fgsm(TsModel *m, const TsProbeConfig *cfg, const TsDataset *ds
     lo[c] = (0.0f - aug->mean[c]) / sd, hi[c] = (1.0f - aug->mean[c]) / sd;
   }
   res->neps = neps, res->nlayers = nl, res->attacked = N;
+  size_t clean = 0;
   for (size_t e = 0; e < neps && !s; e++) {
     size_t hits = 0;
     for (size_t b0 = 0; b0 < N; b0 += (size_t)batch) {
@@ -140,9 +141,11 @@ TsStatus ts_probe_fgsm(TsModel *m, const TsProbeConfig *cfg, const TsDataset *ds
                          x + (size_t)i * per, scratch);
       s = ts_probe_fgsm_batch(m, &ctx, x, nb, target, (float)eps[e], lo, hi, g, xa, err);
       if (s) break;
-      ts_model_forward(m, &ctx, xa, nb, 0, 0);
-      const TsTensor *out = ts_model_output(m, 0);
+      const TsTensor *out = ts_model_output(m, 0); /* still the clean forward's logits */
       int nc = out->shape[1];
+      if (e == 0)
+        for (int i = 0; i < nb; i++) clean += argmax(out->data + (size_t)i * nc, nc) == target;
+      ts_model_forward(m, &ctx, xa, nb, 0, 0);
       for (int i = 0; i < nb; i++) hits += argmax(out->data + (size_t)i * nc, nc) == target;
       for (size_t k = 0; k < nl; k++) {
         const TsTensor *t = ts_model_layer_output(m, nodes[k]);
@@ -159,6 +162,7 @@ TsStatus ts_probe_fgsm(TsModel *m, const TsProbeConfig *cfg, const TsDataset *ds
     if (s) break;
     res->eps[e] = eps[e];
     res->success[e] = (double)hits / (double)N;
+    if (e == 0) res->clean = (double)clean / (double)N;
     for (size_t k = 0; k < nl && !s; k++) {
       TsLifespanOptions lo2 = cfg->life;
       lo2.pool = cfg->pool;

@@ -34,6 +34,7 @@ typedef struct TsFgsmResult {
   double *eps;       /* neps */
   double *success;   /* neps: fraction of attacked images classified as target */
   size_t attacked;   /* images attacked (label != target) */
+  double clean;      /* fraction of them classified as target before the attack */
   size_t nlayers;
   char (*names)[64]; /* lifespan layers */
   double *life0;     /* neps x nlayers: L_0 of the adversarial embeddings */

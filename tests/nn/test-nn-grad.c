@@ -702,16 +702,16 @@ static double input_loss(TsModel *m, const float *x, int batch, const int32_t *l
                                with_grad ? out->grad : NULL);
 }
 
-static void check_input_grad(const char *what, TsModelConfig cfg, int batch, int frozen, int elementwise,
-                             double tol) {
+static void check_input_grad(const char *what, TsModelConfig cfg, int batch, int frozen, double tol) {
   TsError err;
   TsModel *m = ts_model_new(&cfg, batch, 5, &err);
   TS_CHECKF(m != NULL, "%s: %s", what, m ? "" : err.message);
   if (!m) return;
   if (frozen) ts_model_set_trainable(m, "", 0);
-  size_t per = (size_t)cfg.in_channels * cfg.in_h * cfg.in_w, nx = (size_t)batch * per;
+  size_t nx = (size_t)batch * cfg.in_channels * cfg.in_h * cfg.in_w;
   float *x = randv(nx, 1);
-  float *dx = malloc(nx * sizeof *dx), *xv = malloc(nx * sizeof *xv), *v = malloc(nx * sizeof *v);
+  float *dx = malloc(nx * sizeof *dx), *xd = malloc(nx * sizeof *xd);
+  double *d = malloc(nx * sizeof *d);
   for (size_t i = 0; i < nx; i++) dx[i] = 123.0f; /* backward must overwrite it */
   int32_t labels[16];
   for (int i = 0; i < batch; i++) labels[i] = (int32_t)ts_rng_below(&rng, (uint64_t)cfg.num_outputs);
@@ -720,46 +720,38 @@ static void check_input_grad(const char *what, TsModelConfig cfg, int batch, int
   input_loss(m, x, batch, labels, 1);
   ts_model_backward(m, &ctx3);
   TS_CHECK(ts_model_set_input_grad(m, NULL, &err) == TS_OK);
-  double amax = 0.0;
-  for (size_t i = 0; i < nx; i++) amax = fmax(amax, fabs(dx[i]));
-  TS_CHECKF(amax > 0.0 && amax < 100.0, "%s: input gradient max %g", what, amax);
+  double norm = 0.0;
+  for (size_t i = 0; i < nx; i++) norm += (double)dx[i] * dx[i];
+  norm = sqrt(norm);
+  TS_CHECKF(norm > 0.0 && norm < 100.0, "%s: |input gradient| %g", what, norm);
+  /* Per-element differences drown in float32 noise (one pixel's gradient
+   * is ~1e-4) and cross kinks, so the check is on directional derivatives,
+   * along dx itself and along random unit directions d:
+   * (L(x + h d) - L(x - h d)) / 2h against <dx, d>, to tol |dx| (|dx| is
+   * the largest directional derivative there is). */
   int checked = 0, bad = 0;
-  if (elementwise) {
-    for (size_t i = 0; i < nx; i += i < per ? 1 : 1 + (size_t)ts_rng_below(&rng, 9)) {
-      float old = x[i];
-      const float h = 2e-3f;
-      x[i] = old + h;
-      double lp = input_loss(m, x, batch, labels, 0);
-      x[i] = old - h;
-      double lm = input_loss(m, x, batch, labels, 0);
-      x[i] = old;
-      double num = (lp - lm) / (2 * h), ana = dx[i];
-      checked++;
-      if (fabs(num - ana) > tol * fmax(0.05 * amax, fmax(fabs(num), fabs(ana)))) {
-        if (bad < 5) fprintf(stderr, "%s: dx[%zu]: numeric %.6g analytic %.6g\n", what, i, num, ana);
-        bad++;
-      }
-    }
-  }
-  for (int d = 0; d < 6; d++) {
-    double ana = 0.0;
+  for (int t = 0; t < 6; t++) {
+    double dn = 0.0, ana = 0.0;
     for (size_t i = 0; i < nx; i++) {
-      v[i] = d == 0 ? (dx[i] > 0 ? 1.0f : dx[i] < 0 ? -1.0f : 0.0f) : ts_rng_below(&rng, 2) ? 1.0f : -1.0f;
-      ana += (double)dx[i] * v[i];
+      d[i] = t == 0 ? dx[i] : ts_rng_normal(&rng);
+      dn += d[i] * d[i];
     }
-    const float h = 1e-3f;
-    for (size_t i = 0; i < nx; i++) xv[i] = x[i] + h * v[i];
-    double lp = input_loss(m, xv, batch, labels, 0);
-    for (size_t i = 0; i < nx; i++) xv[i] = x[i] - h * v[i];
-    double lm = input_loss(m, xv, batch, labels, 0);
+    dn = sqrt(dn);
+    for (size_t i = 0; i < nx; i++) d[i] /= dn, ana += d[i] * dx[i];
+    const double h = 1e-2;
+    for (size_t i = 0; i < nx; i++) xd[i] = (float)(x[i] + h * d[i]);
+    double lp = input_loss(m, xd, batch, labels, 0);
+    for (size_t i = 0; i < nx; i++) xd[i] = (float)(x[i] - h * d[i]);
+    double lm = input_loss(m, xd, batch, labels, 0);
     double num = (lp - lm) / (2 * h);
     checked++;
-    if (fabs(num - ana) > tol * fmax(fabs(num), fabs(ana))) {
-      fprintf(stderr, "%s: direction %d: numeric %.6g analytic %.6g\n", what, d, num, ana);
+    if (fabs(num - ana) > tol * fmax(norm, fabs(num))) {
+      fprintf(stderr, "%s: direction %d: numeric %.6g analytic %.6g (|dx| %.3g)\n", what, t, num, ana, norm);
       bad++;
     }
   }
-  TS_CHECKF(bad == 0, "%s: %d of %d input gradients differ from finite differences", what, bad, checked);
+  TS_CHECKF(bad == 0, "%s: %d of %d directional input derivatives differ from finite differences", what, bad,
+            checked);
   /* switched off again: backward leaves the caller's buffer alone */
   for (size_t i = 0; i < nx; i++) dx[i] = 7.0f;
   input_loss(m, x, batch, labels, 1);
@@ -769,8 +761,8 @@ static void check_input_grad(const char *what, TsModelConfig cfg, int batch, int
   TS_CHECKF(kept, "%s: backward wrote the input gradient after it was switched off", what);
   free(x);
   free(dx);
-  free(xv);
-  free(v);
+  free(xd);
+  free(d);
   ts_model_free(m);
 }
 
@@ -781,13 +773,13 @@ static void test_input_gradients(void) {
   lenet.in_h = lenet.in_w = 12, lenet.num_outputs = 5;
   TsModelConfig dnn = ts_model_config_default(TS_MODEL_LENET_DNN);
   dnn.in_h = dnn.in_w = 16, dnn.num_outputs = 4;
-  TsModelConfig res = ts_model_config_default(TS_MODEL_RESNET20);
+  TsModelConfig res = ts_model_config_default(TS_MODEL_RESNET20); /* residual adds, option-A shortcuts */
   res.in_channels = 3, res.in_h = res.in_w = 8, res.width = 0.25f, res.num_outputs = 3;
   for (int frozen = 0; frozen < 2; frozen++) {
-    check_input_grad("mlp input", mlp, 3, frozen, 1, 2e-2);
-    check_input_grad("lenet5 input", lenet, 2, frozen, 0, 2e-2);
-    check_input_grad("lenet-dnn input", dnn, 2, frozen, 0, 2e-2);
-    check_input_grad("resnet20 input", res, 2, frozen, 0, 3e-2);
+    check_input_grad("mlp input", mlp, 3, frozen, 2e-2);
+    check_input_grad("lenet5 input", lenet, 2, frozen, 2e-2);
+    check_input_grad("lenet-dnn input", dnn, 2, frozen, 2e-2);
+    check_input_grad("resnet20 input", res, 2, frozen, 2e-2);
   }
 }
 
