@@ -14,6 +14,7 @@
 #include "data/dataset.h"
 #include "ph/diagram-io.h"
 #include "probe-report.h"
+#include "probe/fgsm.h"
 #include "probe/probe.h"
 #include "run/train.h"
 
@@ -70,7 +71,16 @@ static void help(void) {
          "                        graph-signals.npy, graph-distances.npy; an existing folder)\n"
          "  --batch B             forward batch (default: 100)\n"
          "  --seed S              sample draws (default: 0)\n"
-         "  --deterministic       thread-count-independent forwards\n");
+         "  --deterministic       thread-count-independent forwards\n"
+         "  --fgsm EPS1,EPS2,...  targeted FGSM at each epsilon (> 0): --samples training\n"
+         "                        images not of the target class, x - eps sign(dCE/dx) in\n"
+         "                        the normalised input space, clipped to the normalised\n"
+         "                        [0, 1] pixel range; prints the attack success rate (the\n"
+         "                        fraction then classified as the target) and the H0\n"
+         "                        lifespans of the adversarial images' embeddings per layer\n"
+         "                        (store series probe/fgsm: rows = epsilons, cols = eps,\n"
+         "                        success, L_0 per lifespan layer)\n"
+         "  --fgsm-target CLASS   the attack's target class (required with --fgsm)\n");
   ts_cli_help_common(stdout, 1);
 }
 
@@ -79,7 +89,26 @@ typedef struct Opts {
   const char *data, *model, *out_json, *diagram, *correlate;
   int threads;
   long limit;
+  double fgsm_eps[64];
+  size_t fgsm_n;
+  long fgsm_target; /* -1: none */
 } Opts;
+
+/* "0.005,0.015,..." -> eps[], each > 0; -1 on a bad list. */
+static int parse_eps(const char *s, double *eps, size_t cap, size_t *n) {
+  *n = 0;
+  const char *p = s;
+  while (*p) {
+    char *e;
+    double v = strtod(p, &e);
+    if (e == p || (*e && *e != ',') || !(v > 0.0) || !isfinite(v) || *n == cap) return -1;
+    eps[(*n)++] = v;
+    if (!*e) break;
+    p = e + 1;
+    if (!*p) return -1;
+  }
+  return *n ? 0 : -1;
+}
 
 static int parse_partition(const char *s, int *out) {
   if (!strcmp(s, "none")) *out = 0;
@@ -136,6 +165,7 @@ static int probe_one(const char *path, const Opts *o, TsPool *pool, TsStore *sto
   TsModel *m = NULL;
   int64_t run_id = -1;
   TsProbeBar bar = {0};
+  TsFgsmResult fg = {0};
   if (ts_dataset_open(spec, TS_SPLIT_TRAIN, NULL, &train, &err) ||
       (have_test && ts_dataset_open(spec, TS_SPLIT_TEST, NULL, &test, &err)) ||
       ts_checkpoint_model_config(&st, o->model, train.height, train.width, &mc, &aug, &err)) {
@@ -145,6 +175,11 @@ static int probe_one(const char *path, const Opts *o, TsPool *pool, TsStore *sto
   if (o->limit > 0) {
     ts_dataset_truncate(&train, o->limit);
     if (have_test) ts_dataset_truncate(&test, o->limit);
+  }
+  if (o->fgsm_n && o->fgsm_target >= mc.num_outputs) {
+    rc = ts_cli_usage_error("probe", "--fgsm-target %ld: %s has classes 0..%d", o->fgsm_target, path,
+                            mc.num_outputs - 1);
+    goto done;
   }
   if (mc.in_h != train.height || mc.in_w != train.width) aug.resize_h = mc.in_h, aug.resize_w = mc.in_w;
   int batch = o->cfg.batch > 0 ? o->cfg.batch : 100;
@@ -187,7 +222,10 @@ static int probe_one(const char *path, const Opts *o, TsPool *pool, TsStore *sto
   cfg.pool = pool;
   TsStatus s = ts_probe_run(m, &cfg, &train, gds, &aug, ts_probe_bar_stage, &bar, ts_cli_stop_flag(), &out->res, &err);
   ts_probe_bar_end(&bar);
+  if (!s && o->fgsm_n)
+    s = ts_probe_fgsm(m, &cfg, &train, &aug, o->fgsm_eps, o->fgsm_n, (int)o->fgsm_target, &fg, &err);
   if (!s && store) s = ts_probe_store(store, run_id, epoch, &out->res, &err);
+  if (!s && store && o->fgsm_n) s = ts_fgsm_store(store, run_id, epoch, &fg, &err);
   if (store) ts_store_run_end(store, run_id, s == TS_OK ? TS_RUN_FINISHED : s == TS_ERR_CANCELLED ? TS_RUN_STOPPED : TS_RUN_FAILED,
                               s ? err.message : NULL, NULL);
   if (s) {
@@ -197,6 +235,19 @@ static int probe_one(const char *path, const Opts *o, TsPool *pool, TsStore *sto
   printf("%s: %s, epoch %lld\n", path, ts_model_kind_name(mc.kind), (long long)epoch);
   if (o->correlate) printf("test accuracy %.2f%%\n", 100 * out->accuracy);
   ts_probe_print(stdout, &out->res, &cfg);
+  if (o->fgsm_n) {
+    printf("\nTargeted FGSM towards class %ld (%zu images not of that class; eps on the normalised input):\n",
+           o->fgsm_target, fg.attacked);
+    printf("  classified as %ld before the attack: %.2f%%\n", o->fgsm_target, 100 * fg.clean);
+    printf("  %-10s %-9s", "eps", "success");
+    for (size_t k = 0; k < fg.nlayers; k++) printf(" %14.14s", fg.names[k]);
+    printf("\n");
+    for (size_t e = 0; e < fg.neps; e++) {
+      printf("  %-10g %7.2f%% ", fg.eps[e], 100 * fg.success[e]);
+      for (size_t k = 0; k < fg.nlayers; k++) printf(" %14.6g", fg.life0[e * fg.nlayers + k]);
+      printf("\n");
+    }
+  }
   if (json) {
     ts_json_object_begin(json);
     ts_json_kv_string(json, "checkpoint", path);
@@ -206,9 +257,32 @@ static int probe_one(const char *path, const Opts *o, TsPool *pool, TsStore *sto
     if (o->correlate) ts_json_kv_number(json, "test_accuracy", out->accuracy);
     ts_json_key(json, "probe");
     ts_probe_result_json(json, &out->res, &cfg);
+    if (o->fgsm_n) {
+      ts_json_key(json, "fgsm");
+      ts_json_object_begin(json);
+      ts_json_kv_int(json, "target", o->fgsm_target);
+      ts_json_kv_int(json, "attacked", (int64_t)fg.attacked);
+      ts_json_kv_number(json, "clean_rate", fg.clean);
+      ts_json_kv_string(json, "space", "normalised input, clipped to the normalised [0, 1] pixel range");
+      ts_json_key(json, "rows");
+      ts_json_array_begin(json);
+      for (size_t e = 0; e < fg.neps; e++) {
+        ts_json_object_begin(json);
+        ts_json_kv_number(json, "eps", fg.eps[e]);
+        ts_json_kv_number(json, "success", fg.success[e]);
+        ts_json_key(json, "lifespan_h0");
+        ts_json_object_begin(json);
+        for (size_t k = 0; k < fg.nlayers; k++) ts_json_kv_number(json, fg.names[k], fg.life0[e * fg.nlayers + k]);
+        ts_json_object_end(json);
+        ts_json_object_end(json);
+      }
+      ts_json_array_end(json);
+      ts_json_object_end(json);
+    }
     ts_json_object_end(json);
   }
 done:
+  ts_fgsm_result_clear(&fg);
   ts_model_free(m);
   ts_dataset_clear(&train);
   ts_dataset_clear(&test);
@@ -270,7 +344,7 @@ int ts_cmd_probe(int argc, char **argv) {
   enum {
     O_DATA = 256, O_WHAT, O_LAYERS, O_GLAYERS, O_SAMPLES, O_HOMDIM, O_PERCLASS, O_GLOBAL, O_C08, O_ALPHA, O_PSTART,
     O_PSTEP, O_GIMAGES, O_GTHRESH, O_GMAXDIM, O_MINPERS, O_PART, O_F16, O_MIDLIFE, O_CORR, O_DIAG, O_MODEL,
-    O_BATCH, O_SEED, O_DET, O_THREADS, O_STORE, O_LIMIT, O_DUMP, O_GMAX
+    O_BATCH, O_SEED, O_DET, O_THREADS, O_STORE, O_LIMIT, O_DUMP, O_GMAX, O_FGSM, O_FGSM_T
   };
   static const struct option opts[] = {
       {"data", required_argument, 0, O_DATA},          {"what", required_argument, 0, O_WHAT},
@@ -289,10 +363,12 @@ int ts_cmd_probe(int argc, char **argv) {
       {"threads", required_argument, 0, O_THREADS},    {"store", required_argument, 0, O_STORE},
       {"limit", required_argument, 0, O_LIMIT},        {"embeddings", required_argument, 0, O_DUMP},
       {"graph-max-nodes", required_argument, 0, O_GMAX},
+      {"fgsm", required_argument, 0, O_FGSM},          {"fgsm-target", required_argument, 0, O_FGSM_T},
       {"help", no_argument, 0, 'h'},                   {0, 0, 0, 0}};
   Opts o;
   memset(&o, 0, sizeof o);
   ts_probe_config_init(&o.cfg);
+  o.fgsm_target = -1;
   const char *store_path = NULL;
   long v;
   double dv;
@@ -386,11 +462,20 @@ int ts_cmd_probe(int argc, char **argv) {
       if ((rc = ts_cli_int("probe", "--graph-max-nodes", optarg, 0, 1 << 30, &v))) return rc;
       o.cfg.graph_max_nodes = (int)v;
       break;
+    case O_FGSM:
+      if (parse_eps(optarg, o.fgsm_eps, sizeof o.fgsm_eps / sizeof o.fgsm_eps[0], &o.fgsm_n))
+        return ts_cli_usage_error("probe", "--fgsm takes up to 64 comma-separated epsilons > 0, not '%s'", optarg);
+      break;
+    case O_FGSM_T:
+      if ((rc = ts_cli_int("probe", "--fgsm-target", optarg, 0, 1 << 20, &o.fgsm_target))) return rc;
+      break;
     case 'h': help(); return TS_EXIT_OK;
     default: return ts_cli_bad_option("probe", optopt, argv[optind - 1]);
     }
   }
   if (optind >= argc) return ts_cli_usage_error("probe", "missing CKPT");
+  if (o.fgsm_n && o.fgsm_target < 0) return ts_cli_usage_error("probe", "--fgsm needs --fgsm-target CLASS");
+  if (!o.fgsm_n && o.fgsm_target >= 0) return ts_cli_usage_error("probe", "--fgsm-target needs --fgsm EPS,...");
   size_t n = (size_t)(argc - optind);
   if (o.correlate && n < 3) return ts_cli_usage_error("probe", "--correlate needs at least three checkpoints");
   if (o.diagram && !(o.cfg.what & TS_PROBE_GRAPH))

@@ -79,6 +79,7 @@ struct TsModel {
   /* the last forward */
   int batch, train;
   const float *input;
+  float *input_grad;       /* ts_model_set_input_grad, or NULL */
   const float *z_override; /* ts_model_decode: the sample node's output */
   unsigned *zeroed;      /* per node, generation of the last grad zeroing */
   unsigned char *needs;  /* per node, scratch of the backward pass */

@@ -610,10 +610,13 @@ static void zero_task(void *ctx, size_t b, size_t e, int worker) {
 
 static float *grad_for_ex(TsModel *m, const TsNnCtx *ctx, int idx, const unsigned char *needs, int *fresh) {
   if (fresh) *fresh = 0;
-  if (idx == NODE_INPUT || !needs[idx]) return NULL;
+  /* the network input and views of it: the caller's buffer (zeroed when
+   * backward starts, so every op accumulates into it) */
+  if (idx == NODE_INPUT) return m->input_grad;
+  if (!needs[idx]) return NULL;
   Node *n = &m->nodes[idx];
   int o = n->owner;
-  if (o < 0) return NULL;
+  if (o < 0) return m->input_grad;
   if (m->zeroed[o] != m->gen) {
     Node *s = &m->nodes[o];
     if (fresh && s->grad == n->grad)
@@ -627,6 +630,17 @@ static float *grad_for_ex(TsModel *m, const TsNnCtx *ctx, int idx, const unsigne
 
 static float *grad_for(TsModel *m, const TsNnCtx *ctx, int idx, const unsigned char *needs) {
   return grad_for_ex(m, ctx, idx, needs, NULL);
+}
+
+/* in1 is -1 both when unused and when it is the network input: only the
+ * two-input nodes read it */
+static int two_inputs(const Node *n) { return n->kind == NODE_ADD || n->kind == NODE_SAMPLE; }
+
+TsStatus ts_model_set_input_grad(TsModel *m, float *dx, TsError *err) {
+  if (dx && m->dev)
+    return ts_error_set(err, TS_ERR_UNSUPPORTED, "model: the input gradient is computed on the CPU engine only");
+  m->input_grad = dx;
+  return TS_OK;
 }
 
 void ts_model_set_backward_hook(TsModel *m, TsModelBackwardHook hook, void *user) {
@@ -656,10 +670,16 @@ void ts_model_backward(TsModel *m, const TsNnCtx *ctx0) {
   }
   unsigned char *needs = m->needs;
   /* needs[i]: the gradient of node i's output leads to a trainable parameter */
+  const int want_input = m->input_grad != NULL;
   for (int i = 0; i < m->n_nodes; i++) {
     const Node *n = &m->nodes[i];
     needs[i] = tensor_trainable(m, n->t_w) || tensor_trainable(m, n->t_b) ||
-               (n->in0 >= 0 && needs[n->in0]) || (n->in1 >= 0 && needs[n->in1]);
+               (n->in0 >= 0 ? needs[n->in0] : n->in0 == NODE_INPUT && want_input) ||
+               (n->in1 >= 0 ? needs[n->in1] : two_inputs(n) && want_input);
+  }
+  if (want_input) {
+    size_t nx = (size_t)B * (size_t)m->in_c * (size_t)m->in_h * (size_t)m->in_w;
+    ts_nn_for(&ctx, nx, 1 << 16, 1, zero_task, m->input_grad);
   }
   for (int o = 0; o < m->n_outputs; o++) m->zeroed[m->nodes[m->outputs[o]].owner] = m->gen;
   for (int i = m->n_nodes - 1; i >= -1; i--) {

@@ -131,6 +131,16 @@ TsStatus ts_model_decode(TsModel *m, const TsNnCtx *ctx, const float *z, int bat
 /* Back-propagates the gradients the caller put into the outputs' .grad,
  * accumulating into the parameters' gradients (frozen ones are skipped). */
 void ts_model_backward(TsModel *m, const TsNnCtx *ctx);
+/* The gradient of the loss with respect to the network input: with dx
+ * non-NULL (caller-owned, max_batch x in_channels x in_h x in_w floats),
+ * every later ts_model_backward first zeroes dx[0 .. batch x C x H x W) and
+ * then writes dLoss/dx there, through every path that reads the input (the
+ * first layer, a flatten view of it, a residual add). NULL (the default)
+ * turns it off, so training computes nothing extra. Works in train and in
+ * eval mode (the adversarial probes back-propagate in eval mode); parameter
+ * gradients still accumulate as usual. TS_ERR_UNSUPPORTED on a model that
+ * runs on the device. */
+TsStatus ts_model_set_input_grad(TsModel *m, float *dx, TsError *err);
 /* Zeroes all parameter gradients. */
 void ts_model_zero_grad(TsModel *m);
 

@@ -5,7 +5,8 @@
  * writes DIR/ops.safetensors + DIR/ops.json (every op and loss, forward and
  * backward, on random shapes drawn from SEED) and DIR/<model>.safetensors +
  * DIR/models.json (training steps of LeNet-5, ResNet-18 (small stem, narrow),
- * ResNet-50 (narrow), the TopoVAE and an MLP from the weights written there).
+ * ResNet-50 (narrow), the TopoVAE and an MLP from the weights written there;
+ * for the classifiers also the first step's input gradient).
  * The files are safetensors (8-byte header length, JSON header, raw data),
  * so the Python side needs no extra package. */
 #include <math.h>
@@ -493,7 +494,11 @@ static int model_case(const char *dir, const char *name, TsModelConfig cfg, int 
   const TsNamedTensor *tensors = ts_model_tensors(m, &nt);
   TsOptim *opt = ts_optim_new(&oc, tensors, nt, &err);
   float losses[8];
+  /* classifiers: dLoss/dx of the first step too (the VAE's loss also reads x
+   * as its target, which the engine's input gradient leaves out) */
+  float *dx = vae ? NULL : zeros(nx);
   for (int s = 0; s < steps; s++) {
+    if (dx) ts_model_set_input_grad(m, s == 0 ? dx : NULL, &err);
     ts_model_zero_grad(m);
     ts_model_forward(m, &ctx, x, batch, train, 7);
     TsTensor *o = ts_model_output(m, 0);
@@ -512,6 +517,7 @@ static int model_case(const char *dir, const char *name, TsModelConfig cfg, int 
     }
     ts_model_backward(m, &ctx);
     if (s == 0) put_state(&w, "grad", m, 1);
+    if (s == 0 && dx) putf(&w, "xgrad", dx, 4, batch, cfg.in_channels, cfg.in_h, cfg.in_w);
     ts_optim_step(opt, &ctx, oc.lr);
   }
   putf(&w, "losses", losses, 1, steps, 0, 0, 0);
@@ -529,6 +535,7 @@ static int model_case(const char *dir, const char *name, TsModelConfig cfg, int 
   ts_optim_free(opt);
   ts_model_free(m);
   free(x);
+  free(dx);
   return rc != 0;
 }
 

@@ -687,6 +687,102 @@ static void test_model_gradients(void) {
   check_model("mlp 3 hidden", mlp, 3, 1e-2);
 }
 
+/* dLoss/dInput (ts_model_set_input_grad) against central differences of
+ * the eval-mode loss, with the parameters trainable and with all of them
+ * frozen (then nothing but the input asks for gradients). Element by
+ * element on the MLP (smooth enough for float32 differences); on the conv
+ * nets a single element's difference is swamped by float32 loss noise and
+ * ReLU/max-pool kinks (see above), so there the check is directional: the
+ * derivative along v, (L(x + h v) - L(x - h v)) / 2h, against dx . v, for
+ * random sign vectors v and for v = sign(dx), the direction FGSM steps. */
+static double input_loss(TsModel *m, const float *x, int batch, const int32_t *labels, int with_grad) {
+  ts_model_forward(m, &ctx1, x, batch, 0, 0);
+  TsTensor *out = ts_model_output(m, 0);
+  return ts_loss_cross_entropy(batch, out->shape[1], out->data, labels, TS_REDUCE_MEAN, 1.0f,
+                               with_grad ? out->grad : NULL);
+}
+
+static void check_input_grad(const char *what, TsModelConfig cfg, int batch, int frozen, double tol) {
+  TsError err;
+  TsModel *m = ts_model_new(&cfg, batch, 5, &err);
+  TS_CHECKF(m != NULL, "%s: %s", what, m ? "" : err.message);
+  if (!m) return;
+  if (frozen) ts_model_set_trainable(m, "", 0);
+  size_t nx = (size_t)batch * cfg.in_channels * cfg.in_h * cfg.in_w;
+  float *x = randv(nx, 1);
+  float *dx = malloc(nx * sizeof *dx), *xd = malloc(nx * sizeof *xd);
+  double *d = malloc(nx * sizeof *d);
+  for (size_t i = 0; i < nx; i++) dx[i] = 123.0f; /* backward must overwrite it */
+  int32_t labels[16];
+  for (int i = 0; i < batch; i++) labels[i] = (int32_t)ts_rng_below(&rng, (uint64_t)cfg.num_outputs);
+  TS_CHECK(ts_model_set_input_grad(m, dx, &err) == TS_OK);
+  ts_model_zero_grad(m);
+  input_loss(m, x, batch, labels, 1);
+  ts_model_backward(m, &ctx3);
+  TS_CHECK(ts_model_set_input_grad(m, NULL, &err) == TS_OK);
+  double norm = 0.0;
+  for (size_t i = 0; i < nx; i++) norm += (double)dx[i] * dx[i];
+  norm = sqrt(norm);
+  TS_CHECKF(norm > 0.0 && norm < 100.0, "%s: |input gradient| %g", what, norm);
+  /* Per-element differences drown in float32 noise (one pixel's gradient
+   * is ~1e-4) and cross kinks, so the check is on directional derivatives,
+   * along dx itself and along random unit directions d:
+   * (L(x + h d) - L(x - h d)) / 2h against <dx, d>, to tol |dx| (|dx| is
+   * the largest directional derivative there is). */
+  int checked = 0, bad = 0;
+  for (int t = 0; t < 6; t++) {
+    double dn = 0.0, ana = 0.0;
+    for (size_t i = 0; i < nx; i++) {
+      d[i] = t == 0 ? dx[i] : ts_rng_normal(&rng);
+      dn += d[i] * d[i];
+    }
+    dn = sqrt(dn);
+    for (size_t i = 0; i < nx; i++) d[i] /= dn, ana += d[i] * dx[i];
+    const double h = 1e-2;
+    for (size_t i = 0; i < nx; i++) xd[i] = (float)(x[i] + h * d[i]);
+    double lp = input_loss(m, xd, batch, labels, 0);
+    for (size_t i = 0; i < nx; i++) xd[i] = (float)(x[i] - h * d[i]);
+    double lm = input_loss(m, xd, batch, labels, 0);
+    double num = (lp - lm) / (2 * h);
+    checked++;
+    if (fabs(num - ana) > tol * fmax(norm, fabs(num))) {
+      fprintf(stderr, "%s: direction %d: numeric %.6g analytic %.6g (|dx| %.3g)\n", what, t, num, ana, norm);
+      bad++;
+    }
+  }
+  TS_CHECKF(bad == 0, "%s: %d of %d directional input derivatives differ from finite differences", what, bad,
+            checked);
+  /* switched off again: backward leaves the caller's buffer alone */
+  for (size_t i = 0; i < nx; i++) dx[i] = 7.0f;
+  input_loss(m, x, batch, labels, 1);
+  ts_model_backward(m, &ctx3);
+  int kept = 1;
+  for (size_t i = 0; i < nx; i++) kept &= dx[i] == 7.0f;
+  TS_CHECKF(kept, "%s: backward wrote the input gradient after it was switched off", what);
+  free(x);
+  free(dx);
+  free(xd);
+  free(d);
+  ts_model_free(m);
+}
+
+static void test_input_gradients(void) {
+  TsModelConfig mlp = ts_model_config_default(TS_MODEL_MLP); /* flatten = a view of the input */
+  mlp.in_h = mlp.in_w = 5, mlp.hidden[0] = 7, mlp.hidden[1] = 6, mlp.num_outputs = 4;
+  TsModelConfig lenet = ts_model_config_default(TS_MODEL_LENET5);
+  lenet.in_h = lenet.in_w = 12, lenet.num_outputs = 5;
+  TsModelConfig dnn = ts_model_config_default(TS_MODEL_LENET_DNN);
+  dnn.in_h = dnn.in_w = 16, dnn.num_outputs = 4;
+  TsModelConfig res = ts_model_config_default(TS_MODEL_RESNET20); /* residual adds, option-A shortcuts */
+  res.in_channels = 3, res.in_h = res.in_w = 8, res.width = 0.25f, res.num_outputs = 3;
+  for (int frozen = 0; frozen < 2; frozen++) {
+    check_input_grad("mlp input", mlp, 3, frozen, 2e-2);
+    check_input_grad("lenet5 input", lenet, 2, frozen, 2e-2);
+    check_input_grad("lenet-dnn input", dnn, 2, frozen, 2e-2);
+    check_input_grad("resnet20 input", res, 2, frozen, 2e-2);
+  }
+}
+
 static void test_model_structure(void) {
   TsError err;
   TsModelConfig cfg = ts_model_config_default(TS_MODEL_RESNET18);
@@ -863,6 +959,7 @@ int main(void) {
   TS_RUN(test_losses);
   TS_RUN(test_model_structure);
   TS_RUN(test_model_gradients);
+  TS_RUN(test_input_gradients);
   TS_RUN(test_determinism);
   TS_RUN(test_optim);
   TS_RUN(test_schedules);

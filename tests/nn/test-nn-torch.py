@@ -376,9 +376,10 @@ def run_steps(m, spec, x, labels):
         opt = torch.optim.Adam(m.parameters(), lr=spec["lr"])
     else:
         opt = torch.optim.AdamW(m.parameters(), lr=spec["lr"])
-    losses, out0, grads = [], None, None
+    losses, out0, grads, xgrad = [], None, None, None
     for s in range(spec["steps"]):
         opt.zero_grad()
+        x = x.detach().requires_grad_(s == 0 and spec["kind"] != "topovae")
         if spec["kind"] == "topovae":
             rec, mu, logvar = m(x)
             bce = F.binary_cross_entropy(rec, x, reduction="sum")
@@ -393,8 +394,11 @@ def run_steps(m, spec, x, labels):
         if s == 0:
             out0 = out.detach().clone()
             grads = {k: p.grad.detach().clone() for k, p in m.named_parameters()}
+            if x.grad is not None:
+                xgrad = x.grad.detach().clone()
         opt.step()
-    return out0, grads, torch.tensor(losses, dtype=torch.float64), {k: v.clone() for k, v in m.state_dict().items()}
+    return (out0, grads, torch.tensor(losses, dtype=torch.float64), {k: v.clone() for k, v in m.state_dict().items()},
+            xgrad)
 
 
 def model_case(spec, t):
@@ -424,6 +428,10 @@ def model_case(spec, t):
     for k in r64[1]:
         cmp(f"gradient of {k}", t["grad." + k], r32[1][k], r64[1][k])
     cmp("losses", t["losses"], r32[2], r64[2])
+    if "xgrad" in t:  # ts_model_set_input_grad
+        cmp("input gradient of step 1", t["xgrad"], r32[4], r64[4])
+    else:
+        c.check(spec["kind"] == "topovae", f"{name}: no input gradient written")
     for k, v in r64[3].items():
         if v.dtype == torch.int64:
             c.check(torch.equal(t["final." + k], v), f"{name}: {k} after the steps")

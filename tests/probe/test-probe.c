@@ -1,7 +1,9 @@
 /* test-probe.c — core/probe against plain references: captured layer
  * outputs are the model's own forward (bit for bit), group means, layer
  * names, correlation distances, float16 rounding, lifespan sums (Kruskal),
- * Betti-curve summaries (direct counts) and the k-means position groups. */
+ * Betti-curve summaries (direct counts), the k-means position groups and
+ * the FGSM step (exactly eps sign(dCE/dx), clipped; the gradient as the
+ * model's own backward gives it). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +11,9 @@
 #include "base/pool.h"
 #include "base/rng.h"
 #include "nn/model.h"
+#include "nn/loss.h"
 #include "probe/capture.h"
+#include "probe/fgsm.h"
 #include "probe/graph.h"
 #include "probe/lifespan.h"
 #include "probe/probe.h"
@@ -341,6 +345,70 @@ static void test_graph_ph(void) {
   free(s);
 }
 
+/* The FGSM step: x_adv - x is exactly -eps sign(g) where no bound is hit,
+ * the bound where one is; g is the input gradient of the mean target
+ * cross-entropy as a separate forward + backward computes it; and a small
+ * step lowers that loss. */
+static double target_loss(TsModel *m, const TsNnCtx *ctx, const float *x, int nb, const int32_t *t) {
+  ts_model_forward(m, ctx, x, nb, 0, 0);
+  TsTensor *out = ts_model_output(m, 0);
+  return ts_loss_cross_entropy(nb, out->shape[1], out->data, t, TS_REDUCE_MEAN, 1.0f, NULL);
+}
+
+static void test_fgsm_step(void) {
+  TsError err;
+  TsModelConfig cfg = ts_model_config_default(TS_MODEL_LENET5);
+  cfg.in_h = cfg.in_w = 12, cfg.num_outputs = 5;
+  const int nb = 6, target = 3;
+  TsModel *m = ts_model_new(&cfg, nb, 7, &err);
+  TS_CHECK(m != NULL);
+  if (!m) return;
+  TsNnCtx ctx;
+  ts_nn_ctx_init(&ctx, NULL, 0);
+  size_t n = (size_t)nb * 144;
+  float *x = malloc(n * sizeof *x), *g = malloc(n * sizeof *g), *g2 = malloc(n * sizeof *g2);
+  float *xa = malloc(n * sizeof *xa);
+  for (size_t i = 0; i < n; i++) x[i] = (float)(ts_rng_uniform(&rng) * 2.0 - 1.0);
+  int32_t t[6];
+  for (int i = 0; i < nb; i++) t[i] = target;
+  /* the reference gradient */
+  TS_CHECK(ts_model_set_input_grad(m, g2, &err) == TS_OK);
+  ts_model_forward(m, &ctx, x, nb, 0, 0);
+  TsTensor *out = ts_model_output(m, 0);
+  ts_loss_cross_entropy(nb, out->shape[1], out->data, t, TS_REDUCE_MEAN, 1.0f, out->grad);
+  ts_model_backward(m, &ctx);
+  ts_model_set_input_grad(m, NULL, &err);
+  const float eps = 0.03f;
+  float lo[1] = {-0.9f}, hi[1] = {0.95f};
+  TS_CHECK(ts_probe_fgsm_batch(m, &ctx, x, nb, target, eps, lo, hi, g, xa, &err) == TS_OK);
+  TS_CHECK(memcmp(g, g2, n * sizeof *g) == 0);
+  size_t clipped = 0, moved = 0, bad = 0;
+  for (size_t i = 0; i < n; i++) {
+    float sg = g[i] > 0 ? 1.0f : g[i] < 0 ? -1.0f : 0.0f, v = x[i] - eps * sg;
+    float want = v < lo[0] ? lo[0] : v > hi[0] ? hi[0] : v;
+    clipped += want != v;
+    moved += sg != 0.0f;
+    bad += xa[i] != want || !(xa[i] >= lo[0] && xa[i] <= hi[0]) ||
+           (want == v && fabsf((x[i] - xa[i]) - eps * sg) > 1e-6f);
+  }
+  TS_CHECKF(bad == 0, "%zu of %zu FGSM values are not clip(x - eps sign(g))", bad, n);
+  TS_CHECKF(clipped > 0 && moved > n / 2, "clipped %zu moved %zu of %zu", clipped, moved, n);
+  /* wide bounds: no clipping, and a small step towards the target lowers its loss */
+  float wlo[1] = {-100.0f}, whi[1] = {100.0f};
+  TS_CHECK(ts_probe_fgsm_batch(m, &ctx, x, nb, target, 1e-3f, wlo, whi, g, xa, &err) == TS_OK);
+  double l0 = target_loss(m, &ctx, x, nb, t), l1 = target_loss(m, &ctx, xa, nb, t);
+  TS_CHECKF(l1 < l0, "target loss %.9g after the step, %.9g before", l1, l0);
+  double gl1 = 0.0;
+  for (size_t i = 0; i < n; i++) gl1 += fabs(g[i]);
+  /* first order: the loss drops by eps |g|_1 */
+  TS_CHECKF(fabs((l0 - l1) - 1e-3 * gl1) < 0.1 * 1e-3 * gl1, "drop %.6g, first order %.6g", l0 - l1, 1e-3 * gl1);
+  free(x);
+  free(g);
+  free(g2);
+  free(xa);
+  ts_model_free(m);
+}
+
 int main(void) {
   ts_rng_init(&rng, 15, 0);
   TS_RUN(test_capture_is_forward);
@@ -350,5 +418,6 @@ int main(void) {
   TS_RUN(test_lifespans);
   TS_RUN(test_betti_summary);
   TS_RUN(test_graph_ph);
+  TS_RUN(test_fgsm_step);
   return ts_test_finish();
 }
