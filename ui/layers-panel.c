@@ -403,21 +403,18 @@ static void dloaded(GObject *src, GAsyncResult *res, gpointer user_data) {
     title = g_strdup_printf("%s at epoch %lld: %s of its embedding", ld->names[l], ep, dims_words(&d->layer));
     ts_diagram_view_set_diagram(lv, &d->layer);
   } else {
-    title = ld->nl ? g_strdup_printf("%s at epoch %lld: no diagram stored (probed before diagrams were kept: "
-                                     "probe the run again to see it)",
-                                     ld->names[l], ep)
+    /* runs probed before diagrams were kept have only the summaries */
+    title = ld->nl ? g_strdup_printf("%s at epoch %lld: no diagram stored (re-probe the run)", ld->names[l], ep)
                    : g_strdup("No lifespan layers were probed");
     ts_diagram_view_set_diagram(lv, NULL);
   }
   ts_diagram_view_set_title(lv, title);
   g_free(title);
   if (d->has_graph) {
-    title = g_strdup_printf("Functional graph at epoch %lld: %s (halved distance units)", ep, dims_words(&d->graph));
+    title = g_strdup_printf("Graph at epoch %lld: %s (halved units)", ep, dims_words(&d->graph));
     ts_diagram_view_set_diagram(gv, &d->graph);
   } else {
-    title = g_strdup_printf("Functional graph at epoch %lld: no diagram stored (not probed, or probed before "
-                            "diagrams were kept)",
-                            ep);
+    title = g_strdup_printf("Graph, epoch %lld: no diagram stored", ep);
     ts_diagram_view_set_diagram(gv, NULL);
   }
   ts_diagram_view_set_title(gv, title);
