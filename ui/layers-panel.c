@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/json.h"
+#include "plot/diagram-view.h"
 #include "plot/plot-common.h"
 
 #define MAX_BETTI_DIMS 3
@@ -169,6 +170,8 @@ struct _TsLayersPanel {
   GtkBox parent;
   GtkWidget *run_row, *measure_row, *betti_row, *epoch_scale, *detail_label, *stack, *status;
   GtkWidget *heatmap, *map_caption, *betti_caption, *layer_plot, *betti_plot, *life_plot;
+  GtkWidget *layer_diagram, *graph_diagram; /* TsDiagramView cards of the chosen cell and epoch */
+  guint diag_token;                         /* bumped by every pick: older diagram answers are dropped */
   TsStoreReader *reader;
   gulong runs_handler, store_handler;
   GArray *run_ids; /* the runs in run_row, in order */
@@ -307,6 +310,133 @@ static void show_life(TsLayersPanel *self) {
   g_free(y);
 }
 
+typedef struct {
+  GWeakRef panel;
+  guint token;
+} Ticket;
+
+static void ticket_free(Ticket *t) {
+  g_weak_ref_clear(&t->panel);
+  g_free(t);
+}
+
+/* --- the chosen cell's diagrams (read on the reader's worker) ------------- */
+
+typedef struct {
+  gint64 run, epoch;
+  char *layer; /* NULL: no layer chosen */
+} DQuery;
+
+typedef struct {
+  TsDiagram layer, graph;
+  gboolean has_layer, has_graph;
+} DData;
+
+static void dquery_free(gpointer p) {
+  DQuery *q = p;
+  g_free(q->layer);
+  g_free(q);
+}
+
+static void ddata_free(gpointer p) {
+  DData *d = p;
+  if (!d) return;
+  ts_diagram_clear(&d->layer);
+  ts_diagram_clear(&d->graph);
+  g_free(d);
+}
+
+/* An n x 3 series (dim, birth, death) into dg; FALSE if the run has none at that step. */
+static gboolean read_diagram(TsStore *s, gint64 run, const char *name, gint64 step, TsDiagram *dg) {
+  double *v = NULL;
+  int64_t rows, cols;
+  gboolean ok = read_at(s, run, name, step, &v, &rows, &cols) && cols == 3;
+  for (int64_t i = 0; ok && i < rows; i++)
+    if (ts_diagram_add(dg, (int)v[3 * i], v[3 * i + 1], v[3 * i + 2], NULL)) ok = FALSE;
+  for (int64_t i = 0; ok && i < rows; i++) dg->maxdim = MAX(dg->maxdim, (int)v[3 * i]);
+  free(v);
+  return ok;
+}
+
+static gpointer dquery(TsStore *s, gpointer data, GError **error) {
+  (void)error;
+  DQuery *q = data;
+  DData *d = g_new0(DData, 1);
+  ts_diagram_init(&d->layer);
+  ts_diagram_init(&d->graph);
+  if (q->layer) {
+    char *name = g_strdup_printf("probe/diagram/%s", q->layer);
+    d->has_layer = read_diagram(s, q->run, name, q->epoch, &d->layer);
+    g_free(name);
+  }
+  d->has_graph = read_diagram(s, q->run, "probe/graph_diagram", q->epoch, &d->graph);
+  return d;
+}
+
+static const char *dims_words(const TsDiagram *dg) {
+  int top = 0;
+  for (size_t i = 0; i < dg->n; i++) top = MAX(top, dg->pairs[i].dim);
+  return top >= 2 ? "H0, H1 and H2" : top == 1 ? "H0 and H1" : "H0";
+}
+
+static void dloaded(GObject *src, GAsyncResult *res, gpointer user_data) {
+  (void)src;
+  Ticket *t = user_data;
+  GError *error = NULL;
+  DData *d = ts_store_reader_query_finish(res, &error);
+  TsLayersPanel *self = g_weak_ref_get(&t->panel);
+  gboolean stale = !self || t->token != self->diag_token || !self->data;
+  ticket_free(t);
+  g_clear_error(&error);
+  if (stale || !d) {
+    ddata_free(d);
+    if (self) g_object_unref(self);
+    return;
+  }
+  g_object_unref(self);
+  LData *ld = self->data;
+  int e = CLAMP(self->pick_epoch, 0, (int)ld->ne - 1), l = CLAMP(self->pick_layer, 0, (int)ld->nl - 1);
+  long long ep = ld->ne ? (long long)ld->epochs[e] : 0;
+  TsDiagramView *lv = TS_DIAGRAM_VIEW(self->layer_diagram), *gv = TS_DIAGRAM_VIEW(self->graph_diagram);
+  char *title;
+  if (d->has_layer) {
+    title = g_strdup_printf("%s at epoch %lld: %s of its embedding", ld->names[l], ep, dims_words(&d->layer));
+    ts_diagram_view_set_diagram(lv, &d->layer);
+  } else {
+    /* runs probed before diagrams were kept have only the summaries */
+    title = ld->nl ? g_strdup_printf("%s at epoch %lld: no diagram stored (re-probe the run)", ld->names[l], ep)
+                   : g_strdup("No lifespan layers were probed");
+    ts_diagram_view_set_diagram(lv, NULL);
+  }
+  ts_diagram_view_set_title(lv, title);
+  g_free(title);
+  if (d->has_graph) {
+    title = g_strdup_printf("Graph at epoch %lld: %s (halved units)", ep, dims_words(&d->graph));
+    ts_diagram_view_set_diagram(gv, &d->graph);
+  } else {
+    title = g_strdup_printf("Graph, epoch %lld: no diagram stored", ep);
+    ts_diagram_view_set_diagram(gv, NULL);
+  }
+  ts_diagram_view_set_title(gv, title);
+  g_free(title);
+  ddata_free(d);
+}
+
+static void load_diagrams(TsLayersPanel *self) {
+  LData *ld = self->data;
+  self->diag_token++;
+  if (!self->reader || self->run < 0 || !ld || !ld->ne) return;
+  DQuery *q = g_new0(DQuery, 1);
+  q->run = self->run;
+  q->epoch = ld->epochs[CLAMP(self->pick_epoch, 0, (int)ld->ne - 1)];
+  if (ld->nl) q->layer = g_strdup(ld->names[CLAMP(self->pick_layer, 0, (int)ld->nl - 1)]);
+  if (!self->cancel) self->cancel = g_cancellable_new();
+  Ticket *t = g_new0(Ticket, 1);
+  g_weak_ref_init(&t->panel, self);
+  t->token = self->diag_token;
+  ts_store_reader_query(self->reader, dquery, q, dquery_free, ddata_free, self->cancel, dloaded, t);
+}
+
 static void show_pick(TsLayersPanel *self) {
   LData *d = self->data;
   double ex = d && d->ne ? (double)d->epochs[CLAMP(self->pick_epoch, 0, (int)d->ne - 1)] : NAN;
@@ -324,6 +454,7 @@ static void show_pick(TsLayersPanel *self) {
   }
   show_betti(self);
   update_detail(self);
+  load_diagrams(self);
 }
 
 static void show_all(TsLayersPanel *self) {
@@ -349,15 +480,6 @@ static void show_all(TsLayersPanel *self) {
 
 static void load(TsLayersPanel *self);
 
-typedef struct {
-  GWeakRef panel;
-  guint token;
-} Ticket;
-
-static void ticket_free(Ticket *t) {
-  g_weak_ref_clear(&t->panel);
-  g_free(t);
-}
 
 static void loaded(GObject *src, GAsyncResult *res, gpointer user_data) {
   (void)src;
@@ -662,6 +784,12 @@ static void ts_layers_panel_init(TsLayersPanel *self) {
   self->life_plot = card(ts_line_plot_new());
   ts_line_plot_set_show_controls(TS_LINE_PLOT(self->life_plot), FALSE);
   gtk_grid_attach(GTK_GRID(grid), self->life_plot, 1, 1, 1, 1);
+  self->layer_diagram = card(ts_diagram_view_new());
+  ts_diagram_view_set_title(TS_DIAGRAM_VIEW(self->layer_diagram), "Click a cell of the map to see its diagram");
+  gtk_grid_attach(GTK_GRID(grid), self->layer_diagram, 2, 0, 1, 1);
+  self->graph_diagram = card(ts_diagram_view_new());
+  ts_diagram_view_set_title(TS_DIAGRAM_VIEW(self->graph_diagram), "Choose an epoch to see the graph's diagram");
+  gtk_grid_attach(GTK_GRID(grid), self->graph_diagram, 2, 1, 1, 1);
   gtk_stack_add_named(GTK_STACK(self->stack), grid, "plots");
   gtk_stack_set_visible_child_name(GTK_STACK(self->stack), "empty");
   gtk_box_append(GTK_BOX(self), self->stack);
@@ -737,3 +865,5 @@ TsHeatmapView *ts_layers_panel_get_heatmap(TsLayersPanel *self) { return TS_HEAT
 TsLinePlot *ts_layers_panel_get_layer_plot(TsLayersPanel *self) { return TS_LINE_PLOT(self->layer_plot); }
 TsLinePlot *ts_layers_panel_get_betti_plot(TsLayersPanel *self) { return TS_LINE_PLOT(self->betti_plot); }
 TsLinePlot *ts_layers_panel_get_life_plot(TsLayersPanel *self) { return TS_LINE_PLOT(self->life_plot); }
+TsDiagramView *ts_layers_panel_get_layer_diagram(TsLayersPanel *self) { return TS_DIAGRAM_VIEW(self->layer_diagram); }
+TsDiagramView *ts_layers_panel_get_graph_diagram(TsLayersPanel *self) { return TS_DIAGRAM_VIEW(self->graph_diagram); }

@@ -19,6 +19,8 @@
 
 #include <gtk/gtk.h>
 
+#include "plot/diagram-view.h"
+
 #include "plot/heatmap-view.h"
 #include "plot/line-plot.h"
 #include "store-reader.h"
@@ -50,6 +52,11 @@ TsHeatmapView *ts_layers_panel_get_heatmap(TsLayersPanel *self);
 TsLinePlot *ts_layers_panel_get_layer_plot(TsLayersPanel *self);
 TsLinePlot *ts_layers_panel_get_betti_plot(TsLayersPanel *self);
 TsLinePlot *ts_layers_panel_get_life_plot(TsLayersPanel *self);
+/* The chosen cell's diagram (probe/diagram/<layer> at its epoch) and the
+ * functional graph's at the chosen epoch (probe/graph_diagram), read on the
+ * reader's worker after each pick; empty with a note when not stored. */
+TsDiagramView *ts_layers_panel_get_layer_diagram(TsLayersPanel *self);
+TsDiagramView *ts_layers_panel_get_graph_diagram(TsLayersPanel *self);
 
 /* Signal "message" (const char *text). */
 

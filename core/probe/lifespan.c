@@ -28,16 +28,20 @@ void ts_probe_minmax(double *x, size_t count, size_t dim) {
   }
 }
 
-/* L_0 (and L_1) of the n rows of pts. */
+/* L_0 (and L_1) of the n rows of pts; the bars appended to out when not NULL. */
 static TsStatus cloud_sums(const double *pts, size_t n, size_t dim, const TsLifespanOptions *o, double sums[2],
-                           TsError *err) {
+                           TsDiagram *out, TsError *err) {
   sums[0] = sums[1] = 0.0;
-  if (n < 2) return TS_OK;
+  if (n < 1) return TS_OK;
+  if (n < 2) return out ? ts_diagram_add(out, 0, 0.0, INFINITY, err) : TS_OK;
   if (o->maxdim < 1) {
     double *deaths = malloc((n - 1) * sizeof *deaths);
     if (!deaths) return ts_error_set(err, TS_ERR_NOMEM, "lifespans: out of memory");
     TsStatus s = ts_rips_h0_deaths(pts, n, dim, deaths, err);
     for (size_t i = 0; !s && i + 1 < n; i++) sums[0] += 0.5 * pow(deaths[i], o->alpha);
+    /* every H0 bar of a Rips filtration is born at 0; one class never dies */
+    for (size_t i = 0; out && !s && i + 1 < n; i++) s = ts_diagram_add(out, 0, 0.0, deaths[i], err);
+    if (out && !s) s = ts_diagram_add(out, 0, 0.0, INFINITY, err);
     free(deaths);
     return s;
   }
@@ -51,13 +55,14 @@ static TsStatus cloud_sums(const double *pts, size_t n, size_t dim, const TsLife
   for (size_t i = 0; !s && i < d.n; i++) {
     const TsPair *p = &d.pairs[i];
     if (isfinite(p->death) && p->dim <= 1) sums[p->dim] += 0.5 * pow(p->death - p->birth, o->alpha);
+    if (out && !s && p->dim <= 1) s = ts_diagram_add(out, p->dim, p->birth, p->death, err);
   }
   ts_diagram_clear(&d);
   return s;
 }
 
 TsStatus ts_probe_lifespans(const float *emb, size_t count, size_t dim, const int32_t *labels, int num_classes,
-                            const TsLifespanOptions *o, double sums[2], TsError *err) {
+                            const TsLifespanOptions *o, double sums[2], TsDiagram *diag, TsError *err) {
   sums[0] = sums[1] = 0.0;
   if (count < 1 || dim < 1) return ts_error_set(err, TS_ERR_INVALID, "lifespans: empty embedding");
   double *x = ts_alloc_array(count * dim, sizeof(double), "embedding", err);
@@ -66,7 +71,7 @@ TsStatus ts_probe_lifespans(const float *emb, size_t count, size_t dim, const in
   ts_probe_minmax(x, count, dim);
   TsStatus s = TS_OK;
   if (!o->local) {
-    s = cloud_sums(x, count, dim, o, sums, err);
+    s = cloud_sums(x, count, dim, o, sums, diag, err);
     free(x);
     return s;
   }
@@ -84,7 +89,7 @@ TsStatus ts_probe_lifespans(const float *emb, size_t count, size_t dim, const in
       if (labels[i] == c) memcpy(sub + n++ * dim, x + i * dim, dim * sizeof(double));
     if (n == 0) continue;
     double cs[2];
-    s = cloud_sums(sub, n, dim, o, cs, err);
+    s = cloud_sums(sub, n, dim, o, cs, diag, err);
     sums[0] += cs[0], sums[1] += cs[1];
     used++;
   }

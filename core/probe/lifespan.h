@@ -22,6 +22,7 @@
 
 #include "base/error.h"
 #include "base/pool.h"
+#include "ph/diagram.h"
 
 typedef struct TsLifespanOptions {
   int maxdim;       /* 0: H0 only (default); 1: H0 and H1 */
@@ -35,9 +36,13 @@ typedef struct TsLifespanOptions {
 void ts_lifespan_options_init(TsLifespanOptions *o);
 
 /* Lifespan sums of emb (count x dim, row-major) into sums[0..maxdim];
- * labels (count) and num_classes are used in local mode. */
+ * labels (count) and num_classes are used in local mode. diag (NULL, or an
+ * initialised diagram) receives the bars the sums come from, in dims
+ * 0..maxdim, essential ones with death +inf: in global mode the one Rips
+ * diagram, in local mode the per-class diagrams one after another (class
+ * 0 first), so it holds one essential H0 class per class. */
 TsStatus ts_probe_lifespans(const float *emb, size_t count, size_t dim, const int32_t *labels, int num_classes,
-                            const TsLifespanOptions *o, double sums[2], TsError *err);
+                            const TsLifespanOptions *o, double sums[2], TsDiagram *diag, TsError *err);
 
 /* Min-max scaling per feature, in place (count x dim doubles). */
 void ts_probe_minmax(double *x, size_t count, size_t dim);

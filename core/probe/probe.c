@@ -43,6 +43,7 @@ void ts_probe_config_init(TsProbeConfig *c) {
 }
 
 void ts_probe_result_clear(TsProbeResult *r) {
+  for (size_t k = 0; r->layers && k < r->nlayers; k++) ts_diagram_clear(&r->layers[k].diagram);
   free(r->layers);
   free(r->graph_layer_names);
   free(r->graph_layer_units);
@@ -140,6 +141,7 @@ static TsStatus run_lifespans(TsModel *m, const TsProbeConfig *cfg, const TsNnCt
     goto done;
   }
   res->nlayers = nl;
+  for (size_t k = 0; k < nl; k++) ts_diagram_init(&res->layers[k].diagram);
   /* a random subset without replacement, in the order drawn */
   for (int64_t i = 0; i < ds->count; i++) perm[i] = (uint32_t)i;
   TsRng rng;
@@ -175,7 +177,7 @@ static TsStatus run_lifespans(TsModel *m, const TsProbeConfig *cfg, const TsNnCt
       TsLifespanOptions lo = cfg->life;
       lo.pool = cfg->pool;
       double sums[2];
-      s = ts_probe_lifespans(cap.data[k], N, cap.dim[k], cap.labels, ds->num_classes, &lo, sums, err);
+      s = ts_probe_lifespans(cap.data[k], N, cap.dim[k], cap.labels, ds->num_classes, &lo, sums, &L->diagram, err);
       res->seconds_lifespans += ts_clock_monotonic() - t0;
       if (s) {
         ts_error_prefix(err, "layer %s", names[k]);
@@ -389,6 +391,19 @@ static void layers_json(TsJson *j, const TsProbeResult *r) {
   }
 }
 
+/* A diagram as an n x 3 series (dim, birth, death), values times scale;
+ * +inf stays +inf (the store keeps the float64 bytes as they are). */
+static TsStatus store_diagram(TsStore *st, int64_t run_id, int64_t epoch, const char *name, const TsDiagram *d,
+                              double scale, TsError *err) {
+  double *v = malloc((d->n ? d->n : 1) * 3 * sizeof *v);
+  if (!v) return ts_error_set(err, TS_ERR_NOMEM, "probe: out of memory");
+  for (size_t i = 0; i < d->n; i++)
+    v[3 * i] = d->pairs[i].dim, v[3 * i + 1] = d->pairs[i].birth * scale, v[3 * i + 2] = d->pairs[i].death * scale;
+  TsStatus s = ts_store_series(st, run_id, epoch, name, v, (int64_t)d->n, 3, err);
+  free(v);
+  return s;
+}
+
 TsStatus ts_probe_store(TsStore *st, int64_t run_id, int64_t epoch, const TsProbeResult *r, TsError *err) {
   TsStatus s = TS_OK;
   size_t nl = r->nlayers;
@@ -405,6 +420,13 @@ TsStatus ts_probe_store(TsStore *st, int64_t run_id, int64_t epoch, const TsProb
     }
     free(v);
   }
+  for (size_t k = 0; k < nl && !s && (r->what & TS_PROBE_LIFESPANS); k++) {
+    char name[96];
+    snprintf(name, sizeof name, "probe/diagram/%s", r->layers[k].name);
+    s = store_diagram(st, run_id, epoch, name, &r->layers[k].diagram, 1.0, err);
+  }
+  if (!s && (r->what & TS_PROBE_GRAPH))
+    s = store_diagram(st, run_id, epoch, "probe/graph_diagram", &r->graph_diagram, 0.5, err);
   if (!s && (r->what & TS_PROBE_GRAPH)) {
     double curve[2 * TS_GRAPH_GRID];
     char name[64];

@@ -18,6 +18,14 @@
  *                     (K = 0..graph maxdim; DIPHA's halved units)
  *   probe/avglife     rows = 1, cols = graph maxdim + 1: per dimension
  *   probe/midlife     rows = 1, cols = graph maxdim + 1: per dimension
+ *   probe/diagram/<layer>  rows = bars, cols = 3: dim, birth, death (death
+ *                     +inf for an essential class, stored as the float64
+ *                     +inf) of a lifespan layer's scaled embedding: the
+ *                     global Rips diagram, or in local mode (the default)
+ *                     the per-class diagrams concatenated; with lifespans
+ *   probe/graph_diagram rows = pairs, cols = 3: dim, birth, death of the
+ *                     functional graph (DIPHA's halved units, all pairs
+ *                     before the summaries' filters, essential ones +inf)
  * and a blob probe/layers (application/json) at the same step naming the
  * rows: {"lifespan_layers": [{"name", "dim"}...], "graph_layers": [...],
  * "graph_nodes": n, "partition": "...", ...}. */
@@ -74,6 +82,7 @@ typedef struct TsProbeLayerResult {
   int dim;                 /* embedding size */
   double life[2];          /* L_0, L_1 (NaN if not computed) */
   double phdim, slope;     /* NaN if not computed */
+  TsDiagram diagram;       /* the Rips bars behind life (ts_probe_lifespans' diag); empty without lifespans */
 } TsProbeLayerResult;
 
 typedef struct TsProbeResult {

@@ -422,6 +422,12 @@ static gboolean layers_done(void) {
          ts_layers_panel_get_n_epochs(lp) > 0;
 }
 
+static size_t want_pairs;
+static gboolean layer_diagram_done(void) {
+  const TsDiagram *d = ts_diagram_view_get_diagram(ts_layers_panel_get_layer_diagram(ts_window_get_layers_panel(win)));
+  return d && d->n == want_pairs;
+}
+
 static void test_layers(void) {
   const char *prog = g_getenv("TOPOSCOPE");
   TsDataset ds = {0};
@@ -479,6 +485,24 @@ static void test_layers(void) {
   TS_CHECK(strstr(ts_layers_panel_get_detail(lp), "conv1") != NULL);
   const TsHeatmapMarker *mk;
   TS_CHECK(ts_heatmap_view_get_markers(ts_layers_panel_get_heatmap(lp), &mk) == 1 && mk[0].row == 0 && mk[0].col == 1);
+  /* the picked cell's diagram comes from its stored series */
+  TS_CHECK(ts_store_open(store, TS_STORE_READ, &st, NULL) == TS_OK);
+  double *dv = NULL;
+  int64_t drows = 0, dcols = 0, dstep;
+  TS_CHECK(st && ts_store_read_series(st, ts_layers_panel_get_run(lp), "probe/diagram/conv1", 1, &dv, &drows, &dcols,
+                                      &dstep, NULL) == TS_OK);
+  ts_store_close(st);
+  TS_CHECKF(dcols == 3 && drows > 0 && dstep == 1, "probe/diagram/conv1: %lld x %lld", (long long)drows,
+            (long long)dcols);
+  want_pairs = (size_t)drows;
+  TS_CHECK(wait_for(layer_diagram_done, 30));
+  const TsDiagram *dg = ts_diagram_view_get_diagram(ts_layers_panel_get_layer_diagram(lp));
+  TS_CHECK(dg && dg->n == (size_t)drows);
+  for (int64_t i = 0; dg && i < drows && (size_t)i < dg->n; i++)
+    TS_CHECKF(dg->pairs[i].dim == (int)dv[3 * i] && dg->pairs[i].birth == dv[3 * i + 1] &&
+                  dg->pairs[i].death == dv[3 * i + 2],
+              "pair %lld", (long long)i);
+  free(dv);
   shots("layers");
   g_free(store);
 }

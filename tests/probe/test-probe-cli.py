@@ -63,6 +63,17 @@ c.check(t == "application/json" and [l["name"] for l in lay["lifespan_layers"]] 
 c.check(lay["graph_nodes"] == 1820 and [l["nodes"] for l in lay["graph_layers"]] == [1440, 320, 50, 10],
         "graph: 1820 nodes from the four blocks")
 c.check(series(rid, "probe/phdim") == [], "no phdim series when not asked")
+# each lifespan layer's diagram and the graph's, n x 3 (dim, birth, death), at every probed epoch
+for name in ["probe/diagram/" + l["name"] for l in json.loads(blob(rid, "probe/layers", 0)[1])["lifespan_layers"]] + \
+        ["probe/graph_diagram"]:
+    dg = series(rid, name)
+    c.check([s for s, *_ in dg] == [0, 1, 2] and all(k == 3 and r > 0 for _, r, k, _ in dg),
+            f"{name}: {[(s, r, k) for s, r, k, _ in dg]}")
+    for s, r, k, v in dg:
+        dims, births, deaths = v[0::3], v[1::3], v[2::3]
+        c.check(all(d in (0, 1, 2) for d in dims) and all(b <= e for b, e in zip(births, deaths)),
+                f"{name} at {s}: dims and births <= deaths")
+        c.check(any(math.isinf(e) for e in deaths), f"{name} at {s}: an essential class stored as +inf")
 
 # a second checkpoint, another seed; then probe both, with a diagram and JSON
 run(["train", "--model", "lenet-dnn", "--epochs", "1", "--seed", "4", "--save", os.path.join(tmp, "b.safetensors"),

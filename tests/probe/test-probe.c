@@ -235,10 +235,21 @@ static void test_lifespans(void) {
     ts_lifespan_options_init(&o);
     o.local = 0;
     double sums[2];
-    TS_CHECK(ts_probe_lifespans(emb, n, dim, lab, 3, &o, sums, &err) == TS_OK);
+    TS_CHECK(ts_probe_lifespans(emb, n, dim, lab, 3, &o, sums, NULL, &err) == TS_OK);
     TS_CHECK_CLOSE(sums[0], kruskal_sum(x, n, dim), 1e-6);
+    { /* the diagram handed back is the one the sum comes from: n bars, one essential */
+      TsDiagram dg;
+      ts_diagram_init(&dg);
+      double again[2], half = 0;
+      TS_CHECK(ts_probe_lifespans(emb, n, dim, lab, 3, &o, again, &dg, &err) == TS_OK);
+      TS_CHECK(dg.n == n && ts_diagram_count_essential(&dg, 0) == 1);
+      for (size_t i = 0; i < dg.n; i++)
+        if (isfinite(dg.pairs[i].death)) half += 0.5 * (dg.pairs[i].death - dg.pairs[i].birth);
+      TS_CHECK_CLOSE(half, sums[0], 1e-9);
+      ts_diagram_clear(&dg);
+    }
     o.local = 1, o.per_class = 9;
-    TS_CHECK(ts_probe_lifespans(emb, n, dim, lab, 3, &o, sums, &err) == TS_OK);
+    TS_CHECK(ts_probe_lifespans(emb, n, dim, lab, 3, &o, sums, NULL, &err) == TS_OK);
     double want = 0;
     int used = 0;
     double *sub = malloc(n * dim * sizeof *sub);
