@@ -15,6 +15,7 @@
 #include "ph/diagram-io.h"
 #include "probe-report.h"
 #include "probe/probe.h"
+#include "run/dist.h"
 #include "run/train.h"
 
 static void help(void) {
@@ -136,6 +137,7 @@ static int probe_one(const char *path, const Opts *o, TsPool *pool, TsStore *sto
   TsModel *m = NULL;
   int64_t run_id = -1;
   TsProbeBar bar = {0};
+  const int lead = ts_dist_rank() == 0; /* under mpirun rank 0 alone reports and writes */
   if (ts_dataset_open(spec, TS_SPLIT_TRAIN, NULL, &train, &err) ||
       (have_test && ts_dataset_open(spec, TS_SPLIT_TEST, NULL, &test, &err)) ||
       ts_checkpoint_model_config(&st, o->model, train.height, train.width, &mc, &aug, &err)) {
@@ -154,7 +156,7 @@ static int probe_one(const char *path, const Opts *o, TsPool *pool, TsStore *sto
   }
   const TsDataset *gds = have_test ? &test : &train;
   out->accuracy = NAN;
-  if (o->correlate) {
+  if (o->correlate && lead) {
     TsEvalResult ev;
     if (ts_evaluate(m, pool, o->cfg.deterministic, gds, &aug, batch, 0, ts_cli_stop_flag(), &ev, &err)) {
       rc = ts_cli_fail("probe", &err);
@@ -185,7 +187,9 @@ static int probe_one(const char *path, const Opts *o, TsPool *pool, TsStore *sto
   }
   TsProbeConfig cfg = o->cfg;
   cfg.pool = pool;
-  TsStatus s = ts_probe_run(m, &cfg, &train, gds, &aug, ts_probe_bar_stage, &bar, ts_cli_stop_flag(), &out->res, &err);
+  cfg.dist = 1; /* every rank runs this: the graph's correlation rows are shared out */
+  TsStatus s = ts_probe_run(m, &cfg, &train, gds, &aug, lead ? ts_probe_bar_stage : NULL, &bar, ts_cli_stop_flag(),
+                            &out->res, &err);
   ts_probe_bar_end(&bar);
   if (!s && store) s = ts_probe_store(store, run_id, epoch, &out->res, &err);
   if (store) ts_store_run_end(store, run_id, s == TS_OK ? TS_RUN_FINISHED : s == TS_ERR_CANCELLED ? TS_RUN_STOPPED : TS_RUN_FAILED,
@@ -194,6 +198,7 @@ static int probe_one(const char *path, const Opts *o, TsPool *pool, TsStore *sto
     rc = s == TS_ERR_CANCELLED ? ts_cli_stop_exit_code() : ts_cli_fail("probe", &err);
     goto done;
   }
+  if (!lead) goto done;
   printf("%s: %s, epoch %lld\n", path, ts_model_kind_name(mc.kind), (long long)epoch);
   if (o->correlate) printf("test accuracy %.2f%%\n", 100 * out->accuracy);
   ts_probe_print(stdout, &out->res, &cfg);
@@ -397,7 +402,9 @@ int ts_cmd_probe(int argc, char **argv) {
     return ts_cli_usage_error("probe", "--graph-diagram needs --what with graph");
   TsError err = {0};
   TsStore *store = NULL;
-  if ((rc = ts_cli_open_store("probe", store_path, TS_STORE_WRITE, &store))) return rc;
+  const int lead = ts_dist_rank() == 0;
+  ts_dist_set_stop_flag(ts_cli_stop_flag()); /* a wait for a dead rank ends on SIGTERM */
+  if (lead && (rc = ts_cli_open_store("probe", store_path, TS_STORE_WRITE, &store))) return rc;
   TsPool *pool = ts_pool_new(o.threads, &err);
   Probed *p = calloc(n, sizeof *p);
   if (!pool || !p) {
@@ -415,15 +422,15 @@ int ts_cmd_probe(int argc, char **argv) {
   rc = TS_EXIT_OK;
   size_t done = 0;
   for (size_t i = 0; i < n && rc == TS_EXIT_OK; i++, done++) {
-    if (i) printf("\n");
+    if (i && lead) printf("\n");
     rc = probe_one(argv[optind + (int)i], &o, pool, store, &p[i], o.out_json ? &json : NULL);
   }
   ts_json_array_end(&json);
-  if (rc == TS_EXIT_OK && o.correlate) correlate(p, n, o.out_json ? &json : NULL);
+  if (rc == TS_EXIT_OK && o.correlate && lead) correlate(p, n, o.out_json ? &json : NULL);
   ts_json_object_end(&json);
-  if (rc == TS_EXIT_OK && o.diagram && ts_diagram_write(o.diagram, TS_DGM_CSV, &p[0].res.graph_diagram, &err))
+  if (rc == TS_EXIT_OK && lead && o.diagram && ts_diagram_write(o.diagram, TS_DGM_CSV, &p[0].res.graph_diagram, &err))
     rc = ts_cli_fail("probe", &err);
-  if (rc == TS_EXIT_OK && o.out_json) {
+  if (rc == TS_EXIT_OK && lead && o.out_json) {
     FILE *f = fopen(o.out_json, "w");
     const char *t = ts_json_text(&json);
     int bad = !f || !t || fputs(t, f) == EOF || fputc('\n', f) == EOF;
