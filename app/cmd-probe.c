@@ -71,7 +71,13 @@ static void help(void) {
          "                        graph-signals.npy, graph-distances.npy; an existing folder)\n"
          "  --batch B             forward batch (default: 100)\n"
          "  --seed S              sample draws (default: 0)\n"
-         "  --deterministic       thread-count-independent forwards\n");
+         "  --deterministic       thread-count-independent forwards\n\n"
+         "Under mpirun the functional graph's correlation rows are shared out: rank 0 makes\n"
+         "the signals and sends them, each rank computes a contiguous run of 128-row panels\n"
+         "(about 1/N of the triangle), rank 0 gathers them and runs the Rips; the result is\n"
+         "one process's bit for bit. Lifespans, phdim and --correlate run on rank 0 alone;\n"
+         "rank 0 alone prints and writes. The whole n x n distance triangle (2 n^2 bytes)\n"
+         "lives on rank 0: a graph too big for one node's memory needs --partition.\n");
   ts_cli_help_common(stdout, 1);
 }
 

@@ -1,5 +1,13 @@
 /* graph.c — correlation distances, their Rips persistence and dnn-topology's
- * summaries. */
+ * summaries.
+ *
+ * Under MPI (ts_probe_correlation_dist) the rows are shared out, not the
+ * images: sharding the images and all-reducing sums of products would
+ * change the summation order of every entry (and send n^2 floats from
+ * every rank), while rows split at panel boundaries give each entry the
+ * exact SGEMM call one process makes, and only rank 0 needs the matrix.
+ * Every rank holds all the signals (units x images, small next to the
+ * triangle). */
 #include "probe/graph.h"
 
 #include <limits.h>
