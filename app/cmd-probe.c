@@ -16,6 +16,7 @@
 #include "probe-report.h"
 #include "probe/fgsm.h"
 #include "probe/probe.h"
+#include "run/dist.h"
 #include "run/train.h"
 
 static void help(void) {
@@ -80,7 +81,13 @@ static void help(void) {
          "                        lifespans of the adversarial images' embeddings per layer\n"
          "                        (store series probe/fgsm: rows = epsilons, cols = eps,\n"
          "                        success, L_0 per lifespan layer)\n"
-         "  --fgsm-target CLASS   the attack's target class (required with --fgsm)\n");
+         "  --fgsm-target CLASS   the attack's target class (required with --fgsm)\n\n"
+         "Under mpirun the functional graph's correlation rows are shared out: rank 0 makes\n"
+         "the signals and sends them, each rank computes a contiguous run of 128-row panels\n"
+         "(about 1/N of the triangle), rank 0 gathers them and runs the Rips; the result is\n"
+         "one process's bit for bit. Lifespans, phdim, --fgsm and --correlate run on rank 0;\n"
+         "rank 0 alone prints and writes. The whole n x n distance triangle (2 n^2 bytes)\n"
+         "lives on rank 0: a graph too big for one node's memory needs --partition.\n");
   ts_cli_help_common(stdout, 1);
 }
 
@@ -166,6 +173,7 @@ static int probe_one(const char *path, const Opts *o, TsPool *pool, TsStore *sto
   int64_t run_id = -1;
   TsProbeBar bar = {0};
   TsFgsmResult fg = {0};
+  const int lead = ts_dist_rank() == 0; /* under mpirun rank 0 alone reports and writes */
   if (ts_dataset_open(spec, TS_SPLIT_TRAIN, NULL, &train, &err) ||
       (have_test && ts_dataset_open(spec, TS_SPLIT_TEST, NULL, &test, &err)) ||
       ts_checkpoint_model_config(&st, o->model, train.height, train.width, &mc, &aug, &err)) {
@@ -189,7 +197,7 @@ static int probe_one(const char *path, const Opts *o, TsPool *pool, TsStore *sto
   }
   const TsDataset *gds = have_test ? &test : &train;
   out->accuracy = NAN;
-  if (o->correlate) {
+  if (o->correlate && lead) {
     TsEvalResult ev;
     if (ts_evaluate(m, pool, o->cfg.deterministic, gds, &aug, batch, 0, ts_cli_stop_flag(), &ev, &err)) {
       rc = ts_cli_fail("probe", &err);
@@ -220,9 +228,11 @@ static int probe_one(const char *path, const Opts *o, TsPool *pool, TsStore *sto
   }
   TsProbeConfig cfg = o->cfg;
   cfg.pool = pool;
-  TsStatus s = ts_probe_run(m, &cfg, &train, gds, &aug, ts_probe_bar_stage, &bar, ts_cli_stop_flag(), &out->res, &err);
+  cfg.dist = 1; /* every rank runs this: the graph's correlation rows are shared out */
+  TsStatus s = ts_probe_run(m, &cfg, &train, gds, &aug, lead ? ts_probe_bar_stage : NULL, &bar, ts_cli_stop_flag(),
+                            &out->res, &err);
   ts_probe_bar_end(&bar);
-  if (!s && o->fgsm_n)
+  if (!s && o->fgsm_n && lead) /* on rank 0 alone, as the lifespans */
     s = ts_probe_fgsm(m, &cfg, &train, &aug, o->fgsm_eps, o->fgsm_n, (int)o->fgsm_target, &fg, &err);
   if (!s && store) s = ts_probe_store(store, run_id, epoch, &out->res, &err);
   if (!s && store && o->fgsm_n) s = ts_fgsm_store(store, run_id, epoch, &fg, &err);
@@ -232,6 +242,7 @@ static int probe_one(const char *path, const Opts *o, TsPool *pool, TsStore *sto
     rc = s == TS_ERR_CANCELLED ? ts_cli_stop_exit_code() : ts_cli_fail("probe", &err);
     goto done;
   }
+  if (!lead) goto done;
   printf("%s: %s, epoch %lld\n", path, ts_model_kind_name(mc.kind), (long long)epoch);
   if (o->correlate) printf("test accuracy %.2f%%\n", 100 * out->accuracy);
   ts_probe_print(stdout, &out->res, &cfg);
@@ -482,7 +493,9 @@ int ts_cmd_probe(int argc, char **argv) {
     return ts_cli_usage_error("probe", "--graph-diagram needs --what with graph");
   TsError err = {0};
   TsStore *store = NULL;
-  if ((rc = ts_cli_open_store("probe", store_path, TS_STORE_WRITE, &store))) return rc;
+  const int lead = ts_dist_rank() == 0;
+  ts_dist_set_stop_flag(ts_cli_stop_flag()); /* a wait for a dead rank ends on SIGTERM */
+  if (lead && (rc = ts_cli_open_store("probe", store_path, TS_STORE_WRITE, &store))) return rc;
   TsPool *pool = ts_pool_new(o.threads, &err);
   Probed *p = calloc(n, sizeof *p);
   if (!pool || !p) {
@@ -500,15 +513,15 @@ int ts_cmd_probe(int argc, char **argv) {
   rc = TS_EXIT_OK;
   size_t done = 0;
   for (size_t i = 0; i < n && rc == TS_EXIT_OK; i++, done++) {
-    if (i) printf("\n");
+    if (i && lead) printf("\n");
     rc = probe_one(argv[optind + (int)i], &o, pool, store, &p[i], o.out_json ? &json : NULL);
   }
   ts_json_array_end(&json);
-  if (rc == TS_EXIT_OK && o.correlate) correlate(p, n, o.out_json ? &json : NULL);
+  if (rc == TS_EXIT_OK && o.correlate && lead) correlate(p, n, o.out_json ? &json : NULL);
   ts_json_object_end(&json);
-  if (rc == TS_EXIT_OK && o.diagram && ts_diagram_write(o.diagram, TS_DGM_CSV, &p[0].res.graph_diagram, &err))
+  if (rc == TS_EXIT_OK && lead && o.diagram && ts_diagram_write(o.diagram, TS_DGM_CSV, &p[0].res.graph_diagram, &err))
     rc = ts_cli_fail("probe", &err);
-  if (rc == TS_EXIT_OK && o.out_json) {
+  if (rc == TS_EXIT_OK && lead && o.out_json) {
     FILE *f = fopen(o.out_json, "w");
     const char *t = ts_json_text(&json);
     int bad = !f || !t || fputs(t, f) == EOF || fputc('\n', f) == EOF;

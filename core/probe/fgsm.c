@@ -168,7 +168,7 @@ TsStatus ts_probe_fgsm(TsModel *m, const TsProbeConfig *cfg, const TsDataset *ds
       lo2.pool = cfg->pool;
       lo2.maxdim = 0;
       double sums[2];
-      s = ts_probe_lifespans(emb[k], N, dim[k], labels, ds->num_classes, &lo2, sums, err);
+      s = ts_probe_lifespans(emb[k], N, dim[k], labels, ds->num_classes, &lo2, sums, NULL, err);
       if (s) ts_error_prefix(err, "fgsm eps %g, layer %s", eps[e], names[k]);
       else res->life0[e * nl + k] = sums[0];
     }

@@ -46,6 +46,22 @@ float ts_probe_to_half(float x);
 TsStatus ts_probe_correlation(const float *signals, size_t units, size_t n, TsPool *pool, TsRipsDist *out,
                               TsError *err);
 
+/* The same matrix computed by every rank of an MPI job (run/dist.h), each
+ * its share of the rows, gathered on rank 0. Every rank calls it with the
+ * same signals. The rows go in panels of 128, each one SGEMM of its rows
+ * against all rows before them, as ts_probe_correlation makes them: so
+ * rank 0's matrix is one process's bit for bit, whatever the ranks. A
+ * rank's share is a contiguous run of panels holding about 1/size of the
+ * triangle's elements (row i costs i, so equal row counts would leave the
+ * last rank most of the work). Rank 0 holds the whole triangle
+ * (units^2 / 2 floats); the others only their rows, freed before return,
+ * and their *out is left empty. A failure on any rank fails every rank.
+ * Alone: ts_probe_correlation. */
+TsStatus ts_probe_correlation_dist(const float *signals, size_t units, size_t n, TsPool *pool, TsRipsDist *out,
+                                   TsError *err);
+/* Rows [*row_begin, *row_end) of rank `rank` of `size` above. */
+void ts_probe_correlation_split(size_t units, int rank, int size, size_t *row_begin, size_t *row_end);
+
 typedef struct TsGraphOptions {
   double max_epsilon;     /* T: edges up to 2 T (default 0.3) */
   int maxdim;             /* default 2 */

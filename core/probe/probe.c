@@ -13,6 +13,7 @@
 #include "ph/diagram-io.h"
 #include "ph/phdim.h"
 #include "probe/capture.h"
+#include "run/dist.h"
 
 int ts_probe_what_parse(const char *s) {
   int what = 0;
@@ -225,6 +226,7 @@ static TsStatus run_graph(TsModel *m, const TsProbeConfig *cfg, const TsNnCtx *c
   size_t nl = 0;
   TsStatus s = ts_probe_layers(m, cfg->graph_layers, TS_PROBE_FOR_GRAPH, &nodes, &names, &nl, err);
   if (s) return s;
+  const int share = cfg->dist && ts_dist_size() > 1, lead = !share || ts_dist_rank() == 0;
   size_t N = cfg->graph_images > 0 && (int64_t)cfg->graph_images < ds->count ? (size_t)cfg->graph_images
                                                                               : (size_t)ds->count;
   int64_t *idx = ts_alloc_array(N, sizeof *idx, "graph images", err);
@@ -269,13 +271,18 @@ static TsStatus run_graph(TsModel *m, const TsProbeConfig *cfg, const TsNnCtx *c
   else
     snprintf(res->partition, sizeof res->partition,
              "k-means: each conv channel's positions in %d k-means groups, each group's mean a node", cfg->partition);
+  /* Under MPI rank 0 alone runs the forward passes and sends the signals:
+   * every rank must correlate the same floats, and the forward is cheap
+   * next to the correlations (and may differ in its last bits with the
+   * thread count, which differs between ranks and hosts). */
+  size_t units = 0;
   double t0 = ts_clock_monotonic();
+  if (!lead) goto signals_done;
   sc->stage = "graph signals";
   s = ts_probe_capture(m, ctx, ds, aug, idx, N, nodes, nl, groups, cfg->batch, stop, capture_progress, sc, &cap,
                        err);
   res->seconds_capture += ts_clock_monotonic() - t0;
-  if (s) goto done;
-  size_t units = 0;
+  if (s) goto signals_done;
   for (size_t k = 0; k < nl; k++) {
     snprintf(res->graph_layer_names[k], sizeof res->graph_layer_names[k], "%s", names[k]);
     res->graph_layer_units[k] = (int)cap.dim[k];
@@ -287,16 +294,16 @@ static TsStatus run_graph(TsModel *m, const TsProbeConfig *cfg, const TsNnCtx *c
                      "functional graph of %zu nodes is beyond the limit of %d (its distances alone take %.1f GB): "
                      "use a partition (channel or K groups), fewer graph layers, or raise the limit",
                      units, cfg->graph_max_nodes, (double)units * (double)(units - 1) * 2.0 / 1e9);
-    goto done;
+    goto signals_done;
   }
   if (units < 2) {
     s = ts_error_set(err, TS_ERR_INVALID, "functional graph: %zu node(s)", units);
-    goto done;
+    goto signals_done;
   }
   sig = ts_alloc_array_huge(units * N, sizeof(float), "graph signals", err);
   if (!sig) {
     s = TS_ERR_NOMEM;
-    goto done;
+    goto signals_done;
   }
   size_t u0 = 0;
   for (size_t k = 0; k < nl; k++) {
@@ -309,15 +316,38 @@ static TsStatus run_graph(TsModel *m, const TsProbeConfig *cfg, const TsNnCtx *c
     u0 += D;
   }
   ts_probe_capture_clear(&cap);
-  if ((s = dump(cfg, "graph-signals.npy", sig, NULL, NULL, units, N, err))) goto done;
+signals_done:
+  if (share) {
+    int64_t head[2] = {(int64_t)s, (int64_t)units};
+    TsError derr = {0};
+    TsStatus bs = ts_dist_bcast(head, sizeof head, 0, &derr);
+    if (bs && !s) *err = derr, s = bs;
+    if (!s && head[0])
+      s = ts_error_set(err, (TsStatus)head[0], "functional graph: rank 0 could not make the signals (%s)",
+                       ts_status_name((TsStatus)head[0]));
+    if (s) goto done;
+    units = (size_t)head[1];
+    if (!lead) {
+      res->graph_nodes = units;
+      if (!(sig = ts_alloc_array_huge(units * N, sizeof(float), "graph signals", err))) {
+        s = TS_ERR_NOMEM;
+        goto done;
+      }
+    }
+    if ((s = ts_dist_bcast(sig, units * N * sizeof(float), 0, err))) goto done;
+  } else if (s) {
+    goto done;
+  }
+  if (lead && (s = dump(cfg, "graph-signals.npy", sig, NULL, NULL, units, N, err))) goto done;
   if (sc->fn) sc->fn(sc->user, "correlations", 0, 1);
   t0 = ts_clock_monotonic();
-  s = ts_probe_correlation(sig, units, N, cfg->pool, &dist, err);
+  s = share ? ts_probe_correlation_dist(sig, units, N, cfg->pool, &dist, err)
+            : ts_probe_correlation(sig, units, N, cfg->pool, &dist, err);
   res->seconds_correlation = ts_clock_monotonic() - t0;
   free(sig);
   sig = NULL;
-  if (!s) s = dump(cfg, "graph-distances.npy", dist.lower, NULL, NULL, units * (units - 1) / 2, 1, err);
-  if (s) goto done;
+  if (!s && lead) s = dump(cfg, "graph-distances.npy", dist.lower, NULL, NULL, units * (units - 1) / 2, 1, err);
+  if (s || !lead) goto done; /* the Rips is rank 0's */
   if (sc->fn) sc->fn(sc->user, "rips", 0, 1);
   t0 = ts_clock_monotonic();
   TsGraphOptions go = cfg->graph;
@@ -347,11 +377,19 @@ TsStatus ts_probe_run(TsModel *m, const TsProbeConfig *cfg, const TsDataset *emb
   ts_nn_ctx_init(&ctx, cfg->pool, cfg->deterministic);
   StageCtx sc = {stage, user, ""};
   TsStatus s = TS_OK;
-  if (cfg->what & (TS_PROBE_LIFESPANS | TS_PROBE_PHDIM)) {
+  /* Shared out (cfg->dist), the graph goes first, so that the other ranks,
+   * which take part in its correlations only, are not left waiting in a
+   * collective while rank 0 computes the lifespans alone. */
+  const int share = cfg->dist && ts_dist_size() > 1, lead = !share || ts_dist_rank() == 0;
+  if (share && (cfg->what & TS_PROBE_GRAPH)) {
+    if (!graph_ds) return ts_error_set(err, TS_ERR_INVALID, "probe: no images for the functional graph");
+    s = run_graph(m, cfg, &ctx, graph_ds, aug, &sc, stop, res, err);
+  }
+  if (!s && lead && (cfg->what & (TS_PROBE_LIFESPANS | TS_PROBE_PHDIM))) {
     if (!embed_ds) return ts_error_set(err, TS_ERR_INVALID, "probe: no images for the layer embeddings");
     s = run_lifespans(m, cfg, &ctx, embed_ds, aug, &sc, stop, res, err);
   }
-  if (!s && (cfg->what & TS_PROBE_GRAPH)) {
+  if (!s && !share && (cfg->what & TS_PROBE_GRAPH)) {
     if (!graph_ds) s = ts_error_set(err, TS_ERR_INVALID, "probe: no images for the functional graph");
     else s = run_graph(m, cfg, &ctx, graph_ds, aug, &sc, stop, res, err);
   }

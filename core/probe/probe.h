@@ -68,6 +68,11 @@ typedef struct TsProbeConfig {
   int batch;               /* forward batch (default 100) */
   int deterministic;
   TsPool *pool;
+  int dist;                /* under MPI (run/dist.h), every rank calls ts_probe_run: rank 0 makes the
+                              graph signals and sends them to all, each rank computes its share of the
+                              correlation rows (ts_probe_correlation_dist), rank 0 runs the Rips and
+                              the lifespans / PH dimensions alone (the graph first, so the others are
+                              done early); the other ranks' results are empty. 0: this process alone */
   char dump_dir[1024];     /* "" or a folder to write what the probe computed on, as .npy (float64):
                               emb-K.npy (lifespan layer K, rows in sample order), labels.npy,
                               samples.npy (dataset indices), graph-signals.npy (nodes x images,
