@@ -719,6 +719,16 @@ static void check_input_grad(const char *what, TsModelConfig cfg, int batch, int
   ts_model_zero_grad(m);
   input_loss(m, x, batch, labels, 1);
   ts_model_backward(m, &ctx3);
+  /* the same gradient from a serial backward (up to reordered sums) */
+  float *dx1 = malloc(nx * sizeof *dx1);
+  TS_CHECK(ts_model_set_input_grad(m, dx1, &err) == TS_OK);
+  ts_model_zero_grad(m);
+  input_loss(m, x, batch, labels, 1);
+  ts_model_backward(m, &ctx1);
+  double dmax = 0.0, amax = 0.0;
+  for (size_t i = 0; i < nx; i++) dmax = fmax(dmax, fabs(dx1[i] - dx[i])), amax = fmax(amax, fabs(dx1[i]));
+  TS_CHECKF(dmax <= 1e-5 * amax, "%s: 3 threads and 1 thread differ by %g (max %g)", what, dmax, amax);
+  free(dx1);
   TS_CHECK(ts_model_set_input_grad(m, NULL, &err) == TS_OK);
   double norm = 0.0;
   for (size_t i = 0; i < nx; i++) norm += (double)dx[i] * dx[i];
