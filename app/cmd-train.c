@@ -894,30 +894,51 @@ static int make_bars(TsDataset *ds, int64_t n, uint64_t seed) {
   return 0;
 }
 
+/* The demo's training data: the first n_train / n_val FashionMNIST images
+ * (cfg's data and limits say so), or, where the dataset is not installed,
+ * generated bars (cfg->limit stays 0). Prints its error and returns 1. */
+static int demo_data(TsTrainConfig *cfg, TsDataset *train, TsDataset *val, int64_t n_train, int64_t n_val,
+                     int64_t bars_train, int64_t bars_val) {
+  TsError err = {0};
+  if (ts_dataset_open("fashion-mnist", TS_SPLIT_TRAIN, NULL, train, &err) == TS_OK &&
+      ts_dataset_open("fashion-mnist", TS_SPLIT_TEST, NULL, val, &err) == TS_OK) {
+    ts_dataset_truncate(train, n_train);
+    ts_dataset_truncate(val, n_val);
+    snprintf(cfg->data, sizeof cfg->data, "fashion-mnist");
+    cfg->limit = n_train;
+    cfg->val_limit = n_val;
+    return 0;
+  }
+  ts_dataset_clear(train);
+  if (make_bars(train, bars_train, 1) || make_bars(val, bars_val, 2)) {
+    ts_dataset_clear(train);
+    fprintf(stderr, "toposcope: demo: out of memory\n");
+    return 1;
+  }
+  snprintf(cfg->data, sizeof cfg->data, "generated");
+  return 0;
+}
+
+/* The store the demo records into: its own, or one opened from its path
+ * (*own = 1: the caller closes it); NULL when neither can be had. */
+static TsStore *demo_store(TsDemo *demo, int *own) {
+  TsStore *store = demo->store;
+  TsError err = {0};
+  *own = 0;
+  if (!store && demo->store_path) {
+    if (ts_store_open(demo->store_path, TS_STORE_WRITE, &store, &err) != TS_OK) store = NULL;
+    else *own = 1;
+  }
+  return store;
+}
+
 int ts_demo_train(TsDemo *demo) {
   FILE *out = demo->out;
   TsDataset train = {0}, val = {0};
-  TsError err = {0};
   TsTrainConfig cfg = ts_train_config_default();
-  int fashion = ts_dataset_open("fashion-mnist", TS_SPLIT_TRAIN, NULL, &train, &err) == TS_OK &&
-                ts_dataset_open("fashion-mnist", TS_SPLIT_TEST, NULL, &val, &err) == TS_OK;
-  if (fashion) {
-    ts_dataset_truncate(&train, 600);
-    ts_dataset_truncate(&val, 200);
-    snprintf(cfg.data, sizeof cfg.data, "fashion-mnist");
-    cfg.limit = 600;
-    cfg.val_limit = 200;
-    fprintf(out, "   LeNet-5 on 600 FashionMNIST images (200 to validate), 4 epochs of Adam\n");
-  } else {
-    ts_dataset_clear(&train);
-    if (make_bars(&train, 400, 1) || make_bars(&val, 100, 2)) {
-      ts_dataset_clear(&train);
-      fprintf(stderr, "toposcope: demo: out of memory\n");
-      return 1;
-    }
-    snprintf(cfg.data, sizeof cfg.data, "generated");
-    fprintf(out, "   FashionMNIST is not installed: LeNet-5 on 400 generated 28x28 images of bars, 4 epochs of Adam\n");
-  }
+  if (demo_data(&cfg, &train, &val, 600, 200, 400, 100)) return 1;
+  fprintf(out, cfg.limit ? "   LeNet-5 on 600 FashionMNIST images (200 to validate), 4 epochs of Adam\n"
+                         : "   FashionMNIST is not installed: LeNet-5 on 400 generated 28x28 images of bars, 4 epochs of Adam\n");
   cfg.epochs = 4;
   cfg.batch = 32;
   cfg.optim = ts_optim_config_default(TS_OPTIM_ADAM, 0.002f);
@@ -928,12 +949,8 @@ int ts_demo_train(TsDemo *demo) {
     return 1;
   }
   snprintf(cfg.save_path, sizeof cfg.save_path, "%s/lenet5.safetensors", demo->workdir);
-  TsStore *store = demo->store;
   int own_store = 0;
-  if (!store && demo->store_path) {
-    if (ts_store_open(demo->store_path, TS_STORE_WRITE, &store, &err) != TS_OK) store = NULL;
-    else own_store = 1;
-  }
+  TsStore *store = demo_store(demo, &own_store);
   int rc = train_run(&cfg, &train, &val, NULL, store, "demo: lenet5", demo->threads, 0, out, NULL);
   if (own_store) ts_store_close(store);
   ts_dataset_clear(&train);
@@ -945,27 +962,10 @@ int ts_demo_train(TsDemo *demo) {
 int ts_demo_topovae(TsDemo *demo) {
   FILE *out = demo->out;
   TsDataset train = {0}, val = {0};
-  TsError err = {0};
   TsTrainConfig cfg = ts_train_config_default();
-  int fashion = ts_dataset_open("fashion-mnist", TS_SPLIT_TRAIN, NULL, &train, &err) == TS_OK &&
-                ts_dataset_open("fashion-mnist", TS_SPLIT_TEST, NULL, &val, &err) == TS_OK;
-  if (fashion) {
-    ts_dataset_truncate(&train, 384);
-    ts_dataset_truncate(&val, 128);
-    snprintf(cfg.data, sizeof cfg.data, "fashion-mnist");
-    cfg.limit = 384;
-    cfg.val_limit = 128;
-    fprintf(out, "   TopoVAE (weights 10,10,10,10,0,0,0) beside a plain VAE, lockstep, on 384 FashionMNIST images (3 steps)\n");
-  } else {
-    ts_dataset_clear(&train);
-    if (make_bars(&train, 384, 1) || make_bars(&val, 128, 2)) {
-      ts_dataset_clear(&train);
-      fprintf(stderr, "toposcope: demo: out of memory\n");
-      return 1;
-    }
-    snprintf(cfg.data, sizeof cfg.data, "generated");
-    fprintf(out, "   FashionMNIST is not installed: TopoVAE beside a plain VAE on 384 generated 28x28 images\n");
-  }
+  if (demo_data(&cfg, &train, &val, 384, 128, 384, 128)) return 1;
+  fprintf(out, cfg.limit ? "   TopoVAE (weights 10,10,10,10,0,0,0) beside a plain VAE, lockstep, on 384 FashionMNIST images (3 steps)\n"
+                         : "   FashionMNIST is not installed: TopoVAE beside a plain VAE on 384 generated 28x28 images\n");
   cfg.model = ts_model_config_default(TS_MODEL_TOPOVAE);
   cfg.model.in_channels = cfg.model.in_h = cfg.model.in_w = cfg.model.num_outputs = 0;
   snprintf(cfg.obj.task, sizeof cfg.obj.task, "vae");
@@ -977,12 +977,8 @@ int ts_demo_topovae(TsDemo *demo) {
   cfg.optim = ts_optim_config_default(TS_OPTIM_ADAM, 5e-4f);
   cfg.loader_threads = 1;
   snprintf(cfg.save_path, sizeof cfg.save_path, "%s/topovae.safetensors", demo->workdir);
-  TsStore *store = demo->store;
   int own_store = 0;
-  if (!store && demo->store_path) {
-    if (ts_store_open(demo->store_path, TS_STORE_WRITE, &store, &err) != TS_OK) store = NULL;
-    else own_store = 1;
-  }
+  TsStore *store = demo_store(demo, &own_store);
   int saved = vae_latent_points;
   vae_latent_points = 128;
   int rc = train_run(&cfg, &train, &val, NULL, store, "demo: topovae lockstep", demo->threads, 0, out, NULL);
@@ -1026,12 +1022,8 @@ int ts_demo_pretrain(TsDemo *demo) {
   pc.optim = ts_optim_config_default(TS_OPTIM_ADAM, 0.002f);
   snprintf(pc.save_path, sizeof pc.save_path, "%s/pretrain-ph.safetensors", demo->workdir);
   if (!rc) rc = auto_normalize(&gen, &pc.aug);
-  TsStore *store = demo->store;
   int own_store = 0;
-  if (!store && demo->store_path) {
-    if (ts_store_open(demo->store_path, TS_STORE_WRITE, &store, &err) != TS_OK) store = NULL;
-    else own_store = 1;
-  }
+  TsStore *store = demo_store(demo, &own_store);
   double acc[2] = {NAN, NAN};
   int64_t pre_run = 0;
   if (!rc) {
