@@ -276,6 +276,17 @@ TsStatus ts_loader_begin_epoch(TsLoader *l, int64_t epoch, int64_t first_batch, 
   return TS_OK;
 }
 
+const TsBatch *ts_loader_peek(TsLoader *l) {
+  const TsBatch *out = NULL;
+  pthread_mutex_lock(&l->mu);
+  if (l->nthreads > 0 && l->active && !l->failed && l->next_consume < l->nbatches) {
+    const Slot *s = &l->slots[l->next_consume % l->nslots];
+    if (s->state == SLOT_READY && s->b.index == l->next_consume && !s->failed) out = &s->b;
+  }
+  pthread_mutex_unlock(&l->mu);
+  return out;
+}
+
 const TsBatch *ts_loader_next(TsLoader *l) {
   pthread_mutex_lock(&l->mu);
   if (l->held >= 0) {

@@ -72,6 +72,12 @@ TsStatus ts_loader_begin_epoch(TsLoader *l, int64_t epoch, int64_t first_batch, 
  * be made (a streamed picture that fails to decode): ts_loader_status says
  * which. */
 const TsBatch *ts_loader_next(TsLoader *l);
+/* The batch the next ts_loader_next will return, when a worker has already
+ * made it; else NULL (never waits, never makes one; always NULL without
+ * workers). The batch stays where it is: the current one remains valid and
+ * ts_loader_next then returns this same pointer. For copying the next
+ * batch to a device while the current step computes. */
+const TsBatch *ts_loader_peek(TsLoader *l);
 /* TS_OK, or the first error of the epoch (copied into err). */
 TsStatus ts_loader_status(TsLoader *l, TsError *err);
 

@@ -800,6 +800,9 @@ int ts_model_n_outputs(const TsModel *m) { return m->n_outputs; }
 
 TsTensor *ts_model_output(TsModel *m, int index) {
   if (index < 0 || index >= m->n_outputs) return NULL;
+#if TS_HAVE_CUDA
+  if (m->dev) ts_cuda_model_wait_outputs(m); /* a device forward does not wait for its outputs' copy */
+#endif
   return &m->nodes[m->outputs[index]].out;
 }
 

@@ -1073,6 +1073,16 @@ TsStatus ts_trainer_init_from(TsTrainer *t, const char *path, char **report, TsE
  * epoch, batch) only, so every process can cut the same global batch). */
 static const TsBatch *next_batch(TsTrainer *t) { return ts_loader_next(t->loader); }
 
+/* A device run copies the next batch to every trained model's device
+ * while this step's backward and optimiser still run there (the backward
+ * kernels are queued when the objective's step returns). Only a batch that
+ * a loader thread has already made is taken: the step never waits for it. */
+static void prefetch_next_batch(TsTrainer *t) {
+  const TsBatch *nb = ts_loader_peek(t->loader);
+  if (!nb || nb->n < 1) return;
+  for (int i = 0; i < t->n_trained; i++) ts_model_prefetch(t->trained[i].model, nb->x, nb->n);
+}
+
 /* Every trained model's gradients are final here (after backward, before
  * any optimiser): the one place to reduce them across processes. */
 static TsStatus reduce_gradients(TsTrainer *t, TsObjStep *st, const TsBatch *b, int *stop_any, TsError *err) {
@@ -1141,6 +1151,7 @@ TsStatus ts_trainer_run(TsTrainer *t, TsStore *store, int64_t run_id, const TsTr
       t->ctx.sync_weight = b->global_n > 0 ? (double)b->n / (double)b->global_n : 1.0;
       if (t->ranks > 1) dp_begin_step(t, (float)b->n / (float)b->global_n);
       if (b->n > 0 && (s = t->obj->ops->step(t->obj, &st, err))) return s;
+      if (t->dev) prefetch_next_batch(t);
       if (t->dp_failed) {
         if (err) *err = t->dp_err;
         return t->dp_err.code;

@@ -236,6 +236,20 @@ static void test_loader(void) {
   usleep(2000);
   Epoch again = run_epoch(b, 0, 0, per);
   TS_CHECK(again.n == 103 && memcmp(again.x, e0.x, sizeof(float) * per * 103) == 0);
+  /* peek: the next batch once a worker made it, the current one untouched,
+   * and next() hands out the very same batch; never a batch without workers */
+  ts_loader_begin_epoch(b, 0, 0, &err);
+  const TsBatch *cur = ts_loader_next(b), *ahead = NULL;
+  float first_x = cur->x[0];
+  int64_t cur_index = cur->index;
+  for (int tries = 0; tries < 2000 && !(ahead = ts_loader_peek(b)); tries++) usleep(1000);
+  TS_CHECK(ahead && ahead->index == cur_index + 1 && cur->index == cur_index && cur->x[0] == first_x);
+  TS_CHECK(ahead && memcmp(ahead->x, e0.x + 10 * per, sizeof(float) * per * 10) == 0);
+  TS_CHECK(ts_loader_peek(b) == ahead && ts_loader_next(b) == ahead);
+  ts_loader_begin_epoch(a, 0, 0, &err);
+  TS_CHECK(ts_loader_next(a) && !ts_loader_peek(a));
+  for (int k = 2; k < 11; k++) ts_loader_next(b);
+  TS_CHECK(!ts_loader_peek(b) && !ts_loader_next(b)); /* the end of the epoch */
   /* different seed, different order */
   ts_loader_free(b);
   cfg.seed = 43;

@@ -28,12 +28,16 @@
  * step, with one exception: the first time a convolution shape is seen its
  * algorithm is chosen and the workspace may grow (below).
  *
- * **Batches.** Each model has a pinned host staging buffer and two device
- * input buffers. ts_model_prefetch copies the next batch into pinned
+ * **Batches.** Each model has two pinned host staging buffers and two
+ * device input buffers (the current step's input stays intact while the
+ * next arrives). ts_model_prefetch copies the next batch into pinned
  * memory and queues its host-to-device copy on the copy stream, recorded
  * by an event; the forward of that batch makes the compute stream wait on
- * the event, so the copy overlaps the previous step's kernels. A forward
- * without a prefetch copies through the same staging buffer, on the
+ * the event, so the copy overlaps the previous step's kernels. The
+ * training loop calls it as soon as a step's backward kernels are queued,
+ * with the batch a loader thread already has ready (ts_loader_peek), so
+ * the copy runs under that step's backward pass and optimiser. A forward
+ * without a prefetch copies through the other staging buffer, on the
  * compute stream.
  *
  * **Convolutions (cuDNN).** Forward, data gradient and filter gradient
@@ -241,6 +245,9 @@ typedef struct TsCudaOptim TsCudaOptim;
 void ts_cuda_model_free(TsCudaModel *cm);
 void ts_cuda_model_forward(TsModel *m, const float *x, int batch, int train, uint64_t seed);
 void ts_cuda_model_backward(TsModel *m);
+/* Waits for the last forward's outputs to reach the host (ts_model_output
+ * calls it; a no-op once they have). */
+void ts_cuda_model_wait_outputs(TsModel *m);
 void ts_cuda_model_zero_grad(TsModel *m);
 /* Device twins of a host parameter tensor (index into ts_model_tensors). */
 float *ts_cuda_model_param(TsModel *m, size_t tensor, float **grad);

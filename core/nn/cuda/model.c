@@ -34,6 +34,9 @@ struct TsCudaModel {
   float *eps_pin; /* the VAE's noise, drawn on the host */
   size_t eps_n;
   float *out_data[4], *out_grad[4]; /* pinned host copies of the outputs */
+  int out_pending;                  /* their copy is queued; ts_cuda_model_wait_outputs waits */
+  int out_batch;
+  cudaEvent_t out_event;
   const float *input;               /* device input of the last forward */
 };
 
@@ -54,6 +57,7 @@ void ts_cuda_model_free(TsCudaModel *cm) {
     if (cm->in_pin[i]) cudaFreeHost(cm->in_pin[i]);
   }
   if (cm->pf_event) cudaEventDestroy(cm->pf_event);
+  if (cm->out_event) cudaEventDestroy(cm->out_event);
   if (cm->eps_pin) cudaFreeHost(cm->eps_pin);
   for (int o = 0; o < 4; o++) {
     if (cm->out_data[o]) cudaFreeHost(cm->out_data[o]);
@@ -157,6 +161,7 @@ TsStatus ts_model_to_device(TsModel *m, TsDevice *d, TsError *err) {
     cm->out_grad[o] = pinned(d, n * sizeof(float), "pinned output gradients");
   }
   if (!d->status) ts_cuda_check(d, cudaEventCreateWithFlags(&cm->pf_event, cudaEventDisableTiming), "event");
+  if (!d->status) ts_cuda_check(d, cudaEventCreateWithFlags(&cm->out_event, cudaEventDisableTiming), "event");
   if (d->status) {
     TsStatus s = ts_error_set(err, d->status, "%s", d->err.message);
     ts_cuda_model_free(cm);
@@ -249,6 +254,7 @@ TsStatus ts_model_grads_to_device(TsModel *m, TsError *err) {
 TsStatus ts_model_device_status(TsModel *m, TsError *err) {
   TsCudaModel *cm = m->dev;
   if (!cm) return TS_OK;
+  ts_cuda_model_wait_outputs(m);
   TsDevice *d = cm->d;
   ts_cuda_check(d, cudaGetLastError(), "kernel launch");
   if (!d->status) return TS_OK;
@@ -269,6 +275,7 @@ void ts_model_prefetch(TsModel *m, const float *x, int batch) {
   if (!cm || !x || batch < 1) return;
   if (batch > m->max_batch) batch = m->max_batch;
   TsDevice *d = cm->d;
+  ts_cuda_model_wait_outputs(m); /* the staging buffer's last copy ran before that forward ended */
   ts_cuda_use(d);
   if (cm->pf_pending) cudaEventSynchronize(cm->pf_event);
   const int slot = 1 - cm->cur; /* the current step's input stays intact */
@@ -341,6 +348,9 @@ void ts_cuda_model_forward(TsModel *m, const float *x, int batch, int train, uin
   m->input = x;
   const int B = batch;
   ts_cuda_use(d);
+  /* The pinned buffers this forward refills (input staging, noise, outputs)
+   * must be done with the previous forward's copies. */
+  ts_cuda_model_wait_outputs(m);
   take_input(m, x, batch);
   for (int i = 0; i < m->n_nodes && !d->status; i++) {
     Node *n = &m->nodes[i];
@@ -412,13 +422,31 @@ void ts_cuda_model_forward(TsModel *m, const float *x, int batch, int train, uin
                   "output copy");
     set_shape(m, n, cm->out_data[o], cm->out_grad[o]);
   }
-  ts_cuda_check(d, cudaStreamSynchronize(st), "forward");
+  /* The host does not wait here: the outputs' copy is recorded by an event
+   * and ts_model_output waits for it, so work on the host that does not
+   * need them (the input batch's diagram of a TopoVAE) runs meanwhile. */
+  ts_cuda_check(d, cudaEventRecord(cm->out_event, st), "forward");
+  cm->out_pending = 1;
+  cm->out_batch = B;
+}
+
+void ts_cuda_model_wait_outputs(TsModel *m) {
+  TsCudaModel *cm = m->dev;
+  if (!cm || !cm->out_pending) return;
+  TsDevice *d = cm->d;
+  cm->out_pending = 0;
+  ts_cuda_use(d);
+  ts_cuda_check(d, cudaEventSynchronize(cm->out_event), "forward");
   ts_cuda_check(d, cudaGetLastError(), "forward kernels");
+  /* Only now: the previous backward's copy of these buffers to the device
+   * ran before the event. */
+  for (int o = 0; o < m->n_outputs; o++)
+    memset(cm->out_grad[o], 0, (size_t)cm->out_batch * per_item(&m->nodes[m->outputs[o]]) * sizeof(float));
+  if (!d->status) return;
+  /* a failed step shows as NaN outputs, and ts_model_device_status says why */
   for (int o = 0; o < m->n_outputs; o++) {
-    const size_t cnt = (size_t)B * per_item(&m->nodes[m->outputs[o]]);
-    memset(cm->out_grad[o], 0, cnt * sizeof(float));
-    if (d->status) /* a failed step shows as NaN outputs, and ts_model_device_status says why */
-      for (size_t k = 0; k < cnt; k++) cm->out_data[o][k] = NAN;
+    const size_t cnt = (size_t)cm->out_batch * per_item(&m->nodes[m->outputs[o]]);
+    for (size_t k = 0; k < cnt; k++) cm->out_data[o][k] = NAN;
   }
 }
 
@@ -453,6 +481,7 @@ void ts_cuda_model_backward(TsModel *m) {
   TsDevice *d = cm->d;
   cudaStream_t st = d->stream;
   const int B = m->batch, train = m->train;
+  ts_cuda_model_wait_outputs(m); /* the host wrote the output gradients after reading the outputs */
   ts_cuda_use(d);
   if (++m->gen == 0) {
     memset(m->zeroed, 0, (size_t)m->n_nodes * sizeof(unsigned));
