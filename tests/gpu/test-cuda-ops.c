@@ -311,6 +311,22 @@ static void test_dropout_add_concat_softmax(void) {
     check_close("dropout mask (the same counter-based hash)", gm, mask, n);
     check_close("dropout y", gy, y, n);
     check_close("dropout dx", gdx, dx, n);
+    /* channel dropout: n split into channels of hw values */
+    {
+      size_t hw = (size_t)irange(1, 64), nc = n / hw ? n / hw : 1, m2 = nc * hw;
+      if (m2 > n) m2 = n, hw = n, nc = 1;
+      float *dx2 = randv(m2, 0.1f), *gdx2 = upf(dx2, m2);
+      ts_dropout2d_forward(&cpu, nc, hw, p, train, seed, x, y, mask);
+      ts_dropout_backward(&cpu, m2, train, mask, dy, dx2);
+      ts_cuda_dropout2d_forward(dev->stream, nc, hw, p, train, seed, gx, gy, gm);
+      ts_cuda_dropout_backward(dev->stream, m2, train, gm, gdy, gdx2);
+      check_status("dropout2d");
+      check_close("dropout2d mask (one draw a channel, the CPU's)", gm, mask, m2);
+      check_close("dropout2d y", gy, y, m2);
+      check_close("dropout2d dx", gdx2, dx2, m2);
+      free(dx2);
+      cudaFree(gdx2);
+    }
     /* add */
     float *b = randv(n, 1), *da = randv(n, 0.1f), *dbb = randv(n, 0.1f);
     float *gb = upf(b, n), *gda = upf(da, n), *gdbb = upf(dbb, n);
@@ -658,6 +674,23 @@ static void test_resnet18_step(void) {
   model_step(c, 8, o, "resnet18 (stem, adamw)");
 }
 
+/* The CIFAR ResNet's option-A shortcut (a stride-2 subsample padded with
+ * zero channels), through a model step since it has no op of its own. */
+static void test_resnet20_step(void) {
+  TsModelConfig c = ts_model_config_default(TS_MODEL_RESNET20);
+  TsOptimConfig o = ts_optim_config_default(TS_OPTIM_SGD, 0.1f);
+  o.momentum = 0.9f, o.weight_decay = 1e-4f;
+  model_step(c, 8, o, "resnet20 (option-A shortcuts)");
+}
+
+/* dnn-topology's LeNet: channel dropout, dropout and log-softmax. */
+static void test_lenet_dnn_step(void) {
+  TsModelConfig c = ts_model_config_default(TS_MODEL_LENET_DNN);
+  TsOptimConfig o = ts_optim_config_default(TS_OPTIM_SGD, 0.01f);
+  o.momentum = 0.9f;
+  model_step(c, 16, o, "lenet-dnn (dropout2d, log-softmax)");
+}
+
 static void test_topovae_step(void) {
   TsModelConfig c = ts_model_config_default(TS_MODEL_TOPOVAE);
   model_step(c, 16, ts_optim_config_default(TS_OPTIM_ADAM, 1e-3f), "topovae");
@@ -691,6 +724,8 @@ int main(int argc, char **argv) {
   TS_RUN(test_optimisers);
   TS_RUN(test_lenet5_step);
   TS_RUN(test_resnet18_step);
+  TS_RUN(test_resnet20_step);
+  TS_RUN(test_lenet_dnn_step);
   TS_RUN(test_topovae_step);
   ts_device_free(dev);
   return ts_test_finish();

@@ -169,6 +169,16 @@ void ts_cuda_act_backward(cudaStream_t s, TsCudaAct a, size_t n, float alpha, co
 void ts_cuda_dropout_forward(cudaStream_t s, size_t n, float p, int train, uint64_t seed, const float *x, float *y,
                              float *mask);
 void ts_cuda_dropout_backward(cudaStream_t s, size_t n, int train, const float *mask, const float *dy, float *dx);
+/* nc = samples x channels, each channel's hw values kept or dropped together
+ * (the CPU's draws); the backward is ts_cuda_dropout_backward with the mask. */
+void ts_cuda_dropout2d_forward(cudaStream_t s, size_t nc, size_t hw, float p, int train, uint64_t seed,
+                               const float *x, float *y, float *mask);
+/* Option-A shortcut: x [n, cin, ih, iw] -> y [n, c, oh, ow] (stride 2, zero
+ * channels either side); the backward adds into dx. */
+void ts_cuda_shortcut_a_forward(cudaStream_t s, int n, int c, int cin, int oh, int ow, int ih, int iw, const float *x,
+                                float *y);
+void ts_cuda_shortcut_a_backward(cudaStream_t s, int n, int c, int cin, int oh, int ow, int ih, int iw,
+                                 const float *dy, float *dx);
 void ts_cuda_add_forward(cudaStream_t s, size_t n, const float *a, const float *b, float *y);
 void ts_cuda_add_backward(cudaStream_t s, size_t n, const float *dy, float *da, float *db);
 void ts_cuda_concat_forward(cudaStream_t s, int n, int ca, int cb, int hw, const float *a, const float *b, float *y);

@@ -57,6 +57,44 @@ __global__ void drop_fwd(size_t n, float p, float scale, uint64_t key, const flo
   }
 }
 
+// Channel dropout: one draw per (sample, channel), keyed as the CPU's
+// ts_dropout2d_forward keys it, so both backends drop the same channels.
+__global__ void drop2d_fwd(size_t total, size_t hw, float p, float scale, uint64_t key, const float *x, float *y,
+                           float *mask) {
+  TS_CUDA_FOR(i, total) {
+    const size_t k = i / hw;
+    float u = (float)(mix64(key ^ (uint64_t)k * 0xd1342543de82ef95ULL) >> 40) * (1.0f / 16777216.0f);
+    float m = u < p ? 0.0f : scale;
+    mask[i] = m;
+    y[i] = x[i] * m;
+  }
+}
+
+// The CIFAR ResNets' option-A shortcut: the input subsampled with stride 2
+// and (c - cin) / 2 zero channels either side. One thread per output
+// element; the backward adds each output gradient into its one source, and
+// no two outputs share a source, so no atomics.
+__global__ void shortcut_a_fwd(size_t total, int c, int cin, int oh, int ow, int ih, int iw, const float *x, float *y) {
+  const int pad = (c - cin) / 2;
+  TS_CUDA_FOR(i, total) {
+    const int j = (int)(i % ow), r = (int)((i / ow) % oh), ch = (int)((i / ((size_t)ow * oh)) % c);
+    const size_t b = i / ((size_t)ow * oh * c);
+    const int ci = ch - pad;
+    y[i] = (ci < 0 || ci >= cin) ? 0.0f : x[((b * cin + ci) * ih + 2 * r) * iw + 2 * j];
+  }
+}
+
+__global__ void shortcut_a_bwd(size_t total, int c, int cin, int oh, int ow, int ih, int iw, const float *dy,
+                               float *dx) {
+  const int pad = (c - cin) / 2;
+  TS_CUDA_FOR(i, total) {
+    const int j = (int)(i % ow), r = (int)((i / ow) % oh), ch = (int)((i / ((size_t)ow * oh)) % c);
+    const size_t b = i / ((size_t)ow * oh * c);
+    const int ci = ch - pad;
+    if (ci >= 0 && ci < cin) dx[((b * cin + ci) * ih + 2 * r) * iw + 2 * j] += dy[i];
+  }
+}
+
 __global__ void fill(size_t n, float v, float *y) {
   TS_CUDA_FOR(i, n) y[i] = v;
 }
@@ -195,6 +233,31 @@ void ts_cuda_dropout_backward(cudaStream_t s, size_t n, int train, const float *
   if (!n || !dx) return;
   if (!train) acc<<<ts_cuda_blocks(n), TS_CUDA_THREADS, 0, s>>>(n, dy, dx);
   else mul_add<<<ts_cuda_blocks(n), TS_CUDA_THREADS, 0, s>>>(n, dy, mask, dx);
+}
+
+void ts_cuda_dropout2d_forward(cudaStream_t s, size_t nc, size_t hw, float p, int train, uint64_t seed,
+                               const float *x, float *y, float *mask) {
+  if (!train || p <= 0.0f) {
+    ts_cuda_dropout_forward(s, nc * hw, p, 0, seed, x, y, mask);
+    return;
+  }
+  const size_t total = nc * hw;
+  if (!total) return;
+  float scale = p >= 1.0f ? 0.0f : 1.0f / (1.0f - p);
+  drop2d_fwd<<<ts_cuda_blocks(total), TS_CUDA_THREADS, 0, s>>>(total, hw, p, scale, mix64_host(seed), x, y, mask);
+}
+
+void ts_cuda_shortcut_a_forward(cudaStream_t s, int n, int c, int cin, int oh, int ow, int ih, int iw, const float *x,
+                                float *y) {
+  const size_t total = (size_t)n * c * oh * ow;
+  if (total) shortcut_a_fwd<<<ts_cuda_blocks(total), TS_CUDA_THREADS, 0, s>>>(total, c, cin, oh, ow, ih, iw, x, y);
+}
+
+void ts_cuda_shortcut_a_backward(cudaStream_t s, int n, int c, int cin, int oh, int ow, int ih, int iw,
+                                 const float *dy, float *dx) {
+  const size_t total = (size_t)n * c * oh * ow;
+  if (total && dx)
+    shortcut_a_bwd<<<ts_cuda_blocks(total), TS_CUDA_THREADS, 0, s>>>(total, c, cin, oh, ow, ih, iw, dy, dx);
 }
 
 void ts_cuda_add_forward(cudaStream_t s, size_t n, const float *a, const float *b, float *y) {

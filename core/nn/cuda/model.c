@@ -107,22 +107,8 @@ static TsStatus copy(TsDevice *d, void *dst, const void *src, size_t bytes, enum
   return TS_OK;
 }
 
-/* Layers the CUDA kernels do not implement yet (the CIFAR ResNets' option-A
- * shortcut, lenet-dnn's channel dropout and log-softmax): such a model is
- * refused before anything is copied, rather than run wrongly. */
-static const char *unsupported_layer(const TsModel *m) {
-  for (int i = 0; i < m->n_nodes; i++)
-    if (m->nodes[i].kind == NODE_DROPOUT2D || m->nodes[i].kind == NODE_LOGSOFTMAX || m->nodes[i].kind == NODE_SHORTCUT_A)
-      return m->nodes[i].name;
-  return NULL;
-}
-
 TsStatus ts_model_to_device(TsModel *m, TsDevice *d, TsError *err) {
   if (m->dev) return ts_error_set(err, TS_ERR_INVALID, "model: already on a device");
-  const char *bad = unsupported_layer(m);
-  if (bad)
-    return ts_error_set(err, TS_ERR_UNSUPPORTED, "model: layer '%s' has no CUDA kernel yet: train this model with --device cpu",
-                        bad);
   if (d->status) return ts_error_set(err, d->status, "%s", d->err.message);
   ts_cuda_use(d);
   TsCudaModel *cm = calloc(1, sizeof *cm);
@@ -302,6 +288,12 @@ static const float *din(const TsModel *m, int idx) {
 
 static float *dparam(const TsModel *m, int t) { return t < 0 ? NULL : m->dev->tdata[t]; }
 
+/* The height and width of node idx's output (or of the model's input). */
+static void in_hw(const TsModel *m, int idx, int *h, int *w) {
+  if (idx == NODE_INPUT) *h = m->in_h, *w = m->in_w;
+  else *h = m->nodes[idx].h, *w = m->nodes[idx].w;
+}
+
 static uint64_t mix64(uint64_t z) {
   z += 0x9e3779b97f4a7c15ULL;
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -396,6 +388,17 @@ void ts_cuda_model_forward(TsModel *m, const float *x, int batch, int train, uin
     case NODE_DROPOUT:
       ts_cuda_dropout_forward(st, cnt, n->alpha, train, mix64(seed ^ mix64((uint64_t)i)), xin, dn->data, dn->aux);
       break;
+    case NODE_DROPOUT2D:
+      ts_cuda_dropout2d_forward(st, (size_t)B * n->c, (size_t)n->h * n->w, n->alpha, train,
+                                mix64(seed ^ mix64((uint64_t)i)), xin, dn->data, dn->aux);
+      break;
+    case NODE_LOGSOFTMAX: ts_cuda_softmax_forward(st, B, (int)per_item(n), 1, xin, dn->data); break;
+    case NODE_SHORTCUT_A: {
+      int ih, iw;
+      in_hw(m, n->in0, &ih, &iw);
+      ts_cuda_shortcut_a_forward(st, B, n->c, n->lin_in, n->h, n->w, ih, iw, xin, dn->data);
+      break;
+    }
     case NODE_ADD: ts_cuda_add_forward(st, cnt, xin, din(m, n->in1), dn->data); break;
     case NODE_VIEW: break;
     case NODE_SAMPLE:
@@ -546,7 +549,15 @@ void ts_cuda_model_backward(TsModel *m) {
       break;
     }
     case NODE_GAP: ts_cuda_gap_backward(st, B, n->c, n->lin_in, dy, dx); break;
-    case NODE_DROPOUT: ts_cuda_dropout_backward(st, cnt, train, dn->aux, dy, dx); break;
+    case NODE_DROPOUT:
+    case NODE_DROPOUT2D: ts_cuda_dropout_backward(st, cnt, train, dn->aux, dy, dx); break;
+    case NODE_LOGSOFTMAX: ts_cuda_softmax_backward(st, B, (int)per_item(n), 1, dn->data, dy, dx); break;
+    case NODE_SHORTCUT_A: {
+      int ih, iw;
+      in_hw(m, n->in0, &ih, &iw);
+      ts_cuda_shortcut_a_backward(st, B, n->c, n->lin_in, n->h, n->w, ih, iw, dy, dx);
+      break;
+    }
     case NODE_ADD: {
       float *db = grad_for(m, n->in1, NULL);
       ts_cuda_add_backward(st, cnt, dy, dx, db);
