@@ -42,6 +42,7 @@ void ts_dataset_clear(TsDataset *ds) {
   free(ds->labels);
   free(ds->targets);
   free(ds->label_params);
+  free(ds->stream_index);
   if (ds->stream) {
     if (ds->stream->free) ds->stream->free(ds->stream->user);
     free(ds->stream);
@@ -68,15 +69,13 @@ TsStatus ts_dataset_fetch(const TsDataset *ds, void *worker, int64_t epoch, int6
   }
   if (!ds->pixels || need_target) {
     if (!ds->stream) return ts_error_set(err, TS_ERR_INTERNAL, "%s: no pixels and no stream", ds->source);
-    return ds->stream->fetch(ds->stream->user, worker, epoch, i, pixels, need_target ? target : NULL, err);
+    return ds->stream->fetch(ds->stream->user, worker, epoch, ds->stream_index ? ds->stream_index[i] : i, pixels,
+                             need_target ? target : NULL, err);
   }
   return TS_OK;
 }
 
 TsStatus ts_dataset_per_class(TsDataset *ds, int64_t n, uint64_t seed, TsError *err) {
-  if (!ds->pixels)
-    return ts_error_set(err, TS_ERR_UNSUPPORTED, "%s is streamed from disk: --per-class needs a set that fits in memory",
-                        ds->source);
   int nc = ds->num_classes;
   int64_t *count = ts_calloc_array((size_t)nc, sizeof(int64_t), "class counts", err);
   if (!count) return TS_ERR_NOMEM;
@@ -96,7 +95,10 @@ TsStatus ts_dataset_per_class(TsDataset *ds, int64_t n, uint64_t seed, TsError *
   int64_t *start = ts_calloc_array((size_t)nc + 1, sizeof(int64_t), "class offsets", err);
   int64_t *idx = ts_alloc_array(ds->count ? (size_t)ds->count : 1, sizeof(int64_t), "subset", err);
   uint8_t *keep = ts_calloc_array(ds->count ? (size_t)ds->count : 1, 1, "subset", err);
-  TsStatus s = start && idx && keep ? TS_OK : TS_ERR_NOMEM;
+  /* A streamed set keeps its pictures where they are: the subset is a map
+   * from the new sample numbers to the stream's. */
+  int64_t *map = ds->pixels ? NULL : ts_alloc_array(ds->count ? (size_t)ds->count : 1, sizeof(int64_t), "subset", err);
+  TsStatus s = start && idx && keep && (ds->pixels || map) ? TS_OK : TS_ERR_NOMEM;
   if (!s) {
     for (int c = 0; c < nc; c++) start[c + 1] = start[c] + count[c];
     memset(count, 0, sizeof(int64_t) * (size_t)nc);
@@ -116,15 +118,22 @@ TsStatus ts_dataset_per_class(TsDataset *ds, int64_t n, uint64_t seed, TsError *
     int64_t o = 0;
     for (int64_t i = 0; i < ds->count; i++) {
       if (!keep[i]) continue;
+      if (map) map[o] = ds->stream_index ? ds->stream_index[i] : i;
       if (o != i) {
-        memmove(ds->pixels + (size_t)o * px, ds->pixels + (size_t)i * px, px);
+        if (ds->pixels) memmove(ds->pixels + (size_t)o * px, ds->pixels + (size_t)i * px, px);
         ds->labels[o] = ds->labels[i];
         if (ds->targets) memmove(ds->targets + (size_t)o * nd, ds->targets + (size_t)i * nd, nd * sizeof(float));
       }
       o++;
     }
     ds->count = o;
+    if (map) {
+      free(ds->stream_index);
+      ds->stream_index = map;
+      map = NULL;
+    }
   }
+  free(map);
   free(count);
   free(start);
   free(idx);

@@ -71,6 +71,9 @@ typedef struct TsDataset {
    * labels stay in memory, targets too when known up front (a label cache),
    * else target_dims > 0 and the stream computes them (generate:). */
   TsSampleStream *stream;
+  /* Streamed sets cut to a subset (--per-class): sample i is the stream's
+   * sample stream_index[i] (owned); NULL: sample i is the stream's i. */
+  int64_t *stream_index;
   /* How the targets were computed (a label cache's parameters JSON, the
    * generate: recipe's label keys), owned, or NULL: sets compared by
    * training must agree. */
@@ -107,7 +110,7 @@ TsStatus ts_dataset_alloc(TsDataset *ds, int64_t count, int channels, int height
 void ts_dataset_clear(TsDataset *ds);
 /* Keeps the first n samples (n >= count: no change). */
 void ts_dataset_truncate(TsDataset *ds, int64_t n);
-/* Keeps n samples of every class (in-memory sets), drawn reproducibly from seed (each class's
+/* Keeps n samples of every class (in memory or streamed), drawn reproducibly from seed (each class's
  * indices shuffled by its own stream (seed, class), the first n kept), in
  * their original order. A class with fewer than n samples (but some) is
  * an error naming it and its count. */

@@ -558,7 +558,44 @@ static void test_stream(void) {
       ts_loader_free(a);
       ts_loader_free(b);
     }
+    /* --per-class on the streamed set: the same subset, the same batches,
+     * as the in-memory set cut the same way (the stream is asked for the
+     * original sample numbers); a second cut composes with the first */
+    for (int i = 0; i < N; i++) mem.labels[i] = st.labels[i] = (int32_t)(i * 5 % 3);
+    mem.num_classes = st.num_classes = 3;
+    {
+      void *w = malloc(16);
+      for (int i = 0; i < N; i++) fake_fetch(&fs, w, 0, i, mem.pixels + i * 12, mem.targets + i * 2, &err);
+      free(w);
+    }
+    st.targets = malloc(N * 2 * sizeof(float)); /* known up front, as a label cache's */
+    memcpy(st.targets, mem.targets, N * 2 * sizeof(float));
+    for (int cut = 0; cut < 2; cut++) {
+      TS_CHECK(ts_dataset_per_class(&mem, 7 - 3 * cut, 11, &err) == TS_OK &&
+               ts_dataset_per_class(&st, 7 - 3 * cut, 11, &err) == TS_OK);
+      TS_CHECK(st.count == 3 * (7 - 3 * cut) && mem.count == st.count && st.stream_index);
+      TsLoaderConfig pc = {.batch = 4, .shuffle = 1, .seed = 5, .workers = workers, .prefetch = 2};
+      TsLoader *a, *b;
+      TS_CHECK(ts_loader_new(&mem, &pc, &a, &err) == TS_OK && ts_loader_new(&st, &pc, &b, &err) == TS_OK);
+      TS_CHECK(ts_loader_begin_epoch(a, 0, 0, &err) == TS_OK && ts_loader_begin_epoch(b, 0, 0, &err) == TS_OK);
+      const TsBatch *x, *y;
+      int same = 1;
+      while ((x = ts_loader_next(a))) {
+        y = ts_loader_next(b);
+        same &= y && x->n == y->n && memcmp(x->x, y->x, sizeof(float) * 12 * (size_t)x->n) == 0 &&
+                memcmp(x->t, y->t, sizeof(float) * 2 * (size_t)x->n) == 0 &&
+                memcmp(x->y, y->y, sizeof(int32_t) * (size_t)x->n) == 0;
+      }
+      TS_CHECK(same && !ts_loader_next(b));
+      ts_loader_free(a);
+      ts_loader_free(b);
+    }
     /* a picture that fails: the epoch ends there, with its message */
+    free(st.stream_index);
+    st.stream_index = NULL;
+    free(st.targets);
+    st.targets = NULL;
+    st.count = N;
     fs.fail_at = 20;
     TsLoader *b;
     TS_CHECK(ts_loader_new(&st, &lc, &b, &err) == TS_OK && ts_loader_begin_epoch(b, 0, 0, &err) == TS_OK);

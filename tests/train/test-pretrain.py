@@ -314,6 +314,14 @@ c.check(streamed < mem - pix // 2, f"streaming keeps the pictures out of memory:
 bm, _ = read_safetensors(T("big-mem.safetensors"))
 bs, _ = read_safetensors(T("big-stream.safetensors"))
 c.check(all(np.array_equal(bm[k], bs[k]) for k in bm), "a streamed folder trains exactly as in memory")
+# --per-class on the streamed folder: the subset and the run of the same folder in memory.
+sub = ["--per-class", "40", "--subset-seed", "3"]
+run(big + sub + ["--save", T("big-mem-pc.safetensors")])
+run(big + sub + ["--save", T("big-stream-pc.safetensors"), "--in-memory", "4", "--loader-threads", "1"])
+bm, _ = read_safetensors(T("big-mem-pc.safetensors"))
+bs, _ = read_safetensors(T("big-stream-pc.safetensors"))
+c.check(all(np.array_equal(bm[k], bs[k]) for k in bm) and not np.array_equal(bm["fc3.weight"], read_safetensors(
+    T("big-mem.safetensors"))[0]["fc3.weight"]), "--per-class on a streamed folder: the in-memory subset's run")
 # A label cache whose folder lost a picture: refused when it is opened, streamed or not.
 shutil.copytree(T("gen", "train"), T("gen-lost"))
 os.remove(T("gen-lost", names[5]))
