@@ -1,9 +1,15 @@
 /* store.c — the run store on SQLite (see store.h for the contract).
  *
- * Writers keep one open transaction and commit it in batches: when 1000 rows
- * are pending, when the batch is 0.25 s old at a write, or from a small
- * flusher thread so the last rows of a burst never wait for the next write.
- * WAL mode lets readers see every committed row without blocking us. */
+ * Writers batch rows in one transaction and commit it: when 1000 rows are
+ * pending, when the batch is 0.25 s old at a write, or from a small flusher
+ * thread once no row came for 5 ms (the end of a burst: a training step's
+ * metrics) or the batch is 0.25 s old. The idle commit matters: the open
+ * transaction holds SQLite's one write lock, and a writer that kept it
+ * across the gaps between its bursts (a step's compute) would re-take it
+ * microseconds after every commit, so another process writing the same
+ * store (two trainings launched from the workbench) would poll in vain and
+ * fail after its busy timeout. WAL mode lets readers see every committed
+ * row without blocking us. */
 #include "run/store.h"
 
 #include <errno.h>
@@ -30,6 +36,7 @@
 #define APP_ID 0x54535331 /* "TSS1" in the SQLite header's application id */
 #define BATCH_ROWS 1000
 #define BATCH_SECONDS 0.25
+#define IDLE_SECONDS 0.005
 
 struct TsStore {
   sqlite3 *db;
@@ -40,6 +47,7 @@ struct TsStore {
   int in_txn;
   int pending;
   double txn_started;
+  double last_write; /* monotonic time of the batch's newest row */
   pthread_t flusher;
   int flusher_running;
   int closing;
@@ -279,10 +287,20 @@ static TsStatus migrate(TsStore *s, TsError *err) {
   return exec_sql(s, "COMMIT", err, "cannot migrate the store");
 }
 
+/* A fresh file gets the schema once: another writer may have opened the
+ * same new file at the same moment (two runs started together), so it is
+ * looked at again under the write lock and, when that writer won, checked
+ * and migrated as any existing store. */
 static TsStatus create_schema(TsStore *s, TsError *err) {
   char sql[64];
   TsStatus st = exec_sql(s, "BEGIN IMMEDIATE", err, "cannot create the schema");
   if (st) return st;
+  int fresh;
+  if ((st = check_schema(s, &fresh, err)) || !fresh) {
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    if (!st && s->version < TS_STORE_KNOWN_VERSION) st = migrate(s, err);
+    return st;
+  }
   snprintf(sql, sizeof sql, "PRAGMA application_id=%d", APP_ID);
   s->version = 1;
   if ((st = exec_sql(s, schema_sql, err, "cannot create the schema")) || (st = exec_sql(s, sql, err, "schema")) ||
@@ -379,15 +397,24 @@ static void *flusher_main(void *arg) {
   TsStore *s = arg;
   pthread_mutex_lock(&s->lock);
   while (!s->closing) {
+    /* with a batch open: wake at its idle or age deadline; else sleep until
+     * a batch begins (begin_write signals) */
+    double wait = 1.0;
+    if (s->in_txn) {
+      double now = ts_clock_monotonic();
+      wait = fmin(s->txn_started + BATCH_SECONDS, s->last_write + IDLE_SECONDS) - now;
+      if (wait < 0) wait = 0;
+    }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += (long)(BATCH_SECONDS * 1e9);
-    if (ts.tv_nsec >= 1000000000L) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000L;
-    }
+    long long ns = ts.tv_nsec + (long long)(wait * 1e9);
+    ts.tv_sec += (time_t)(ns / 1000000000LL);
+    ts.tv_nsec = (long)(ns % 1000000000LL);
     pthread_cond_timedwait(&s->wake, &s->lock, &ts);
-    if (s->in_txn && ts_clock_monotonic() - s->txn_started >= BATCH_SECONDS) commit_locked(s, NULL);
+    if (s->in_txn) {
+      double now = ts_clock_monotonic();
+      if (now - s->txn_started >= BATCH_SECONDS || now - s->last_write >= IDLE_SECONDS) commit_locked(s, NULL);
+    }
   }
   pthread_mutex_unlock(&s->lock);
   return NULL;
@@ -403,14 +430,16 @@ static TsStatus begin_write(TsStore *s, TsError *err) {
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
       return db_error(s, err, "cannot start a transaction");
     s->in_txn = 1;
-    s->txn_started = ts_clock_monotonic();
+    s->txn_started = s->last_write = ts_clock_monotonic();
+    pthread_cond_signal(&s->wake); /* the flusher now watches this batch's deadlines */
   }
   return TS_OK;
 }
 
 static TsStatus end_write(TsStore *s, TsError *err) {
   s->pending++;
-  if (s->pending >= BATCH_ROWS || ts_clock_monotonic() - s->txn_started >= BATCH_SECONDS) return commit_locked(s, err);
+  s->last_write = ts_clock_monotonic();
+  if (s->pending >= BATCH_ROWS || s->last_write - s->txn_started >= BATCH_SECONDS) return commit_locked(s, err);
   return TS_OK;
 }
 

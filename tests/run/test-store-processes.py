@@ -25,6 +25,19 @@ w.stdout.read()
 c.check(w.wait(timeout=60) == 0, "writer finished")
 c.check(r.returncode == 0, f"reader saw every row in order: {r.stdout} {r.stderr}")
 
+# 1b. Two writers at once, each writing a few rows then computing (a
+#     training step's pattern, 20 ms apart) for longer than SQLite's busy
+#     timeout (10 s): both finish with every row. A writer that held its
+#     batch open across those gaps would starve the other, which then fails
+#     with 'database is locked'.
+store = os.path.join(tmp, "two-writers.sqlite")
+ws = [subprocess.Popen([WRITER, store, "550", "100000", "20000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True) for _ in range(2)]
+outs = [w.communicate(timeout=120) for w in ws]
+c.check(all(w.returncode == 0 for w in ws), f"two writers of one store both finish: {[o[1] for o in outs]}")
+p = run(["runs", "--store", store])
+c.check(p.stdout.count("finished") == 2, f"two finished runs: {p.stdout}")
+
 # 2. kill -9 mid-run: the store opens cleanly, every committed row is there,
 #    and the run reads as interrupted.
 store = os.path.join(tmp, "killed.sqlite")
