@@ -623,6 +623,14 @@ int main(int argc, char **argv) {
   TsModelConfig vgg = ts_model_config_default(TS_MODEL_VGG11);
   vgg.in_channels = 3, vgg.in_h = vgg.in_w = 32;
   rc |= model_case(dir, "vgg11", vgg, 8, sgd, 1, 1);
+  /* the deeper variants: five blocks a stage (resnet56/110 only repeat the
+   * same block more), and VGG-16's three-conv stages */
+  TsModelConfig r32 = ts_model_config_default(TS_MODEL_RESNET32);
+  r32.in_channels = 3, r32.in_h = r32.in_w = 16;
+  rc |= model_case(dir, "resnet32", r32, 8, sgd, 1, 1);
+  TsModelConfig vgg16 = ts_model_config_default(TS_MODEL_VGG16);
+  vgg16.in_channels = 3, vgg16.in_h = vgg16.in_w = 32;
+  rc |= model_case(dir, "vgg16", vgg16, 8, sgd, 1, 1);
   /* evaluation mode: Dropout2d's masks cannot be PyTorch's; the gradients still flow */
   TsModelConfig ld = ts_model_config_default(TS_MODEL_LENET_DNN);
   rc |= model_case(dir, "lenet-dnn", ld, 8, sgd, 2, 0);
