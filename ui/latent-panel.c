@@ -9,6 +9,7 @@
 #include "ph/bottleneck.h"
 #include "ph/rips.h"
 #include "plot/plot-common.h"
+#include "run-follow.h"
 
 static const char *const model_prefix[2] = {"vae", "topovae"};
 static const char *const model_title[2] = {"VAE", "TopoVAE"};
@@ -222,19 +223,12 @@ struct _TsLatentPanel {
   GtkBox parent;
   GtkWidget *run_row, *proj_row, *dx_spin, *dy_spin, *epoch_scale, *epoch_label, *class_row, *diagram_button;
   GtkWidget *stack, *status, *scatter[2], *grid_picture, *grid_caption, *bce_plot, *matching;
-  TsStoreReader *reader;
-  gulong runs_handler, store_handler;
-  GArray *run_ids;
-  gint64 run;
-  LData *data;
+  TsRunFollower *follow; /* the run shown, its picker, and its LData */
   int epoch, proj, dx, dy, label;
   double *shown[2];
-  GCancellable *cancel, *dcancel;
-  gboolean in_flight, again, syncing;
-  guint token;       /* bumped by every run or store switch: older answers are dropped */
-  char *loaded_path; /* the store the shown data came from */
-  GtkStringList *runs_model;
-  guint generation, dgeneration;
+  GCancellable *dcancel;
+  gboolean syncing;
+  guint dgeneration;
 };
 
 G_DEFINE_FINAL_TYPE(TsLatentPanel, ts_latent_panel, GTK_TYPE_BOX)
@@ -242,15 +236,18 @@ G_DEFINE_FINAL_TYPE(TsLatentPanel, ts_latent_panel, GTK_TYPE_BOX)
 enum { SIG_MESSAGE, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
+/* The followed run's data (NULL: none yet, or the panel is being disposed). */
+static LData *run_data(TsLatentPanel *self) { return self->follow ? ts_run_follower_get_result(self->follow) : NULL; }
+
 static const double *epoch_rows(TsLatentPanel *self, int m) {
-  LData *d = self->data;
+  LData *d = run_data(self);
   if (!d || !d->lat[m] || !d->ne) return NULL;
   int e = CLAMP(self->epoch, 0, (int)d->ne - 1);
   return d->lat[m] + (size_t)e * d->n[m] * (d->dim[m] + 1);
 }
 
 static void show_scatter(TsLatentPanel *self) {
-  LData *d = self->data;
+  LData *d = run_data(self);
   for (int m = 0; m < 2; m++) {
     TsScatterView *sv = TS_SCATTER_VIEW(self->scatter[m]);
     g_clear_pointer(&self->shown[m], g_free);
@@ -286,7 +283,7 @@ static void show_scatter(TsLatentPanel *self) {
 }
 
 static void show_grid(TsLatentPanel *self) {
-  LData *d = self->data;
+  LData *d = run_data(self);
   int e = d && d->ne ? CLAMP(self->epoch, 0, (int)d->ne - 1) : 0;
   GBytes *png = d && d->grid ? d->grid[e] : NULL;
   GdkTexture *tex = png ? gdk_texture_new_from_bytes(png, NULL) : NULL;
@@ -299,7 +296,7 @@ static void show_grid(TsLatentPanel *self) {
 }
 
 static void show_bce(TsLatentPanel *self) {
-  LData *d = self->data;
+  LData *d = run_data(self);
   TsLinePlot *lp = TS_LINE_PLOT(self->bce_plot);
   ts_line_plot_clear(lp);
   ts_line_plot_set_labels(lp, "Reconstruction BCE per image", "step", "BCE");
@@ -325,7 +322,7 @@ static void show_bce(TsLatentPanel *self) {
 }
 
 static void show_epoch_label(TsLatentPanel *self) {
-  LData *d = self->data;
+  LData *d = run_data(self);
   char *t = d && d->ne ? g_strdup_printf("Epoch %d of %zu (step %lld)", CLAMP(self->epoch, 0, (int)d->ne - 1) + 1,
                                          d->ne, (long long)d->steps[CLAMP(self->epoch, 0, (int)d->ne - 1)])
                        : g_strdup("");
@@ -334,7 +331,7 @@ static void show_epoch_label(TsLatentPanel *self) {
 }
 
 static void show_all(TsLatentPanel *self) {
-  LData *d = self->data;
+  LData *d = run_data(self);
   gtk_stack_set_visible_child_name(GTK_STACK(self->stack), d ? "plots" : "empty");
   self->syncing = TRUE;
   gtk_scale_clear_marks(GTK_SCALE(self->epoch_scale));
@@ -358,139 +355,34 @@ static void show_all(TsLatentPanel *self) {
   show_epoch_label(self);
 }
 
-static void load(TsLatentPanel *self);
-
-typedef struct {
-  GWeakRef panel;
-  guint token;
-} Ticket;
-
-static void ticket_free(Ticket *t) {
-  g_weak_ref_clear(&t->panel);
-  g_free(t);
+static gboolean is_vae_run(const TsRunSummary *r) {
+  return g_str_equal(r->info.kind, "train") && r->info.params_json &&
+         strstr(r->info.params_json, "\"task\":\"vae\"") != NULL;
 }
 
-static void loaded(GObject *src, GAsyncResult *res, gpointer user_data) {
-  (void)src;
-  Ticket *t = user_data;
-  GError *error = NULL;
-  LData *d = ts_store_reader_query_finish(res, &error);
-  TsLatentPanel *self = g_weak_ref_get(&t->panel);
-  gboolean stale = !self || t->token != self->token;
-  ticket_free(t);
-  if (stale) {
-    /* the panel is gone, or moved on to another run or store */
-    ldata_free(d);
-    g_clear_error(&error);
-    if (self) g_object_unref(self);
-    return;
-  }
-  g_object_unref(self); /* the window holds it; we run on its main loop */
-  if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-    /* the reader dropped the query (a store switch): ask again */
-    g_clear_error(&error);
-    self->in_flight = FALSE;
-    load(self);
-    return;
-  }
-  self->in_flight = FALSE;
-  gboolean first = !self->data;
-  ldata_free(self->data);
-  self->data = d;
-  if (!d) {
-    adw_status_page_set_description(ADW_STATUS_PAGE(self->status), error ? error->message : "");
-    g_clear_error(&error);
-  } else if (first) {
-    self->epoch = (int)d->ne - 1;
-  }
+static void on_run_changed(TsRunFollower *f, TsLatentPanel *self) {
+  (void)f;
+  gtk_widget_set_visible(self->matching, FALSE);
+  adw_status_page_set_description(ADW_STATUS_PAGE(self->status), "Reading the run…");
   show_all(self);
-  self->generation++;
-  if (self->again) {
-    self->again = FALSE;
-    load(self);
-  }
 }
 
-static void load(TsLatentPanel *self) {
-  if (!self->reader || self->run < 0) return;
-  if (self->in_flight) {
-    self->again = TRUE;
-    return;
-  }
-  self->in_flight = TRUE;
-  gint64 *id = g_new(gint64, 1);
-  *id = self->run;
-  if (!self->cancel) self->cancel = g_cancellable_new();
-  g_free(self->loaded_path);
-  self->loaded_path = g_strdup(ts_store_reader_get_path(self->reader));
-  Ticket *t = g_new0(Ticket, 1);
-  g_weak_ref_init(&t->panel, self);
-  t->token = self->token;
-  ts_store_reader_query(self->reader, query, id, g_free, ldata_free, self->cancel, loaded, t);
-}
-
-static gboolean is_vae(const TsRunSummary *r) {
-  return r->info.params_json && strstr(r->info.params_json, "\"task\":\"vae\"") != NULL;
-}
-
-static void on_runs_changed(TsStoreReader *reader, TsLatentPanel *self) {
-  guint n;
-  const TsRunSummary *runs = ts_store_reader_get_runs(reader, &n);
-  /* one model, spliced: replacing a combo row's model while it is shown
-   * is not needed and upset AdwComboRow here */
-  GPtrArray *items = g_ptr_array_new_with_free_func(g_free);
-  g_array_set_size(self->run_ids, 0);
-  guint keep = G_MAXUINT;
-  for (guint i = 0; i < n; i++) {
-    const TsRunSummary *r = &runs[i];
-    if (!g_str_equal(r->info.kind, "train") || !is_vae(r)) continue;
-    char *t = g_strdup_printf("%lld · %s%s", (long long)r->info.id, r->info.name,
-                              r->info.status == TS_RUN_RUNNING ? " (running)" : "");
-    g_ptr_array_add(items, t);
-    if (r->info.id == self->run) keep = self->run_ids->len;
-    g_array_append_val(self->run_ids, r->info.id);
-  }
-  self->syncing = TRUE;
-  g_ptr_array_add(items, NULL);
-  gtk_string_list_splice(self->runs_model, 0, g_list_model_get_n_items(G_LIST_MODEL(self->runs_model)),
-                         (const char *const *)items->pdata);
-  g_ptr_array_unref(items);
-  guint sel = keep != G_MAXUINT ? keep : 0;
-  if (self->run_ids->len) adw_combo_row_set_selected(ADW_COMBO_ROW(self->run_row), sel);
-  self->syncing = FALSE;
-  gint64 id = self->run_ids->len ? g_array_index(self->run_ids, gint64, sel) : -1;
-  const TsRunSummary *r = id >= 0 ? ts_store_reader_find_run(reader, id) : NULL;
-  const char *path = ts_store_reader_get_path(reader);
-  if (id == self->run && g_strcmp0(path, self->loaded_path) != 0) self->run = -1; /* another store */
-  if (id != self->run) ts_latent_panel_show_run(self, id);
-  else if (r && r->info.status == TS_RUN_RUNNING) load(self);
-  if (!self->run_ids->len) {
-    adw_status_page_set_description(ADW_STATUS_PAGE(self->status),
-                                    "No VAE run yet. Train one: toposcope train --task vae --model topovae --data "
-                                    "fashion-mnist --topo-weights 10,10,10,10,0,0,0 --lockstep");
-    gtk_stack_set_visible_child_name(GTK_STACK(self->stack), "empty");
-  }
-}
-
-static void on_store_changed(TsStoreReader *reader, TsLatentPanel *self) {
-  self->run = -1;
-  self->token++;
-  self->in_flight = self->again = FALSE;
-  ldata_free(self->data);
-  self->data = NULL;
+static void on_loaded(TsRunFollower *f, gboolean first, TsLatentPanel *self) {
+  LData *d = ts_run_follower_get_result(f);
+  if (!d) adw_status_page_set_description(ADW_STATUS_PAGE(self->status), ts_run_follower_get_error(f));
+  else if (first) self->epoch = (int)d->ne - 1; /* a new run: its newest epoch */
   show_all(self);
-  /* the new store's runs may already be in the snapshot (the two signals
-   * come in either order): pick from it now */
-  on_runs_changed(reader, self);
+}
+
+static void on_listed(TsRunFollower *f, TsLatentPanel *self) {
+  if (ts_run_follower_get_n_runs(f)) return;
+  adw_status_page_set_description(ADW_STATUS_PAGE(self->status),
+                                  "No VAE run yet. Train one: toposcope train --task vae --model topovae --data "
+                                  "fashion-mnist --topo-weights 10,10,10,10,0,0,0 --lockstep");
+  gtk_stack_set_visible_child_name(GTK_STACK(self->stack), "empty");
 }
 
 /* --- callbacks ------------------------------------------------------------- */
-
-static void on_run_selected(TsLatentPanel *self) {
-  if (self->syncing) return;
-  guint i = adw_combo_row_get_selected(ADW_COMBO_ROW(self->run_row));
-  if (i < self->run_ids->len) ts_latent_panel_show_run(self, g_array_index(self->run_ids, gint64, i));
-}
 
 static void on_projection(TsLatentPanel *self) {
   if (self->syncing) return;
@@ -554,20 +446,16 @@ static void on_diagrams(TsLatentPanel *self) { ts_latent_panel_compute_diagrams(
 
 static void ts_latent_panel_dispose(GObject *o) {
   TsLatentPanel *self = TS_LATENT_PANEL(o);
-  if (self->cancel) g_cancellable_cancel(self->cancel);
   if (self->dcancel) g_cancellable_cancel(self->dcancel);
-  g_clear_object(&self->cancel);
   g_clear_object(&self->dcancel);
-  ts_latent_panel_set_reader(self, NULL);
+  /* its answers and signals stop here, even if a signal emission holds it */
+  if (self->follow) g_object_run_dispose(G_OBJECT(self->follow));
+  g_clear_object(&self->follow);
   G_OBJECT_CLASS(ts_latent_panel_parent_class)->dispose(o);
 }
 
 static void ts_latent_panel_finalize(GObject *o) {
   TsLatentPanel *self = TS_LATENT_PANEL(o);
-  ldata_free(self->data);
-  g_array_unref(self->run_ids);
-  g_free(self->loaded_path);
-  g_clear_object(&self->runs_model);
   g_free(self->shown[0]), g_free(self->shown[1]);
   G_OBJECT_CLASS(ts_latent_panel_parent_class)->finalize(o);
 }
@@ -622,10 +510,12 @@ static GtkWidget *card(GtkWidget *w) {
 
 static void ts_latent_panel_init(TsLatentPanel *self) {
   gtk_orientable_set_orientation(GTK_ORIENTABLE(self), GTK_ORIENTATION_HORIZONTAL);
-  self->run = -1;
   self->label = -1;
   self->dy = 1;
-  self->run_ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+  self->follow = ts_run_follower_new(query, ldata_free, is_vae_run, NULL);
+  g_signal_connect(self->follow, "run-changed", G_CALLBACK(on_run_changed), self);
+  g_signal_connect(self->follow, "loaded", G_CALLBACK(on_loaded), self);
+  g_signal_connect(self->follow, "listed", G_CALLBACK(on_listed), self);
   GtkWidget *scroll = gtk_scrolled_window_new();
   gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
   gtk_widget_set_size_request(scroll, 340, -1);
@@ -637,9 +527,7 @@ static void ts_latent_panel_init(TsLatentPanel *self) {
   gtk_widget_set_margin_bottom(side, 18);
   GtkWidget *g = group(side, "Run", "A VAE / TopoVAE run (train --task vae; --lockstep adds the plain VAE beside it)");
   self->run_row = combo(g, "_Run", NULL);
-  self->runs_model = gtk_string_list_new(NULL);
-  adw_combo_row_set_model(ADW_COMBO_ROW(self->run_row), G_LIST_MODEL(self->runs_model));
-  g_signal_connect_swapped(self->run_row, "notify::selected", G_CALLBACK(on_run_selected), self);
+  ts_run_follower_attach(self->follow, ADW_COMBO_ROW(self->run_row));
   g = group(side, "Projection", NULL);
   static const char *projs[] = {"Principal components", "Two latent dimensions", NULL};
   self->proj_row = combo(g, "_Axes", projs);
@@ -715,41 +603,12 @@ static void ts_latent_panel_init(TsLatentPanel *self) {
 }
 
 void ts_latent_panel_set_reader(TsLatentPanel *self, TsStoreReader *reader) {
-  if (self->reader) {
-    g_signal_handler_disconnect(self->reader, self->runs_handler);
-    g_signal_handler_disconnect(self->reader, self->store_handler);
-    g_clear_object(&self->reader);
-  }
-  if (reader) {
-    self->reader = g_object_ref(reader);
-    self->runs_handler = g_signal_connect(reader, "runs-changed", G_CALLBACK(on_runs_changed), self);
-    self->store_handler = g_signal_connect(reader, "store-changed", G_CALLBACK(on_store_changed), self);
-    on_runs_changed(reader, self);
-  }
+  ts_run_follower_set_reader(self->follow, reader);
 }
 
-void ts_latent_panel_show_run(TsLatentPanel *self, gint64 id) {
-  if (id == self->run) return;
-  self->run = id;
-  ldata_free(self->data);
-  self->data = NULL;
-  if (self->cancel) g_cancellable_cancel(self->cancel);
-  g_clear_object(&self->cancel);
-  self->token++;
-  self->in_flight = self->again = FALSE;
-  gtk_widget_set_visible(self->matching, FALSE);
-  for (guint i = 0; i < self->run_ids->len; i++)
-    if (g_array_index(self->run_ids, gint64, i) == id && adw_combo_row_get_selected(ADW_COMBO_ROW(self->run_row)) != i) {
-      self->syncing = TRUE;
-      adw_combo_row_set_selected(ADW_COMBO_ROW(self->run_row), i);
-      self->syncing = FALSE;
-    }
-  adw_status_page_set_description(ADW_STATUS_PAGE(self->status), "Reading the run…");
-  show_all(self);
-  load(self);
-}
+void ts_latent_panel_show_run(TsLatentPanel *self, gint64 id) { ts_run_follower_show_run(self->follow, id); }
 
-gint64 ts_latent_panel_get_run(TsLatentPanel *self) { return self->run; }
+gint64 ts_latent_panel_get_run(TsLatentPanel *self) { return ts_run_follower_get_run(self->follow); }
 
 void ts_latent_panel_set_epoch(TsLatentPanel *self, int index) {
   gtk_range_set_value(GTK_RANGE(self->epoch_scale), index);
@@ -771,12 +630,13 @@ void ts_latent_panel_set_class(TsLatentPanel *self, int label) {
 }
 
 void ts_latent_panel_compute_diagrams(TsLatentPanel *self) {
-  if (self->label < 0 || !self->data) return;
+  LData *d = run_data(self);
+  if (self->label < 0 || !d) return;
   DReq *rq = g_new0(DReq, 1);
   for (int m = 0; m < 2; m++) {
     const double *rows = epoch_rows(self, m);
     if (!rows) continue;
-    size_t n = self->data->n[m], k = self->data->dim[m], c = 0;
+    size_t n = d->n[m], k = d->dim[m], c = 0;
     rq->pts[m] = g_new(double, n * k + 1);
     for (size_t i = 0; i < n; i++)
       if ((int)rows[i * (k + 1) + k] == self->label) memcpy(rq->pts[m] + c++ * k, rows + i * (k + 1), k * sizeof(double));
@@ -791,22 +651,26 @@ void ts_latent_panel_compute_diagrams(TsLatentPanel *self) {
   g_object_unref(t);
 }
 
-guint ts_latent_panel_get_n_epochs(TsLatentPanel *self) { return self->data ? (guint)self->data->ne : 0; }
-guint ts_latent_panel_get_generation(TsLatentPanel *self) { return self->generation; }
+guint ts_latent_panel_get_n_epochs(TsLatentPanel *self) {
+  LData *d = run_data(self);
+  return d ? (guint)d->ne : 0;
+}
+guint ts_latent_panel_get_generation(TsLatentPanel *self) { return ts_run_follower_get_generation(self->follow); }
 guint ts_latent_panel_get_diagram_generation(TsLatentPanel *self) { return self->dgeneration; }
-gboolean ts_latent_panel_is_busy(TsLatentPanel *self) { return self->in_flight; }
+gboolean ts_latent_panel_is_busy(TsLatentPanel *self) { return ts_run_follower_is_busy(self->follow); }
 
 const double *ts_latent_panel_get_points(TsLatentPanel *self, int model, size_t *n) {
   int m = model ? 1 : 0;
-  *n = self->data && self->shown[m] ? self->data->n[m] : 0;
+  LData *d = run_data(self);
+  *n = d && self->shown[m] ? d->n[m] : 0;
   return self->shown[m];
 }
 
 const double *ts_latent_panel_get_latent(TsLatentPanel *self, int model, size_t *n, size_t *dim) {
   int m = model ? 1 : 0;
   const double *rows = epoch_rows(self, m);
-  *n = rows ? self->data->n[m] : 0;
-  *dim = rows ? self->data->dim[m] : 0;
+  *n = rows ? run_data(self)->n[m] : 0;
+  *dim = rows ? run_data(self)->dim[m] : 0;
   return rows;
 }
 
