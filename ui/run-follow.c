@@ -273,6 +273,8 @@ gpointer ts_run_follower_get_result(TsRunFollower *self) { return self->result; 
 const char *ts_run_follower_get_error(TsRunFollower *self) { return self->error; }
 
 GCancellable *ts_run_follower_get_cancellable(TsRunFollower *self) {
+  /* one cancelled while the run is still wanted would cancel its re-ask too */
+  if (self->cancel && g_cancellable_is_cancelled(self->cancel)) g_clear_object(&self->cancel);
   if (!self->cancel) self->cancel = g_cancellable_new();
   return self->cancel;
 }

@@ -96,7 +96,8 @@ void ts_run_follower_reload(TsRunFollower *self);
 gpointer ts_run_follower_get_result(TsRunFollower *self);
 /* Why the last answer has no result (NULL: it has one, or none came yet). */
 const char *ts_run_follower_get_error(TsRunFollower *self);
-/* Cancelled when another run is followed: side queries about the run use it. */
+/* Cancelled when another run is followed: side queries about the run use
+ * it. A read cancelled while its run is still followed is asked again. */
 GCancellable *ts_run_follower_get_cancellable(TsRunFollower *self);
 guint ts_run_follower_get_n_runs(TsRunFollower *self);
 /* Answers delivered so far ("loaded" emissions). */
