@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "panel-layout.h"
 #include "ph/bottleneck.h"
 #include "ph/rips.h"
 #include "plot/plot-common.h"
@@ -468,27 +469,6 @@ static void ts_latent_panel_class_init(TsLatentPanelClass *klass) {
                                       G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
-static GtkWidget *group(GtkWidget *box, const char *title, const char *desc) {
-  GtkWidget *g = adw_preferences_group_new();
-  adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(g), title);
-  if (desc) adw_preferences_group_set_description(ADW_PREFERENCES_GROUP(g), desc);
-  gtk_box_append(GTK_BOX(box), g);
-  return g;
-}
-
-static GtkWidget *combo(GtkWidget *g, const char *title, const char *const *items) {
-  GtkWidget *row = adw_combo_row_new();
-  adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), title);
-  adw_preferences_row_set_use_underline(ADW_PREFERENCES_ROW(row), TRUE);
-  if (items) {
-    GtkStringList *l = gtk_string_list_new(items);
-    adw_combo_row_set_model(ADW_COMBO_ROW(row), G_LIST_MODEL(l));
-    g_object_unref(l);
-  }
-  adw_preferences_group_add(ADW_PREFERENCES_GROUP(g), row);
-  return row;
-}
-
 static GtkWidget *spin_row(GtkWidget *g, const char *title, int value, GtkWidget **spin) {
   GtkWidget *row = adw_action_row_new();
   adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), title);
@@ -500,14 +480,6 @@ static GtkWidget *spin_row(GtkWidget *g, const char *title, int value, GtkWidget
   return row;
 }
 
-static GtkWidget *card(GtkWidget *w) {
-  gtk_widget_add_css_class(w, "card");
-  gtk_widget_add_css_class(w, "plot-card");
-  gtk_widget_set_hexpand(w, TRUE);
-  gtk_widget_set_vexpand(w, TRUE);
-  return w;
-}
-
 static void ts_latent_panel_init(TsLatentPanel *self) {
   gtk_orientable_set_orientation(GTK_ORIENTABLE(self), GTK_ORIENTATION_HORIZONTAL);
   self->label = -1;
@@ -516,21 +488,13 @@ static void ts_latent_panel_init(TsLatentPanel *self) {
   g_signal_connect(self->follow, "run-changed", G_CALLBACK(on_run_changed), self);
   g_signal_connect(self->follow, "loaded", G_CALLBACK(on_loaded), self);
   g_signal_connect(self->follow, "listed", G_CALLBACK(on_listed), self);
-  GtkWidget *scroll = gtk_scrolled_window_new();
-  gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  gtk_widget_set_size_request(scroll, 340, -1);
-  gtk_widget_add_css_class(scroll, "panel-sidebar");
-  GtkWidget *side = gtk_box_new(GTK_ORIENTATION_VERTICAL, 18);
-  gtk_widget_set_margin_start(side, 18);
-  gtk_widget_set_margin_end(side, 18);
-  gtk_widget_set_margin_top(side, 18);
-  gtk_widget_set_margin_bottom(side, 18);
-  GtkWidget *g = group(side, "Run", "A VAE / TopoVAE run (train --task vae; --lockstep adds the plain VAE beside it)");
-  self->run_row = combo(g, "_Run", NULL);
+  GtkWidget *side = ts_panel_add_sidebar(GTK_BOX(self));
+  GtkWidget *g = ts_panel_group(side, "Run", "A VAE / TopoVAE run (train --task vae; --lockstep adds the plain VAE beside it)");
+  self->run_row = ts_panel_combo(g, "_Run", NULL);
   ts_run_follower_attach(self->follow, ADW_COMBO_ROW(self->run_row));
-  g = group(side, "Projection", NULL);
+  g = ts_panel_group(side, "Projection", NULL);
   static const char *projs[] = {"Principal components", "Two latent dimensions", NULL};
-  self->proj_row = combo(g, "_Axes", projs);
+  self->proj_row = ts_panel_combo(g, "_Axes", projs);
   g_signal_connect_swapped(self->proj_row, "notify::selected", G_CALLBACK(on_projection), self);
   spin_row(g, "x: dimension", 0, &self->dx_spin);
   spin_row(g, "y: dimension", 1, &self->dy_spin);
@@ -538,7 +502,7 @@ static void ts_latent_panel_init(TsLatentPanel *self) {
   gtk_widget_set_sensitive(self->dy_spin, FALSE);
   g_signal_connect_swapped(self->dx_spin, "value-changed", G_CALLBACK(on_projection), self);
   g_signal_connect_swapped(self->dy_spin, "value-changed", G_CALLBACK(on_projection), self);
-  g = group(side, "Epoch", NULL);
+  g = ts_panel_group(side, "Epoch", NULL);
   self->epoch_scale = gtk_scale_new_with_range(GTK_ORIENTATION_HORIZONTAL, 0, 1, 1);
   gtk_scale_set_draw_value(GTK_SCALE(self->epoch_scale), FALSE);
   g_signal_connect_swapped(self->epoch_scale, "value-changed", G_CALLBACK(on_epoch), self);
@@ -546,17 +510,15 @@ static void ts_latent_panel_init(TsLatentPanel *self) {
   self->epoch_label = gtk_label_new("");
   gtk_label_set_xalign(GTK_LABEL(self->epoch_label), 0);
   adw_preferences_group_add(ADW_PREFERENCES_GROUP(g), self->epoch_label);
-  g = group(side, "Class", "Click a point to pick its class; its latent cloud's Rips diagrams in both models, matched");
+  g = ts_panel_group(side, "Class", "Click a point to pick its class; its latent cloud's Rips diagrams in both models, matched");
   static const char *classes[] = {"None", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", NULL};
-  self->class_row = combo(g, "_Highlight", classes);
+  self->class_row = ts_panel_combo(g, "_Highlight", classes);
   g_signal_connect_swapped(self->class_row, "notify::selected", G_CALLBACK(on_class), self);
   self->diagram_button = gtk_button_new_with_mnemonic("Rips _Diagrams of This Class");
   gtk_widget_set_sensitive(self->diagram_button, FALSE);
   gtk_widget_set_margin_top(self->diagram_button, 8);
   g_signal_connect_swapped(self->diagram_button, "clicked", G_CALLBACK(on_diagrams), self);
   adw_preferences_group_add(ADW_PREFERENCES_GROUP(g), self->diagram_button);
-  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), side);
-  gtk_box_append(GTK_BOX(self), scroll);
 
   self->stack = gtk_stack_new();
   gtk_widget_set_hexpand(self->stack, TRUE);
@@ -564,22 +526,14 @@ static void ts_latent_panel_init(TsLatentPanel *self) {
   adw_status_page_set_icon_name(ADW_STATUS_PAGE(self->status), "view-dual-symbolic");
   adw_status_page_set_title(ADW_STATUS_PAGE(self->status), "No Latent Space");
   gtk_stack_add_named(GTK_STACK(self->stack), self->status, "empty");
-  GtkWidget *grid = gtk_grid_new();
-  gtk_grid_set_row_spacing(GTK_GRID(grid), 12);
-  gtk_grid_set_column_spacing(GTK_GRID(grid), 12);
-  gtk_grid_set_row_homogeneous(GTK_GRID(grid), TRUE);
-  gtk_grid_set_column_homogeneous(GTK_GRID(grid), TRUE);
-  gtk_widget_set_margin_start(grid, 12);
-  gtk_widget_set_margin_end(grid, 12);
-  gtk_widget_set_margin_top(grid, 12);
-  gtk_widget_set_margin_bottom(grid, 12);
+  GtkWidget *grid = ts_panel_grid(TRUE);
   for (int m = 0; m < 2; m++) {
-    self->scatter[m] = card(ts_scatter_view_new());
+    self->scatter[m] = ts_panel_card(ts_scatter_view_new());
     g_signal_connect(self->scatter[m], "label-picked", G_CALLBACK(on_label_picked), self);
     gtk_grid_attach(GTK_GRID(grid), self->scatter[m], m, 0, 1, 1);
   }
   GtkWidget *gbox = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
-  card(gbox);
+  ts_panel_card(gbox);
   self->grid_picture = gtk_picture_new();
   gtk_picture_set_can_shrink(GTK_PICTURE(self->grid_picture), TRUE);
   gtk_widget_set_vexpand(self->grid_picture, TRUE);
@@ -589,10 +543,10 @@ static void ts_latent_panel_init(TsLatentPanel *self) {
   gtk_box_append(GTK_BOX(gbox), self->grid_picture);
   gtk_box_append(GTK_BOX(gbox), self->grid_caption);
   gtk_grid_attach(GTK_GRID(grid), gbox, 0, 1, 1, 1);
-  self->bce_plot = card(ts_line_plot_new());
+  self->bce_plot = ts_panel_card(ts_line_plot_new());
   ts_line_plot_set_show_controls(TS_LINE_PLOT(self->bce_plot), FALSE);
   gtk_grid_attach(GTK_GRID(grid), self->bce_plot, 1, 1, 1, 1);
-  self->matching = card(ts_matching_view_new());
+  self->matching = ts_panel_card(ts_matching_view_new());
   ts_matching_view_set_labels(TS_MATCHING_VIEW(self->matching), "VAE", "TopoVAE");
   ts_matching_view_set_side_by_side(TS_MATCHING_VIEW(self->matching), FALSE);
   gtk_widget_set_visible(self->matching, FALSE);

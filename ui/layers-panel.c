@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/json.h"
+#include "panel-layout.h"
 #include "plot/diagram-view.h"
 #include "plot/plot-common.h"
 #include "run-follow.h"
@@ -553,27 +554,6 @@ static void ts_layers_panel_class_init(TsLayersPanelClass *klass) {
                                       G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
-static GtkWidget *combo(GtkWidget *g, const char *title, const char *const *items) {
-  GtkWidget *row = adw_combo_row_new();
-  adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), title);
-  adw_preferences_row_set_use_underline(ADW_PREFERENCES_ROW(row), TRUE);
-  if (items) {
-    GtkStringList *l = gtk_string_list_new(items);
-    adw_combo_row_set_model(ADW_COMBO_ROW(row), G_LIST_MODEL(l));
-    g_object_unref(l);
-  }
-  adw_preferences_group_add(ADW_PREFERENCES_GROUP(g), row);
-  return row;
-}
-
-static GtkWidget *card(GtkWidget *w) {
-  gtk_widget_add_css_class(w, "card");
-  gtk_widget_add_css_class(w, "plot-card");
-  gtk_widget_set_hexpand(w, TRUE);
-  gtk_widget_set_vexpand(w, TRUE);
-  return w;
-}
-
 static void ts_layers_panel_init(TsLayersPanel *self) {
   gtk_orientable_set_orientation(GTK_ORIENTABLE(self), GTK_ORIENTATION_HORIZONTAL);
   self->betti_dim = 1;
@@ -582,31 +562,23 @@ static void ts_layers_panel_init(TsLayersPanel *self) {
   g_signal_connect(self->follow, "loaded", G_CALLBACK(on_loaded), self);
   g_signal_connect(self->follow, "listed", G_CALLBACK(on_listed), self);
 
-  GtkWidget *scroll = gtk_scrolled_window_new();
-  gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  gtk_widget_set_size_request(scroll, 340, -1);
-  gtk_widget_add_css_class(scroll, "panel-sidebar");
-  GtkWidget *side = gtk_box_new(GTK_ORIENTATION_VERTICAL, 18);
-  gtk_widget_set_margin_start(side, 18);
-  gtk_widget_set_margin_end(side, 18);
-  gtk_widget_set_margin_top(side, 18);
-  gtk_widget_set_margin_bottom(side, 18);
+  GtkWidget *side = ts_panel_add_sidebar(GTK_BOX(self));
   GtkWidget *g = adw_preferences_group_new();
   adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(g), "Run");
   adw_preferences_group_set_description(ADW_PREFERENCES_GROUP(g),
                                         "A run trained with --probe (or a toposcope probe run); a running one updates "
                                         "as its probes land");
   gtk_box_append(GTK_BOX(side), g);
-  self->run_row = combo(g, "_Run", NULL);
+  self->run_row = ts_panel_combo(g, "_Run", NULL);
   ts_run_follower_attach(self->follow, ADW_COMBO_ROW(self->run_row));
   g = adw_preferences_group_new();
   adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(g), "Show");
   gtk_box_append(GTK_BOX(side), g);
   static const char *measures[] = {"Lifespan sum H0", "Lifespan sum H1", "PH dimension", NULL};
-  self->measure_row = combo(g, "_Layers by", measures);
+  self->measure_row = ts_panel_combo(g, "_Layers by", measures);
   g_signal_connect_swapped(self->measure_row, "notify::selected", G_CALLBACK(on_measure), self);
   static const char *bettis[] = {"β₀ (components)", "β₁ (loops)", "β₂ (voids)", NULL};
-  self->betti_row = combo(g, "_Betti curve", bettis);
+  self->betti_row = ts_panel_combo(g, "_Betti curve", bettis);
   adw_combo_row_set_selected(ADW_COMBO_ROW(self->betti_row), 1);
   g_signal_connect_swapped(self->betti_row, "notify::selected", G_CALLBACK(on_betti), self);
   g = adw_preferences_group_new();
@@ -625,8 +597,6 @@ static void ts_layers_panel_init(TsLayersPanel *self) {
   gtk_label_set_xalign(GTK_LABEL(self->detail_label), 0);
   gtk_widget_set_margin_top(self->detail_label, 6);
   adw_preferences_group_add(ADW_PREFERENCES_GROUP(g), self->detail_label);
-  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), side);
-  gtk_box_append(GTK_BOX(self), scroll);
 
   self->stack = gtk_stack_new();
   gtk_widget_set_hexpand(self->stack, TRUE);
@@ -635,16 +605,8 @@ static void ts_layers_panel_init(TsLayersPanel *self) {
   adw_status_page_set_title(ADW_STATUS_PAGE(self->status), "No Probes");
   adw_status_page_set_description(ADW_STATUS_PAGE(self->status), "Pick a run trained with --probe");
   gtk_stack_add_named(GTK_STACK(self->stack), self->status, "empty");
-  GtkWidget *grid = gtk_grid_new();
-  gtk_grid_set_row_spacing(GTK_GRID(grid), 12);
-  gtk_grid_set_column_spacing(GTK_GRID(grid), 12);
-  gtk_grid_set_row_homogeneous(GTK_GRID(grid), TRUE);
-  gtk_grid_set_column_homogeneous(GTK_GRID(grid), TRUE);
-  gtk_widget_set_margin_start(grid, 12);
-  gtk_widget_set_margin_end(grid, 12);
-  gtk_widget_set_margin_top(grid, 12);
-  gtk_widget_set_margin_bottom(grid, 12);
-  self->heatmap = card(ts_heatmap_view_new());
+  GtkWidget *grid = ts_panel_grid(TRUE);
+  self->heatmap = ts_panel_card(ts_heatmap_view_new());
   ts_heatmap_view_set_colormap(TS_HEATMAP_VIEW(self->heatmap), TS_CMAP_VIRIDIS);
   GtkGesture *click = gtk_gesture_click_new();
   g_signal_connect(click, "released", G_CALLBACK(on_map_click), self);
@@ -658,19 +620,19 @@ static void ts_layers_panel_init(TsLayersPanel *self) {
   gtk_widget_add_css_class(self->map_caption, "dim-label");
   gtk_box_append(GTK_BOX(mapbox), self->map_caption);
   gtk_grid_attach(GTK_GRID(grid), mapbox, 0, 0, 1, 1);
-  self->layer_plot = card(ts_line_plot_new());
+  self->layer_plot = ts_panel_card(ts_line_plot_new());
   ts_line_plot_set_show_controls(TS_LINE_PLOT(self->layer_plot), FALSE);
   gtk_grid_attach(GTK_GRID(grid), self->layer_plot, 1, 0, 1, 1);
-  self->betti_plot = card(ts_line_plot_new());
+  self->betti_plot = ts_panel_card(ts_line_plot_new());
   ts_line_plot_set_show_controls(TS_LINE_PLOT(self->betti_plot), FALSE);
   gtk_grid_attach(GTK_GRID(grid), self->betti_plot, 0, 1, 1, 1);
-  self->life_plot = card(ts_line_plot_new());
+  self->life_plot = ts_panel_card(ts_line_plot_new());
   ts_line_plot_set_show_controls(TS_LINE_PLOT(self->life_plot), FALSE);
   gtk_grid_attach(GTK_GRID(grid), self->life_plot, 1, 1, 1, 1);
-  self->layer_diagram = card(ts_diagram_view_new());
+  self->layer_diagram = ts_panel_card(ts_diagram_view_new());
   ts_diagram_view_set_title(TS_DIAGRAM_VIEW(self->layer_diagram), "Click a cell of the map to see its diagram");
   gtk_grid_attach(GTK_GRID(grid), self->layer_diagram, 2, 0, 1, 1);
-  self->graph_diagram = card(ts_diagram_view_new());
+  self->graph_diagram = ts_panel_card(ts_diagram_view_new());
   ts_diagram_view_set_title(TS_DIAGRAM_VIEW(self->graph_diagram), "Choose an epoch to see the graph's diagram");
   gtk_grid_attach(GTK_GRID(grid), self->graph_diagram, 2, 1, 1, 1);
   gtk_stack_add_named(GTK_STACK(self->stack), grid, "plots");

@@ -1,0 +1,60 @@
+/* panel-layout.c — the parts the run panels are built from (see panel-layout.h). */
+#include "panel-layout.h"
+
+static void set_margins(GtkWidget *w, int m) {
+  gtk_widget_set_margin_start(w, m);
+  gtk_widget_set_margin_end(w, m);
+  gtk_widget_set_margin_top(w, m);
+  gtk_widget_set_margin_bottom(w, m);
+}
+
+GtkWidget *ts_panel_add_sidebar(GtkBox *panel) {
+  GtkWidget *scroll = gtk_scrolled_window_new();
+  gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_widget_set_size_request(scroll, 340, -1);
+  gtk_widget_add_css_class(scroll, "panel-sidebar");
+  GtkWidget *side = gtk_box_new(GTK_ORIENTATION_VERTICAL, 18);
+  set_margins(side, 18);
+  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), side);
+  gtk_box_append(panel, scroll);
+  return side;
+}
+
+GtkWidget *ts_panel_group(GtkWidget *box, const char *title, const char *description) {
+  GtkWidget *g = adw_preferences_group_new();
+  adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(g), title);
+  if (description) adw_preferences_group_set_description(ADW_PREFERENCES_GROUP(g), description);
+  gtk_box_append(GTK_BOX(box), g);
+  return g;
+}
+
+GtkWidget *ts_panel_combo(GtkWidget *group, const char *title, const char *const *items) {
+  GtkWidget *row = adw_combo_row_new();
+  adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), title);
+  adw_preferences_row_set_use_underline(ADW_PREFERENCES_ROW(row), TRUE);
+  if (items) {
+    GtkStringList *l = gtk_string_list_new(items);
+    adw_combo_row_set_model(ADW_COMBO_ROW(row), G_LIST_MODEL(l));
+    g_object_unref(l);
+  }
+  adw_preferences_group_add(ADW_PREFERENCES_GROUP(group), row);
+  return row;
+}
+
+GtkWidget *ts_panel_card(GtkWidget *w) {
+  gtk_widget_add_css_class(w, "card");
+  gtk_widget_add_css_class(w, "plot-card");
+  gtk_widget_set_hexpand(w, TRUE);
+  gtk_widget_set_vexpand(w, TRUE);
+  return w;
+}
+
+GtkWidget *ts_panel_grid(gboolean homogeneous_rows) {
+  GtkWidget *grid = gtk_grid_new();
+  gtk_grid_set_row_spacing(GTK_GRID(grid), 12);
+  gtk_grid_set_column_spacing(GTK_GRID(grid), 12);
+  gtk_grid_set_row_homogeneous(GTK_GRID(grid), homogeneous_rows);
+  gtk_grid_set_column_homogeneous(GTK_GRID(grid), TRUE);
+  set_margins(grid, 12);
+  return grid;
+}

@@ -1,0 +1,28 @@
+/* panel-layout.h — the parts the run panels (Layers, Latent, Playground)
+ * are built from: a scrolled sidebar of preference groups at the left and
+ * plot cards in a grid at the right. One place for their sizes and style
+ * classes, so the panels keep looking alike when one of them changes. */
+#ifndef TS_UI_PANEL_LAYOUT_H
+#define TS_UI_PANEL_LAYOUT_H
+
+#include <adwaita.h>
+
+G_BEGIN_DECLS
+
+/* Appends a scrolled sidebar (340 px wide, style class "panel-sidebar") to
+ * panel and returns the vertical box its groups go in. */
+GtkWidget *ts_panel_add_sidebar(GtkBox *panel);
+/* A preference group appended to box (description may be NULL). */
+GtkWidget *ts_panel_group(GtkWidget *box, const char *title, const char *description);
+/* A combo row with a mnemonic title added to group; items (NULL-terminated)
+ * become its model, NULL: the caller sets one. */
+GtkWidget *ts_panel_combo(GtkWidget *group, const char *title, const char *const *items);
+/* Styles w as a plot card that takes the space it is given; returns w. */
+GtkWidget *ts_panel_card(GtkWidget *w);
+/* The grid the cards go in: 12 px apart and from the edges, columns of one
+ * width (and rows of one height with homogeneous_rows). */
+GtkWidget *ts_panel_grid(gboolean homogeneous_rows);
+
+G_END_DECLS
+
+#endif
