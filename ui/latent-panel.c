@@ -364,23 +364,13 @@ static gboolean is_vae_run(const TsRunSummary *r) {
 static void on_run_changed(TsRunFollower *f, TsLatentPanel *self) {
   (void)f;
   gtk_widget_set_visible(self->matching, FALSE);
-  adw_status_page_set_description(ADW_STATUS_PAGE(self->status), "Reading the run…");
   show_all(self);
 }
 
 static void on_loaded(TsRunFollower *f, gboolean first, TsLatentPanel *self) {
   LData *d = ts_run_follower_get_result(f);
-  if (!d) adw_status_page_set_description(ADW_STATUS_PAGE(self->status), ts_run_follower_get_error(f));
-  else if (first) self->epoch = (int)d->ne - 1; /* a new run: its newest epoch */
+  if (d && first) self->epoch = (int)d->ne - 1; /* a new run: its newest epoch */
   show_all(self);
-}
-
-static void on_listed(TsRunFollower *f, TsLatentPanel *self) {
-  if (ts_run_follower_get_n_runs(f)) return;
-  adw_status_page_set_description(ADW_STATUS_PAGE(self->status),
-                                  "No VAE run yet. Train one: toposcope train --task vae --model topovae --data "
-                                  "fashion-mnist --topo-weights 10,10,10,10,0,0,0 --lockstep");
-  gtk_stack_set_visible_child_name(GTK_STACK(self->stack), "empty");
 }
 
 /* --- callbacks ------------------------------------------------------------- */
@@ -487,7 +477,6 @@ static void ts_latent_panel_init(TsLatentPanel *self) {
   self->follow = ts_run_follower_new(query, ldata_free, is_vae_run, NULL);
   g_signal_connect(self->follow, "run-changed", G_CALLBACK(on_run_changed), self);
   g_signal_connect(self->follow, "loaded", G_CALLBACK(on_loaded), self);
-  g_signal_connect(self->follow, "listed", G_CALLBACK(on_listed), self);
   GtkWidget *side = ts_panel_add_sidebar(GTK_BOX(self));
   GtkWidget *g = ts_panel_group(side, "Run", "A VAE / TopoVAE run (train --task vae; --lockstep adds the plain VAE beside it)");
   self->run_row = ts_panel_combo(g, "_Run", NULL);
@@ -525,6 +514,9 @@ static void ts_latent_panel_init(TsLatentPanel *self) {
   self->status = adw_status_page_new();
   adw_status_page_set_icon_name(ADW_STATUS_PAGE(self->status), "view-dual-symbolic");
   adw_status_page_set_title(ADW_STATUS_PAGE(self->status), "No Latent Space");
+  ts_run_follower_attach_status(self->follow, ADW_STATUS_PAGE(self->status), "Reading the run…",
+                                "No VAE run yet. Train one: toposcope train --task vae --model topovae --data "
+                                "fashion-mnist --topo-weights 10,10,10,10,0,0,0 --lockstep");
   gtk_stack_add_named(GTK_STACK(self->stack), self->status, "empty");
   GtkWidget *grid = ts_panel_grid(TRUE);
   for (int m = 0; m < 2; m++) {

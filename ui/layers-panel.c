@@ -474,27 +474,16 @@ static gboolean listed(const TsRunSummary *r) {
 
 static void on_run_changed(TsRunFollower *f, TsLayersPanel *self) {
   (void)f;
-  adw_status_page_set_description(ADW_STATUS_PAGE(self->status), "Reading the run's probes…");
   show_all(self);
 }
 
 static void on_loaded(TsRunFollower *f, gboolean first, TsLayersPanel *self) {
   LData *d = ts_run_follower_get_result(f);
-  if (!d) {
-    adw_status_page_set_description(ADW_STATUS_PAGE(self->status), ts_run_follower_get_error(f));
-  } else if (first) {
+  if (d && first) {
     self->pick_epoch = (int)d->ne - 1; /* the newest epoch first */
     self->pick_layer = (int)d->nl - 1;
   }
   show_all(self);
-}
-
-static void on_listed(TsRunFollower *f, TsLayersPanel *self) {
-  if (ts_run_follower_get_n_runs(f)) return;
-  adw_status_page_set_description(ADW_STATUS_PAGE(self->status),
-                                  "No training run yet. Train one with probes, e.g. toposcope train --model lenet-dnn "
-                                  "--probe lifespans,phdim,graph --probe-epochs 0,1,2");
-  gtk_stack_set_visible_child_name(GTK_STACK(self->stack), "empty");
 }
 
 /* --- callbacks ------------------------------------------------------------- */
@@ -560,7 +549,6 @@ static void ts_layers_panel_init(TsLayersPanel *self) {
   self->follow = ts_run_follower_new(query, ldata_free, listed, probed);
   g_signal_connect(self->follow, "run-changed", G_CALLBACK(on_run_changed), self);
   g_signal_connect(self->follow, "loaded", G_CALLBACK(on_loaded), self);
-  g_signal_connect(self->follow, "listed", G_CALLBACK(on_listed), self);
 
   GtkWidget *side = ts_panel_add_sidebar(GTK_BOX(self));
   GtkWidget *g = adw_preferences_group_new();
@@ -604,6 +592,9 @@ static void ts_layers_panel_init(TsLayersPanel *self) {
   adw_status_page_set_icon_name(ADW_STATUS_PAGE(self->status), "view-list-symbolic");
   adw_status_page_set_title(ADW_STATUS_PAGE(self->status), "No Probes");
   adw_status_page_set_description(ADW_STATUS_PAGE(self->status), "Pick a run trained with --probe");
+  ts_run_follower_attach_status(self->follow, ADW_STATUS_PAGE(self->status), "Reading the run's probes…",
+                                "No training run yet. Train one with probes, e.g. toposcope train --model lenet-dnn "
+                                "--probe lifespans,phdim,graph --probe-epochs 0,1,2");
   gtk_stack_add_named(GTK_STACK(self->stack), self->status, "empty");
   GtkWidget *grid = ts_panel_grid(TRUE);
   self->heatmap = ts_panel_card(ts_heatmap_view_new());

@@ -50,6 +50,8 @@ struct _TsRunFollower {
   TsStoreSubscription sub;
   AdwComboRow *row; /* the picker (a reference), or NULL */
   gulong row_handler;
+  AdwStatusPage *status; /* the page shown without a result (a reference), or NULL */
+  char *reading, *no_runs;
   GtkStringList *model; /* the picker's items, spliced in place */
   GArray *run_ids;      /* gint64: the listed runs, in the model's order */
   gint64 run;
@@ -64,13 +66,22 @@ struct _TsRunFollower {
 
 G_DEFINE_FINAL_TYPE(TsRunFollower, ts_run_follower, G_TYPE_OBJECT)
 
-enum { SIG_RUN_CHANGED, SIG_LOADED, SIG_LISTED, N_SIGNALS };
+enum { SIG_RUN_CHANGED, SIG_LOADED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static void clear_result(TsRunFollower *self) {
   if (self->result) self->result_free(self->result);
   self->result = NULL;
   g_clear_pointer(&self->error, g_free);
+}
+
+static void say(TsRunFollower *self, const char *why) {
+  if (self->status) adw_status_page_set_description(self->status, why);
+}
+
+static void run_changed(TsRunFollower *self) {
+  say(self, self->reading);
+  g_signal_emit(self, signals[SIG_RUN_CHANGED], 0);
 }
 
 static void load(TsRunFollower *self);
@@ -100,6 +111,7 @@ static void loaded(GObject *src, GAsyncResult *res, gpointer user_data) {
   self->result = result;
   if (!result) self->error = g_strdup(error ? error->message : "");
   g_clear_error(&error);
+  if (!result) say(self, self->error);
   self->generation++;
   g_signal_emit(self, signals[SIG_LOADED], 0, first);
   if (self->again) {
@@ -155,7 +167,7 @@ static void on_runs_changed(TsStoreReader *reader, TsRunFollower *self) {
     self->run = -1; /* the same id in another store */
   if (id != self->run) ts_run_follower_show_run(self, id);
   else if (r && r->info.status == TS_RUN_RUNNING) load(self); /* its newest rows may have landed */
-  g_signal_emit(self, signals[SIG_LISTED], 0);
+  if (!self->run_ids->len) say(self, self->no_runs);
 }
 
 static void on_store_changed(TsStoreReader *reader, TsRunFollower *self) {
@@ -163,7 +175,7 @@ static void on_store_changed(TsStoreReader *reader, TsRunFollower *self) {
   self->token++;
   self->in_flight = self->again = FALSE;
   clear_result(self);
-  g_signal_emit(self, signals[SIG_RUN_CHANGED], 0);
+  run_changed(self);
   /* the new store's runs may already be in the snapshot (the two signals
    * come in either order): pick from it now */
   on_runs_changed(reader, self);
@@ -186,6 +198,7 @@ static void ts_run_follower_dispose(GObject *o) {
       g_signal_handler_disconnect(self->row, self->row_handler);
     g_clear_object(&self->row);
   }
+  g_clear_object(&self->status);
   clear_result(self);
   G_OBJECT_CLASS(ts_run_follower_parent_class)->dispose(o);
 }
@@ -195,6 +208,8 @@ static void ts_run_follower_finalize(GObject *o) {
   g_array_unref(self->run_ids);
   g_object_unref(self->model);
   g_free(self->loaded_path);
+  g_free(self->reading);
+  g_free(self->no_runs);
   G_OBJECT_CLASS(ts_run_follower_parent_class)->finalize(o);
 }
 
@@ -206,8 +221,6 @@ static void ts_run_follower_class_init(TsRunFollowerClass *klass) {
                                           NULL, G_TYPE_NONE, 0);
   signals[SIG_LOADED] = g_signal_new("loaded", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                      G_TYPE_NONE, 1, G_TYPE_BOOLEAN);
-  signals[SIG_LISTED] = g_signal_new("listed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                                     G_TYPE_NONE, 0);
 }
 
 static void ts_run_follower_init(TsRunFollower *self) {
@@ -248,6 +261,14 @@ void ts_run_follower_attach(TsRunFollower *self, AdwComboRow *row) {
   self->row_handler = g_signal_connect_swapped(row, "notify::selected", G_CALLBACK(on_row_selected), self);
 }
 
+void ts_run_follower_attach_status(TsRunFollower *self, AdwStatusPage *page, const char *reading,
+                                   const char *no_runs) {
+  g_return_if_fail(!self->status);
+  self->status = g_object_ref(page);
+  self->reading = g_strdup(reading);
+  self->no_runs = g_strdup(no_runs);
+}
+
 void ts_run_follower_show_run(TsRunFollower *self, gint64 id) {
   if (id == self->run) return;
   self->run = id;
@@ -263,7 +284,7 @@ void ts_run_follower_show_run(TsRunFollower *self, gint64 id) {
       adw_combo_row_set_selected(self->row, i);
       self->syncing = FALSE;
     }
-  g_signal_emit(self, signals[SIG_RUN_CHANGED], 0);
+  run_changed(self);
   load(self);
 }
 

@@ -26,8 +26,7 @@
  *                          the old result is gone, the new run is being read
  *   "loaded" (gboolean first)  an answer for the followed run: get_result,
  *                          or NULL and get_error; first: no result was there
- *                          before it (a new run: show its newest epoch)
- *   "listed" ()            the picker's list was rebuilt (get_n_runs) */
+ *                          before it (a new run: show its newest epoch) */
 #ifndef TS_UI_RUN_FOLLOW_H
 #define TS_UI_RUN_FOLLOW_H
 
@@ -85,6 +84,11 @@ TsStoreReader *ts_run_follower_get_reader(TsRunFollower *self);
 /* The picker: row gets the listed runs ("id · name (running)") as its model
  * and shows the followed run; picking one there follows it. */
 void ts_run_follower_attach(TsRunFollower *self, AdwComboRow *row);
+/* The page the panel shows while it has no result: its description says
+ * why — reading while the followed run is read, the error of a failed read,
+ * or no_runs while the picker lists none. */
+void ts_run_follower_attach_status(TsRunFollower *self, AdwStatusPage *page, const char *reading,
+                                   const char *no_runs);
 
 /* Follows run id (-1: none), as picking it does. */
 void ts_run_follower_show_run(TsRunFollower *self, gint64 id);

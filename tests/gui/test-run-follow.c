@@ -7,7 +7,8 @@
  * ran is asked again; the picker lists the runs the predicate accepts,
  * newest first, follows the preferred one, keeps the one picked while it is
  * listed, re-reads it while it runs, and falls back to the preferred one
- * when it goes. The picker part needs a display (xvfb-run). */
+ * when it goes; the status page says why there is nothing to show (reading,
+ * the read's error, no runs). The picker part needs a display (xvfb-run). */
 #include <adwaita.h>
 #include <glib/gstdio.h>
 
@@ -22,6 +23,7 @@ static GMutex gate_lock;
 static GCond gate_cond;
 static gboolean gate_open = TRUE;
 static gint calls, live_answers, blocking;
+static gint64 failing_run = -1; /* the query fails for this run */
 
 typedef struct {
   gint64 run;
@@ -50,9 +52,12 @@ static void set_gate(gboolean open) {
 }
 
 static gpointer gated_query(TsStore *s, gpointer data, GError **error) {
-  (void)error;
   int seq = g_atomic_int_add(&calls, 1) + 1;
   pass_gate();
+  if (*(gint64 *)data == failing_run) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "run %lld has nothing", (long long)failing_run);
+    return NULL;
+  }
   Answer *a = g_new0(Answer, 1);
   a->run = *(gint64 *)data;
   a->path = g_strdup(ts_store_path(s));
@@ -77,7 +82,7 @@ static void ignore_answer(GObject *src, GAsyncResult *res, gpointer user) {
 /* --- what the follower told us ----------------------------------------------------- */
 
 typedef struct {
-  int loaded, firsts, run_changes, listed;
+  int loaded, firsts, run_changes;
   char *last_path; /* of the last answer delivered */
 } Seen;
 
@@ -92,10 +97,6 @@ static void on_run_changed(TsRunFollower *f, Seen *s) {
   (void)f;
   s->run_changes++;
 }
-static void on_listed(TsRunFollower *f, Seen *s) {
-  (void)f;
-  s->listed++;
-}
 
 static gboolean is_train(const TsRunSummary *r) { return g_str_equal(r->info.kind, "train"); }
 static gboolean named_p(const TsRunSummary *r) { return r->info.name[0] == 'p'; }
@@ -104,7 +105,6 @@ static TsRunFollower *follower(TsRunPredicate preferred, Seen *seen) {
   TsRunFollower *f = ts_run_follower_new(gated_query, answer_free, is_train, preferred);
   g_signal_connect(f, "loaded", G_CALLBACK(on_loaded), seen);
   g_signal_connect(f, "run-changed", G_CALLBACK(on_run_changed), seen);
-  g_signal_connect(f, "listed", G_CALLBACK(on_listed), seen);
   return f;
 }
 
@@ -238,7 +238,9 @@ static void test_picker(void) {
   Seen seen = {0};
   TsRunFollower *f = follower(named_p, &seen);
   GtkWidget *row = g_object_ref_sink(adw_combo_row_new());
+  GtkWidget *page = g_object_ref_sink(adw_status_page_new());
   ts_run_follower_attach(f, ADW_COMBO_ROW(row));
+  ts_run_follower_attach_status(f, ADW_STATUS_PAGE(page), "reading", "no runs");
   ts_run_follower_set_reader(f, r);
   /* newest first, the generate run left out; the preferred one followed */
   TS_CHECK(iterate_until(following, f, ids[1]));
@@ -271,7 +273,26 @@ static void test_picker(void) {
   TS_CHECK(iterate_until(following, f, ids[1]));
   TS_CHECK(adw_combo_row_get_selected(ADW_COMBO_ROW(row)) == 2 && ts_run_follower_get_n_runs(f) == 3);
   ts_store_close(w);
+  /* a read that fails: no result, and the page says why */
+  failing_run = ids[3];
+  gen = ts_run_follower_get_generation(f);
+  adw_combo_row_set_selected(ADW_COMBO_ROW(row), 1);
+  TS_CHECK(ts_run_follower_get_run(f) == ids[3] && !ts_run_follower_get_result(f));
+  TS_CHECK(!g_strcmp0(adw_status_page_get_description(ADW_STATUS_PAGE(page)), "reading"));
+  TS_CHECK(iterate_until(answered, f, gen + 1));
+  char *why = g_strdup_printf("run %lld has nothing", (long long)ids[3]);
+  TS_CHECK(!ts_run_follower_get_result(f) && !g_strcmp0(ts_run_follower_get_error(f), why));
+  TS_CHECK(!g_strcmp0(adw_status_page_get_description(ADW_STATUS_PAGE(page)), why));
+  g_free(why);
+  failing_run = -1;
+  /* a store with no runs yet */
+  char missing[128];
+  snprintf(missing, sizeof missing, "%s/missing.sqlite", dir);
+  ts_store_reader_set_path(r, missing);
+  TS_CHECK(ts_run_follower_get_run(f) == -1 && ts_run_follower_get_n_runs(f) == 0);
+  TS_CHECK(!g_strcmp0(adw_status_page_get_description(ADW_STATUS_PAGE(page)), "no runs"));
   g_object_unref(f);
+  g_object_unref(page);
   g_object_unref(row);
   g_object_unref(r);
   g_free(seen.last_path);
