@@ -509,15 +509,6 @@ static void ts_latent_panel_init(TsLatentPanel *self) {
   g_signal_connect_swapped(self->diagram_button, "clicked", G_CALLBACK(on_diagrams), self);
   adw_preferences_group_add(ADW_PREFERENCES_GROUP(g), self->diagram_button);
 
-  self->stack = gtk_stack_new();
-  gtk_widget_set_hexpand(self->stack, TRUE);
-  self->status = adw_status_page_new();
-  adw_status_page_set_icon_name(ADW_STATUS_PAGE(self->status), "view-dual-symbolic");
-  adw_status_page_set_title(ADW_STATUS_PAGE(self->status), "No Latent Space");
-  ts_run_follower_attach_status(self->follow, ADW_STATUS_PAGE(self->status), "Reading the run…",
-                                "No VAE run yet. Train one: toposcope train --task vae --model topovae --data "
-                                "fashion-mnist --topo-weights 10,10,10,10,0,0,0 --lockstep");
-  gtk_stack_add_named(GTK_STACK(self->stack), self->status, "empty");
   GtkWidget *grid = ts_panel_grid(TRUE);
   for (int m = 0; m < 2; m++) {
     self->scatter[m] = ts_panel_card(ts_scatter_view_new());
@@ -543,9 +534,10 @@ static void ts_latent_panel_init(TsLatentPanel *self) {
   ts_matching_view_set_side_by_side(TS_MATCHING_VIEW(self->matching), FALSE);
   gtk_widget_set_visible(self->matching, FALSE);
   gtk_grid_attach(GTK_GRID(grid), self->matching, 2, 0, 1, 2);
-  gtk_stack_add_named(GTK_STACK(self->stack), grid, "plots");
-  gtk_stack_set_visible_child_name(GTK_STACK(self->stack), "empty");
-  gtk_box_append(GTK_BOX(self), self->stack);
+  self->stack = ts_panel_add_pages(GTK_BOX(self), grid, "view-dual-symbolic", "No Latent Space", &self->status);
+  ts_run_follower_attach_status(self->follow, ADW_STATUS_PAGE(self->status), "Reading the run…",
+                                "No VAE run yet. Train one: toposcope train --task vae --model topovae --data "
+                                "fashion-mnist --topo-weights 10,10,10,10,0,0,0 --lockstep");
 }
 
 void ts_latent_panel_set_reader(TsLatentPanel *self, TsStoreReader *reader) {

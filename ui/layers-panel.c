@@ -586,16 +586,6 @@ static void ts_layers_panel_init(TsLayersPanel *self) {
   gtk_widget_set_margin_top(self->detail_label, 6);
   adw_preferences_group_add(ADW_PREFERENCES_GROUP(g), self->detail_label);
 
-  self->stack = gtk_stack_new();
-  gtk_widget_set_hexpand(self->stack, TRUE);
-  self->status = adw_status_page_new();
-  adw_status_page_set_icon_name(ADW_STATUS_PAGE(self->status), "view-list-symbolic");
-  adw_status_page_set_title(ADW_STATUS_PAGE(self->status), "No Probes");
-  adw_status_page_set_description(ADW_STATUS_PAGE(self->status), "Pick a run trained with --probe");
-  ts_run_follower_attach_status(self->follow, ADW_STATUS_PAGE(self->status), "Reading the run's probes…",
-                                "No training run yet. Train one with probes, e.g. toposcope train --model lenet-dnn "
-                                "--probe lifespans,phdim,graph --probe-epochs 0,1,2");
-  gtk_stack_add_named(GTK_STACK(self->stack), self->status, "empty");
   GtkWidget *grid = ts_panel_grid(TRUE);
   self->heatmap = ts_panel_card(ts_heatmap_view_new());
   ts_heatmap_view_set_colormap(TS_HEATMAP_VIEW(self->heatmap), TS_CMAP_VIRIDIS);
@@ -626,9 +616,11 @@ static void ts_layers_panel_init(TsLayersPanel *self) {
   self->graph_diagram = ts_panel_card(ts_diagram_view_new());
   ts_diagram_view_set_title(TS_DIAGRAM_VIEW(self->graph_diagram), "Choose an epoch to see the graph's diagram");
   gtk_grid_attach(GTK_GRID(grid), self->graph_diagram, 2, 1, 1, 1);
-  gtk_stack_add_named(GTK_STACK(self->stack), grid, "plots");
-  gtk_stack_set_visible_child_name(GTK_STACK(self->stack), "empty");
-  gtk_box_append(GTK_BOX(self), self->stack);
+  self->stack = ts_panel_add_pages(GTK_BOX(self), grid, "view-list-symbolic", "No Probes", &self->status);
+  adw_status_page_set_description(ADW_STATUS_PAGE(self->status), "Pick a run trained with --probe");
+  ts_run_follower_attach_status(self->follow, ADW_STATUS_PAGE(self->status), "Reading the run's probes…",
+                                "No training run yet. Train one with probes, e.g. toposcope train --model lenet-dnn "
+                                "--probe lifespans,phdim,graph --probe-epochs 0,1,2");
   show_all(self);
 }
 

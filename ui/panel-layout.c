@@ -58,3 +58,17 @@ GtkWidget *ts_panel_grid(gboolean homogeneous_rows) {
   set_margins(grid, 12);
   return grid;
 }
+
+GtkWidget *ts_panel_add_pages(GtkBox *panel, GtkWidget *grid, const char *icon, const char *title,
+                              GtkWidget **status) {
+  GtkWidget *stack = gtk_stack_new();
+  gtk_widget_set_hexpand(stack, TRUE);
+  *status = adw_status_page_new();
+  adw_status_page_set_icon_name(ADW_STATUS_PAGE(*status), icon);
+  adw_status_page_set_title(ADW_STATUS_PAGE(*status), title);
+  gtk_stack_add_named(GTK_STACK(stack), *status, "empty");
+  gtk_stack_add_named(GTK_STACK(stack), grid, "plots");
+  gtk_stack_set_visible_child_name(GTK_STACK(stack), "empty");
+  gtk_box_append(panel, stack);
+  return stack;
+}

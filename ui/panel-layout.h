@@ -1,7 +1,8 @@
 /* panel-layout.h — the parts the run panels (Layers, Latent, Playground)
  * are built from: a scrolled sidebar of preference groups at the left and
- * plot cards in a grid at the right. One place for their sizes and style
- * classes, so the panels keep looking alike when one of them changes. */
+ * plot cards in a grid at the right (behind a status page while there is
+ * nothing to show). One place for their sizes and style classes, so the
+ * panels keep looking alike when one of them changes. */
 #ifndef TS_UI_PANEL_LAYOUT_H
 #define TS_UI_PANEL_LAYOUT_H
 
@@ -22,6 +23,11 @@ GtkWidget *ts_panel_card(GtkWidget *w);
 /* The grid the cards go in: 12 px apart and from the edges, columns of one
  * width (and rows of one height with homogeneous_rows). */
 GtkWidget *ts_panel_grid(gboolean homogeneous_rows);
+/* Appends to panel, beside its sidebar, a stack of two pages: "empty", a
+ * status page with icon and title (returned in *status), and "plots", the
+ * grid; "empty" shows first. Returns the stack. */
+GtkWidget *ts_panel_add_pages(GtkBox *panel, GtkWidget *grid, const char *icon, const char *title,
+                              GtkWidget **status);
 
 G_END_DECLS
 
