@@ -335,20 +335,12 @@ static void show_all(TsLatentPanel *self) {
   LData *d = run_data(self);
   gtk_stack_set_visible_child_name(GTK_STACK(self->stack), d ? "plots" : "empty");
   self->syncing = TRUE;
-  gtk_scale_clear_marks(GTK_SCALE(self->epoch_scale));
+  ts_panel_set_epochs(self->epoch_scale, d ? d->ne : 0, NULL, 20, 20, self->epoch);
   if (d && d->ne) {
-    gtk_range_set_range(GTK_RANGE(self->epoch_scale), 0, MAX(1, (double)d->ne - 1));
-    for (size_t e = 0; e < d->ne && d->ne <= 20; e++) {
-      char m[24];
-      snprintf(m, sizeof m, "%zu", e + 1);
-      gtk_scale_add_mark(GTK_SCALE(self->epoch_scale), (double)e, GTK_POS_BOTTOM, m);
-    }
-    gtk_range_set_value(GTK_RANGE(self->epoch_scale), CLAMP(self->epoch, 0, (int)d->ne - 1));
     size_t k = d->dim[1] ? d->dim[1] : d->dim[0];
     gtk_spin_button_set_range(GTK_SPIN_BUTTON(self->dx_spin), 0, MAX(0, (double)k - 1));
     gtk_spin_button_set_range(GTK_SPIN_BUTTON(self->dy_spin), 0, MAX(0, (double)k - 1));
   }
-  gtk_widget_set_sensitive(self->epoch_scale, d && d->ne > 1);
   self->syncing = FALSE;
   show_scatter(self);
   show_grid(self);

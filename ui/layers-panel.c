@@ -444,17 +444,8 @@ static void show_all(TsLayersPanel *self) {
   LData *d = run_data(self);
   gtk_stack_set_visible_child_name(GTK_STACK(self->stack), d ? "plots" : "empty");
   self->syncing = TRUE;
-  gtk_scale_clear_marks(GTK_SCALE(self->epoch_scale));
-  if (d && d->ne) {
-    gtk_range_set_range(GTK_RANGE(self->epoch_scale), 0, MAX(1, (double)d->ne - 1));
-    for (size_t e = 0; e < d->ne; e++) {
-      char m[24];
-      snprintf(m, sizeof m, "%lld", (long long)d->epochs[e]);
-      gtk_scale_add_mark(GTK_SCALE(self->epoch_scale), (double)e, GTK_POS_BOTTOM, d->ne <= 12 ? m : NULL);
-    }
-    gtk_range_set_value(GTK_RANGE(self->epoch_scale), CLAMP(self->pick_epoch, 0, (int)d->ne - 1));
-  }
-  gtk_widget_set_sensitive(self->epoch_scale, d && d->ne > 1);
+  /* the probed epochs by number, while they fit under the scale */
+  ts_panel_set_epochs(self->epoch_scale, d ? d->ne : 0, d ? d->epochs : NULL, G_MAXSIZE, 12, self->pick_epoch);
   self->syncing = FALSE;
   show_measure(self);
   show_life(self);

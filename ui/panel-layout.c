@@ -59,6 +59,21 @@ GtkWidget *ts_panel_grid(gboolean homogeneous_rows) {
   return grid;
 }
 
+void ts_panel_set_epochs(GtkWidget *scale, size_t n, const int64_t *labels, size_t max_marks, size_t max_labels,
+                         int value) {
+  gtk_scale_clear_marks(GTK_SCALE(scale));
+  if (n) {
+    gtk_range_set_range(GTK_RANGE(scale), 0, MAX(1, (double)n - 1));
+    for (size_t e = 0; e < n && n <= max_marks; e++) {
+      char m[24];
+      snprintf(m, sizeof m, "%lld", labels ? (long long)labels[e] : (long long)e + 1);
+      gtk_scale_add_mark(GTK_SCALE(scale), (double)e, GTK_POS_BOTTOM, n <= max_labels ? m : NULL);
+    }
+    gtk_range_set_value(GTK_RANGE(scale), CLAMP(value, 0, (int)n - 1));
+  }
+  gtk_widget_set_sensitive(scale, n > 1);
+}
+
 GtkWidget *ts_panel_add_pages(GtkBox *panel, GtkWidget *grid, const char *icon, const char *title,
                               GtkWidget **status) {
   GtkWidget *stack = gtk_stack_new();

@@ -7,6 +7,7 @@
 #define TS_UI_PANEL_LAYOUT_H
 
 #include <adwaita.h>
+#include <stdint.h>
 
 G_BEGIN_DECLS
 
@@ -26,6 +27,13 @@ GtkWidget *ts_panel_grid(gboolean homogeneous_rows);
 /* Appends to panel, beside its sidebar, a stack of two pages: "empty", a
  * status page with icon and title (returned in *status), and "plots", the
  * grid; "empty" shows first. Returns the stack. */
+/* Sets an epoch scrubber to n recorded epochs (positions 0 .. n-1) at
+ * value (clamped): a mark at each position while n <= max_marks, labelled
+ * labels[i] (NULL: 1 .. n) while n <= max_labels; insensitive below two
+ * epochs. With n 0 only the marks go. Moving the scale emits
+ * "value-changed": callers block their handler around it. */
+void ts_panel_set_epochs(GtkWidget *scale, size_t n, const int64_t *labels, size_t max_marks, size_t max_labels,
+                         int value);
 GtkWidget *ts_panel_add_pages(GtkBox *panel, GtkWidget *grid, const char *icon, const char *title,
                               GtkWidget **status);
 
