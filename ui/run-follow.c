@@ -109,9 +109,11 @@ static void loaded(GObject *src, GAsyncResult *res, gpointer user_data) {
   gboolean first = !self->result;
   clear_result(self);
   self->result = result;
-  if (!result) self->error = g_strdup(error ? error->message : "");
+  if (!result) {
+    self->error = g_strdup(error ? error->message : "");
+    say(self, self->error);
+  }
   g_clear_error(&error);
-  if (!result) say(self, self->error);
   self->generation++;
   g_signal_emit(self, signals[SIG_LOADED], 0, first);
   if (self->again) {
