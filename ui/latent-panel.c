@@ -6,9 +6,11 @@
 #include <math.h>
 #include <string.h>
 
+#include "panel-layout.h"
 #include "ph/bottleneck.h"
 #include "ph/rips.h"
 #include "plot/plot-common.h"
+#include "run-follow.h"
 
 static const char *const model_prefix[2] = {"vae", "topovae"};
 static const char *const model_title[2] = {"VAE", "TopoVAE"};
@@ -222,19 +224,12 @@ struct _TsLatentPanel {
   GtkBox parent;
   GtkWidget *run_row, *proj_row, *dx_spin, *dy_spin, *epoch_scale, *epoch_label, *class_row, *diagram_button;
   GtkWidget *stack, *status, *scatter[2], *grid_picture, *grid_caption, *bce_plot, *matching;
-  TsStoreReader *reader;
-  gulong runs_handler, store_handler;
-  GArray *run_ids;
-  gint64 run;
-  LData *data;
+  TsRunFollower *follow; /* the run shown, its picker, and its LData */
   int epoch, proj, dx, dy, label;
   double *shown[2];
-  GCancellable *cancel, *dcancel;
-  gboolean in_flight, again, syncing;
-  guint token;       /* bumped by every run or store switch: older answers are dropped */
-  char *loaded_path; /* the store the shown data came from */
-  GtkStringList *runs_model;
-  guint generation, dgeneration;
+  GCancellable *dcancel;
+  gboolean syncing;
+  guint dgeneration;
 };
 
 G_DEFINE_FINAL_TYPE(TsLatentPanel, ts_latent_panel, GTK_TYPE_BOX)
@@ -242,15 +237,18 @@ G_DEFINE_FINAL_TYPE(TsLatentPanel, ts_latent_panel, GTK_TYPE_BOX)
 enum { SIG_MESSAGE, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
+/* The followed run's data (NULL: none yet, or the panel is being disposed). */
+static LData *run_data(TsLatentPanel *self) { return self->follow ? ts_run_follower_get_result(self->follow) : NULL; }
+
 static const double *epoch_rows(TsLatentPanel *self, int m) {
-  LData *d = self->data;
+  LData *d = run_data(self);
   if (!d || !d->lat[m] || !d->ne) return NULL;
   int e = CLAMP(self->epoch, 0, (int)d->ne - 1);
   return d->lat[m] + (size_t)e * d->n[m] * (d->dim[m] + 1);
 }
 
 static void show_scatter(TsLatentPanel *self) {
-  LData *d = self->data;
+  LData *d = run_data(self);
   for (int m = 0; m < 2; m++) {
     TsScatterView *sv = TS_SCATTER_VIEW(self->scatter[m]);
     g_clear_pointer(&self->shown[m], g_free);
@@ -286,7 +284,7 @@ static void show_scatter(TsLatentPanel *self) {
 }
 
 static void show_grid(TsLatentPanel *self) {
-  LData *d = self->data;
+  LData *d = run_data(self);
   int e = d && d->ne ? CLAMP(self->epoch, 0, (int)d->ne - 1) : 0;
   GBytes *png = d && d->grid ? d->grid[e] : NULL;
   GdkTexture *tex = png ? gdk_texture_new_from_bytes(png, NULL) : NULL;
@@ -299,7 +297,7 @@ static void show_grid(TsLatentPanel *self) {
 }
 
 static void show_bce(TsLatentPanel *self) {
-  LData *d = self->data;
+  LData *d = run_data(self);
   TsLinePlot *lp = TS_LINE_PLOT(self->bce_plot);
   ts_line_plot_clear(lp);
   ts_line_plot_set_labels(lp, "Reconstruction BCE per image", "step", "BCE");
@@ -325,7 +323,7 @@ static void show_bce(TsLatentPanel *self) {
 }
 
 static void show_epoch_label(TsLatentPanel *self) {
-  LData *d = self->data;
+  LData *d = run_data(self);
   char *t = d && d->ne ? g_strdup_printf("Epoch %d of %zu (step %lld)", CLAMP(self->epoch, 0, (int)d->ne - 1) + 1,
                                          d->ne, (long long)d->steps[CLAMP(self->epoch, 0, (int)d->ne - 1)])
                        : g_strdup("");
@@ -334,23 +332,15 @@ static void show_epoch_label(TsLatentPanel *self) {
 }
 
 static void show_all(TsLatentPanel *self) {
-  LData *d = self->data;
+  LData *d = run_data(self);
   gtk_stack_set_visible_child_name(GTK_STACK(self->stack), d ? "plots" : "empty");
   self->syncing = TRUE;
-  gtk_scale_clear_marks(GTK_SCALE(self->epoch_scale));
+  ts_panel_set_epochs(self->epoch_scale, d ? d->ne : 0, NULL, 20, 20, self->epoch);
   if (d && d->ne) {
-    gtk_range_set_range(GTK_RANGE(self->epoch_scale), 0, MAX(1, (double)d->ne - 1));
-    for (size_t e = 0; e < d->ne && d->ne <= 20; e++) {
-      char m[24];
-      snprintf(m, sizeof m, "%zu", e + 1);
-      gtk_scale_add_mark(GTK_SCALE(self->epoch_scale), (double)e, GTK_POS_BOTTOM, m);
-    }
-    gtk_range_set_value(GTK_RANGE(self->epoch_scale), CLAMP(self->epoch, 0, (int)d->ne - 1));
     size_t k = d->dim[1] ? d->dim[1] : d->dim[0];
     gtk_spin_button_set_range(GTK_SPIN_BUTTON(self->dx_spin), 0, MAX(0, (double)k - 1));
     gtk_spin_button_set_range(GTK_SPIN_BUTTON(self->dy_spin), 0, MAX(0, (double)k - 1));
   }
-  gtk_widget_set_sensitive(self->epoch_scale, d && d->ne > 1);
   self->syncing = FALSE;
   show_scatter(self);
   show_grid(self);
@@ -358,139 +348,24 @@ static void show_all(TsLatentPanel *self) {
   show_epoch_label(self);
 }
 
-static void load(TsLatentPanel *self);
-
-typedef struct {
-  GWeakRef panel;
-  guint token;
-} Ticket;
-
-static void ticket_free(Ticket *t) {
-  g_weak_ref_clear(&t->panel);
-  g_free(t);
+static gboolean is_vae_run(const TsRunSummary *r) {
+  return g_str_equal(r->info.kind, "train") && r->info.params_json &&
+         strstr(r->info.params_json, "\"task\":\"vae\"") != NULL;
 }
 
-static void loaded(GObject *src, GAsyncResult *res, gpointer user_data) {
-  (void)src;
-  Ticket *t = user_data;
-  GError *error = NULL;
-  LData *d = ts_store_reader_query_finish(res, &error);
-  TsLatentPanel *self = g_weak_ref_get(&t->panel);
-  gboolean stale = !self || t->token != self->token;
-  ticket_free(t);
-  if (stale) {
-    /* the panel is gone, or moved on to another run or store */
-    ldata_free(d);
-    g_clear_error(&error);
-    if (self) g_object_unref(self);
-    return;
-  }
-  g_object_unref(self); /* the window holds it; we run on its main loop */
-  if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-    /* the reader dropped the query (a store switch): ask again */
-    g_clear_error(&error);
-    self->in_flight = FALSE;
-    load(self);
-    return;
-  }
-  self->in_flight = FALSE;
-  gboolean first = !self->data;
-  ldata_free(self->data);
-  self->data = d;
-  if (!d) {
-    adw_status_page_set_description(ADW_STATUS_PAGE(self->status), error ? error->message : "");
-    g_clear_error(&error);
-  } else if (first) {
-    self->epoch = (int)d->ne - 1;
-  }
+static void on_run_changed(TsRunFollower *f, TsLatentPanel *self) {
+  (void)f;
+  gtk_widget_set_visible(self->matching, FALSE);
   show_all(self);
-  self->generation++;
-  if (self->again) {
-    self->again = FALSE;
-    load(self);
-  }
 }
 
-static void load(TsLatentPanel *self) {
-  if (!self->reader || self->run < 0) return;
-  if (self->in_flight) {
-    self->again = TRUE;
-    return;
-  }
-  self->in_flight = TRUE;
-  gint64 *id = g_new(gint64, 1);
-  *id = self->run;
-  if (!self->cancel) self->cancel = g_cancellable_new();
-  g_free(self->loaded_path);
-  self->loaded_path = g_strdup(ts_store_reader_get_path(self->reader));
-  Ticket *t = g_new0(Ticket, 1);
-  g_weak_ref_init(&t->panel, self);
-  t->token = self->token;
-  ts_store_reader_query(self->reader, query, id, g_free, ldata_free, self->cancel, loaded, t);
-}
-
-static gboolean is_vae(const TsRunSummary *r) {
-  return r->info.params_json && strstr(r->info.params_json, "\"task\":\"vae\"") != NULL;
-}
-
-static void on_runs_changed(TsStoreReader *reader, TsLatentPanel *self) {
-  guint n;
-  const TsRunSummary *runs = ts_store_reader_get_runs(reader, &n);
-  /* one model, spliced: replacing a combo row's model while it is shown
-   * is not needed and upset AdwComboRow here */
-  GPtrArray *items = g_ptr_array_new_with_free_func(g_free);
-  g_array_set_size(self->run_ids, 0);
-  guint keep = G_MAXUINT;
-  for (guint i = 0; i < n; i++) {
-    const TsRunSummary *r = &runs[i];
-    if (!g_str_equal(r->info.kind, "train") || !is_vae(r)) continue;
-    char *t = g_strdup_printf("%lld · %s%s", (long long)r->info.id, r->info.name,
-                              r->info.status == TS_RUN_RUNNING ? " (running)" : "");
-    g_ptr_array_add(items, t);
-    if (r->info.id == self->run) keep = self->run_ids->len;
-    g_array_append_val(self->run_ids, r->info.id);
-  }
-  self->syncing = TRUE;
-  g_ptr_array_add(items, NULL);
-  gtk_string_list_splice(self->runs_model, 0, g_list_model_get_n_items(G_LIST_MODEL(self->runs_model)),
-                         (const char *const *)items->pdata);
-  g_ptr_array_unref(items);
-  guint sel = keep != G_MAXUINT ? keep : 0;
-  if (self->run_ids->len) adw_combo_row_set_selected(ADW_COMBO_ROW(self->run_row), sel);
-  self->syncing = FALSE;
-  gint64 id = self->run_ids->len ? g_array_index(self->run_ids, gint64, sel) : -1;
-  const TsRunSummary *r = id >= 0 ? ts_store_reader_find_run(reader, id) : NULL;
-  const char *path = ts_store_reader_get_path(reader);
-  if (id == self->run && g_strcmp0(path, self->loaded_path) != 0) self->run = -1; /* another store */
-  if (id != self->run) ts_latent_panel_show_run(self, id);
-  else if (r && r->info.status == TS_RUN_RUNNING) load(self);
-  if (!self->run_ids->len) {
-    adw_status_page_set_description(ADW_STATUS_PAGE(self->status),
-                                    "No VAE run yet. Train one: toposcope train --task vae --model topovae --data "
-                                    "fashion-mnist --topo-weights 10,10,10,10,0,0,0 --lockstep");
-    gtk_stack_set_visible_child_name(GTK_STACK(self->stack), "empty");
-  }
-}
-
-static void on_store_changed(TsStoreReader *reader, TsLatentPanel *self) {
-  self->run = -1;
-  self->token++;
-  self->in_flight = self->again = FALSE;
-  ldata_free(self->data);
-  self->data = NULL;
+static void on_loaded(TsRunFollower *f, gboolean first, TsLatentPanel *self) {
+  LData *d = ts_run_follower_get_result(f);
+  if (d && first) self->epoch = (int)d->ne - 1; /* a new run: its newest epoch */
   show_all(self);
-  /* the new store's runs may already be in the snapshot (the two signals
-   * come in either order): pick from it now */
-  on_runs_changed(reader, self);
 }
 
 /* --- callbacks ------------------------------------------------------------- */
-
-static void on_run_selected(TsLatentPanel *self) {
-  if (self->syncing) return;
-  guint i = adw_combo_row_get_selected(ADW_COMBO_ROW(self->run_row));
-  if (i < self->run_ids->len) ts_latent_panel_show_run(self, g_array_index(self->run_ids, gint64, i));
-}
 
 static void on_projection(TsLatentPanel *self) {
   if (self->syncing) return;
@@ -554,20 +429,16 @@ static void on_diagrams(TsLatentPanel *self) { ts_latent_panel_compute_diagrams(
 
 static void ts_latent_panel_dispose(GObject *o) {
   TsLatentPanel *self = TS_LATENT_PANEL(o);
-  if (self->cancel) g_cancellable_cancel(self->cancel);
   if (self->dcancel) g_cancellable_cancel(self->dcancel);
-  g_clear_object(&self->cancel);
   g_clear_object(&self->dcancel);
-  ts_latent_panel_set_reader(self, NULL);
+  /* its answers and signals stop here, even if a signal emission holds it */
+  if (self->follow) g_object_run_dispose(G_OBJECT(self->follow));
+  g_clear_object(&self->follow);
   G_OBJECT_CLASS(ts_latent_panel_parent_class)->dispose(o);
 }
 
 static void ts_latent_panel_finalize(GObject *o) {
   TsLatentPanel *self = TS_LATENT_PANEL(o);
-  ldata_free(self->data);
-  g_array_unref(self->run_ids);
-  g_free(self->loaded_path);
-  g_clear_object(&self->runs_model);
   g_free(self->shown[0]), g_free(self->shown[1]);
   G_OBJECT_CLASS(ts_latent_panel_parent_class)->finalize(o);
 }
@@ -578,27 +449,6 @@ static void ts_latent_panel_class_init(TsLatentPanelClass *klass) {
   oc->finalize = ts_latent_panel_finalize;
   signals[SIG_MESSAGE] = g_signal_new("message", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                       G_TYPE_NONE, 1, G_TYPE_STRING);
-}
-
-static GtkWidget *group(GtkWidget *box, const char *title, const char *desc) {
-  GtkWidget *g = adw_preferences_group_new();
-  adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(g), title);
-  if (desc) adw_preferences_group_set_description(ADW_PREFERENCES_GROUP(g), desc);
-  gtk_box_append(GTK_BOX(box), g);
-  return g;
-}
-
-static GtkWidget *combo(GtkWidget *g, const char *title, const char *const *items) {
-  GtkWidget *row = adw_combo_row_new();
-  adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), title);
-  adw_preferences_row_set_use_underline(ADW_PREFERENCES_ROW(row), TRUE);
-  if (items) {
-    GtkStringList *l = gtk_string_list_new(items);
-    adw_combo_row_set_model(ADW_COMBO_ROW(row), G_LIST_MODEL(l));
-    g_object_unref(l);
-  }
-  adw_preferences_group_add(ADW_PREFERENCES_GROUP(g), row);
-  return row;
 }
 
 static GtkWidget *spin_row(GtkWidget *g, const char *title, int value, GtkWidget **spin) {
@@ -612,37 +462,20 @@ static GtkWidget *spin_row(GtkWidget *g, const char *title, int value, GtkWidget
   return row;
 }
 
-static GtkWidget *card(GtkWidget *w) {
-  gtk_widget_add_css_class(w, "card");
-  gtk_widget_add_css_class(w, "plot-card");
-  gtk_widget_set_hexpand(w, TRUE);
-  gtk_widget_set_vexpand(w, TRUE);
-  return w;
-}
-
 static void ts_latent_panel_init(TsLatentPanel *self) {
   gtk_orientable_set_orientation(GTK_ORIENTABLE(self), GTK_ORIENTATION_HORIZONTAL);
-  self->run = -1;
   self->label = -1;
   self->dy = 1;
-  self->run_ids = g_array_new(FALSE, FALSE, sizeof(gint64));
-  GtkWidget *scroll = gtk_scrolled_window_new();
-  gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  gtk_widget_set_size_request(scroll, 340, -1);
-  gtk_widget_add_css_class(scroll, "panel-sidebar");
-  GtkWidget *side = gtk_box_new(GTK_ORIENTATION_VERTICAL, 18);
-  gtk_widget_set_margin_start(side, 18);
-  gtk_widget_set_margin_end(side, 18);
-  gtk_widget_set_margin_top(side, 18);
-  gtk_widget_set_margin_bottom(side, 18);
-  GtkWidget *g = group(side, "Run", "A VAE / TopoVAE run (train --task vae; --lockstep adds the plain VAE beside it)");
-  self->run_row = combo(g, "_Run", NULL);
-  self->runs_model = gtk_string_list_new(NULL);
-  adw_combo_row_set_model(ADW_COMBO_ROW(self->run_row), G_LIST_MODEL(self->runs_model));
-  g_signal_connect_swapped(self->run_row, "notify::selected", G_CALLBACK(on_run_selected), self);
-  g = group(side, "Projection", NULL);
+  self->follow = ts_run_follower_new(query, ldata_free, is_vae_run, NULL);
+  g_signal_connect(self->follow, "run-changed", G_CALLBACK(on_run_changed), self);
+  g_signal_connect(self->follow, "loaded", G_CALLBACK(on_loaded), self);
+  GtkWidget *side = ts_panel_add_sidebar(GTK_BOX(self));
+  GtkWidget *g = ts_panel_group(side, "Run", "A VAE / TopoVAE run (train --task vae; --lockstep adds the plain VAE beside it)");
+  self->run_row = ts_panel_combo(g, "_Run", NULL);
+  ts_run_follower_attach(self->follow, ADW_COMBO_ROW(self->run_row));
+  g = ts_panel_group(side, "Projection", NULL);
   static const char *projs[] = {"Principal components", "Two latent dimensions", NULL};
-  self->proj_row = combo(g, "_Axes", projs);
+  self->proj_row = ts_panel_combo(g, "_Axes", projs);
   g_signal_connect_swapped(self->proj_row, "notify::selected", G_CALLBACK(on_projection), self);
   spin_row(g, "x: dimension", 0, &self->dx_spin);
   spin_row(g, "y: dimension", 1, &self->dy_spin);
@@ -650,7 +483,7 @@ static void ts_latent_panel_init(TsLatentPanel *self) {
   gtk_widget_set_sensitive(self->dy_spin, FALSE);
   g_signal_connect_swapped(self->dx_spin, "value-changed", G_CALLBACK(on_projection), self);
   g_signal_connect_swapped(self->dy_spin, "value-changed", G_CALLBACK(on_projection), self);
-  g = group(side, "Epoch", NULL);
+  g = ts_panel_group(side, "Epoch", NULL);
   self->epoch_scale = gtk_scale_new_with_range(GTK_ORIENTATION_HORIZONTAL, 0, 1, 1);
   gtk_scale_set_draw_value(GTK_SCALE(self->epoch_scale), FALSE);
   g_signal_connect_swapped(self->epoch_scale, "value-changed", G_CALLBACK(on_epoch), self);
@@ -658,40 +491,24 @@ static void ts_latent_panel_init(TsLatentPanel *self) {
   self->epoch_label = gtk_label_new("");
   gtk_label_set_xalign(GTK_LABEL(self->epoch_label), 0);
   adw_preferences_group_add(ADW_PREFERENCES_GROUP(g), self->epoch_label);
-  g = group(side, "Class", "Click a point to pick its class; its latent cloud's Rips diagrams in both models, matched");
+  g = ts_panel_group(side, "Class", "Click a point to pick its class; its latent cloud's Rips diagrams in both models, matched");
   static const char *classes[] = {"None", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", NULL};
-  self->class_row = combo(g, "_Highlight", classes);
+  self->class_row = ts_panel_combo(g, "_Highlight", classes);
   g_signal_connect_swapped(self->class_row, "notify::selected", G_CALLBACK(on_class), self);
   self->diagram_button = gtk_button_new_with_mnemonic("Rips _Diagrams of This Class");
   gtk_widget_set_sensitive(self->diagram_button, FALSE);
   gtk_widget_set_margin_top(self->diagram_button, 8);
   g_signal_connect_swapped(self->diagram_button, "clicked", G_CALLBACK(on_diagrams), self);
   adw_preferences_group_add(ADW_PREFERENCES_GROUP(g), self->diagram_button);
-  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), side);
-  gtk_box_append(GTK_BOX(self), scroll);
 
-  self->stack = gtk_stack_new();
-  gtk_widget_set_hexpand(self->stack, TRUE);
-  self->status = adw_status_page_new();
-  adw_status_page_set_icon_name(ADW_STATUS_PAGE(self->status), "view-dual-symbolic");
-  adw_status_page_set_title(ADW_STATUS_PAGE(self->status), "No Latent Space");
-  gtk_stack_add_named(GTK_STACK(self->stack), self->status, "empty");
-  GtkWidget *grid = gtk_grid_new();
-  gtk_grid_set_row_spacing(GTK_GRID(grid), 12);
-  gtk_grid_set_column_spacing(GTK_GRID(grid), 12);
-  gtk_grid_set_row_homogeneous(GTK_GRID(grid), TRUE);
-  gtk_grid_set_column_homogeneous(GTK_GRID(grid), TRUE);
-  gtk_widget_set_margin_start(grid, 12);
-  gtk_widget_set_margin_end(grid, 12);
-  gtk_widget_set_margin_top(grid, 12);
-  gtk_widget_set_margin_bottom(grid, 12);
+  GtkWidget *grid = ts_panel_grid(TRUE);
   for (int m = 0; m < 2; m++) {
-    self->scatter[m] = card(ts_scatter_view_new());
+    self->scatter[m] = ts_panel_card(ts_scatter_view_new());
     g_signal_connect(self->scatter[m], "label-picked", G_CALLBACK(on_label_picked), self);
     gtk_grid_attach(GTK_GRID(grid), self->scatter[m], m, 0, 1, 1);
   }
   GtkWidget *gbox = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
-  card(gbox);
+  ts_panel_card(gbox);
   self->grid_picture = gtk_picture_new();
   gtk_picture_set_can_shrink(GTK_PICTURE(self->grid_picture), TRUE);
   gtk_widget_set_vexpand(self->grid_picture, TRUE);
@@ -701,55 +518,27 @@ static void ts_latent_panel_init(TsLatentPanel *self) {
   gtk_box_append(GTK_BOX(gbox), self->grid_picture);
   gtk_box_append(GTK_BOX(gbox), self->grid_caption);
   gtk_grid_attach(GTK_GRID(grid), gbox, 0, 1, 1, 1);
-  self->bce_plot = card(ts_line_plot_new());
+  self->bce_plot = ts_panel_card(ts_line_plot_new());
   ts_line_plot_set_show_controls(TS_LINE_PLOT(self->bce_plot), FALSE);
   gtk_grid_attach(GTK_GRID(grid), self->bce_plot, 1, 1, 1, 1);
-  self->matching = card(ts_matching_view_new());
+  self->matching = ts_panel_card(ts_matching_view_new());
   ts_matching_view_set_labels(TS_MATCHING_VIEW(self->matching), "VAE", "TopoVAE");
   ts_matching_view_set_side_by_side(TS_MATCHING_VIEW(self->matching), FALSE);
   gtk_widget_set_visible(self->matching, FALSE);
   gtk_grid_attach(GTK_GRID(grid), self->matching, 2, 0, 1, 2);
-  gtk_stack_add_named(GTK_STACK(self->stack), grid, "plots");
-  gtk_stack_set_visible_child_name(GTK_STACK(self->stack), "empty");
-  gtk_box_append(GTK_BOX(self), self->stack);
+  self->stack = ts_panel_add_pages(GTK_BOX(self), grid, "view-dual-symbolic", "No Latent Space", &self->status);
+  ts_run_follower_attach_status(self->follow, ADW_STATUS_PAGE(self->status), "Reading the run…",
+                                "No VAE run yet. Train one: toposcope train --task vae --model topovae --data "
+                                "fashion-mnist --topo-weights 10,10,10,10,0,0,0 --lockstep");
 }
 
 void ts_latent_panel_set_reader(TsLatentPanel *self, TsStoreReader *reader) {
-  if (self->reader) {
-    g_signal_handler_disconnect(self->reader, self->runs_handler);
-    g_signal_handler_disconnect(self->reader, self->store_handler);
-    g_clear_object(&self->reader);
-  }
-  if (reader) {
-    self->reader = g_object_ref(reader);
-    self->runs_handler = g_signal_connect(reader, "runs-changed", G_CALLBACK(on_runs_changed), self);
-    self->store_handler = g_signal_connect(reader, "store-changed", G_CALLBACK(on_store_changed), self);
-    on_runs_changed(reader, self);
-  }
+  ts_run_follower_set_reader(self->follow, reader);
 }
 
-void ts_latent_panel_show_run(TsLatentPanel *self, gint64 id) {
-  if (id == self->run) return;
-  self->run = id;
-  ldata_free(self->data);
-  self->data = NULL;
-  if (self->cancel) g_cancellable_cancel(self->cancel);
-  g_clear_object(&self->cancel);
-  self->token++;
-  self->in_flight = self->again = FALSE;
-  gtk_widget_set_visible(self->matching, FALSE);
-  for (guint i = 0; i < self->run_ids->len; i++)
-    if (g_array_index(self->run_ids, gint64, i) == id && adw_combo_row_get_selected(ADW_COMBO_ROW(self->run_row)) != i) {
-      self->syncing = TRUE;
-      adw_combo_row_set_selected(ADW_COMBO_ROW(self->run_row), i);
-      self->syncing = FALSE;
-    }
-  adw_status_page_set_description(ADW_STATUS_PAGE(self->status), "Reading the run…");
-  show_all(self);
-  load(self);
-}
+void ts_latent_panel_show_run(TsLatentPanel *self, gint64 id) { ts_run_follower_show_run(self->follow, id); }
 
-gint64 ts_latent_panel_get_run(TsLatentPanel *self) { return self->run; }
+gint64 ts_latent_panel_get_run(TsLatentPanel *self) { return ts_run_follower_get_run(self->follow); }
 
 void ts_latent_panel_set_epoch(TsLatentPanel *self, int index) {
   gtk_range_set_value(GTK_RANGE(self->epoch_scale), index);
@@ -771,12 +560,13 @@ void ts_latent_panel_set_class(TsLatentPanel *self, int label) {
 }
 
 void ts_latent_panel_compute_diagrams(TsLatentPanel *self) {
-  if (self->label < 0 || !self->data) return;
+  LData *d = run_data(self);
+  if (self->label < 0 || !d) return;
   DReq *rq = g_new0(DReq, 1);
   for (int m = 0; m < 2; m++) {
     const double *rows = epoch_rows(self, m);
     if (!rows) continue;
-    size_t n = self->data->n[m], k = self->data->dim[m], c = 0;
+    size_t n = d->n[m], k = d->dim[m], c = 0;
     rq->pts[m] = g_new(double, n * k + 1);
     for (size_t i = 0; i < n; i++)
       if ((int)rows[i * (k + 1) + k] == self->label) memcpy(rq->pts[m] + c++ * k, rows + i * (k + 1), k * sizeof(double));
@@ -791,22 +581,26 @@ void ts_latent_panel_compute_diagrams(TsLatentPanel *self) {
   g_object_unref(t);
 }
 
-guint ts_latent_panel_get_n_epochs(TsLatentPanel *self) { return self->data ? (guint)self->data->ne : 0; }
-guint ts_latent_panel_get_generation(TsLatentPanel *self) { return self->generation; }
+guint ts_latent_panel_get_n_epochs(TsLatentPanel *self) {
+  LData *d = run_data(self);
+  return d ? (guint)d->ne : 0;
+}
+guint ts_latent_panel_get_generation(TsLatentPanel *self) { return ts_run_follower_get_generation(self->follow); }
 guint ts_latent_panel_get_diagram_generation(TsLatentPanel *self) { return self->dgeneration; }
-gboolean ts_latent_panel_is_busy(TsLatentPanel *self) { return self->in_flight; }
+gboolean ts_latent_panel_is_busy(TsLatentPanel *self) { return ts_run_follower_is_busy(self->follow); }
 
 const double *ts_latent_panel_get_points(TsLatentPanel *self, int model, size_t *n) {
   int m = model ? 1 : 0;
-  *n = self->data && self->shown[m] ? self->data->n[m] : 0;
+  LData *d = run_data(self);
+  *n = d && self->shown[m] ? d->n[m] : 0;
   return self->shown[m];
 }
 
 const double *ts_latent_panel_get_latent(TsLatentPanel *self, int model, size_t *n, size_t *dim) {
   int m = model ? 1 : 0;
   const double *rows = epoch_rows(self, m);
-  *n = rows ? self->data->n[m] : 0;
-  *dim = rows ? self->data->dim[m] : 0;
+  *n = rows ? run_data(self)->n[m] : 0;
+  *dim = rows ? run_data(self)->dim[m] : 0;
   return rows;
 }
 

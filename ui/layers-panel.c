@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "base/json.h"
+#include "panel-layout.h"
 #include "plot/diagram-view.h"
 #include "plot/plot-common.h"
+#include "run-follow.h"
 
 #define MAX_BETTI_DIMS 3
 
@@ -172,18 +174,9 @@ struct _TsLayersPanel {
   GtkWidget *heatmap, *map_caption, *betti_caption, *layer_plot, *betti_plot, *life_plot;
   GtkWidget *layer_diagram, *graph_diagram; /* TsDiagramView cards of the chosen cell and epoch */
   guint diag_token;                         /* bumped by every pick: older diagram answers are dropped */
-  TsStoreReader *reader;
-  gulong runs_handler, store_handler;
-  GArray *run_ids; /* the runs in run_row, in order */
-  gint64 run;
-  LData *data;
+  TsRunFollower *follow;                    /* the run shown, its picker, and its LData */
   int measure, betti_dim, pick_layer, pick_epoch;
-  GCancellable *cancel;
-  gboolean in_flight, again, syncing;
-  guint token;       /* bumped by every run or store switch: older answers are dropped */
-  char *loaded_path; /* the store the shown data came from */
-  GtkStringList *runs_model;
-  guint generation;
+  gboolean syncing;
   char *detail;
 };
 
@@ -194,13 +187,17 @@ static guint signals[N_SIGNALS];
 
 static const char *const measure_titles[3] = {"Lifespan sum H0", "Lifespan sum H1", "PH dimension"};
 
+/* The followed run's data (NULL: none yet, or the panel is being disposed). */
+static LData *run_data(TsLayersPanel *self) { return self->follow ? ts_run_follower_get_result(self->follow) : NULL; }
+
 static const double *measure_values(TsLayersPanel *self) {
-  if (!self->data) return NULL;
-  return self->measure == 0 ? self->data->life0 : self->measure == 1 ? self->data->life1 : self->data->phdim;
+  LData *d = run_data(self);
+  if (!d) return NULL;
+  return self->measure == 0 ? d->life0 : self->measure == 1 ? d->life1 : d->phdim;
 }
 
 static void update_detail(TsLayersPanel *self) {
-  LData *d = self->data;
+  LData *d = run_data(self);
   g_free(self->detail);
   if (!d || !d->ne) {
     self->detail = g_strdup("");
@@ -224,7 +221,7 @@ static void update_detail(TsLayersPanel *self) {
 }
 
 static void show_betti(TsLayersPanel *self) {
-  LData *d = self->data;
+  LData *d = run_data(self);
   TsLinePlot *bp = TS_LINE_PLOT(self->betti_plot);
   ts_line_plot_clear(bp);
   int k = self->betti_dim;
@@ -253,7 +250,7 @@ static void show_betti(TsLayersPanel *self) {
 }
 
 static void show_measure(TsLayersPanel *self) {
-  LData *d = self->data;
+  LData *d = run_data(self);
   const double *v = measure_values(self);
   char title[128];
   snprintf(title, sizeof title, "%s: layer × epoch", measure_titles[self->measure]);
@@ -286,7 +283,7 @@ static void show_measure(TsLayersPanel *self) {
 }
 
 static void show_life(TsLayersPanel *self) {
-  LData *d = self->data;
+  LData *d = run_data(self);
   TsLinePlot *lp = TS_LINE_PLOT(self->life_plot);
   ts_line_plot_clear(lp);
   ts_line_plot_set_labels(lp, "Graph average life and midlife", "epoch", "filtration value");
@@ -308,16 +305,6 @@ static void show_life(TsLayersPanel *self) {
     }
   g_free(x);
   g_free(y);
-}
-
-typedef struct {
-  GWeakRef panel;
-  guint token;
-} Ticket;
-
-static void ticket_free(Ticket *t) {
-  g_weak_ref_clear(&t->panel);
-  g_free(t);
 }
 
 /* --- the chosen cell's diagrams (read on the reader's worker) ------------- */
@@ -381,20 +368,16 @@ static const char *dims_words(const TsDiagram *dg) {
 
 static void dloaded(GObject *src, GAsyncResult *res, gpointer user_data) {
   (void)src;
-  Ticket *t = user_data;
+  guint token;
+  TsLayersPanel *self = ts_ticket_redeem(user_data, &token);
+  if (!self) return; /* the panel is gone: the task frees the answer */
+  g_object_unref(self); /* the window holds it; we run on its main loop */
+  LData *ld = run_data(self);
+  if (token != self->diag_token || !ld) return; /* another pick, run or store since */
   GError *error = NULL;
   DData *d = ts_store_reader_query_finish(res, &error);
-  TsLayersPanel *self = g_weak_ref_get(&t->panel);
-  gboolean stale = !self || t->token != self->diag_token || !self->data;
-  ticket_free(t);
   g_clear_error(&error);
-  if (stale || !d) {
-    ddata_free(d);
-    if (self) g_object_unref(self);
-    return;
-  }
-  g_object_unref(self);
-  LData *ld = self->data;
+  if (!d) return;
   int e = CLAMP(self->pick_epoch, 0, (int)ld->ne - 1), l = CLAMP(self->pick_layer, 0, (int)ld->nl - 1);
   long long ep = ld->ne ? (long long)ld->epochs[e] : 0;
   TsDiagramView *lv = TS_DIAGRAM_VIEW(self->layer_diagram), *gv = TS_DIAGRAM_VIEW(self->graph_diagram);
@@ -423,22 +406,22 @@ static void dloaded(GObject *src, GAsyncResult *res, gpointer user_data) {
 }
 
 static void load_diagrams(TsLayersPanel *self) {
-  LData *ld = self->data;
+  LData *ld = run_data(self);
   self->diag_token++;
-  if (!self->reader || self->run < 0 || !ld || !ld->ne) return;
+  if (!ld || !ld->ne) return;
+  TsStoreReader *reader = ts_run_follower_get_reader(self->follow);
+  gint64 run = ts_run_follower_get_run(self->follow);
+  if (!reader || run < 0) return;
   DQuery *q = g_new0(DQuery, 1);
-  q->run = self->run;
+  q->run = run;
   q->epoch = ld->epochs[CLAMP(self->pick_epoch, 0, (int)ld->ne - 1)];
   if (ld->nl) q->layer = g_strdup(ld->names[CLAMP(self->pick_layer, 0, (int)ld->nl - 1)]);
-  if (!self->cancel) self->cancel = g_cancellable_new();
-  Ticket *t = g_new0(Ticket, 1);
-  g_weak_ref_init(&t->panel, self);
-  t->token = self->diag_token;
-  ts_store_reader_query(self->reader, dquery, q, dquery_free, ddata_free, self->cancel, dloaded, t);
+  ts_store_reader_query(reader, dquery, q, dquery_free, ddata_free, ts_run_follower_get_cancellable(self->follow),
+                        dloaded, ts_ticket_new(self, self->diag_token));
 }
 
 static void show_pick(TsLayersPanel *self) {
-  LData *d = self->data;
+  LData *d = run_data(self);
   double ex = d && d->ne ? (double)d->epochs[CLAMP(self->pick_epoch, 0, (int)d->ne - 1)] : NAN;
   ts_line_plot_set_vline(TS_LINE_PLOT(self->layer_plot), ex);
   ts_line_plot_set_vline(TS_LINE_PLOT(self->life_plot), ex);
@@ -458,87 +441,15 @@ static void show_pick(TsLayersPanel *self) {
 }
 
 static void show_all(TsLayersPanel *self) {
-  LData *d = self->data;
+  LData *d = run_data(self);
   gtk_stack_set_visible_child_name(GTK_STACK(self->stack), d ? "plots" : "empty");
   self->syncing = TRUE;
-  gtk_scale_clear_marks(GTK_SCALE(self->epoch_scale));
-  if (d && d->ne) {
-    gtk_range_set_range(GTK_RANGE(self->epoch_scale), 0, MAX(1, (double)d->ne - 1));
-    for (size_t e = 0; e < d->ne; e++) {
-      char m[24];
-      snprintf(m, sizeof m, "%lld", (long long)d->epochs[e]);
-      gtk_scale_add_mark(GTK_SCALE(self->epoch_scale), (double)e, GTK_POS_BOTTOM, d->ne <= 12 ? m : NULL);
-    }
-    gtk_range_set_value(GTK_RANGE(self->epoch_scale), CLAMP(self->pick_epoch, 0, (int)d->ne - 1));
-  }
-  gtk_widget_set_sensitive(self->epoch_scale, d && d->ne > 1);
+  /* the probed epochs by number, while they fit under the scale */
+  ts_panel_set_epochs(self->epoch_scale, d ? d->ne : 0, d ? d->epochs : NULL, G_MAXSIZE, 12, self->pick_epoch);
   self->syncing = FALSE;
   show_measure(self);
   show_life(self);
   show_pick(self);
-}
-
-static void load(TsLayersPanel *self);
-
-
-static void loaded(GObject *src, GAsyncResult *res, gpointer user_data) {
-  (void)src;
-  Ticket *t = user_data;
-  GError *error = NULL;
-  LData *d = ts_store_reader_query_finish(res, &error);
-  TsLayersPanel *self = g_weak_ref_get(&t->panel);
-  gboolean stale = !self || t->token != self->token;
-  ticket_free(t);
-  if (stale) {
-    /* the panel is gone, or moved on to another run or store */
-    ldata_free(d);
-    g_clear_error(&error);
-    if (self) g_object_unref(self);
-    return;
-  }
-  g_object_unref(self); /* the window holds it; we run on its main loop */
-  if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-    /* the reader dropped the query (a store switch): ask again */
-    g_clear_error(&error);
-    self->in_flight = FALSE;
-    load(self);
-    return;
-  }
-  self->in_flight = FALSE;
-  gboolean first = !self->data;
-  ldata_free(self->data);
-  self->data = d;
-  if (!d) {
-    adw_status_page_set_description(ADW_STATUS_PAGE(self->status), error ? error->message : "");
-    g_clear_error(&error);
-  } else if (first) {
-    self->pick_epoch = (int)d->ne - 1; /* the newest epoch first */
-    self->pick_layer = (int)d->nl - 1;
-  }
-  show_all(self);
-  self->generation++;
-  if (self->again) {
-    self->again = FALSE;
-    load(self);
-  }
-}
-
-static void load(TsLayersPanel *self) {
-  if (!self->reader || self->run < 0) return;
-  if (self->in_flight) {
-    self->again = TRUE;
-    return;
-  }
-  self->in_flight = TRUE;
-  gint64 *id = g_new(gint64, 1);
-  *id = self->run;
-  if (!self->cancel) self->cancel = g_cancellable_new();
-  g_free(self->loaded_path);
-  self->loaded_path = g_strdup(ts_store_reader_get_path(self->reader));
-  Ticket *t = g_new0(Ticket, 1);
-  g_weak_ref_init(&t->panel, self);
-  t->token = self->token;
-  ts_store_reader_query(self->reader, query, id, g_free, ldata_free, self->cancel, loaded, t);
 }
 
 /* --- the run list ---------------------------------------------------------- */
@@ -548,68 +459,25 @@ static gboolean probed(const TsRunSummary *r) {
          (r->info.params_json && strstr(r->info.params_json, "\"probe") != NULL);
 }
 
-static void on_runs_changed(TsStoreReader *reader, TsLayersPanel *self) {
-  guint n;
-  const TsRunSummary *runs = ts_store_reader_get_runs(reader, &n);
-  /* one model, spliced: replacing a combo row's model while it is shown
-   * is not needed and upset AdwComboRow here */
-  GPtrArray *items = g_ptr_array_new_with_free_func(g_free);
-  g_array_set_size(self->run_ids, 0);
-  guint keep = G_MAXUINT, first_probed = G_MAXUINT;
-  for (guint i = 0; i < n; i++) {
-    const TsRunSummary *r = &runs[i];
-    if (!g_str_equal(r->info.kind, "train") && !g_str_equal(r->info.kind, "probe")) continue;
-    char *t = g_strdup_printf("%lld · %s%s", (long long)r->info.id, r->info.name,
-                              r->info.status == TS_RUN_RUNNING ? " (running)" : "");
-    g_ptr_array_add(items, t);
-    if (r->info.id == self->run) keep = self->run_ids->len;
-    if (first_probed == G_MAXUINT && probed(r)) first_probed = self->run_ids->len;
-    g_array_append_val(self->run_ids, r->info.id);
-  }
-  self->syncing = TRUE;
-  g_ptr_array_add(items, NULL);
-  gtk_string_list_splice(self->runs_model, 0, g_list_model_get_n_items(G_LIST_MODEL(self->runs_model)),
-                         (const char *const *)items->pdata);
-  g_ptr_array_unref(items);
-  guint sel = keep != G_MAXUINT ? keep : first_probed != G_MAXUINT ? first_probed : 0;
-  if (self->run_ids->len) adw_combo_row_set_selected(ADW_COMBO_ROW(self->run_row), sel);
-  self->syncing = FALSE;
-  gint64 id = self->run_ids->len ? g_array_index(self->run_ids, gint64, sel) : -1;
-  const TsRunSummary *r = id >= 0 ? ts_store_reader_find_run(reader, id) : NULL;
-  const char *path = ts_store_reader_get_path(reader);
-  if (id == self->run && g_strcmp0(path, self->loaded_path) != 0) self->run = -1; /* another store */
-  if (id != self->run) {
-    ts_layers_panel_show_run(self, id);
-  } else if (r && r->info.status == TS_RUN_RUNNING) {
-    load(self); /* a running run: its newest probe may have landed */
-  }
-  if (!self->run_ids->len) {
-    adw_status_page_set_description(ADW_STATUS_PAGE(self->status),
-                                    "No training run yet. Train one with probes, e.g. toposcope train --model lenet-dnn "
-                                    "--probe lifespans,phdim,graph --probe-epochs 0,1,2");
-    gtk_stack_set_visible_child_name(GTK_STACK(self->stack), "empty");
-  }
+static gboolean listed(const TsRunSummary *r) {
+  return g_str_equal(r->info.kind, "train") || g_str_equal(r->info.kind, "probe");
 }
 
-static void on_store_changed(TsStoreReader *reader, TsLayersPanel *self) {
-  self->run = -1;
-  self->token++;
-  self->in_flight = self->again = FALSE;
-  ldata_free(self->data);
-  self->data = NULL;
+static void on_run_changed(TsRunFollower *f, TsLayersPanel *self) {
+  (void)f;
   show_all(self);
-  /* the new store's runs may already be in the snapshot (the two signals
-   * come in either order): pick from it now */
-  on_runs_changed(reader, self);
+}
+
+static void on_loaded(TsRunFollower *f, gboolean first, TsLayersPanel *self) {
+  LData *d = ts_run_follower_get_result(f);
+  if (d && first) {
+    self->pick_epoch = (int)d->ne - 1; /* the newest epoch first */
+    self->pick_layer = (int)d->nl - 1;
+  }
+  show_all(self);
 }
 
 /* --- callbacks ------------------------------------------------------------- */
-
-static void on_run_selected(TsLayersPanel *self) {
-  if (self->syncing) return;
-  guint i = adw_combo_row_get_selected(ADW_COMBO_ROW(self->run_row));
-  if (i < self->run_ids->len) ts_layers_panel_show_run(self, g_array_index(self->run_ids, gint64, i));
-}
 
 static void on_measure(TsLayersPanel *self) {
   self->measure = (int)adw_combo_row_get_selected(ADW_COMBO_ROW(self->measure_row));
@@ -630,7 +498,7 @@ static void on_epoch(TsLayersPanel *self) {
 
 static void on_map_click(GtkGestureClick *g, int n, double x, double y, TsLayersPanel *self) {
   (void)g, (void)n;
-  LData *d = self->data;
+  LData *d = run_data(self);
   if (!d || !d->nl || !d->ne) return;
   /* the same layout the map draws with */
   TsHeatmapViewData hd = {.width = (int)d->ne, .height = (int)d->nl, .field = measure_values(self), .colorbar = 1,
@@ -646,18 +514,14 @@ static void on_map_click(GtkGestureClick *g, int n, double x, double y, TsLayers
 
 static void ts_layers_panel_dispose(GObject *o) {
   TsLayersPanel *self = TS_LAYERS_PANEL(o);
-  if (self->cancel) g_cancellable_cancel(self->cancel);
-  g_clear_object(&self->cancel);
-  ts_layers_panel_set_reader(self, NULL);
+  /* its answers and signals stop here, even if a signal emission holds it */
+  if (self->follow) g_object_run_dispose(G_OBJECT(self->follow));
+  g_clear_object(&self->follow);
   G_OBJECT_CLASS(ts_layers_panel_parent_class)->dispose(o);
 }
 
 static void ts_layers_panel_finalize(GObject *o) {
   TsLayersPanel *self = TS_LAYERS_PANEL(o);
-  ldata_free(self->data);
-  g_array_unref(self->run_ids);
-  g_free(self->loaded_path);
-  g_clear_object(&self->runs_model);
   g_free(self->detail);
   G_OBJECT_CLASS(ts_layers_panel_parent_class)->finalize(o);
 }
@@ -670,60 +534,30 @@ static void ts_layers_panel_class_init(TsLayersPanelClass *klass) {
                                       G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
-static GtkWidget *combo(GtkWidget *g, const char *title, const char *const *items) {
-  GtkWidget *row = adw_combo_row_new();
-  adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), title);
-  adw_preferences_row_set_use_underline(ADW_PREFERENCES_ROW(row), TRUE);
-  if (items) {
-    GtkStringList *l = gtk_string_list_new(items);
-    adw_combo_row_set_model(ADW_COMBO_ROW(row), G_LIST_MODEL(l));
-    g_object_unref(l);
-  }
-  adw_preferences_group_add(ADW_PREFERENCES_GROUP(g), row);
-  return row;
-}
-
-static GtkWidget *card(GtkWidget *w) {
-  gtk_widget_add_css_class(w, "card");
-  gtk_widget_add_css_class(w, "plot-card");
-  gtk_widget_set_hexpand(w, TRUE);
-  gtk_widget_set_vexpand(w, TRUE);
-  return w;
-}
-
 static void ts_layers_panel_init(TsLayersPanel *self) {
   gtk_orientable_set_orientation(GTK_ORIENTABLE(self), GTK_ORIENTATION_HORIZONTAL);
-  self->run = -1;
-  self->run_ids = g_array_new(FALSE, FALSE, sizeof(gint64));
   self->betti_dim = 1;
+  self->follow = ts_run_follower_new(query, ldata_free, listed, probed);
+  g_signal_connect(self->follow, "run-changed", G_CALLBACK(on_run_changed), self);
+  g_signal_connect(self->follow, "loaded", G_CALLBACK(on_loaded), self);
 
-  GtkWidget *scroll = gtk_scrolled_window_new();
-  gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  gtk_widget_set_size_request(scroll, 340, -1);
-  gtk_widget_add_css_class(scroll, "panel-sidebar");
-  GtkWidget *side = gtk_box_new(GTK_ORIENTATION_VERTICAL, 18);
-  gtk_widget_set_margin_start(side, 18);
-  gtk_widget_set_margin_end(side, 18);
-  gtk_widget_set_margin_top(side, 18);
-  gtk_widget_set_margin_bottom(side, 18);
+  GtkWidget *side = ts_panel_add_sidebar(GTK_BOX(self));
   GtkWidget *g = adw_preferences_group_new();
   adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(g), "Run");
   adw_preferences_group_set_description(ADW_PREFERENCES_GROUP(g),
                                         "A run trained with --probe (or a toposcope probe run); a running one updates "
                                         "as its probes land");
   gtk_box_append(GTK_BOX(side), g);
-  self->run_row = combo(g, "_Run", NULL);
-  self->runs_model = gtk_string_list_new(NULL);
-  adw_combo_row_set_model(ADW_COMBO_ROW(self->run_row), G_LIST_MODEL(self->runs_model));
-  g_signal_connect_swapped(self->run_row, "notify::selected", G_CALLBACK(on_run_selected), self);
+  self->run_row = ts_panel_combo(g, "_Run", NULL);
+  ts_run_follower_attach(self->follow, ADW_COMBO_ROW(self->run_row));
   g = adw_preferences_group_new();
   adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(g), "Show");
   gtk_box_append(GTK_BOX(side), g);
   static const char *measures[] = {"Lifespan sum H0", "Lifespan sum H1", "PH dimension", NULL};
-  self->measure_row = combo(g, "_Layers by", measures);
+  self->measure_row = ts_panel_combo(g, "_Layers by", measures);
   g_signal_connect_swapped(self->measure_row, "notify::selected", G_CALLBACK(on_measure), self);
   static const char *bettis[] = {"β₀ (components)", "β₁ (loops)", "β₂ (voids)", NULL};
-  self->betti_row = combo(g, "_Betti curve", bettis);
+  self->betti_row = ts_panel_combo(g, "_Betti curve", bettis);
   adw_combo_row_set_selected(ADW_COMBO_ROW(self->betti_row), 1);
   g_signal_connect_swapped(self->betti_row, "notify::selected", G_CALLBACK(on_betti), self);
   g = adw_preferences_group_new();
@@ -742,26 +576,9 @@ static void ts_layers_panel_init(TsLayersPanel *self) {
   gtk_label_set_xalign(GTK_LABEL(self->detail_label), 0);
   gtk_widget_set_margin_top(self->detail_label, 6);
   adw_preferences_group_add(ADW_PREFERENCES_GROUP(g), self->detail_label);
-  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), side);
-  gtk_box_append(GTK_BOX(self), scroll);
 
-  self->stack = gtk_stack_new();
-  gtk_widget_set_hexpand(self->stack, TRUE);
-  self->status = adw_status_page_new();
-  adw_status_page_set_icon_name(ADW_STATUS_PAGE(self->status), "view-list-symbolic");
-  adw_status_page_set_title(ADW_STATUS_PAGE(self->status), "No Probes");
-  adw_status_page_set_description(ADW_STATUS_PAGE(self->status), "Pick a run trained with --probe");
-  gtk_stack_add_named(GTK_STACK(self->stack), self->status, "empty");
-  GtkWidget *grid = gtk_grid_new();
-  gtk_grid_set_row_spacing(GTK_GRID(grid), 12);
-  gtk_grid_set_column_spacing(GTK_GRID(grid), 12);
-  gtk_grid_set_row_homogeneous(GTK_GRID(grid), TRUE);
-  gtk_grid_set_column_homogeneous(GTK_GRID(grid), TRUE);
-  gtk_widget_set_margin_start(grid, 12);
-  gtk_widget_set_margin_end(grid, 12);
-  gtk_widget_set_margin_top(grid, 12);
-  gtk_widget_set_margin_bottom(grid, 12);
-  self->heatmap = card(ts_heatmap_view_new());
+  GtkWidget *grid = ts_panel_grid(TRUE);
+  self->heatmap = ts_panel_card(ts_heatmap_view_new());
   ts_heatmap_view_set_colormap(TS_HEATMAP_VIEW(self->heatmap), TS_CMAP_VIRIDIS);
   GtkGesture *click = gtk_gesture_click_new();
   g_signal_connect(click, "released", G_CALLBACK(on_map_click), self);
@@ -775,64 +592,36 @@ static void ts_layers_panel_init(TsLayersPanel *self) {
   gtk_widget_add_css_class(self->map_caption, "dim-label");
   gtk_box_append(GTK_BOX(mapbox), self->map_caption);
   gtk_grid_attach(GTK_GRID(grid), mapbox, 0, 0, 1, 1);
-  self->layer_plot = card(ts_line_plot_new());
+  self->layer_plot = ts_panel_card(ts_line_plot_new());
   ts_line_plot_set_show_controls(TS_LINE_PLOT(self->layer_plot), FALSE);
   gtk_grid_attach(GTK_GRID(grid), self->layer_plot, 1, 0, 1, 1);
-  self->betti_plot = card(ts_line_plot_new());
+  self->betti_plot = ts_panel_card(ts_line_plot_new());
   ts_line_plot_set_show_controls(TS_LINE_PLOT(self->betti_plot), FALSE);
   gtk_grid_attach(GTK_GRID(grid), self->betti_plot, 0, 1, 1, 1);
-  self->life_plot = card(ts_line_plot_new());
+  self->life_plot = ts_panel_card(ts_line_plot_new());
   ts_line_plot_set_show_controls(TS_LINE_PLOT(self->life_plot), FALSE);
   gtk_grid_attach(GTK_GRID(grid), self->life_plot, 1, 1, 1, 1);
-  self->layer_diagram = card(ts_diagram_view_new());
+  self->layer_diagram = ts_panel_card(ts_diagram_view_new());
   ts_diagram_view_set_title(TS_DIAGRAM_VIEW(self->layer_diagram), "Click a cell of the map to see its diagram");
   gtk_grid_attach(GTK_GRID(grid), self->layer_diagram, 2, 0, 1, 1);
-  self->graph_diagram = card(ts_diagram_view_new());
+  self->graph_diagram = ts_panel_card(ts_diagram_view_new());
   ts_diagram_view_set_title(TS_DIAGRAM_VIEW(self->graph_diagram), "Choose an epoch to see the graph's diagram");
   gtk_grid_attach(GTK_GRID(grid), self->graph_diagram, 2, 1, 1, 1);
-  gtk_stack_add_named(GTK_STACK(self->stack), grid, "plots");
-  gtk_stack_set_visible_child_name(GTK_STACK(self->stack), "empty");
-  gtk_box_append(GTK_BOX(self), self->stack);
+  self->stack = ts_panel_add_pages(GTK_BOX(self), grid, "view-list-symbolic", "No Probes", &self->status);
+  adw_status_page_set_description(ADW_STATUS_PAGE(self->status), "Pick a run trained with --probe");
+  ts_run_follower_attach_status(self->follow, ADW_STATUS_PAGE(self->status), "Reading the run's probes…",
+                                "No training run yet. Train one with probes, e.g. toposcope train --model lenet-dnn "
+                                "--probe lifespans,phdim,graph --probe-epochs 0,1,2");
   show_all(self);
 }
 
 void ts_layers_panel_set_reader(TsLayersPanel *self, TsStoreReader *reader) {
-  if (self->reader) {
-    g_signal_handler_disconnect(self->reader, self->runs_handler);
-    g_signal_handler_disconnect(self->reader, self->store_handler);
-    g_clear_object(&self->reader);
-  }
-  if (reader) {
-    self->reader = g_object_ref(reader);
-    self->runs_handler = g_signal_connect(reader, "runs-changed", G_CALLBACK(on_runs_changed), self);
-    self->store_handler = g_signal_connect(reader, "store-changed", G_CALLBACK(on_store_changed), self);
-    on_runs_changed(reader, self);
-  }
+  ts_run_follower_set_reader(self->follow, reader);
 }
 
-void ts_layers_panel_show_run(TsLayersPanel *self, gint64 id) {
-  if (id == self->run) return;
-  self->run = id;
-  ldata_free(self->data);
-  self->data = NULL;
-  /* a stale answer for the previous run must not land */
-  if (self->cancel) g_cancellable_cancel(self->cancel);
-  g_clear_object(&self->cancel);
-  self->token++;
-  self->in_flight = FALSE;
-  self->again = FALSE;
-  for (guint i = 0; i < self->run_ids->len; i++)
-    if (g_array_index(self->run_ids, gint64, i) == id && adw_combo_row_get_selected(ADW_COMBO_ROW(self->run_row)) != i) {
-      self->syncing = TRUE;
-      adw_combo_row_set_selected(ADW_COMBO_ROW(self->run_row), i);
-      self->syncing = FALSE;
-    }
-  adw_status_page_set_description(ADW_STATUS_PAGE(self->status), "Reading the run's probes…");
-  show_all(self);
-  load(self);
-}
+void ts_layers_panel_show_run(TsLayersPanel *self, gint64 id) { ts_run_follower_show_run(self->follow, id); }
 
-gint64 ts_layers_panel_get_run(TsLayersPanel *self) { return self->run; }
+gint64 ts_layers_panel_get_run(TsLayersPanel *self) { return ts_run_follower_get_run(self->follow); }
 void ts_layers_panel_set_measure(TsLayersPanel *self, int m) {
   adw_combo_row_set_selected(ADW_COMBO_ROW(self->measure_row), (guint)CLAMP(m, 0, 2));
 }
@@ -849,15 +638,22 @@ void ts_layers_panel_pick(TsLayersPanel *self, int layer, int epoch_index) {
   show_pick(self);
 }
 
-guint ts_layers_panel_get_n_epochs(TsLayersPanel *self) { return self->data ? (guint)self->data->ne : 0; }
-guint ts_layers_panel_get_n_layers(TsLayersPanel *self) { return self->data ? (guint)self->data->nl : 0; }
-guint ts_layers_panel_get_generation(TsLayersPanel *self) { return self->generation; }
-gboolean ts_layers_panel_is_busy(TsLayersPanel *self) { return self->in_flight; }
+guint ts_layers_panel_get_n_epochs(TsLayersPanel *self) {
+  LData *d = run_data(self);
+  return d ? (guint)d->ne : 0;
+}
+guint ts_layers_panel_get_n_layers(TsLayersPanel *self) {
+  LData *d = run_data(self);
+  return d ? (guint)d->nl : 0;
+}
+guint ts_layers_panel_get_generation(TsLayersPanel *self) { return ts_run_follower_get_generation(self->follow); }
+gboolean ts_layers_panel_is_busy(TsLayersPanel *self) { return ts_run_follower_is_busy(self->follow); }
 
 double ts_layers_panel_get_value(TsLayersPanel *self, int layer, int e) {
   const double *v = measure_values(self);
-  if (!v || layer < 0 || e < 0 || (size_t)layer >= self->data->nl || (size_t)e >= self->data->ne) return NAN;
-  return v[(size_t)layer * self->data->ne + (size_t)e];
+  LData *d = run_data(self);
+  if (!v || layer < 0 || e < 0 || (size_t)layer >= d->nl || (size_t)e >= d->ne) return NAN;
+  return v[(size_t)layer * d->ne + (size_t)e];
 }
 
 const char *ts_layers_panel_get_detail(TsLayersPanel *self) { return self->detail ? self->detail : ""; }

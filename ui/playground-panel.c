@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "panel-layout.h"
 #include "ph/bottleneck.h"
 #include "ph/rips.h"
 #include "ph/wasserstein.h"
@@ -688,23 +689,9 @@ static void on_export_frame(TsPlaygroundPanel *self) {
 
 /* --- building the sidebar ------------------------------------------------- */
 
-static GtkWidget *group(GtkWidget *box, const char *title, const char *description) {
-  GtkWidget *g = adw_preferences_group_new();
-  adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(g), title);
-  if (description) adw_preferences_group_set_description(ADW_PREFERENCES_GROUP(g), description);
-  gtk_box_append(GTK_BOX(box), g);
-  return g;
-}
-
 static GtkWidget *combo(GtkWidget *g, const char *title, const char *const *items, guint selected) {
-  GtkWidget *row = adw_combo_row_new();
-  adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), title);
-  adw_preferences_row_set_use_underline(ADW_PREFERENCES_ROW(row), TRUE);
-  GtkStringList *l = gtk_string_list_new(items);
-  adw_combo_row_set_model(ADW_COMBO_ROW(row), G_LIST_MODEL(l));
-  g_object_unref(l);
+  GtkWidget *row = ts_panel_combo(g, title, items);
   adw_combo_row_set_selected(ADW_COMBO_ROW(row), selected);
-  adw_preferences_group_add(ADW_PREFERENCES_GROUP(g), row);
   return row;
 }
 
@@ -738,7 +725,7 @@ static GtkWidget *spin(double lo, double hi, double step, int digits, double val
 
 static void build_sidebar(TsPlaygroundPanel *self, GtkWidget *box) {
   /* Points */
-  GtkWidget *g = group(box, "Points", "Click to add · drag to move · Shift-click or Shift-drag to select · Delete or right-click to remove");
+  GtkWidget *g = ts_panel_group(box, "Points", "Click to add · drag to move · Shift-click or Shift-drag to select · Delete or right-click to remove");
   static const char *edit_items[] = {"Cloud (blue dots)", "Target (orange rings)", NULL};
   self->edit_row = combo(g, "_Edit", edit_items, 0);
   g_signal_connect_swapped(self->edit_row, "notify::selected", G_CALLBACK(on_edit_changed), self);
@@ -762,7 +749,7 @@ static void build_sidebar(TsPlaygroundPanel *self, GtkWidget *box) {
   self->points_row = row_with(g, "Points", "", pb);
 
   /* Filtration */
-  g = group(box, "Scale r", "Points closer than r are joined: discs of radius r/2 touch, edges and filled triangles form the Rips complex; the bars alive at r cross the line");
+  g = ts_panel_group(box, "Scale r", "Points closer than r are joined: discs of radius r/2 touch, edges and filled triangles form the Rips complex; the bars alive at r cross the line");
   self->r_scale = gtk_scale_new_with_range(GTK_ORIENTATION_HORIZONTAL, 0, 1, 0.01);
   gtk_scale_set_draw_value(GTK_SCALE(self->r_scale), TRUE);
   gtk_scale_set_value_pos(GTK_SCALE(self->r_scale), GTK_POS_RIGHT);
@@ -780,7 +767,7 @@ static void build_sidebar(TsPlaygroundPanel *self, GtkWidget *box) {
   self->complex_label = row_with(g, "Complex at r", "", NULL);
 
   /* Distance */
-  g = group(box, "Distance", NULL);
+  g = ts_panel_group(box, "Distance", NULL);
   static const char *metrics[] = {"Bottleneck", "Wasserstein W₂", NULL};
   static const char *dims[] = {"H0 (components)", "H1 (holes)", "H0 and H1", NULL};
   self->metric_row = combo(g, "_Distance", metrics, 0);
@@ -794,7 +781,7 @@ static void build_sidebar(TsPlaygroundPanel *self, GtkWidget *box) {
   adw_preferences_group_add(ADW_PREFERENCES_GROUP(g), self->distance_label);
 
   /* Training */
-  g = group(box, "Training", "Adam moves the cloud's points down the weighted sum of Topo-GEN's losses against the target (push0 when none depends on the points)");
+  g = ts_panel_group(box, "Training", "Adam moves the cloud's points down the weighted sum of Topo-GEN's losses against the target (push0 when none depends on the points)");
   GtkWidget *tb = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
   self->play_button = gtk_toggle_button_new();
   gtk_button_set_icon_name(GTK_BUTTON(self->play_button), "media-playback-start-symbolic");
@@ -828,7 +815,7 @@ static void build_sidebar(TsPlaygroundPanel *self, GtkWidget *box) {
   }
 
   /* File */
-  g = group(box, "File", NULL);
+  g = ts_panel_group(box, "File", NULL);
   GtkWidget *fb = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
   gtk_box_append(GTK_BOX(fb), button("_Open…", "Open a Saved Playground", G_CALLBACK(on_open), self));
   gtk_box_append(GTK_BOX(fb), button("_Save…", "Save Points, Target, Losses and Step", G_CALLBACK(on_save), self));
@@ -874,14 +861,6 @@ static void ts_playground_panel_class_init(TsPlaygroundPanelClass *klass) {
                                       G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
-static GtkWidget *card(GtkWidget *w) {
-  gtk_widget_add_css_class(w, "card");
-  gtk_widget_add_css_class(w, "plot-card");
-  gtk_widget_set_hexpand(w, TRUE);
-  gtk_widget_set_vexpand(w, TRUE);
-  return w;
-}
-
 static void ts_playground_panel_init(TsPlaygroundPanel *self) {
   gtk_orientable_set_orientation(GTK_ORIENTABLE(self), GTK_ORIENTATION_HORIZONTAL);
   ts_playground_state_init(&self->st);
@@ -889,41 +868,23 @@ static void ts_playground_panel_init(TsPlaygroundPanel *self) {
   ts_diagram_init(&self->diag[1]);
   self->distance = self->loss = NAN;
 
-  GtkWidget *scroll = gtk_scrolled_window_new();
-  gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  gtk_widget_set_size_request(scroll, 340, -1);
-  gtk_widget_add_css_class(scroll, "panel-sidebar");
-  GtkWidget *side = gtk_box_new(GTK_ORIENTATION_VERTICAL, 18);
-  gtk_widget_set_margin_start(side, 18);
-  gtk_widget_set_margin_end(side, 18);
-  gtk_widget_set_margin_top(side, 18);
-  gtk_widget_set_margin_bottom(side, 18);
-  build_sidebar(self, side);
-  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), side);
-  gtk_box_append(GTK_BOX(self), scroll);
+  build_sidebar(self, ts_panel_add_sidebar(GTK_BOX(self)));
 
-  GtkWidget *grid = gtk_grid_new();
-  gtk_grid_set_row_spacing(GTK_GRID(grid), 12);
-  gtk_grid_set_column_spacing(GTK_GRID(grid), 12);
-  gtk_grid_set_column_homogeneous(GTK_GRID(grid), TRUE);
-  gtk_widget_set_margin_start(grid, 12);
-  gtk_widget_set_margin_end(grid, 12);
-  gtk_widget_set_margin_top(grid, 12);
-  gtk_widget_set_margin_bottom(grid, 12);
+  GtkWidget *grid = ts_panel_grid(FALSE);
   gtk_widget_set_hexpand(grid, TRUE);
-  self->canvas = card(ts_point_canvas_new());
+  self->canvas = ts_panel_card(ts_point_canvas_new());
   ts_point_canvas_set_clouds(TS_POINT_CANVAS(self->canvas), &self->st.cloud, &self->st.target);
   ts_point_canvas_set_title(TS_POINT_CANVAS(self->canvas), "Points at scale r");
   g_signal_connect_swapped(self->canvas, "changed", G_CALLBACK(on_canvas_changed), self);
   gtk_grid_attach(GTK_GRID(grid), self->canvas, 0, 0, 1, 2);
-  self->matching_view = card(ts_matching_view_new());
+  self->matching_view = ts_panel_card(ts_matching_view_new());
   ts_matching_view_set_title(TS_MATCHING_VIEW(self->matching_view), "Persistence diagrams and their matching");
   ts_matching_view_set_labels(TS_MATCHING_VIEW(self->matching_view), "cloud", "target");
   gtk_grid_attach(GTK_GRID(grid), self->matching_view, 1, 0, 1, 1);
   GtkWidget *bars = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
   gtk_box_set_homogeneous(GTK_BOX(bars), TRUE);
   for (int k = 0; k < 2; k++) {
-    self->barcode[k] = card(ts_barcode_view_new());
+    self->barcode[k] = ts_panel_card(ts_barcode_view_new());
     ts_barcode_view_set_title(TS_BARCODE_VIEW(self->barcode[k]), k ? "Barcode: target" : "Barcode: cloud");
     g_signal_connect_swapped(self->barcode[k], "selection-changed", G_CALLBACK(on_barcode_selection), self);
     gtk_box_append(GTK_BOX(bars), self->barcode[k]);

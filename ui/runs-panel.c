@@ -8,6 +8,7 @@
 
 #include "base/json.h"
 #include "plot/plot-export.h"
+#include "run-follow.h"
 
 /* --- one run as a list item ---------------------------------------------------------- */
 
@@ -87,8 +88,7 @@ struct _TsRunsPanel {
   GtkFilterListModel *filtered;
   GtkCustomFilter *filter;
   GtkMultiSelection *selection;
-  TsStoreReader *reader;
-  gulong runs_handler, store_handler;
+  TsStoreSubscription sub; /* the reader and our two handlers */
   GArray *selected;  /* gint64, in list order */
   GArray *overlay;   /* OverlaySeries */
   GtkStringList *metrics; /* shared by the selected runs */
@@ -233,15 +233,15 @@ static void update_counts(TsRunsPanel *self) {
   gtk_widget_set_sensitive(self->export_button, self->selected->len > 0);
   gtk_widget_set_sensitive(self->metric_drop, self->selected->len > 0);
   gtk_widget_set_sensitive(self->delete_button, self->selected->len > 0);
-  TsStoreState st = self->reader ? ts_store_reader_get_state(self->reader) : TS_STORE_STATE_OPENING;
+  TsStoreState st = self->sub.reader ? ts_store_reader_get_state(self->sub.reader) : TS_STORE_STATE_OPENING;
   gboolean empty = total == 0;
   gtk_stack_set_visible_child_name(GTK_STACK(self->list_stack), empty ? "empty" : "list");
-  if (empty && self->reader) {
-    const char *path = ts_store_reader_get_path(self->reader);
+  if (empty && self->sub.reader) {
+    const char *path = ts_store_reader_get_path(self->sub.reader);
     char *desc;
     if (st == TS_STORE_STATE_ERROR) {
       adw_status_page_set_title(ADW_STATUS_PAGE(self->empty_page), "Cannot Read the Store");
-      desc = g_strdup(ts_store_reader_get_error(self->reader));
+      desc = g_strdup(ts_store_reader_get_error(self->sub.reader));
     } else if (st == TS_STORE_STATE_MISSING) {
       adw_status_page_set_title(ADW_STATUS_PAGE(self->empty_page), "No Runs Yet");
       desc = g_strdup_printf("The run store will be %s: the first dataset, labelling or training job creates it.",
@@ -392,11 +392,11 @@ static void build_params(TsRunsPanel *self, const CompareResult *cr) {
   grid_clear(self->params_grid);
   guint n = self->selected->len;
   self->n_diff = 0;
-  if (!n || !self->reader) return;
+  if (!n || !self->sub.reader) return;
   const TsRunSummary **sums = g_new0(const TsRunSummary *, n);
   gtk_grid_attach(GTK_GRID(self->params_grid), grid_label("parameter", "param-head", FALSE), 0, 0, 1, 1);
   for (guint i = 0; i < n; i++) {
-    sums[i] = ts_store_reader_find_run(self->reader, g_array_index(self->selected, gint64, i));
+    sums[i] = ts_store_reader_find_run(self->sub.reader, g_array_index(self->selected, gint64, i));
     char *h = sums[i] ? g_strdup_printf("#%" G_GINT64_FORMAT " %s", sums[i]->info.id, sums[i]->info.name) : g_strdup("?");
     gtk_grid_attach(GTK_GRID(self->params_grid), grid_label(h, "param-head", FALSE), 1 + (int)i, 0, 1, 1);
     g_free(h);
@@ -528,7 +528,7 @@ static void on_overlay_rows(TsStoreReader *reader, gint64 run, const char *name,
 static void overlay_unwatch(TsRunsPanel *self) {
   for (guint i = 0; i < self->overlay->len; i++) {
     OverlaySeries *o = &g_array_index(self->overlay, OverlaySeries, i);
-    if (self->reader) ts_store_reader_unwatch(self->reader, o->watch);
+    if (self->sub.reader) ts_store_reader_unwatch(self->sub.reader, o->watch);
   }
   g_array_set_size(self->overlay, 0);
 }
@@ -541,11 +541,11 @@ static void rebuild_overlay(TsRunsPanel *self) {
   static const char *xlabels[] = {"step", "epoch", "seconds since the run started"};
   ts_line_plot_set_labels(TS_LINE_PLOT(self->plot), self->metric ? self->metric : "", xlabels[self->x_axis],
                           self->metric ? self->metric : "");
-  if (!self->metric || !self->reader) return;
+  if (!self->metric || !self->sub.reader) return;
   guint n = MIN(self->selected->len, MAX_OVERLAY);
   for (guint i = 0; i < n; i++) {
     gint64 id = g_array_index(self->selected, gint64, i);
-    const TsRunSummary *s = ts_store_reader_find_run(self->reader, id);
+    const TsRunSummary *s = ts_store_reader_find_run(self->sub.reader, id);
     OverlaySeries o = {.run = id, .started = s ? s->info.started : 0};
     /* epochs as a fraction: steps per epoch from the run's length */
     int64_t epochs = 0;
@@ -555,7 +555,7 @@ static void rebuild_overlay(TsRunsPanel *self) {
     char *label = s ? g_strdup_printf("#%" G_GINT64_FORMAT " %s", id, s->info.name) : g_strdup_printf("#%" G_GINT64_FORMAT, id);
     o.series = ts_line_plot_add_series(TS_LINE_PLOT(self->plot), label);
     g_free(label);
-    o.watch = ts_store_reader_watch_metric(self->reader, id, self->metric, on_overlay_rows, self, NULL);
+    o.watch = ts_store_reader_watch_metric(self->sub.reader, id, self->metric, on_overlay_rows, self, NULL);
     g_array_append_val(self->overlay, o);
   }
   if (self->selected->len > MAX_OVERLAY) {
@@ -602,7 +602,7 @@ static void selection_changed(TsRunsPanel *self) {
   if (self->compare_cancel) g_cancellable_cancel(self->compare_cancel);
   g_clear_object(&self->compare_cancel);
   self->n_diff = -1;
-  if (!now->len || !self->reader) {
+  if (!now->len || !self->sub.reader) {
     overlay_unwatch(self);
     ts_line_plot_clear(TS_LINE_PLOT(self->plot));
     grid_clear(self->params_grid);
@@ -613,7 +613,7 @@ static void selection_changed(TsRunsPanel *self) {
   /* the overlay follows the selection at once with the metric it has; the
    * query then checks the metric is shared and fills the table */
   rebuild_overlay(self);
-  ts_store_reader_query(self->reader, compare_query, ids, (GDestroyNotify)g_array_unref, compare_result_free,
+  ts_store_reader_query(self->sub.reader, compare_query, ids, (GDestroyNotify)g_array_unref, compare_result_free,
                         self->compare_cancel, compare_done, self);
 }
 
@@ -708,14 +708,14 @@ static void export_done(GObject *src, GAsyncResult *res, gpointer user_data) {
 
 static void on_export_response(GtkNativeDialog *d, int response, gpointer user_data) {
   TsRunsPanel *self = user_data;
-  if (response == GTK_RESPONSE_ACCEPT && self->reader) {
+  if (response == GTK_RESPONSE_ACCEPT && self->sub.reader) {
     GFile *f = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(d));
     char *path = f ? g_file_get_path(f) : NULL;
     if (path) {
       ExportRq *rq = g_new0(ExportRq, 1);
       rq->ids = g_array_copy(self->selected);
       rq->path = path;
-      ts_store_reader_query(self->reader, export_query, rq, export_rq_free, g_free, self->cancel, export_done, self);
+      ts_store_reader_query(self->sub.reader, export_query, rq, export_rq_free, g_free, self->cancel, export_done, self);
     }
     if (f) g_object_unref(f);
   }
@@ -758,9 +758,9 @@ static void delete_done(GObject *src, GAsyncResult *res, gpointer user_data) {
 static void on_delete_response(AdwMessageDialog *d, const char *response, gpointer user_data) {
   TsRunsPanel *self = user_data;
   GArray *ids = g_object_get_data(G_OBJECT(d), "ids");
-  if (!strcmp(response, "delete") && self->reader) {
+  if (!strcmp(response, "delete") && self->sub.reader) {
     for (guint i = 0; i < ids->len; i++)
-      ts_store_reader_delete_run(self->reader, g_array_index(ids, gint64, i), self->cancel, delete_done, self);
+      ts_store_reader_delete_run(self->sub.reader, g_array_index(ids, gint64, i), self->cancel, delete_done, self);
     char *m = g_strdup_printf("Deleted %u run%s", ids->len, ids->len == 1 ? "" : "s");
     message(self, m);
     g_free(m);
@@ -769,12 +769,12 @@ static void on_delete_response(AdwMessageDialog *d, const char *response, gpoint
 }
 
 static void on_delete(TsRunsPanel *self) {
-  if (!self->selected->len || !self->reader) return;
+  if (!self->selected->len || !self->sub.reader) return;
   GArray *ids = g_array_new(FALSE, FALSE, sizeof(gint64));
   guint running = 0;
   for (guint i = 0; i < self->selected->len; i++) {
     gint64 id = g_array_index(self->selected, gint64, i);
-    const TsRunSummary *s = ts_store_reader_find_run(self->reader, id);
+    const TsRunSummary *s = ts_store_reader_find_run(self->sub.reader, id);
     if (s && s->info.status == TS_RUN_RUNNING) running++;
     else g_array_append_val(ids, id);
   }
@@ -788,7 +788,7 @@ static void on_delete(TsRunsPanel *self) {
                                 : g_strdup_printf("Delete %u Runs?", ids->len);
   char *body = g_strdup_printf("Their metrics and records are removed from %s. Files they wrote (checkpoints, "
                                "datasets) stay on disk.%s",
-                               ts_store_reader_get_path(self->reader),
+                               ts_store_reader_get_path(self->sub.reader),
                                running ? " Running runs are kept: stop them first." : "");
   GtkWidget *d = adw_message_dialog_new(GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL, heading, body);
   g_free(heading);
@@ -1045,7 +1045,7 @@ static void exp_done(GObject *src, GAsyncResult *res, gpointer user_data) {
 
 static void update_experiments(TsRunsPanel *self) {
   guint n;
-  const TsRunSummary *runs = self->reader ? ts_store_reader_get_runs(self->reader, &n) : NULL;
+  const TsRunSummary *runs = self->sub.reader ? ts_store_reader_get_runs(self->sub.reader, &n) : NULL;
   if (!runs) n = 0;
   GString *key = g_string_new(NULL);
   GArray *todo = g_array_new(FALSE, TRUE, sizeof(ExpRun));
@@ -1081,7 +1081,7 @@ static void update_experiments(TsRunsPanel *self) {
     return;
   }
   self->exp_cancel = g_cancellable_new();
-  ts_store_reader_query(self->reader, exp_query, todo, (GDestroyNotify)g_array_unref, (GDestroyNotify)g_array_unref,
+  ts_store_reader_query(self->sub.reader, exp_query, todo, (GDestroyNotify)g_array_unref, (GDestroyNotify)g_array_unref,
                         self->exp_cancel, exp_done, self);
 }
 
@@ -1095,18 +1095,9 @@ static void on_store_changed(TsStoreReader *reader, TsRunsPanel *self) {
 }
 
 void ts_runs_panel_set_reader(TsRunsPanel *self, TsStoreReader *reader) {
-  if (self->reader) {
-    overlay_unwatch(self);
-    g_signal_handler_disconnect(self->reader, self->runs_handler);
-    g_signal_handler_disconnect(self->reader, self->store_handler);
-    g_clear_object(&self->reader);
-  }
-  if (reader) {
-    self->reader = g_object_ref(reader);
-    self->runs_handler = g_signal_connect(reader, "runs-changed", G_CALLBACK(on_runs_changed), self);
-    self->store_handler = g_signal_connect(reader, "store-changed", G_CALLBACK(on_store_changed), self);
-    on_runs_changed(reader, self);
-  }
+  if (self->sub.reader) overlay_unwatch(self);
+  ts_store_subscription_set(&self->sub, reader, G_CALLBACK(on_runs_changed), G_CALLBACK(on_store_changed), self);
+  if (reader) on_runs_changed(reader, self);
   update_counts(self);
 }
 

@@ -12,6 +12,7 @@
 #include "base/json.h"
 #include "run/experiment-options.h"
 #include "run/train-options.h"
+#include "run-follow.h"
 
 /* --- workflows and presets ------------------------------------------------------ */
 
@@ -143,8 +144,7 @@ struct _TsTrainPanel {
   gboolean applying; /* setting many controls at once: one refresh at the end */
   char *command, *program;
   GPtrArray *argv; /* what Start runs (argv[0] is the program as shown: "toposcope") */
-  TsStoreReader *reader;
-  gulong runs_handler, store_handler;
+  TsStoreSubscription sub; /* the reader and our two handlers */
   GPtrArray *followed; /* Followed* */
   Followed *selected;
   guint watches[N_WATCH];
@@ -283,7 +283,7 @@ static char *build_argv(TsTrainPanel *self, GPtrArray *a) {
     g_ptr_array_add(a, g_strdup(v));
   }
   char *def = default_store();
-  const char *store = self->reader ? ts_store_reader_get_path(self->reader) : NULL;
+  const char *store = self->sub.reader ? ts_store_reader_get_path(self->sub.reader) : NULL;
   if (store && g_strcmp0(store, def)) {
     g_ptr_array_add(a, g_strdup("--store"));
     g_ptr_array_add(a, g_strdup(store));
@@ -584,7 +584,7 @@ static void on_proc_exit(GObject *src, GAsyncResult *res, gpointer user_data) {
     g_free(last);
   }
   g_clear_object(&f->proc);
-  if (self->reader) ts_store_reader_poke(self->reader);
+  if (self->sub.reader) ts_store_reader_poke(self->sub.reader);
   refresh_rows(self);
 }
 
@@ -651,7 +651,7 @@ static Followed *spawn(TsTrainPanel *self, GPtrArray *args, Followed *reuse) {
   g_clear_pointer(&f->fail, g_free);
   f->rate_t = 0, f->rate = 0;
   g_subprocess_wait_async(proc, self->cancel, on_proc_exit, f);
-  if (self->reader) ts_store_reader_poke(self->reader);
+  if (self->sub.reader) ts_store_reader_poke(self->sub.reader);
   refresh_rows(self);
   select_followed(self, f);
   return f;
@@ -762,7 +762,7 @@ static void update_status_text(TsTrainPanel *self) {
   Followed *f = self->selected;
   GString *t = g_string_new(NULL);
   gboolean bad = FALSE;
-  const TsRunSummary *s = f && f->run >= 0 && self->reader ? ts_store_reader_find_run(self->reader, f->run) : NULL;
+  const TsRunSummary *s = f && f->run >= 0 && self->sub.reader ? ts_store_reader_find_run(self->sub.reader, f->run) : NULL;
   gtk_widget_set_visible(self->status_label, f != NULL); /* the list's placeholder says it all */
   if (!f) {
     g_string_append(t, "No run selected.");
@@ -801,7 +801,7 @@ static void update_status_text(TsTrainPanel *self) {
 }
 
 static void refresh_row(TsTrainPanel *self, Followed *f) {
-  const TsRunSummary *s = f->run >= 0 && self->reader ? ts_store_reader_find_run(self->reader, f->run) : NULL;
+  const TsRunSummary *s = f->run >= 0 && self->sub.reader ? ts_store_reader_find_run(self->sub.reader, f->run) : NULL;
   char buf[256], span[64];
   if (f->experiment) {
     gtk_label_set_text(GTK_LABEL(f->title), "Experiment");
@@ -965,7 +965,7 @@ static void on_rows(TsStoreReader *reader, gint64 run, const char *name, const T
 /* The loss plot's y label says which loss it is: the run's task, read off
  * its parameters (regression runs record "task": "ph" and an MSE loss). */
 static void select_plots(TsTrainPanel *self, gint64 run) {
-  const TsRunSummary *s = ts_store_reader_find_run(self->reader, run);
+  const TsRunSummary *s = ts_store_reader_find_run(self->sub.reader, run);
   char task[32] = "";
   if (s && s->info.params_json) ts_json_get_string(s->info.params_json, "task", task, sizeof task, NULL);
   gboolean mse = !strcmp(task, "ph") || !strcmp(task, "vae");
@@ -990,7 +990,7 @@ static void clear_plots(TsTrainPanel *self) {
 
 static void unwatch_all(TsTrainPanel *self) {
   for (int w = 0; w < N_WATCH; w++) {
-    if (self->reader && self->watches[w]) ts_store_reader_unwatch(self->reader, self->watches[w]);
+    if (self->sub.reader && self->watches[w]) ts_store_reader_unwatch(self->sub.reader, self->watches[w]);
     self->watches[w] = 0;
   }
 }
@@ -1004,10 +1004,10 @@ static void select_followed(TsTrainPanel *self, Followed *f) {
   if (same) return;
   unwatch_all(self);
   clear_plots(self);
-  if (f && f->run >= 0 && self->reader)
+  if (f && f->run >= 0 && self->sub.reader)
     for (int w = 0; w < N_WATCH; w++)
-      self->watches[w] = ts_store_reader_watch_metric(self->reader, f->run, watch_names[w], on_rows, self, NULL);
-  if (f && f->run >= 0 && self->reader) select_plots(self, f->run);
+      self->watches[w] = ts_store_reader_watch_metric(self->sub.reader, f->run, watch_names[w], on_rows, self, NULL);
+  if (f && f->run >= 0 && self->sub.reader) select_plots(self, f->run);
   update_status_text(self);
 }
 
@@ -1024,7 +1024,7 @@ void ts_train_panel_stop_run(TsTrainPanel *self, gint64 run) {
     g_subprocess_send_signal(f->proc, SIGINT);
     return;
   }
-  const TsRunSummary *s = self->reader ? ts_store_reader_find_run(self->reader, run) : NULL;
+  const TsRunSummary *s = self->sub.reader ? ts_store_reader_find_run(self->sub.reader, run) : NULL;
   if (!s || s->info.status != TS_RUN_RUNNING) return;
   if (strcmp(s->info.host, self->host) != 0 || s->info.pid <= 0) {
     char *m = g_strdup_printf("Run %" G_GINT64_FORMAT " runs on %s: stop it there", run, s->info.host);
@@ -1096,7 +1096,7 @@ static void resume_found(GObject *src, GAsyncResult *res, gpointer user_data) {
   g_ptr_array_add(a, g_strdup("--resume"));
   g_ptr_array_add(a, ckpt);
   char *def = default_store();
-  const char *store = ts_store_reader_get_path(self->reader);
+  const char *store = ts_store_reader_get_path(self->sub.reader);
   if (store && g_strcmp0(store, def)) {
     g_ptr_array_add(a, g_strdup("--store"));
     g_ptr_array_add(a, g_strdup(store));
@@ -1117,13 +1117,13 @@ static void resume_found(GObject *src, GAsyncResult *res, gpointer user_data) {
 }
 
 void ts_train_panel_resume_run(TsTrainPanel *self, gint64 run) {
-  if (!self->reader) return;
+  if (!self->sub.reader) return;
   ResumeRq *rq = g_new(ResumeRq, 1);
   rq->run = run;
   ResumeCtx *ctx = g_new(ResumeCtx, 1);
   ctx->self = self;
   ctx->run = run;
-  ts_store_reader_query(self->reader, checkpoint_query, rq, g_free, g_free, self->cancel, resume_found, ctx);
+  ts_store_reader_query(self->sub.reader, checkpoint_query, rq, g_free, g_free, self->cancel, resume_found, ctx);
 }
 
 /* --- object ------------------------------------------------------------------------------------ */
@@ -1154,16 +1154,9 @@ static void on_store_changed(TsStoreReader *reader, TsTrainPanel *self) {
 }
 
 void ts_train_panel_set_reader(TsTrainPanel *self, TsStoreReader *reader) {
-  if (self->reader) {
-    unwatch_all(self);
-    g_signal_handler_disconnect(self->reader, self->runs_handler);
-    g_signal_handler_disconnect(self->reader, self->store_handler);
-    g_clear_object(&self->reader);
-  }
+  if (self->sub.reader) unwatch_all(self);
+  ts_store_subscription_set(&self->sub, reader, G_CALLBACK(on_runs_changed), G_CALLBACK(on_store_changed), self);
   if (reader) {
-    self->reader = g_object_ref(reader);
-    self->runs_handler = g_signal_connect(reader, "runs-changed", G_CALLBACK(on_runs_changed), self);
-    self->store_handler = g_signal_connect(reader, "store-changed", G_CALLBACK(on_store_changed), self);
     g_free(self->store_seen);
     self->store_seen = g_strdup(ts_store_reader_get_path(reader));
     on_runs_changed(reader, self);
