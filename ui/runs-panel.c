@@ -811,8 +811,11 @@ static void on_export_plot(TsRunsPanel *self) {
 typedef struct ExpRun {
   gint64 id, experiment;
   char cell[256];
-  double top1; /* the run's last val/accuracy (NaN: none yet) */
+  double top1;         /* the run's last val/accuracy (NaN: none yet) */
+  char exp_name[128];  /* its experiment's name (the worker fills it) */
 } ExpRun;
+
+static gboolean runs_same_experiment(const ExpRun *a, const ExpRun *b) { return a->experiment == b->experiment; }
 
 static gpointer exp_query(TsStore *store, gpointer data, GError **error) {
   (void)error;
@@ -821,6 +824,8 @@ static gpointer exp_query(TsStore *store, gpointer data, GError **error) {
     ExpRun *r = &g_array_index(runs, ExpRun, i);
     TsMetricRow row;
     r->top1 = ts_store_last_metric(store, r->id, "val/accuracy", &row, NULL) == TS_OK ? row.value : NAN;
+    if (i > 0 && runs_same_experiment(r, r - 1)) memcpy(r->exp_name, r[-1].exp_name, sizeof r->exp_name);
+    else ts_store_experiment_name(store, r->experiment, r->exp_name, sizeof r->exp_name, NULL);
   }
   return g_array_ref(runs);
 }
@@ -988,7 +993,11 @@ static void exp_done(GObject *src, GAsyncResult *res, gpointer user_data) {
           *pa = *pb, *pb = t;
         }
       }
-    char *title = g_strdup_printf("Experiment %" G_GINT64_FORMAT, eid);
+    const char *ename = "";
+    for (guint i = 0; i < runs->len && !*ename; i++)
+      if (g_array_index(runs, ExpRun, i).experiment == eid) ename = g_array_index(runs, ExpRun, i).exp_name;
+    char *title = *ename ? g_strdup_printf("%s (experiment %" G_GINT64_FORMAT ")", ename, eid)
+                         : g_strdup_printf("Experiment %" G_GINT64_FORMAT, eid);
     GtkWidget *head = gtk_label_new(title);
     g_free(title);
     gtk_label_set_xalign(GTK_LABEL(head), 0);

@@ -962,6 +962,30 @@ TsStatus ts_store_run_group(TsStore *s, int64_t run_id, int64_t experiment, cons
   return st;
 }
 
+TsStatus ts_store_experiment_name(TsStore *s, int64_t experiment, char *name, size_t n, TsError *err) {
+  if (n) name[0] = '\0';
+  pthread_mutex_lock(&s->lock);
+  TsStatus st = need_v2(s, err);
+  sqlite3_stmt *q = NULL;
+  if (!st && sqlite3_prepare_v2(s->db, "SELECT name FROM experiments WHERE id=?", -1, &q, NULL) != SQLITE_OK)
+    st = db_error(s, err, "cannot read an experiment");
+  if (!st) {
+    sqlite3_bind_int64(q, 1, experiment);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+      const char *v = (const char *)sqlite3_column_text(q, 0);
+      if (n) snprintf(name, n, "%s", v ? v : "");
+    } else if (rc == SQLITE_DONE) {
+      st = ts_error_set(err, TS_ERR_INVALID, "run store '%s' has no experiment %lld", s->path, (long long)experiment);
+    } else {
+      st = db_error(s, err, "cannot read an experiment");
+    }
+  }
+  sqlite3_finalize(q);
+  pthread_mutex_unlock(&s->lock);
+  return st;
+}
+
 TsStatus ts_store_experiment_runs(TsStore *s, int64_t experiment, TsRunInfo **runs, size_t *count, TsError *err) {
   *runs = NULL;
   *count = 0;

@@ -163,6 +163,8 @@ TsStatus ts_store_experiment_open(TsStore *s, const char *name, const char *kind
  * the run it continues from (0: none). */
 TsStatus ts_store_run_group(TsStore *s, int64_t run_id, int64_t experiment, const char *cell, int64_t parent,
                             TsError *err);
+/* The name of experiment `experiment` into name (n bytes, truncated). */
+TsStatus ts_store_experiment_name(TsStore *s, int64_t experiment, char *name, size_t n, TsError *err);
 /* The runs of an experiment, oldest first (as ts_store_list_runs). */
 TsStatus ts_store_experiment_runs(TsStore *s, int64_t experiment, TsRunInfo **runs, size_t *count, TsError *err);
 

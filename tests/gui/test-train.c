@@ -482,6 +482,14 @@ static gboolean runs_shown(gpointer p) {
          ts_store_reader_get_state(ts_window_get_reader(win)) == TS_STORE_STATE_OPEN;
 }
 
+/* Whether a label under w shows text containing needle. */
+static gboolean has_label(GtkWidget *w, const char *needle) {
+  if (GTK_IS_LABEL(w) && strstr(gtk_label_get_text(GTK_LABEL(w)), needle)) return TRUE;
+  for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c))
+    if (has_label(c, needle)) return TRUE;
+  return FALSE;
+}
+
 static gboolean experiments_shown(gpointer p) {
   return ts_runs_panel_get_n_experiments(ts_window_get_runs_panel(win)) == GPOINTER_TO_UINT(p);
 }
@@ -517,6 +525,7 @@ static void test_second_store(void) {
   ts_window_show_panel(win, "runs");
   ts_runs_panel_show_page(ts_window_get_runs_panel(win), "experiments");
   screenshot("runs", "experiments", FALSE, NULL);
+  TS_CHECK(has_label(GTK_WIDGET(ts_window_get_runs_panel(win)), "kaji table (experiment ")); /* by its name */
   ts_runs_panel_show_page(ts_window_get_runs_panel(win), "metrics");
   TS_CHECK(!strcmp(ts_store_reader_get_path(ts_window_get_reader(win)), other));
   TS_CHECK(strstr(ts_window_get_store_label(win), "remote.sqlite") && !strstr(ts_window_get_store_label(win), "not"));
