@@ -114,6 +114,15 @@ static void test_write_and_read(void) {
   TS_CHECK(ts_store_read_metric(r, run, "loss", &cursor, &rows, &n, &err) == TS_OK && n == 0);
   free(rows);
   TS_CHECK(ts_store_delete_run(s, 12345, &err) == TS_ERR_INVALID);
+  /* an experiment's name, read back by id (another writer's too); a long one truncated */
+  int64_t ex;
+  int existed;
+  char name[16];
+  TS_CHECK(ts_store_experiment_open(s, "kaji table 100/20", "finetune", "{}", &ex, &existed, &err) == TS_OK && !existed);
+  TS_CHECK(ts_store_flush(s, &err) == TS_OK);
+  TS_CHECK(ts_store_experiment_name(r, ex, name, sizeof name, &err) == TS_OK && !strcmp(name, "kaji table 100/"));
+  TS_CHECK(ts_store_experiment_name(r, ex + 7, name, sizeof name, &err) == TS_ERR_INVALID && !name[0] &&
+           strstr(err.message, "no experiment"));
   ts_store_close(r);
   ts_store_close(s);
 }
