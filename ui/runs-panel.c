@@ -815,8 +815,6 @@ typedef struct ExpRun {
   char exp_name[128];  /* its experiment's name (the worker fills it) */
 } ExpRun;
 
-static gboolean runs_same_experiment(const ExpRun *a, const ExpRun *b) { return a->experiment == b->experiment; }
-
 static gpointer exp_query(TsStore *store, gpointer data, GError **error) {
   (void)error;
   GArray *runs = data; /* ExpRun, filled in place and handed back */
@@ -824,7 +822,7 @@ static gpointer exp_query(TsStore *store, gpointer data, GError **error) {
     ExpRun *r = &g_array_index(runs, ExpRun, i);
     TsMetricRow row;
     r->top1 = ts_store_last_metric(store, r->id, "val/accuracy", &row, NULL) == TS_OK ? row.value : NAN;
-    if (i > 0 && runs_same_experiment(r, r - 1)) memcpy(r->exp_name, r[-1].exp_name, sizeof r->exp_name);
+    if (i > 0 && r->experiment == r[-1].experiment) memcpy(r->exp_name, r[-1].exp_name, sizeof r->exp_name);
     else ts_store_experiment_name(store, r->experiment, r->exp_name, sizeof r->exp_name, NULL);
   }
   return g_array_ref(runs);
